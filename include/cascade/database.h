@@ -1,0 +1,89 @@
+// Database: a Registry of models bound to an open Connection; the object applications work
+// with. It hands out Managers (dynamic, by model name) and offers the typed operations on mapped
+// structs (cascade/model/mapping.h).
+//
+//   cascade::Database db = cascade::Database::open(registry, "sqlite:///blog.db");
+//   db.migrate();
+//   Author a{.name = "Ann"};
+//   db.save(a);                          // a.id is set
+//   Post p = db.get<Post>(1);            // throws DoesNotExist when there is no such row
+//   db.objects("blog.Post").count();     // dynamic: any model by name
+//
+// The Registry must be finalized and outlive the Database. Not thread-safe: one Database (one
+// connection) per thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "cascade/db/connection.h"
+#include "cascade/db/schema.h"
+#include "cascade/model/mapping.h"
+#include "cascade/model/registry.h"
+#include "cascade/query/manager.h"
+
+namespace cascade {
+
+class Database {
+ public:
+  // REQUIRES: registry.finalized().
+  Database(const Registry& registry, std::unique_ptr<db::Connection> connection);
+  // Opens `url` (see db::Connection::open). Finalizes nothing: pass a finalized registry.
+  static Database open(const Registry& registry, std::string_view url,
+                       std::string_view base_dir = {});
+
+  const Registry& registry() const noexcept { return *registry_; }
+  db::Connection& connection() noexcept { return *connection_; }
+
+  // Creates missing tables (see db::migrate).
+  db::MigrationPlan migrate() { return db::migrate(*connection_, *registry_); }
+
+  Manager objects(std::string_view label) { return Manager(*this, registry_->get(label)); }
+  Manager objects(const ModelMeta& meta) { return Manager(*this, meta); }
+
+  // ---- typed operations on mapped structs ----------------------------------------------------
+  template <typename T>
+  T get(const Value& pk) {
+    return from_instance<T>(*registry_, objects(meta_of<T>(*registry_)).get(pk));
+  }
+  template <typename T>
+  std::optional<T> find(const Value& pk) {
+    auto inst = objects(meta_of<T>(*registry_)).find(pk);
+    if (!inst) return std::nullopt;
+    return from_instance<T>(*registry_, *inst);
+  }
+  // Inserts or updates; sets obj's primary key after an insert.
+  template <typename T>
+  void save(T& obj) {
+    Instance inst = to_instance(*registry_, obj);
+    objects(inst.meta()).save(inst);
+    assign(*registry_, inst, obj);
+  }
+  template <typename T>
+  T create(T obj) {
+    save(obj);
+    return obj;
+  }
+  template <typename T>
+  void refresh(T& obj) {
+    Instance inst = to_instance(*registry_, obj);
+    objects(inst.meta()).refresh(inst);
+    assign(*registry_, inst, obj);
+  }
+  template <typename T>
+  ManyToManyManager many_to_many(const T& obj, std::string_view name) {
+    Instance inst = to_instance(*registry_, obj);
+    return objects(inst.meta()).many_to_many(inst, name);
+  }
+  template <typename T>
+  std::int64_t count() {
+    return objects(meta_of<T>(*registry_)).count();
+  }
+
+ private:
+  const Registry* registry_;
+  std::unique_ptr<db::Connection> connection_;
+};
+
+}  // namespace cascade

@@ -1,0 +1,150 @@
+// Connection: one open database connection and what Cascade needs to know about its backend
+// (Django's DatabaseWrapper). Backends differ only through Features (declarative flags and limits)
+// and the virtual operations below; nothing above this layer names a vendor.
+//
+// A Connection is not thread-safe: use one per thread. Transactions are managed with Atomic
+// (cascade/db/transaction.h), which nests through savepoints.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cascade/value.h"
+
+namespace cascade {
+struct Field;
+}
+
+namespace cascade::db {
+
+struct Features {
+  std::string vendor;  // "sqlite": for messages only; code tests the flags below
+  // Most parameters one statement may bind (SQLite's SQLITE_LIMIT_VARIABLE_NUMBER).
+  int max_query_params = 999;
+  // INSERT ... RETURNING gives the new primary key.
+  bool can_return_columns_from_insert = true;
+  // Foreign keys can be checked at commit (DEFERRABLE INITIALLY DEFERRED).
+  bool can_defer_constraint_checks = true;
+  // Foreign keys must be declared inside CREATE TABLE (no ALTER TABLE ADD CONSTRAINT).
+  bool foreign_keys_inline = true;
+  // CREATE INDEX ... WHERE (partial indexes).
+  bool supports_partial_indexes = true;
+  // Database-level ON DELETE actions (Django's supports_on_delete_db_*).
+  bool supports_on_delete_db_cascade = true;
+  bool supports_on_delete_db_null = true;
+  bool supports_on_delete_db_default = true;
+};
+
+// One column of an existing table, as introspection reports it.
+struct ColumnInfo {
+  std::string name;
+  std::string type;  // the declared type, lowercase: "varchar(200)", "integer"
+  bool not_null = false;
+  bool primary_key = false;
+};
+
+struct ForeignKeyInfo {
+  std::string column;
+  std::string target_table;
+  std::string target_column;
+  std::string on_delete;  // "NO ACTION", "CASCADE", "SET NULL", ...
+};
+
+struct IndexInfo {
+  std::string name;
+  std::vector<std::string> columns;
+  bool unique = false;
+  bool partial = false;
+};
+
+// A result set being read. Values come back in the database's own kinds (integers for SQLite
+// booleans, text for SQLite dates); Field::to_python converts them.
+class Rows {
+ public:
+  virtual ~Rows() = default;
+  // Advances to the next row; false at the end.
+  virtual bool next() = 0;
+  virtual int column_count() const = 0;
+  // REQUIRES: next() returned true; 0 <= column < column_count().
+  virtual Value get(int column) const = 0;
+};
+
+class Connection {
+ public:
+  virtual ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Opens a connection for a database URL:
+  //   sqlite:///relative.db   (relative to base_dir, or the working directory when empty)
+  //   sqlite:////absolute.db  sqlite://:memory:
+  // Throws ConfigError for a URL Cascade cannot use, OperationalError when it cannot connect.
+  static std::unique_ptr<Connection> open(std::string_view url, std::string_view base_dir = {});
+
+  virtual const Features& features() const noexcept = 0;
+  // The URL with any password removed, for messages.
+  virtual std::string describe() const = 0;
+
+  // ---- SQL dialect ---------------------------------------------------------------------------
+  // Quotes an identifier ("name", with embedded quotes doubled).
+  virtual std::string quote_name(std::string_view name) const;
+  // The placeholder for the n-th parameter (1-based): "?" or "$n".
+  virtual std::string placeholder(int n) const = 0;
+  // The column type for a field in CREATE TABLE: "varchar(200)", "integer", ...
+  virtual std::string column_type(const Field& field) const = 0;
+  // What follows "PRIMARY KEY" for an auto-incrementing key ("AUTOINCREMENT").
+  virtual std::string auto_increment_clause() const = 0;
+
+  // ---- statements ----------------------------------------------------------------------------
+  // Runs one statement with bound parameters; returns the number of rows changed.
+  // Throws IntegrityError, OperationalError or ProgrammingError with the database's message.
+  std::int64_t execute(std::string_view sql, std::span<const Value> params = {}) {
+    ++statements_;
+    return do_execute(sql, params);
+  }
+  // Runs a query; rows are read one at a time from the returned cursor, which must be
+  // destroyed before the connection.
+  std::unique_ptr<Rows> query(std::string_view sql, std::span<const Value> params = {}) {
+    ++statements_;
+    return do_query(sql, params);
+  }
+  // Number of statements executed so far (for tests and benchmarks).
+  std::int64_t statement_count() const noexcept { return statements_; }
+
+  // ---- introspection -------------------------------------------------------------------------
+  virtual std::vector<std::string> table_names() = 0;
+  virtual std::vector<ColumnInfo> columns(std::string_view table) = 0;
+  virtual std::vector<ForeignKeyInfo> foreign_keys(std::string_view table) = 0;
+  virtual std::vector<IndexInfo> indexes(std::string_view table) = 0;
+
+  // ---- transactions (see Atomic) -------------------------------------------------------------
+  // Depth of nested Atomic blocks: 0 outside any.
+  int atomic_depth() const noexcept { return atomic_depth_; }
+  bool in_atomic_block() const noexcept { return atomic_depth_ > 0; }
+  // Runs `fn` after the outermost transaction commits (immediately outside any Atomic block);
+  // dropped when the block (or savepoint) it was registered in rolls back.
+  void on_commit(std::function<void()> fn);
+
+ protected:
+  Connection() = default;
+  virtual std::int64_t do_execute(std::string_view sql, std::span<const Value> params) = 0;
+  virtual std::unique_ptr<Rows> do_query(std::string_view sql, std::span<const Value> params) = 0;
+
+ private:
+  friend class Atomic;
+  struct PendingCallback {
+    int depth;
+    std::function<void()> fn;
+  };
+  int atomic_depth_ = 0;
+  int savepoint_counter_ = 0;
+  std::int64_t statements_ = 0;
+  std::vector<PendingCallback> on_commit_;
+};
+
+}  // namespace cascade::db

@@ -1,0 +1,116 @@
+// Field: one field of a model, as Django's Field describes it: its type, column, options and,
+// for relations, the target model and the on_delete rule.
+//
+// A Field is plain data while a Registry is being built; once the Registry is finalized it is
+// immutable and `model` / `target` / `through` point into that Registry, which owns them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cascade/value.h"
+
+namespace cascade {
+
+class ModelMeta;
+
+enum class FieldType {
+  Auto,        // auto-incrementing 64-bit primary key ("id")
+  Char,        // text with max_length
+  Text,
+  Integer,     // 32-bit range, as Django's IntegerField
+  BigInteger,  // 64-bit
+  Float,
+  Boolean,
+  Date,
+  DateTime,
+  ForeignKey,
+  OneToOne,
+  ManyToMany,
+};
+
+// What happens to rows that reference a deleted row (Django's on_delete). The Db* variants are
+// carried out by the database itself (Django 6.1's DB_CASCADE, DB_SET_NULL, DB_SET_DEFAULT).
+enum class OnDelete {
+  Cascade,
+  Protect,
+  Restrict,
+  SetNull,
+  SetDefault,
+  Set,
+  DoNothing,
+  DbCascade,
+  DbSetNull,
+  DbSetDefault,
+};
+
+// Django's spelling: "CASCADE", "SET_NULL", "DB_CASCADE"...; Set is "SET".
+std::string_view on_delete_name(OnDelete rule) noexcept;
+// Parses Django's spelling (case-sensitive, as Python identifiers are); nullopt when unknown.
+std::optional<OnDelete> parse_on_delete(std::string_view name) noexcept;
+
+// "char", "text", "foreign_key"...: the names the models file uses.
+std::string_view field_type_name(FieldType type) noexcept;
+std::optional<FieldType> parse_field_type(std::string_view name) noexcept;
+
+struct Field {
+  std::string name;    // as declared: "author"
+  std::string column;  // empty: derived by the Registry ("author_id" for a relation, else name)
+  FieldType type = FieldType::Integer;
+
+  bool primary_key = false;
+  bool null = false;
+  bool blank = false;
+  bool unique = false;
+  bool db_index = false;
+  int max_length = 0;  // Char only; required there
+
+  // The default for new instances. Without one, Django's rule applies: "" for char and text
+  // fields that are not nullable, else null.
+  std::optional<Value> default_value;
+  std::function<Value()> default_factory;  // a callable default (C++ declarations only)
+
+  // Relations (ForeignKey, OneToOne, ManyToMany).
+  std::string to;  // target as declared: "blog.Author", or "Author" within the same app
+  OnDelete on_delete = OnDelete::Cascade;
+  std::optional<Value> on_delete_value;              // SET(value)
+  std::function<Value()> on_delete_factory;          // SET(callable), C++ only
+  std::string related_name;                          // empty: Django's default; "+" hides it
+  std::string db_table;                              // ManyToMany: the through table's name
+
+  // Set by Registry::finalize().
+  const ModelMeta* model = nullptr;    // the model this field belongs to
+  const ModelMeta* target = nullptr;   // relations: the model pointed at
+  const ModelMeta* through = nullptr;  // ManyToMany: the auto-created through model
+
+  bool is_relation() const noexcept {
+    return type == FieldType::ForeignKey || type == FieldType::OneToOne ||
+           type == FieldType::ManyToMany;
+  }
+  // A foreign key or one-to-one: a column holding the target's primary key.
+  bool is_foreign_key() const noexcept {
+    return type == FieldType::ForeignKey || type == FieldType::OneToOne;
+  }
+  // Has a column in the model's table (everything except ManyToMany).
+  bool is_concrete() const noexcept { return type != FieldType::ManyToMany; }
+
+  // The value a new instance gets.
+  Value get_default() const;
+  // Converts a value read from the database, or given by a user, to this field's kind:
+  // integers for keys and integer fields, bool for Boolean, Date / DateTime from ISO text.
+  // Throws cascade::ValueError (Django's message style) when it cannot be converted.
+  Value to_python(const Value& value) const;
+
+  // The name a reverse relation has on the target model: related_name, or Django's default
+  // "<model>_set" for a foreign key / many-to-many and "<model>" for a one-to-one. Empty when
+  // the relation is hidden (related_name ending in '+').
+  std::string related_accessor_name() const;
+  // The name used in lookups across the reverse relation (Django's related_query_name):
+  // related_name, or the lowercase model name.
+  std::string related_query_name() const;
+};
+
+}  // namespace cascade

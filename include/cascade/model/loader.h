@@ -1,0 +1,40 @@
+// Loading a project from its settings file, cascade.toml: the database URL and the models, so
+// the `cascade` tool works on a project without compiling C++.
+//
+//   [database]
+//   url = "sqlite:///blog.db"          # relative paths are relative to this file's directory
+//
+//   [models.blog.Author]
+//   display = "{name}"                  # what str() shows
+//   fields.name = { type = "char", max_length = 100 }
+//
+//   [models.blog.Post]
+//   fields.title  = { type = "char", max_length = 200 }
+//   fields.author = { type = "foreign_key", to = "Author", on_delete = "CASCADE" }
+//
+// Models and fields keep the order in which they are written. docs/models-file.md lists every
+// key. A bad file is rejected with a ConfigError naming the file, the line, the model and the key.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cascade/model/registry.h"
+
+namespace cascade {
+
+struct Project {
+  std::string settings_path;  // the file it was loaded from
+  std::string base_dir;       // its directory: relative SQLite paths start here
+  std::string database_url;   // empty when the file has no [database] table
+  std::unique_ptr<Registry> registry;  // finalized
+};
+
+// Reads and checks a settings file. Throws ConfigError (file and line in the message).
+Project load_project(const std::string& path);
+
+// The same from text; `name` stands for the file name in messages.
+Project parse_project(std::string_view text, const std::string& name = "cascade.toml");
+
+}  // namespace cascade

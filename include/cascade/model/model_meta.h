@@ -1,0 +1,65 @@
+// ModelMeta: everything Cascade knows about one model (Django's Model._meta). The Registry owns
+// every ModelMeta; after Registry::finalize() they are immutable and may be shared between
+// threads. Pointers to a ModelMeta or its Fields stay valid as long as the Registry lives.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cascade/model/field.h"
+
+namespace cascade {
+
+// Soft-delete policy of a model (used from the soft-delete milestone on; Hard is Django's
+// behaviour and the default).
+enum class DeletePolicy { Hard, Soft, SoftCascade, Never };
+
+// A reverse relation: a foreign key, one-to-one or many-to-many field on another model (or on
+// this one) that points at this model.
+struct RelatedObject {
+  const Field* field;  // the field declared on the referencing model
+  const ModelMeta* related_model() const noexcept { return field->model; }
+};
+
+class ModelMeta {
+ public:
+  ModelMeta() = default;
+  ModelMeta(std::string app_label, std::string object_name);
+
+  // ---- declared ---------------------------------------------------------------------------
+  std::string app_label;    // "blog"
+  std::string object_name;  // "Post" (the class name)
+  std::string db_table;     // empty: "<app_label>_<model_name>" as Django
+  std::string display;      // str() template, e.g. "{title}"; empty: "<Model> object (<pk>)"
+  std::string verbose_name;  // empty: derived from the class name as Django ("order item")
+  std::string verbose_name_plural;  // empty: verbose_name + "s"
+  std::vector<std::string> ordering;  // default ordering: "title", "-published"
+  std::vector<std::vector<std::string>> unique_together;
+  DeletePolicy delete_policy = DeletePolicy::Hard;
+  bool auto_created = false;  // an auto-created many-to-many through model
+
+  // Concrete fields (with a column) in declaration order; the primary key first after
+  // finalize (an "id" Auto field is added when none is declared).
+  std::vector<Field> fields;
+  std::vector<Field> many_to_many;
+
+  // ---- derived by Registry::finalize() -----------------------------------------------------
+  std::vector<RelatedObject> related_objects;  // reverse relations, in registration order
+
+  std::string model_name() const;  // lowercase object name: "post"
+  std::string label() const;       // "blog.Post"
+  std::string label_lower() const; // "blog.post"
+
+  const Field& pk() const;  // REQUIRES: finalized
+  // Index of a concrete field in `fields` by name or column ("author" or "author_id").
+  std::optional<std::size_t> field_index(std::string_view name) const noexcept;
+  // A concrete or many-to-many field by name or column; nullptr when there is none.
+  const Field* find_field(std::string_view name) const noexcept;
+  // Like find_field, but throws FieldError naming the model and the choices.
+  const Field& get_field(std::string_view name) const;
+  // Every name find_field accepts, for error messages: fields, then many-to-many, sorted.
+  std::vector<std::string> field_names() const;
+};
+
+}  // namespace cascade

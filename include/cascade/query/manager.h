@@ -1,0 +1,89 @@
+// Manager: the per-model entry point for reading and writing rows by model name (Django's
+// Model.objects), and ManyToManyManager for one instance's many-to-many relation (Django's
+// post.tags). These are the dynamic forms; Database's templates give the typed ones.
+//
+// A Manager refers to a Database and a ModelMeta, both of which must outlive it. Not
+// thread-safe (it uses the Database's connection).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cascade/model/instance.h"
+
+namespace cascade {
+
+class Database;
+
+class ManyToManyManager {
+ public:
+  // `field` is a ManyToMany field; `reverse` is true when managing it from its target's side
+  // (tag.posts for Post.tags).
+  ManyToManyManager(Database& db, const Field& field, bool reverse, Value owner_pk);
+
+  // The model on the other side.
+  const ModelMeta& model() const noexcept;
+
+  // Adds links to the given primary keys; links that exist already are left alone (Django's
+  // add()). Throws IntegrityError at commit when a key does not exist.
+  void add(std::span<const Value> pks);
+  void add(std::initializer_list<Value> pks) { add(std::span<const Value>(pks.begin(), pks.size())); }
+  void remove(std::span<const Value> pks);
+  void remove(std::initializer_list<Value> pks) {
+    remove(std::span<const Value>(pks.begin(), pks.size()));
+  }
+  void clear();
+  // Makes the links exactly `pks`: removes the others, adds the missing ones.
+  void set(std::span<const Value> pks);
+  void set(std::initializer_list<Value> pks) { set(std::span<const Value>(pks.begin(), pks.size())); }
+
+  // The linked primary keys, in ascending order.
+  std::vector<Value> pks() const;
+  // The linked instances, in primary key order.
+  std::vector<Instance> all() const;
+
+ private:
+  Database& db_;
+  const Field& field_;
+  const ModelMeta& through_;
+  const Field* source_;  // through FK pointing at the owner's side
+  const Field* target_;  // through FK pointing at the other side
+  Value owner_pk_;
+};
+
+class Manager {
+ public:
+  Manager(Database& db, const ModelMeta& meta) noexcept : db_(db), meta_(meta) {}
+
+  const ModelMeta& meta() const noexcept { return meta_; }
+
+  // Creates and saves an instance: objects.create(title="Hello").
+  Instance create(std::initializer_list<std::pair<std::string_view, Value>> values);
+  // The row with this primary key; throws DoesNotExist ("Post matching query does not exist.").
+  Instance get(const Value& pk);
+  // The row with this primary key, or nullopt.
+  std::optional<Instance> find(const Value& pk);
+  // Inserts the instance when its primary key is unset (and sets it), else updates the row
+  // with that key, inserting it when there is none (Django's save()).
+  void save(Instance& instance);
+  // Reloads every field from the database; throws DoesNotExist when the row is gone.
+  void refresh(Instance& instance);
+  std::int64_t count();
+
+  // The many-to-many manager of `instance` for `name`: a ManyToMany field of this model, or the
+  // reverse accessor of one on another model (tag.posts / tag.post_set).
+  ManyToManyManager many_to_many(const Instance& instance, std::string_view name);
+
+ private:
+  Database& db_;
+  const ModelMeta& meta_;
+
+  void insert(Instance& instance);
+};
+
+}  // namespace cascade

@@ -1,0 +1,171 @@
+#include "cascade/cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <iostream>
+#include <optional>
+
+#include "cascade/database.h"
+#include "cascade/error.h"
+#include "cascade/model/loader.h"
+#include "cli/inspect.h"
+
+#ifndef CASCADE_VERSION
+#define CASCADE_VERSION "unknown"
+#endif
+
+namespace cascade::cli {
+namespace {
+
+struct Options {
+  std::string settings = "cascade.toml";
+  std::string database;
+  bool plan_only = false;
+  std::vector<std::string> models;
+};
+
+// Where the models and the database come from for one run.
+struct Context {
+  std::optional<Project> project;  // the stand-alone tool
+  const Registry* registry = nullptr;
+  std::string url;
+  std::string base_dir;
+};
+
+Context context_for(const Options& o, const Registry* app_registry, const std::string& default_url) {
+  Context ctx;
+  if (app_registry != nullptr) {
+    ctx.registry = app_registry;
+    ctx.url = o.database;
+    if (ctx.url.empty()) {
+      if (const char* env = std::getenv("CASCADE_DATABASE_URL")) ctx.url = env;
+    }
+    if (ctx.url.empty()) ctx.url = default_url;
+  } else {
+    ctx.project = load_project(o.settings);
+    ctx.registry = ctx.project->registry.get();
+    ctx.base_dir = ctx.project->base_dir;
+    ctx.url = o.database.empty() ? ctx.project->database_url : o.database;
+    // A URL given on the command line is relative to the working directory.
+    if (!o.database.empty()) ctx.base_dir.clear();
+  }
+  if (ctx.url.empty()) {
+    throw ConfigError("no database: set [database] url in the settings file or pass --database URL");
+  }
+  return ctx;
+}
+
+int migrate_command(const Options& o, Context& ctx, std::ostream& out) {
+  auto conn = db::Connection::open(ctx.url, ctx.base_dir);
+  if (o.plan_only) {
+    auto plan = db::plan_migration(*conn, *ctx.registry);
+    if (!plan.problems.empty()) throw db::SchemaMismatch(plan.problems);
+    if (plan.statements.empty()) {
+      out << "No changes: every table exists and matches its model.\n";
+      return 0;
+    }
+    for (const auto& s : plan.statements) out << s << ";\n";
+    return 0;
+  }
+  auto plan = db::migrate(*conn, *ctx.registry);
+  if (plan.statements.empty()) {
+    out << "No changes: every table exists and matches its model.\n";
+    return 0;
+  }
+  for (const auto& label : plan.create_tables) out << "Created table for " << label << "\n";
+  std::size_t indexes = plan.statements.size() - plan.create_tables.size();
+  if (indexes > 0) out << "Created " << indexes << " index(es) and constraint(s)\n";
+  return 0;
+}
+
+int run_impl(int argc, const char* const* argv, const Registry* app_registry,
+             const std::string& default_url, std::ostream& out, std::ostream& err,
+             const std::vector<Command>& commands) {
+  Options o;
+  CLI::App app{app_registry != nullptr
+                   ? "Cascade: data tools over this application's models."
+                   : "Cascade: delete data correctly, previewably and reversibly.\n"
+                     "Works on the project described by a settings file (cascade.toml)."};
+  app.name(argc > 0 ? std::string(argv[0]) : "cascade");
+  app.set_version_flag("--version", CASCADE_VERSION);
+  app.require_subcommand(1);
+  if (app_registry == nullptr) {
+    app.add_option("--settings", o.settings, "Settings file with [database] and [models]")
+        ->envname("CASCADE_SETTINGS")
+        ->capture_default_str();
+  }
+  app.add_option("--database", o.database,
+                 "Database URL (overrides the settings): sqlite:///relative.db, "
+                 "sqlite:////absolute.db, sqlite://:memory:");
+
+  auto* migrate = app.add_subcommand(
+      "migrate", "Create the tables, constraints and indexes the models need. Existing tables "
+                 "are checked against their models; schema changes are not supported yet.");
+  migrate->add_flag("--plan", o.plan_only, "Print the SQL that would run; change nothing");
+
+  auto* inspect = app.add_subcommand(
+      "inspect", "Show the models: fields, relations and on_delete rules, and row counts.");
+  inspect->add_option("models", o.models, "Only these models (app.Model or Model)");
+
+  std::vector<std::pair<CLI::App*, const Command*>> custom;
+  for (const auto& command : commands) {
+    auto* sub = app.add_subcommand(command.name, command.description);
+    sub->allow_extras();
+    sub->prefix_command();
+    custom.emplace_back(sub, &command);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp& e) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    out << CASCADE_VERSION << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    err << app.get_name() << ": error: " << e.what() << "\n"
+        << "Run with --help for usage.\n";
+    return 2;
+  }
+
+  try {
+    Context ctx = context_for(o, app_registry, default_url);
+    if (migrate->parsed()) return migrate_command(o, ctx, out);
+    if (inspect->parsed()) {
+      auto conn = db::Connection::open(ctx.url, ctx.base_dir);
+      return inspect_command(*conn, *ctx.registry, o.models, out);
+    }
+    for (auto& [sub, command] : custom) {
+      if (sub->parsed()) {
+        Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
+        return command->run(db, sub->remaining(), out);
+      }
+    }
+  } catch (const Error& e) {
+    err << app.get_name() << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << app.get_name() << ": internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  return run_impl(argc, argv, nullptr, {}, out, err, {});
+}
+
+int run(int argc, const char* const* argv, const Registry& registry,
+        const std::string& default_url, std::ostream& out, std::ostream& err,
+        const std::vector<Command>& commands) {
+  return run_impl(argc, argv, &registry, default_url, out, err, commands);
+}
+
+}  // namespace cascade::cli

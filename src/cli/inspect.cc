@@ -1,0 +1,84 @@
+#include "cli/inspect.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <ostream>
+
+#include "cascade/error.h"
+
+namespace cascade::cli {
+
+std::string describe_field(const Field& f) {
+  std::vector<std::string> parts;
+  switch (f.type) {
+    case FieldType::Char: parts.push_back(fmt::format("char({})", f.max_length)); break;
+    case FieldType::ForeignKey:
+    case FieldType::OneToOne:
+      parts.push_back(fmt::format("{} -> {}", field_type_name(f.type), f.target->label()));
+      parts.push_back(fmt::format("on_delete={}", on_delete_name(f.on_delete)));
+      if (f.on_delete == OnDelete::Set && f.on_delete_value) {
+        parts.back() += "(" + f.on_delete_value->repr() + ")";
+      }
+      break;
+    case FieldType::ManyToMany:
+      parts.push_back(fmt::format("many_to_many <-> {}", f.target->label()));
+      parts.push_back(fmt::format("through table \"{}\"", f.through->db_table));
+      break;
+    default: parts.emplace_back(field_type_name(f.type));
+  }
+  if (f.primary_key) parts.emplace_back("primary key");
+  if (f.null && f.is_concrete()) parts.emplace_back("null");
+  if (f.unique && !f.primary_key && f.type != FieldType::OneToOne) parts.emplace_back("unique");
+  if (f.db_index) parts.emplace_back("indexed");
+  if (f.default_value) parts.push_back("default " + f.default_value->repr());
+  if (!f.related_name.empty()) parts.push_back("related_name=" + f.related_name);
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+int inspect_command(db::Connection& c, const Registry& registry,
+                    const std::vector<std::string>& only, std::ostream& out) {
+  std::vector<const ModelMeta*> models;
+  if (only.empty()) {
+    models = registry.models();
+  } else {
+    for (const auto& name : only) models.push_back(&registry.get(name));
+  }
+  auto tables = c.table_names();
+  out << "Database: " << c.describe() << "\n";
+  for (const ModelMeta* m : models) {
+    std::string count;
+    if (std::find(tables.begin(), tables.end(), m->db_table) == tables.end()) {
+      count = "table missing: run `cascade migrate`";
+    } else {
+      auto rows = c.query("SELECT COUNT(*) FROM " + c.quote_name(m->db_table));
+      rows->next();
+      auto n = rows->get(0).as_integer();
+      count = fmt::format("{} row{}", n, n == 1 ? "" : "s");
+    }
+    out << "\n" << m->label() << (m->auto_created ? " (auto-created through model)" : "")
+        << "  table \"" << m->db_table << "\", " << count << "\n";
+    std::size_t width = 0;
+    for (const auto& f : m->fields) width = std::max(width, f.name.size());
+    for (const auto& f : m->many_to_many) width = std::max(width, f.name.size());
+    for (const auto& f : m->fields) {
+      out << fmt::format("  {:<{}}  {}\n", f.name, width, describe_field(f));
+    }
+    for (const auto& f : m->many_to_many) {
+      out << fmt::format("  {:<{}}  {}\n", f.name, width, describe_field(f));
+    }
+    for (const auto& rel : m->related_objects) {
+      const Field& f = *rel.field;
+      std::string accessor = f.related_accessor_name();
+      std::string rule = f.type == FieldType::ManyToMany
+                             ? std::string("many_to_many")
+                             : "on_delete=" + std::string(on_delete_name(f.on_delete));
+      out << fmt::format("  <- {}.{}  {}{}\n", f.model->label(), f.name, rule,
+                         accessor.empty() ? "" : ", reverse accessor " + accessor);
+    }
+  }
+  return 0;
+}
+
+}  // namespace cascade::cli

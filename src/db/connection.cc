@@ -1,0 +1,41 @@
+#include "cascade/db/connection.h"
+
+#include "cascade/error.h"
+#include "db/sqlite/sqlite_connection.h"
+
+namespace cascade::db {
+
+Connection::~Connection() = default;
+
+std::string Connection::quote_name(std::string_view name) const {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void Connection::on_commit(std::function<void()> fn) {
+  if (atomic_depth_ == 0) {
+    fn();
+    return;
+  }
+  on_commit_.push_back({atomic_depth_, std::move(fn)});
+}
+
+std::unique_ptr<Connection> Connection::open(std::string_view url, std::string_view base_dir) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    throw ConfigError("database URL " + python_repr(url) +
+                      " has no scheme; expected sqlite:///path.db or sqlite://:memory:");
+  }
+  std::string_view scheme = url.substr(0, scheme_end);
+  if (scheme == "sqlite" || scheme == "sqlite3") {
+    return open_sqlite(url, base_dir);
+  }
+  throw ConfigError("unsupported database URL scheme '" + std::string(scheme) +
+                    "'; supported: sqlite");
+}
+
+}  // namespace cascade::db

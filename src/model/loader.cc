@@ -1,0 +1,357 @@
+#include "cascade/model/loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <toml.hpp>
+
+#include "cascade/error.h"
+#include "model/naming.h"
+
+namespace cascade {
+namespace {
+
+using TomlValue = toml::value;
+using TomlTable = toml::table;
+
+int line_of(const TomlValue& v) { return static_cast<int>(v.location().line()); }
+
+// A TOML table's entries in the order they were written (toml11 keeps them in a hash map).
+std::vector<std::pair<std::string, const TomlValue*>> ordered(const TomlTable& table) {
+  std::vector<std::pair<std::string, const TomlValue*>> out;
+  for (const auto& [k, v] : table) out.emplace_back(k, &v);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    auto la = a.second->location();
+    auto lb = b.second->location();
+    if (la.line() != lb.line()) return la.line() < lb.line();
+    if (la.column() != lb.column()) return la.column() < lb.column();
+    return a.first < b.first;
+  });
+  return out;
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const TomlValue& at, const std::string& message) const {
+    throw ConfigError(message, file_, line_of(at));
+  }
+
+  void check_keys(const TomlValue& table, const std::string& what,
+                  const std::vector<std::string>& allowed) const {
+    for (const auto& [key, value] : ordered(table.as_table())) {
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(*value, what + ": unknown key '" + key + "'" + naming::did_you_mean(key, allowed) +
+                         "; allowed keys: " + list);
+      }
+    }
+  }
+
+  const TomlValue& table(const TomlValue& v, const std::string& what) const {
+    if (!v.is_table()) fail(v, what + " must be a table");
+    return v;
+  }
+
+  std::string string(const TomlValue& v, const std::string& what) const {
+    if (!v.is_string()) fail(v, what + " must be a string");
+    return v.as_string().str;
+  }
+
+  bool boolean(const TomlValue& v, const std::string& what) const {
+    if (!v.is_boolean()) fail(v, what + " must be true or false");
+    return v.as_boolean();
+  }
+
+  std::int64_t integer(const TomlValue& v, const std::string& what) const {
+    if (!v.is_integer()) fail(v, what + " must be an integer");
+    return v.as_integer();
+  }
+
+  std::vector<std::string> strings(const TomlValue& v, const std::string& what) const {
+    if (!v.is_array()) fail(v, what + " must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& item : v.as_array()) out.push_back(string(item, what + " items"));
+    return out;
+  }
+
+  Value value(const TomlValue& v, const std::string& what) const {
+    switch (v.type()) {
+      case toml::value_t::boolean: return Value(v.as_boolean());
+      case toml::value_t::integer: return Value(static_cast<std::int64_t>(v.as_integer()));
+      case toml::value_t::floating: return Value(v.as_floating());
+      case toml::value_t::string: return Value(v.as_string().str);
+      case toml::value_t::local_date: {
+        const auto& d = v.as_local_date();
+        return Value(Date{d.year, d.month + 1, d.day});
+      }
+      case toml::value_t::local_datetime: {
+        const auto& dt = v.as_local_datetime();
+        return Value(DateTime::from_parts(Date{dt.date.year, dt.date.month + 1, dt.date.day},
+                                          dt.time.hour, dt.time.minute, dt.time.second,
+                                          dt.time.millisecond * 1000 + dt.time.microsecond));
+      }
+      case toml::value_t::offset_datetime: {
+        const auto& odt = v.as_offset_datetime();
+        DateTime local = DateTime::from_parts(
+            Date{odt.date.year, odt.date.month + 1, odt.date.day}, odt.time.hour,
+            odt.time.minute, odt.time.second,
+            odt.time.millisecond * 1000 + odt.time.microsecond);
+        local.micros -= (odt.offset.hour * 60LL + odt.offset.minute) * 60'000'000LL;
+        return Value(local);
+      }
+      default: fail(v, what + " must be a string, number, boolean, date or datetime");
+    }
+  }
+
+  Field field(const std::string& model_label, const std::string& name, const TomlValue& v) const {
+    std::string what = "model " + model_label + ", field '" + name + "'";
+    if (v.is_string()) {
+      // Shorthand: title = "text"
+      Field f;
+      f.name = name;
+      f.type = field_type(v, string(v, what), what);
+      if (f.type == FieldType::Char || f.is_relation() || f.type == FieldType::Auto) {
+        fail(v, what + ": a " + std::string(field_type_name(f.type)) +
+                    " field needs options; write it as a table: { type = \"" +
+                    std::string(field_type_name(f.type)) + "\", ... }");
+      }
+      return f;
+    }
+    table(v, what);
+    check_keys(v, what,
+               {"type", "null", "blank", "unique", "db_index", "primary_key", "max_length",
+                "default", "db_column", "to", "on_delete", "set", "related_name", "db_table"});
+    const auto& t = v.as_table();
+    if (t.count("type") == 0) fail(v, what + ": missing key 'type'");
+    Field f;
+    f.name = name;
+    f.type = field_type(t.at("type"), string(t.at("type"), what + ": 'type'"), what);
+    auto opt = [&](const char* key) -> const TomlValue* {
+      auto it = t.find(key);
+      return it == t.end() ? nullptr : &it->second;
+    };
+    auto key_what = [&](const char* key) { return what + ": '" + std::string(key) + "'"; };
+    if (auto* x = opt("null")) f.null = boolean(*x, key_what("null"));
+    if (auto* x = opt("blank")) f.blank = boolean(*x, key_what("blank"));
+    if (auto* x = opt("unique")) f.unique = boolean(*x, key_what("unique"));
+    if (auto* x = opt("db_index")) f.db_index = boolean(*x, key_what("db_index"));
+    if (auto* x = opt("primary_key")) f.primary_key = boolean(*x, key_what("primary_key"));
+    if (auto* x = opt("db_column")) f.column = string(*x, key_what("db_column"));
+    if (auto* x = opt("max_length")) {
+      if (f.type != FieldType::Char) fail(*x, key_what("max_length") + " is only for char fields");
+      auto n = integer(*x, key_what("max_length"));
+      if (n <= 0 || n > 1'000'000'000) fail(*x, key_what("max_length") + " must be positive");
+      f.max_length = static_cast<int>(n);
+    }
+    if (f.type == FieldType::Char && f.max_length == 0) {
+      fail(v, what + ": CharFields must define a 'max_length' attribute.");
+    }
+    if (auto* x = opt("default")) {
+      Value d = value(*x, key_what("default"));
+      if (!f.is_relation()) {
+        try {
+          d = f.to_python(d);
+        } catch (const Error& e) {
+          fail(*x, key_what("default") + ": " + e.what());
+        }
+      }
+      f.default_value = d;
+    }
+    bool relation = f.is_relation();
+    for (const char* key : {"to", "on_delete", "related_name"}) {
+      if (auto* x = opt(key); x != nullptr && !relation) {
+        fail(*x, key_what(key) + " is only for relations (foreign_key, one_to_one, "
+                                 "many_to_many)");
+      }
+    }
+    if (auto* x = opt("db_table"); x != nullptr && f.type != FieldType::ManyToMany) {
+      fail(*x, key_what("db_table") + " is only for many_to_many fields (the through table)");
+    }
+    if (relation) {
+      auto* to = opt("to");
+      if (to == nullptr) fail(v, what + ": missing key 'to' (the model it points at)");
+      f.to = string(*to, key_what("to"));
+      if (auto* x = opt("related_name")) f.related_name = string(*x, key_what("related_name"));
+      if (auto* x = opt("db_table")) f.db_table = string(*x, key_what("db_table"));
+      auto* od = opt("on_delete");
+      if (f.type == FieldType::ManyToMany) {
+        if (od != nullptr) fail(*od, key_what("on_delete") + " does not apply to many_to_many");
+      } else {
+        if (od == nullptr) {
+          fail(v, what + ": missing key 'on_delete' (CASCADE, PROTECT, RESTRICT, SET_NULL, "
+                         "SET_DEFAULT, SET, DO_NOTHING, DB_CASCADE, DB_SET_NULL, "
+                         "DB_SET_DEFAULT)");
+        }
+        std::string rule = string(*od, key_what("on_delete"));
+        auto parsed = parse_on_delete(rule);
+        if (!parsed) {
+          std::vector<std::string> names;
+          for (auto r : {OnDelete::Cascade, OnDelete::Protect, OnDelete::Restrict,
+                         OnDelete::SetNull, OnDelete::SetDefault, OnDelete::Set,
+                         OnDelete::DoNothing, OnDelete::DbCascade, OnDelete::DbSetNull,
+                         OnDelete::DbSetDefault}) {
+            names.emplace_back(on_delete_name(r));
+          }
+          fail(*od, key_what("on_delete") + ": unknown rule '" + rule + "'" +
+                        naming::did_you_mean(rule, names));
+        }
+        f.on_delete = *parsed;
+      }
+      if (auto* x = opt("set")) {
+        if (f.on_delete != OnDelete::Set) fail(*x, key_what("set") + " goes with on_delete = \"SET\"");
+        f.on_delete_value = value(*x, key_what("set"));
+      }
+      if (f.type == FieldType::OneToOne) f.unique = true;
+    } else if (auto* x = opt("set")) {
+      fail(*x, key_what("set") + " is only for relations with on_delete = \"SET\"");
+    }
+    return f;
+  }
+
+  FieldType field_type(const TomlValue& at, const std::string& name, const std::string& what) const {
+    if (auto t = parse_field_type(name)) return *t;
+    std::vector<std::string> names;
+    for (auto t : {FieldType::Auto, FieldType::Char, FieldType::Text, FieldType::Integer,
+                   FieldType::BigInteger, FieldType::Float, FieldType::Boolean, FieldType::Date,
+                   FieldType::DateTime, FieldType::ForeignKey, FieldType::OneToOne,
+                   FieldType::ManyToMany}) {
+      names.emplace_back(field_type_name(t));
+    }
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    fail(at, what + ": unknown field type '" + name + "'" + naming::did_you_mean(name, names) +
+                 "; known types: " + list);
+  }
+
+  ModelMeta model(const std::string& app, const std::string& name, const TomlValue& v) const {
+    std::string label = app + "." + name;
+    std::string what = "model " + label;
+    table(v, what);
+    check_keys(v, what,
+               {"fields", "display", "db_table", "verbose_name", "verbose_name_plural",
+                "ordering", "unique_together", "delete_policy"});
+    const auto& t = v.as_table();
+    ModelMeta m(app, name);
+    auto key_what = [&](const char* key) { return what + ": '" + std::string(key) + "'"; };
+    if (auto it = t.find("display"); it != t.end()) m.display = string(it->second, key_what("display"));
+    if (auto it = t.find("db_table"); it != t.end()) m.db_table = string(it->second, key_what("db_table"));
+    if (auto it = t.find("verbose_name"); it != t.end()) {
+      m.verbose_name = string(it->second, key_what("verbose_name"));
+    }
+    if (auto it = t.find("verbose_name_plural"); it != t.end()) {
+      m.verbose_name_plural = string(it->second, key_what("verbose_name_plural"));
+    }
+    if (auto it = t.find("ordering"); it != t.end()) m.ordering = strings(it->second, key_what("ordering"));
+    if (auto it = t.find("unique_together"); it != t.end()) {
+      if (!it->second.is_array()) fail(it->second, key_what("unique_together") + " must be an array of arrays of field names");
+      for (const auto& group : it->second.as_array()) {
+        m.unique_together.push_back(strings(group, key_what("unique_together")));
+      }
+    }
+    if (auto it = t.find("delete_policy"); it != t.end()) {
+      std::string p = string(it->second, key_what("delete_policy"));
+      if (p == "hard") m.delete_policy = DeletePolicy::Hard;
+      else if (p == "soft") m.delete_policy = DeletePolicy::Soft;
+      else if (p == "soft_cascade") m.delete_policy = DeletePolicy::SoftCascade;
+      else if (p == "never") m.delete_policy = DeletePolicy::Never;
+      else fail(it->second, key_what("delete_policy") + ": unknown policy '" + p +
+                                "'; expected hard, soft, soft_cascade or never");
+    }
+    auto fields = t.find("fields");
+    if (fields == t.end()) fail(v, what + ": missing table 'fields'");
+    table(fields->second, what + ": 'fields'");
+    for (const auto& [fname, fv] : ordered(fields->second.as_table())) {
+      if (auto problem = naming::field_name_problem(fname)) {
+        fail(*fv, what + ", field '" + fname + "': " + *problem);
+      }
+      Field f = field(label, fname, *fv);
+      // Check here too so the message can carry the line; the Registry checks again.
+      if ((f.on_delete == OnDelete::SetNull || f.on_delete == OnDelete::DbSetNull) && !f.null &&
+          f.is_foreign_key()) {
+        fail(*fv, what + ", field '" + fname + "': Field specifies on_delete=" +
+                      std::string(on_delete_name(f.on_delete)) + ", but cannot be null.");
+      }
+      if (f.type == FieldType::ManyToMany) {
+        m.many_to_many.push_back(std::move(f));
+      } else {
+        m.fields.push_back(std::move(f));
+      }
+    }
+    return m;
+  }
+
+  Project load(std::string_view text) const {
+    TomlValue root;
+    try {
+      std::istringstream in{std::string(text)};
+      root = toml::parse(in, file_);
+    } catch (const toml::exception& e) {
+      throw ConfigError(std::string("TOML syntax error: ") + e.what(), file_,
+                        static_cast<int>(e.location().line()));
+    } catch (const std::exception& e) {
+      throw ConfigError(std::string("cannot parse: ") + e.what(), file_);
+    }
+    check_keys(root, "settings", {"database", "models"});
+    Project project;
+    project.settings_path = file_;
+    const auto& top = root.as_table();
+    if (auto db = top.find("database"); db != top.end()) {
+      table(db->second, "[database]");
+      check_keys(db->second, "[database]", {"url"});
+      if (auto url = db->second.as_table().find("url"); url != db->second.as_table().end()) {
+        project.database_url = string(url->second, "[database] url");
+      }
+    }
+    project.registry = std::make_unique<Registry>();
+    auto models = top.find("models");
+    if (models == top.end()) {
+      throw ConfigError("no [models.<app>.<Model>] tables: the file declares no models", file_);
+    }
+    table(models->second, "[models]");
+    for (const auto& [app, app_value] : ordered(models->second.as_table())) {
+      table(*app_value, "[models." + app + "]");
+      if (auto problem = naming::identifier_problem(app)) {
+        fail(*app_value, "app label '" + app + "': " + *problem);
+      }
+      for (const auto& [name, model_value] : ordered(app_value->as_table())) {
+        if (!model_value->is_table()) {
+          fail(*model_value, "[models." + app + "]: '" + name +
+                                 "' must be a model table ([models." + app + "." + name +
+                                 "]); is the app level missing?");
+        }
+        project.registry->add(model(app, name, *model_value),
+                              file_ + ":" + std::to_string(line_of(*model_value)));
+      }
+    }
+    project.registry->finalize();
+    return project;
+  }
+
+ private:
+  std::string file_;
+};
+
+}  // namespace
+
+Project parse_project(std::string_view text, const std::string& name) {
+  return Loader(name).load(text);
+}
+
+Project load_project(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ConfigError("cannot read the settings file (does it exist? use --settings PATH)", path);
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Project project = parse_project(buffer.str(), path);
+  auto dir = std::filesystem::absolute(path).parent_path();
+  project.base_dir = dir.lexically_normal().string();
+  return project;
+}
+
+}  // namespace cascade

@@ -1,0 +1,378 @@
+#include "cascade/model/registry.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "cascade/error.h"
+#include "cascade/model/mapping.h"
+#include "model/naming.h"
+
+namespace cascade {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+[[noreturn]] void fail(const std::string& source, const std::string& message) {
+  // The source ("cascade.toml:12") already names file and line; ConfigError prefixes it.
+  throw ConfigError(message, source);
+}
+
+std::string where(const ModelMeta& m, const Field& f) { return m.label() + "." + f.name; }
+
+void check_field(const std::string& source, const ModelMeta& m, const Field& f) {
+  std::string w = where(m, f);
+  if (auto problem = naming::field_name_problem(f.name)) fail(source, w + ": " + *problem);
+  if (f.type == FieldType::Char && f.max_length <= 0) {
+    fail(source, w + ": CharFields must define a 'max_length' attribute.");
+  }
+  if (f.type == FieldType::Auto && !f.primary_key) {
+    fail(source, w + ": an auto field must be the primary key (primary_key = true).");
+  }
+  if (f.primary_key && f.null) fail(source, w + ": a primary key cannot be null.");
+  if (f.primary_key && (f.is_relation() || f.type == FieldType::Float ||
+                        f.type == FieldType::Boolean)) {
+    fail(source, w + ": a " + std::string(field_type_name(f.type)) +
+                     " field cannot be the primary key.");
+  }
+  if (!f.is_relation()) {
+    if (!f.to.empty()) fail(source, w + ": 'to' is only for relations.");
+    return;
+  }
+  if (f.to.empty()) fail(source, w + ": a relation needs 'to', the model it points at.");
+  if (f.type == FieldType::ManyToMany) return;
+  switch (f.on_delete) {
+    case OnDelete::SetNull:
+      if (!f.null) fail(source, w + ": Field specifies on_delete=SET_NULL, but cannot be null.");
+      break;
+    case OnDelete::DbSetNull:
+      if (!f.null) {
+        fail(source, w + ": Field specifies on_delete=DB_SET_NULL, but cannot be null.");
+      }
+      break;
+    case OnDelete::SetDefault:
+      if (!f.default_value && !f.default_factory) {
+        fail(source, w + ": Field specifies on_delete=SET_DEFAULT, but has no default value.");
+      }
+      break;
+    case OnDelete::DbSetDefault:
+      if (!f.default_value) {
+        fail(source, w + ": Field specifies on_delete=DB_SET_DEFAULT, but has no default value.");
+      }
+      break;
+    case OnDelete::Set:
+      if (!f.on_delete_value && !f.on_delete_factory) {
+        fail(source, w + ": on_delete=SET needs a value (or, in C++, a callable).");
+      }
+      break;
+    default: break;
+  }
+}
+
+// Checks a display template such as "{title} by {author_id}"; returns the first unknown name.
+std::optional<std::string> unknown_display_name(const ModelMeta& m) {
+  const std::string& t = m.display;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '{') {
+      if (i + 1 < t.size() && t[i + 1] == '{') {
+        ++i;
+        continue;
+      }
+      auto close = t.find('}', i);
+      if (close == std::string::npos) return std::string("{ without }");
+      std::string name = t.substr(i + 1, close - i - 1);
+      if (name != "pk" && !m.field_index(name)) return name;
+      i = close;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Registry::Registry() = default;
+Registry::~Registry() = default;
+
+ModelMeta& Registry::add(ModelMeta meta, std::string source) {
+  if (finalized_) {
+    throw ConfigError("cannot add model " + meta.label() + ": the registry is already finalized");
+  }
+  if (auto problem = naming::identifier_problem(meta.app_label)) {
+    fail(source, "app label " + python_repr(meta.app_label) + ": " + *problem);
+  }
+  if (auto problem = naming::identifier_problem(meta.object_name)) {
+    fail(source, "model name " + python_repr(meta.object_name) + ": " + *problem);
+  }
+  for (const auto& e : models_) {
+    if (e.meta->app_label == meta.app_label && iequals(e.meta->object_name, meta.object_name)) {
+      fail(source, "model " + meta.label() + " is declared twice" +
+                       (e.source.empty() ? std::string() : " (first at " + e.source + ")"));
+    }
+  }
+  models_.push_back({std::make_unique<ModelMeta>(std::move(meta)), std::move(source)});
+  return *models_.back().meta;
+}
+
+const Registry::Entry* Registry::find_entry(std::string_view label) const noexcept {
+  auto dot = label.find('.');
+  if (dot == std::string_view::npos) {
+    const Entry* found = nullptr;
+    for (const auto& e : models_) {
+      if (iequals(e.meta->object_name, label)) {
+        if (found != nullptr) return nullptr;  // ambiguous
+        found = &e;
+      }
+    }
+    return found;
+  }
+  std::string_view app = label.substr(0, dot);
+  std::string_view name = label.substr(dot + 1);
+  for (const auto& e : models_) {
+    if (e.meta->app_label == app && iequals(e.meta->object_name, name)) return &e;
+  }
+  return nullptr;
+}
+
+const ModelMeta* Registry::find(std::string_view label) const noexcept {
+  const Entry* e = find_entry(label);
+  return e ? e->meta.get() : nullptr;
+}
+
+const ModelMeta& Registry::get(std::string_view label) const {
+  if (const ModelMeta* m = find(label)) return *m;
+  auto dot = label.find('.');
+  if (dot != std::string_view::npos) {
+    std::string app(label.substr(0, dot));
+    bool app_known = std::any_of(models_.begin(), models_.end(),
+                                 [&](const Entry& e) { return e.meta->app_label == app; });
+    if (!app_known) throw Error("No installed app with label '" + app + "'.");
+    throw Error("App '" + app + "' doesn't have a '" + std::string(label.substr(dot + 1)) +
+                "' model.");
+  }
+  std::string known;
+  for (const auto& e : models_) {
+    if (!e.meta->auto_created) known += (known.empty() ? "" : ", ") + e.meta->label();
+  }
+  throw Error("No model named '" + std::string(label) + "' (or it is ambiguous). Models: " +
+              known);
+}
+
+std::vector<const ModelMeta*> Registry::models() const {
+  std::vector<const ModelMeta*> out;
+  out.reserve(models_.size());
+  for (const auto& e : models_) out.push_back(e.meta.get());
+  return out;
+}
+
+void Registry::finalize() {
+  if (finalized_) return;
+  // 1. Per-model defaults and checks.
+  for (auto& e : models_) {
+    ModelMeta& m = *e.meta;
+    if (m.db_table.empty()) m.db_table = m.app_label + "_" + m.model_name();
+    if (m.verbose_name.empty()) m.verbose_name = naming::verbose_name(m.object_name);
+    if (m.verbose_name_plural.empty()) m.verbose_name_plural = m.verbose_name + "s";
+    auto pk_count = std::count_if(m.fields.begin(), m.fields.end(),
+                                  [](const Field& f) { return f.primary_key; });
+    if (pk_count > 1) fail(e.source, m.label() + ": a model can have only one primary key.");
+    if (pk_count == 0) {
+      if (m.field_index("id")) {
+        fail(e.source, m.label() + ".id: 'id' can only be used as a field name if the field "
+                                   "also sets 'primary_key=True'.");
+      }
+      Field id;
+      id.name = "id";
+      id.type = FieldType::Auto;
+      id.primary_key = true;
+      m.fields.insert(m.fields.begin(), std::move(id));
+    } else if (!m.fields.front().primary_key) {
+      auto it = std::find_if(m.fields.begin(), m.fields.end(),
+                             [](const Field& f) { return f.primary_key; });
+      std::rotate(m.fields.begin(), it, it + 1);
+    }
+    for (auto& f : m.fields) {
+      if (f.type == FieldType::ManyToMany) {
+        fail(e.source, where(m, f) + ": many-to-many fields go in ModelMeta::many_to_many.");
+      }
+      if (f.column.empty()) f.column = f.is_foreign_key() ? f.name + "_id" : f.name;
+      check_field(e.source, m, f);
+    }
+    for (auto& f : m.many_to_many) {
+      if (f.type != FieldType::ManyToMany) {
+        fail(e.source, where(m, f) + ": only many-to-many fields go in many_to_many.");
+      }
+      check_field(e.source, m, f);
+    }
+    std::set<std::string> names;
+    for (const auto& f : m.fields) {
+      if (!names.insert(f.name).second || (f.column != f.name && !names.insert(f.column).second)) {
+        fail(e.source, where(m, f) + ": the name or column '" + f.column +
+                           "' is used by another field of the model.");
+      }
+    }
+    for (const auto& f : m.many_to_many) {
+      if (!names.insert(f.name).second) {
+        fail(e.source, where(m, f) + ": the name is used by another field of the model.");
+      }
+    }
+    for (const auto& key : m.ordering) {
+      std::string_view name = key;
+      if (!name.empty() && name.front() == '-') name.remove_prefix(1);
+      if (name != "pk" && !m.field_index(name)) {
+        fail(e.source, m.label() + ": 'ordering' refers to the nonexistent field '" +
+                           std::string(name) + "'.");
+      }
+    }
+    for (const auto& group : m.unique_together) {
+      for (const auto& name : group) {
+        if (!m.field_index(name)) {
+          fail(e.source, m.label() + ": 'unique_together' refers to the nonexistent field '" +
+                             name + "'.");
+        }
+      }
+    }
+    if (auto bad = unknown_display_name(m)) {
+      fail(e.source, m.label() + ": the display template " + python_repr(m.display) +
+                         " names " + python_repr(*bad) + ", which is not a field (use {pk} or " +
+                         "a field name; {{ and }} for braces).");
+    }
+  }
+  // 2. Relations, then the through models they need.
+  for (auto& e : models_) resolve_relations(e);
+  add_through_models();
+  // 3. Back-pointers and reverse relations; everything is in place, so pointers stay valid.
+  for (auto& e : models_) {
+    for (auto& f : e.meta->fields) f.model = e.meta.get();
+    for (auto& f : e.meta->many_to_many) f.model = e.meta.get();
+  }
+  for (auto& e : models_) {
+    for (auto& f : e.meta->fields) {
+      if (f.is_foreign_key()) {
+        const_cast<ModelMeta*>(f.target)->related_objects.push_back({&f});
+      }
+    }
+    for (auto& f : e.meta->many_to_many) {
+      const_cast<ModelMeta*>(f.target)->related_objects.push_back({&f});
+    }
+  }
+  // 4. Reverse accessors must not clash with each other or with the target's fields.
+  for (auto& e : models_) {
+    const ModelMeta& target = *e.meta;
+    std::set<std::string> seen;
+    for (const auto& rel : target.related_objects) {
+      std::string accessor = rel.field->related_accessor_name();
+      if (accessor.empty()) continue;
+      std::string w = rel.field->model->label() + "." + rel.field->name;
+      if (target.find_field(accessor) != nullptr) {
+        throw ConfigError("Reverse accessor '" + target.object_name + "." + accessor +
+                          "' for '" + w + "' clashes with field name '" + target.label() + "." +
+                          accessor + "'. Add or change a related_name argument to the definition "
+                          "for '" + w + "'.");
+      }
+      if (!seen.insert(accessor).second) {
+        throw ConfigError("Reverse accessor '" + target.object_name + "." + accessor +
+                          "' for '" + w + "' clashes with another reverse accessor. Add or change "
+                          "a related_name argument to the definition for '" + w + "'.");
+      }
+    }
+  }
+  finalized_ = true;
+}
+
+void Registry::resolve_relations(Entry& e) {
+  ModelMeta& m = *e.meta;
+  auto resolve = [&](Field& f) {
+    std::string to = f.to;
+    if (to == "self") to = m.label();
+    const Entry* target = nullptr;
+    if (to.find('.') == std::string::npos) {
+      target = find_entry(m.app_label + "." + to);  // same app first, as Django
+      if (target == nullptr) target = find_entry(to);
+    } else {
+      target = find_entry(to);
+    }
+    if (target == nullptr) {
+      fail(e.source, where(m, f) + ": Field defines a relation with model '" + f.to +
+                         "', which is either not installed, or is abstract.");
+    }
+    f.target = target->meta.get();
+  };
+  for (auto& f : m.fields) {
+    if (f.is_foreign_key()) resolve(f);
+  }
+  for (auto& f : m.many_to_many) resolve(f);
+}
+
+void Registry::add_through_models() {
+  // Collect first: adding entries while walking models_ would invalidate the walk.
+  std::vector<std::pair<std::size_t, std::unique_ptr<ModelMeta>>> throughs;
+  for (std::size_t i = 0; i < models_.size(); ++i) {
+    ModelMeta& owner = *models_[i].meta;
+    for (auto& f : owner.many_to_many) {
+      auto through = std::make_unique<ModelMeta>(owner.app_label,
+                                                 owner.object_name + "_" + f.name);
+      through->auto_created = true;
+      through->db_table = f.db_table.empty() ? owner.db_table + "_" + f.name : f.db_table;
+      through->verbose_name = owner.object_name + "-" + f.target->object_name + " relationship";
+      through->verbose_name_plural = through->verbose_name + "s";
+      bool self = f.target == &owner;
+      std::string from = self ? "from_" + owner.model_name() : owner.model_name();
+      std::string to = self ? "to_" + f.target->model_name() : f.target->model_name();
+      Field id;
+      id.name = "id";
+      id.column = "id";
+      id.type = FieldType::Auto;
+      id.primary_key = true;
+      through->fields.push_back(std::move(id));
+      for (auto [name, target] : {std::pair<std::string, const ModelMeta*>{from, &owner},
+                                   std::pair<std::string, const ModelMeta*>{to, f.target}}) {
+        Field fk;
+        fk.name = name;
+        fk.column = name + "_id";
+        fk.type = FieldType::ForeignKey;
+        fk.to = target->label();
+        fk.target = target;
+        fk.on_delete = OnDelete::Cascade;
+        fk.related_name = through->object_name + "+";
+        through->fields.push_back(std::move(fk));
+      }
+      through->unique_together.push_back({from, to});
+      f.through = through.get();
+      throughs.emplace_back(i, std::move(through));
+    }
+  }
+  // Insert each through model right after its owner, keeping registration order otherwise.
+  for (auto it = throughs.rbegin(); it != throughs.rend(); ++it) {
+    // Reverse order and a fixed position keep several through models of one owner in order.
+    std::size_t pos = it->first + 1;
+    models_.insert(models_.begin() + static_cast<std::ptrdiff_t>(pos),
+                   Entry{std::move(it->second), models_[it->first].source});
+  }
+}
+
+void Registry::bind(std::type_index type, std::string label,
+                    std::unique_ptr<detail::TypedBinding> b) {
+  if (bindings_.count(type) != 0) {
+    throw ConfigError("the C++ type mapped to " + label + " is already mapped to " +
+                      binding_labels_.at(type));
+  }
+  bindings_.emplace(type, std::move(b));
+  binding_labels_.emplace(type, std::move(label));
+}
+
+const detail::TypedBinding& Registry::binding(std::type_index type) const {
+  auto it = bindings_.find(type);
+  if (it == bindings_.end()) {
+    throw Error(std::string("the C++ type ") + type.name() +
+                " is not mapped to a model in this registry");
+  }
+  return *it->second;
+}
+
+}  // namespace cascade
