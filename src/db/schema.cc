@@ -66,7 +66,7 @@ TableSql table_sql(const Connection& c, const ModelMeta& m) {
   std::vector<std::string> defs;
   for (const auto& f : m.fields) {
     std::string def = c.quote_name(f.column) + " " + c.column_type(f);
-    if (!f.null || f.primary_key) def += " NOT NULL";
+    def += (!f.null || f.primary_key) ? " NOT NULL" : " NULL";
     if (f.primary_key) {
       def += " PRIMARY KEY";
       if (f.type == FieldType::Auto) def += " " + c.auto_increment_clause();

@@ -227,7 +227,7 @@ class Loader {
                  "; known types: " + list);
   }
 
-  ModelMeta model(const std::string& app, const std::string& name, const TomlValue& v) const {
+  ModelMeta model(const std::string& app, const std::string& name, const TomlValue& v) {
     std::string label = app + "." + name;
     std::string what = "model " + label;
     table(v, what);
@@ -275,6 +275,17 @@ class Loader {
         fail(*fv, what + ", field '" + fname + "': Field specifies on_delete=" +
                       std::string(on_delete_name(f.on_delete)) + ", but cannot be null.");
       }
+      if (f.on_delete == OnDelete::Set && f.is_foreign_key() && !f.on_delete_value) {
+        fail(*fv, what + ", field '" + fname + "': on_delete=SET needs a value: add set = <value>");
+      }
+      if ((f.on_delete == OnDelete::SetDefault || f.on_delete == OnDelete::DbSetDefault) &&
+          f.is_foreign_key() && !f.default_value) {
+        fail(*fv, what + ", field '" + fname + "': Field specifies on_delete=" +
+                      std::string(on_delete_name(f.on_delete)) + ", but has no default value.");
+      }
+      if (f.is_relation()) {
+        relations_.push_back({label, app, fname, f.to, &fv->as_table().at("to")});
+      }
       if (f.type == FieldType::ManyToMany) {
         m.many_to_many.push_back(std::move(f));
       } else {
@@ -284,7 +295,7 @@ class Loader {
     return m;
   }
 
-  Project load(std::string_view text) const {
+  Project load(std::string_view text) {
     TomlValue root;
     try {
       std::istringstream in{std::string(text)};
@@ -312,6 +323,13 @@ class Loader {
       throw ConfigError("no [models.<app>.<Model>] tables: the file declares no models", file_);
     }
     table(models->second, "[models]");
+    // Models keep the order in which they are written, even when the apps interleave.
+    struct ModelEntry {
+      std::string app;
+      std::string name;
+      const TomlValue* value;
+    };
+    std::vector<ModelEntry> entries;
     for (const auto& [app, app_value] : ordered(models->second.as_table())) {
       table(*app_value, "[models." + app + "]");
       if (auto problem = naming::identifier_problem(app)) {
@@ -323,8 +341,34 @@ class Loader {
                                  "' must be a model table ([models." + app + "." + name +
                                  "]); is the app level missing?");
         }
-        project.registry->add(model(app, name, *model_value),
-                              file_ + ":" + std::to_string(line_of(*model_value)));
+        entries.push_back({app, name, model_value});
+      }
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      auto la = a.value->location();
+      auto lb = b.value->location();
+      if (la.line() != lb.line()) return la.line() < lb.line();
+      return la.column() < lb.column();
+    });
+    for (const auto& e : entries) {
+      project.registry->add(model(e.app, e.name, *e.value),
+                            file_ + ":" + std::to_string(line_of(*e.value)));
+    }
+    // Relation targets, checked here so the message points at the 'to' line (the Registry
+    // resolves them the same way: "self", the same app first, then a unique bare name).
+    for (const auto& r : relations_) {
+      std::string to = r.to == "self" ? r.label : r.to;
+      const ModelMeta* target = nullptr;
+      if (to.find('.') == std::string::npos) {
+        target = project.registry->find(r.app + "." + to);
+        if (target == nullptr) target = project.registry->find(to);
+      } else {
+        target = project.registry->find(to);
+      }
+      if (target == nullptr) {
+        fail(*r.at, "model " + r.label + ", field '" + r.field + "': 'to': Field defines a " +
+                        "relation with model '" + r.to +
+                        "', which is either not installed, or is abstract.");
       }
     }
     project.registry->finalize();
@@ -332,7 +376,15 @@ class Loader {
   }
 
  private:
+  struct Relation {
+    std::string label;  // the model declaring it: "blog.Post"
+    std::string app;
+    std::string field;
+    std::string to;
+    const TomlValue* at;  // the 'to' value, for its line
+  };
   std::string file_;
+  std::vector<Relation> relations_;  // every relation field, gathered by model()
 };
 
 }  // namespace

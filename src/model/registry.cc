@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <set>
+#include <system_error>
 
 #include "cascade/error.h"
 #include "cascade/model/mapping.h"
@@ -20,7 +22,18 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 [[noreturn]] void fail(const std::string& source, const std::string& message) {
-  // The source ("cascade.toml:12") already names file and line; ConfigError prefixes it.
+  // A source such as "cascade.toml:12" names a file and a line: split it so that
+  // ConfigError::file() and line() say where (the message reads the same either way).
+  auto colon = source.rfind(':');
+  if (colon != std::string::npos && colon > 0 && colon + 1 < source.size()) {
+    int line = 0;
+    const char* first = source.data() + colon + 1;
+    const char* last = source.data() + source.size();
+    auto [ptr, ec] = std::from_chars(first, last, line);
+    if (ec == std::errc() && ptr == last && line > 0) {
+      throw ConfigError(message, source.substr(0, colon), line);
+    }
+  }
   throw ConfigError(message, source);
 }
 
@@ -261,7 +274,15 @@ void Registry::finalize() {
       const_cast<ModelMeta*>(f.target)->related_objects.push_back({&f});
     }
   }
-  // 4. Reverse accessors must not clash with each other or with the target's fields.
+  // 4. Reverse accessors must not clash with each other or with the target's fields. The error
+  // names where the referencing model was declared.
+  auto source_of = [this](const ModelMeta* m) -> const std::string& {
+    for (const auto& e : models_) {
+      if (e.meta.get() == m) return e.source;
+    }
+    static const std::string kNone;
+    return kNone;
+  };
   for (auto& e : models_) {
     const ModelMeta& target = *e.meta;
     std::set<std::string> seen;
@@ -269,16 +290,17 @@ void Registry::finalize() {
       std::string accessor = rel.field->related_accessor_name();
       if (accessor.empty()) continue;
       std::string w = rel.field->model->label() + "." + rel.field->name;
+      const std::string& source = source_of(rel.field->model);
       if (target.find_field(accessor) != nullptr) {
-        throw ConfigError("Reverse accessor '" + target.object_name + "." + accessor +
-                          "' for '" + w + "' clashes with field name '" + target.label() + "." +
-                          accessor + "'. Add or change a related_name argument to the definition "
-                          "for '" + w + "'.");
+        fail(source, "Reverse accessor '" + target.object_name + "." + accessor + "' for '" + w +
+                         "' clashes with field name '" + target.label() + "." + accessor +
+                         "'. Add or change a related_name argument to the definition for '" + w +
+                         "'.");
       }
       if (!seen.insert(accessor).second) {
-        throw ConfigError("Reverse accessor '" + target.object_name + "." + accessor +
-                          "' for '" + w + "' clashes with another reverse accessor. Add or change "
-                          "a related_name argument to the definition for '" + w + "'.");
+        fail(source, "Reverse accessor '" + target.object_name + "." + accessor + "' for '" + w +
+                         "' clashes with another reverse accessor. Add or change a related_name "
+                         "argument to the definition for '" + w + "'.");
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "cascade/value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -129,7 +130,9 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
 }
 
 [[noreturn]] void wrong_kind(Value::Kind want, Value::Kind have) {
-  throw TypeError("expected a " + std::string(Value::kind_name(want)) + " value, got " +
+  std::string_view name = Value::kind_name(want);
+  std::string article = name == "integer" ? "an " : "a ";
+  throw TypeError("expected " + article + std::string(name) + " value, got " +
                   std::string(Value::kind_name(have)));
 }
 
@@ -356,9 +359,15 @@ std::string Value::repr() const {
   switch (kind()) {
     case Kind::Text: return python_repr(std::get<Text>(data_).s);
     case Kind::Blob: {
-      std::string out = "b'";
-      for (std::uint8_t c : std::get<cascade::Blob>(data_)) {
-        if (c == '\'' || c == '\\') {
+      // Python picks the quote as for str: double quotes when the bytes hold a ' and no ".
+      const auto& blob = std::get<cascade::Blob>(data_);
+      bool has_single = std::find(blob.begin(), blob.end(), '\'') != blob.end();
+      bool has_double = std::find(blob.begin(), blob.end(), '"') != blob.end();
+      char quote = has_single && !has_double ? '"' : '\'';
+      std::string out = "b";
+      out += quote;
+      for (std::uint8_t c : blob) {
+        if (c == static_cast<std::uint8_t>(quote) || c == '\\') {
           out += '\\';
           out += static_cast<char>(c);
         } else if (c == '\n') {
@@ -373,7 +382,7 @@ std::string Value::repr() const {
           out += static_cast<char>(c);
         }
       }
-      return out + "'";
+      return out + quote;
     }
     case Kind::Date: {
       const auto& d = std::get<cascade::Date>(data_);
@@ -394,7 +403,9 @@ std::string Value::repr() const {
   }
 }
 
-bool operator==(const Value& a, const Value& b) noexcept { return a.data_ == b.data_; }
+// Equality agrees with the total order below, so a NaN equals itself (std::variant's == would
+// say it does not, which breaks finding a value that sorts as equal).
+bool operator==(const Value& a, const Value& b) noexcept { return (a <=> b) == 0; }
 
 std::strong_ordering operator<=>(const Value& a, const Value& b) noexcept {
   if (a.data_.index() != b.data_.index()) return a.data_.index() <=> b.data_.index();
@@ -434,6 +445,17 @@ std::string python_repr(std::string_view text) {
       append_escaped_byte(out, c);  // invalid UTF-8: show the byte
       ++i;
       continue;
+    }
+    if (n == 2 && (c == 0xC2 || c == 0xC3)) {
+      // U+0080..U+00FF: Python shows the C1 control characters, the no-break space and the soft
+      // hyphen (not printable) as \xNN, the rest as they are.
+      auto cp = static_cast<unsigned char>(((c & 0x1F) << 6) |
+                                           (static_cast<unsigned char>(text[i + 1]) & 0x3F));
+      if (cp <= 0xA0 || cp == 0xAD) {
+        append_escaped_byte(out, cp);
+        i += n;
+        continue;
+      }
     }
     if (n > 1) {
       out.append(text.substr(i, n));

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <filesystem>
 #include <unordered_map>
@@ -15,7 +16,6 @@
 namespace cascade::db {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr std::size_t kStatementCacheSize = 128;
 
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view context = {}) {
@@ -136,7 +136,7 @@ class SqliteRows final : public Rows {
 
 class SqliteConnection final : public Connection {
  public:
-  SqliteConnection(std::string path, std::string url) : path_(std::move(path)), url_(std::move(url)) {
+  SqliteConnection(const SqliteUrl& target, std::string url) : path_(target.path), url_(std::move(url)) {
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path_.c_str(), &db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -150,7 +150,10 @@ class SqliteConnection final : public Connection {
                              rc);
     }
     sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_busy_timeout(db_, target.timeout_ms);
+    if (target.max_variables > 0) {
+      sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, target.max_variables);
+    }
     try {
       execute("PRAGMA foreign_keys = ON");
       if (path_ != ":memory:") {
@@ -358,9 +361,37 @@ Lease::~Lease() {
 
 }  // namespace
 
-std::string sqlite_path_from_url(std::string_view url, std::string_view base_dir) {
+SqliteUrl parse_sqlite_url(std::string_view url, std::string_view base_dir) {
+  SqliteUrl out;
   std::string_view rest = url.substr(url.find("://") + 3);
-  if (rest == ":memory:" || rest == "/:memory:") return ":memory:";
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    auto eq = item.find('=');
+    std::string_view key = item.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    int n = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    bool number = !value.empty() && ec == std::errc() && ptr == value.data() + value.size();
+    if (key == "max_variables" && number && n > 0) {
+      out.max_variables = n;
+    } else if (key == "timeout" && number && n >= 0) {
+      out.timeout_ms = n;
+    } else {
+      throw ConfigError("SQLite URL option " + python_repr(item) +
+                        " is not understood; options: max_variables=N (N > 0), timeout=MS");
+    }
+  }
+  if (rest == ":memory:" || rest == "/:memory:") {
+    out.path = ":memory:";
+    return out;
+  }
   if (rest.empty() || rest.front() != '/') {
     throw ConfigError("SQLite URL " + python_repr(url) +
                       " has a host part; use sqlite:///relative.db, sqlite:////absolute.db or "
@@ -373,12 +404,12 @@ std::string sqlite_path_from_url(std::string_view url, std::string_view base_dir
   }
   std::filesystem::path path(rest);
   if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
-  return path.lexically_normal().string();
+  out.path = path.lexically_normal().string();
+  return out;
 }
 
 std::unique_ptr<Connection> open_sqlite(std::string_view url, std::string_view base_dir) {
-  std::string path = sqlite_path_from_url(url, base_dir);
-  return std::make_unique<SqliteConnection>(path, std::string(url));
+  return std::make_unique<SqliteConnection>(parse_sqlite_url(url, base_dir), std::string(url));
 }
 
 }  // namespace cascade::db

@@ -11,8 +11,16 @@ namespace cascade::db {
 // Opens a sqlite:// URL (see Connection::open).
 std::unique_ptr<Connection> open_sqlite(std::string_view url, std::string_view base_dir);
 
-// The file path a sqlite:// URL names (":memory:" for the in-memory database), resolved
-// against base_dir when relative. Throws ConfigError for a malformed URL.
-std::string sqlite_path_from_url(std::string_view url, std::string_view base_dir);
+// What a sqlite:// URL says: the file (":memory:" for the in-memory database), resolved against
+// base_dir when relative, and the options after '?':
+//   max_variables=N  lower SQLite's limit on parameters per statement (as some builds have)
+//   timeout=MS       how long to wait for a lock before failing (default 5000)
+struct SqliteUrl {
+  std::string path;
+  int max_variables = 0;  // 0: the library's limit
+  int timeout_ms = 5000;
+};
+// Throws ConfigError for a malformed URL or an unknown option.
+SqliteUrl parse_sqlite_url(std::string_view url, std::string_view base_dir);
 
 }  // namespace cascade::db
