@@ -22,6 +22,7 @@
 #include "cascade/model/mapping.h"
 #include "cascade/model/registry.h"
 #include "cascade/query/manager.h"
+#include "cascade/query/typed_queryset.h"
 
 namespace cascade {
 
@@ -43,6 +44,11 @@ class Database {
   Manager objects(const ModelMeta& meta) { return Manager(*this, meta); }
 
   // ---- typed operations on mapped structs ----------------------------------------------------
+  // Every row of T's model, as a QuerySet yielding T (Django's Post.objects.all()).
+  template <typename T>
+  TypedQuerySet<T> objects() {
+    return TypedQuerySet<T>(*registry_, QuerySet(*this, meta_of<T>(*registry_)));
+  }
   template <typename T>
   T get(const Value& pk) {
     return from_instance<T>(*registry_, objects(meta_of<T>(*registry_)).get(pk));

@@ -45,6 +45,13 @@ class TypeError : public Error {
   std::string python_name() const override { return "TypeError"; }
 };
 
+// Python's IndexError (qs[i] past the end).
+class IndexError : public Error {
+ public:
+  using Error::Error;
+  std::string python_name() const override { return "IndexError"; }
+};
+
 // Unknown field or lookup, with Django's message naming the choices.
 class FieldError : public Error {
  public:

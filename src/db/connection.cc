@@ -16,6 +16,20 @@ std::string Connection::quote_name(std::string_view name) const {
   return out + "\"";
 }
 
+std::string Connection::pattern_sql(std::string_view, const std::string& lhs,
+                                    const std::string& rhs) const {
+  // SQLite's LIKE ignores ASCII case, so Django uses it for the case-sensitive lookups too.
+  return lhs + " LIKE " + rhs + " ESCAPE '\\'";
+}
+
+std::string Connection::limit_offset_sql(std::optional<std::int64_t> limit,
+                                         std::int64_t offset) const {
+  if (!limit && offset == 0) return {};
+  std::string out = " LIMIT " + std::to_string(limit ? *limit : -1);
+  if (offset > 0) out += " OFFSET " + std::to_string(offset);
+  return out;
+}
+
 void Connection::on_commit(std::function<void()> fn) {
   if (atomic_depth_ == 0) {
     fn();

@@ -259,6 +259,41 @@ void Registry::finalize() {
   // 2. Relations, then the through models they need.
   for (auto& e : models_) resolve_relations(e);
   add_through_models();
+  // Two models may not share a label or a table (a through model named like a declared one).
+  // The many-to-many field an auto-created through model belongs to: "blog.Post.tags".
+  auto owner_field = [this](const ModelMeta* through) {
+    for (const auto& e : models_) {
+      for (const auto& f : e.meta->many_to_many) {
+        if (f.through == through) return e.meta->label() + "." + f.name;
+      }
+    }
+    return through->label();
+  };
+  for (std::size_t i = 0; i < models_.size(); ++i) {
+    const ModelMeta& later = *models_[i].meta;
+    for (std::size_t j = 0; j < i; ++j) {
+      const ModelMeta& earlier = *models_[j].meta;
+      // A declared model named like an auto-created through model ("Post_tags").
+      if (later.app_label == earlier.app_label &&
+          iequals(later.object_name, earlier.object_name)) {
+        fail(models_[i].source, "Conflicting '" + later.model_name() +
+                                    "' models in application '" + later.app_label + "': " +
+                                    earlier.label() + " and " + later.label() + ".");
+      }
+      // SQLite table names are case-insensitive.
+      if (!iequals(later.db_table, earlier.db_table)) continue;
+      if (later.auto_created || earlier.auto_created) {  // Django's fields.E340
+        const ModelMeta& through = later.auto_created ? later : earlier;
+        const ModelMeta& other = later.auto_created ? earlier : later;
+        fail(models_[i].source, owner_field(&through) + ": The field's intermediary table '" +
+                                    through.db_table + "' clashes with the table name of '" +
+                                    other.label() + "'.");
+      }
+      fail(models_[i].source, "db_table '" + later.db_table +  // Django's models.E028
+                                  "' is used by multiple models: " + earlier.label() + ", " +
+                                  later.label() + ".");
+    }
+  }
   // 3. Back-pointers and reverse relations; everything is in place, so pointers stay valid.
   for (auto& e : models_) {
     for (auto& f : e.meta->fields) f.model = e.meta.get();
@@ -341,11 +376,12 @@ void Registry::add_through_models() {
                                                  owner.object_name + "_" + f.name);
       through->auto_created = true;
       through->db_table = f.db_table.empty() ? owner.db_table + "_" + f.name : f.db_table;
-      through->verbose_name = owner.object_name + "-" + f.target->object_name + " relationship";
-      through->verbose_name_plural = through->verbose_name + "s";
       bool self = f.target == &owner;
       std::string from = self ? "from_" + owner.model_name() : owner.model_name();
       std::string to = self ? "to_" + f.target->model_name() : f.target->model_name();
+      // Django: "%(from)s-%(to)s relationship" with the lowercase names ("post-tag").
+      through->verbose_name = from + "-" + to + " relationship";
+      through->verbose_name_plural = through->verbose_name + "s";
       Field id;
       id.name = "id";
       id.column = "id";

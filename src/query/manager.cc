@@ -137,11 +137,23 @@ void Manager::refresh(Instance& inst) {
   inst.set_adding(false);
 }
 
-std::int64_t Manager::count() {
-  auto& c = db_.connection();
-  auto rows = c.query("SELECT COUNT(*) FROM " + c.quote_name(meta_.db_table));
-  rows->next();
-  return rows->get(0).as_integer();
+std::pair<Instance, bool> Manager::get_or_create(
+    const Lookups& lookups, const std::vector<std::pair<std::string, Value>>& defaults) {
+  return db::atomic(db_.connection(), [&]() -> std::pair<Instance, bool> {
+    try {
+      return {all().get(Q(lookups)), false};
+    } catch (const DoesNotExist&) {
+    }
+    Instance inst(meta_);
+    for (const auto& [name, arg] : lookups) {
+      if (name.find("__") != std::string::npos) continue;  // only exact field lookups set values
+      if (!arg.is_value()) throw TypeError("get_or_create() cannot create from " + arg.repr());
+      inst.set(name, arg.value());
+    }
+    for (const auto& [name, value] : defaults) inst.set(name, value);
+    insert(inst);
+    return {std::move(inst), true};
+  });
 }
 
 ManyToManyManager Manager::many_to_many(const Instance& inst, std::string_view name) {

@@ -30,7 +30,7 @@ MultipleObjectsReturned::MultipleObjectsReturned(std::string model_label,
                                                  const std::string& object_name,
                                                  std::int64_t count)
     : Error("get() returned more than one " + object_name + " -- it returned " +
-            std::to_string(count) + "!"),
+            (count > 20 ? std::string("more than 20") : std::to_string(count)) + "!"),
       model_label_(std::move(model_label)) {}
 
 std::string MultipleObjectsReturned::python_name() const {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -99,6 +100,15 @@ class Connection {
   virtual std::string column_type(const Field& field) const = 0;
   // What follows "PRIMARY KEY" for an auto-incrementing key ("AUTOINCREMENT").
   virtual std::string auto_increment_clause() const = 0;
+  // The condition for a pattern lookup (iexact, contains, icontains, startswith, istartswith,
+  // endswith, iendswith) comparing `lhs` with `rhs`, a placeholder whose value is already a
+  // LIKE pattern escaped with '\'. The default is SQLite's, as Django writes it.
+  virtual std::string pattern_sql(std::string_view lookup, const std::string& lhs,
+                                  const std::string& rhs) const;
+  // " LIMIT n OFFSET m" (or "" when neither applies).
+  virtual std::string limit_offset_sql(std::optional<std::int64_t> limit,
+                                       std::int64_t offset) const;
+  virtual std::string random_function() const { return "RANDOM()"; }
 
   // ---- statements ----------------------------------------------------------------------------
   // Runs one statement with bound parameters; returns the number of rows changed.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cascade/model/instance.h"
+#include "cascade/query/queryset.h"
 
 namespace cascade {
 
@@ -62,6 +63,20 @@ class Manager {
 
   const ModelMeta& meta() const noexcept { return meta_; }
 
+  // Every row, as a QuerySet to refine (Django's Model.objects.all()).
+  QuerySet all() const { return QuerySet(db_, meta_); }
+  QuerySet filter(std::initializer_list<Lookup> lookups) const { return all().filter(lookups); }
+  QuerySet filter(const Q& q) const { return all().filter(q); }
+  QuerySet exclude(std::initializer_list<Lookup> lookups) const { return all().exclude(lookups); }
+  QuerySet exclude(const Q& q) const { return all().exclude(q); }
+  QuerySet order_by(std::vector<std::string> fields) const { return all().order_by(std::move(fields)); }
+  // The one instance matching `q`; DoesNotExist / MultipleObjectsReturned as Django.
+  Instance get(const Q& q) const { return all().get(q); }
+  // Django's get_or_create(): the instance matching `lookups`, or a new one created from the
+  // lookups plus `defaults`. Returns the instance and whether it was created.
+  std::pair<Instance, bool> get_or_create(
+      const Lookups& lookups, const std::vector<std::pair<std::string, Value>>& defaults = {});
+
   // Creates and saves an instance: objects.create(title="Hello").
   Instance create(std::initializer_list<std::pair<std::string_view, Value>> values);
   // The row with this primary key; throws DoesNotExist ("Post matching query does not exist.").
@@ -73,7 +88,7 @@ class Manager {
   void save(Instance& instance);
   // Reloads every field from the database; throws DoesNotExist when the row is gone.
   void refresh(Instance& instance);
-  std::int64_t count();
+  std::int64_t count() const { return all().count(); }
 
   // The many-to-many manager of `instance` for `name`: a ManyToMany field of this model, or the
   // reverse accessor of one on another model (tag.posts / tag.post_set).

@@ -1,0 +1,29 @@
+// The data behind a QuerySet: immutable once built, shared between QuerySets that did not
+// change it. Read by the SQL compiler.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cascade/query/queryset.h"
+
+namespace cascade::detail {
+
+struct QueryState {
+  Database* db = nullptr;
+  const ModelMeta* model = nullptr;
+  std::vector<Q> filters;  // ANDed; one entry per filter() / exclude() call
+  // Explicit ordering; nullopt means the model's default ordering.
+  std::optional<std::vector<std::string>> ordering;
+  std::optional<std::int64_t> limit;
+  std::int64_t offset = 0;
+  bool distinct = false;
+  QuerySet::ResultKind kind = QuerySet::ResultKind::Instances;
+  std::vector<std::string> value_fields;  // values() / values_list(): paths; names for output
+
+  bool sliced() const noexcept { return limit.has_value() || offset > 0; }
+};
+
+}  // namespace cascade::detail
