@@ -686,6 +686,14 @@ fields.editor = { type = "foreign_key", to = "Author", on_delete = "PROTECT" }
   expect_error_at(e, 4,
                   {"Reverse accessor 'Author.post_set' for 'blog.Post.editor' clashes with "
                    "another reverse accessor."});
+  e = load_error(R"([models.blog.Post]
+fields.t = "text"
+
+[models.blog.Old]
+db_table = "blog_post"
+fields.t = "text"
+)");
+  expect_error_at(e, 4, {"db_table 'blog_post' is used by multiple models: blog.Post, blog.Old."});
   e = load_error("[models.blog.Post]\nfields.t = \"text\"\ndisplay = \"{title}\"\n");
   expect_error_at(e, 1, {"blog.Post: the display template '{title}' names 'title'"});
 }

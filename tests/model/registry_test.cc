@@ -681,6 +681,49 @@ TEST(RegistryErrors, ReverseAccessorClashWithAField) {
   EXPECT_CONTAINS(msg, "Reverse accessor 'Tag.post_set' for 'blog.Post.tags' clashes");
 }
 
+TEST(RegistryErrors, TwoModelsWithOneTable) {
+  // Django's models.E028; SQLite table names ignore case.
+  ModelMeta a = model("blog", "A", {});
+  a.db_table = "shared";
+  ModelMeta b = model("shop", "B", {});
+  b.db_table = "Shared";
+  std::string msg = finalize_error({std::move(a), std::move(b)});
+  EXPECT_CONTAINS(msg, "db_table 'Shared' is used by multiple models: blog.A, shop.B.");
+  ModelMeta c = model("blog", "C", {});
+  c.db_table = "blog_post";
+  msg = finalize_error({model("blog", "Post", {}), std::move(c)});
+  EXPECT_CONTAINS(msg, "db_table 'blog_post' is used by multiple models: blog.Post, blog.C.");
+}
+
+TEST(RegistryErrors, ThroughTableClashesWithAModelTable) {
+  // Django's fields.E340.
+  Field tags = relation("tags", FieldType::ManyToMany, "Tag");
+  tags.db_table = "blog_tag";
+  std::string msg =
+      finalize_error({model("blog", "Tag", {}), model("blog", "Post", {}, {std::move(tags)})});
+  EXPECT_CONTAINS(msg,
+                  "blog.Post.tags: The field's intermediary table 'blog_tag' clashes with the "
+                  "table name of 'blog.Tag'.");
+}
+
+TEST(RegistryErrors, DeclaredModelNamedLikeAThroughModel) {
+  Registry r;
+  r.add(model("blog", "Tag", {}));
+  r.add(model("blog", "Post", {}, {relation("tags", FieldType::ManyToMany, "Tag")}));
+  ModelMeta clash = model("blog", "Post_Tags", {});
+  clash.db_table = "post_tags_declared";
+  r.add(std::move(clash), "x.toml:7");
+  try {
+    r.finalize();
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_CONTAINS(e.what(),
+                    "Conflicting 'post_tags' models in application 'blog': "
+                    "blog.Post_tags and blog.Post_Tags.");
+    EXPECT_EQ(e.line(), 7);
+  }
+}
+
 TEST(RegistryErrors, UnknownNameInDisplayTemplate) {
   ModelMeta m = model("blog", "Post", {char_field("title")});
   m.display = "{title} by {writer}";
