@@ -19,7 +19,7 @@ build-test: deps
 	@cmake --build $(TEST_DIR) -j $(JOBS)
 
 test: build-test
-	@cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS)
+	@JOBS=$(JOBS) scripts/run-tests $(TEST_DIR)
 
 demo: build
 	@scripts/demo $(RELEASE_DIR) $(DEMO_DB) $(DEMO_SIZE)

@@ -117,6 +117,13 @@ class ProgrammingError : public DatabaseError {
   std::string python_name() const override { return "django.db.utils.ProgrammingError"; }
 };
 
+// The data cannot be stored as given (out of range, invalid text for the database).
+class DataError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+  std::string python_name() const override { return "django.db.utils.DataError"; }
+};
+
 // The operation is not supported (by this backend, or in this state).
 class NotSupportedError : public DatabaseError {
  public:

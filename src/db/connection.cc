@@ -1,6 +1,7 @@
 #include "cascade/db/connection.h"
 
 #include "cascade/error.h"
+#include "db/postgres/postgres_connection.h"
 #include "db/sqlite/sqlite_connection.h"
 
 namespace cascade::db {
@@ -48,8 +49,9 @@ std::unique_ptr<Connection> Connection::open(std::string_view url, std::string_v
   if (scheme == "sqlite" || scheme == "sqlite3") {
     return open_sqlite(url, base_dir);
   }
+  if (scheme == "postgresql" || scheme == "postgres") return open_postgres(url);
   throw ConfigError("unsupported database URL scheme '" + std::string(scheme) +
-                    "'; supported: sqlite");
+                    "'; supported: sqlite, postgresql");
 }
 
 }  // namespace cascade::db

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "support/process.h"
-#include "support/test_db.h"
+#include "support/backends.h"
 
 namespace cascade {
 namespace {
@@ -120,6 +120,22 @@ TEST(Tool, RelativeDatabaseUrlInSettingsIsRelativeToTheFile) {
                        dir.path().string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(dir.file("project/data.db")));
+}
+
+class ToolOnBackend : public cascade::testing::BackendTest {};
+CASCADE_ON_EVERY_BACKEND(ToolOnBackend);
+
+TEST_P(ToolOnBackend, AppAndToolShareOneSchemaOnEveryDatabase) {
+  const std::string& url = scratch.url();
+  auto m = run_process({kApp, "--database", url, "migrate"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  auto g = run_process({kApp, "--database", url, "generate", "--size", "10"});
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  auto again = run_process({kTool, "--settings", kSettings, "--database", url, "migrate"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(contains(again.out, "No changes")) << again.out;
+  auto i = run_process({kTool, "--settings", kSettings, "--database", url, "inspect", "Post"});
+  EXPECT_TRUE(contains(i.out, "blog.Post  table \"blog_post\", 10 rows")) << i.out << i.err;
 }
 
 TEST(BlogShopApp, GeneratesDataThatTheStandaloneToolReads) {

@@ -4,12 +4,22 @@
 #include "cascade/db/schema.h"
 #include "cascade/error.h"
 #include "cascade/model/loader.h"
-#include "support/test_db.h"
+#include "support/backends.h"
 
 namespace cascade::db {
 namespace {
 
 using cascade::testing::blog_shop_registry;
+
+class SchemaTest : public cascade::testing::BackendTest {
+ protected:
+  std::unique_ptr<Connection> c = connect();
+  // The column type the backend uses for a field of the blog_shop models.
+  std::string type_of(const std::string& model, const std::string& field) {
+    return c->column_type(blog_shop_registry().get(model).get_field(field));
+  }
+};
+CASCADE_ON_EVERY_BACKEND(SchemaTest);
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -46,8 +56,7 @@ TEST(Schema, ThroughTableHasBothKeysAndAUniquePair) {
   EXPECT_TRUE(contains(sql.create_table, "UNIQUE (\"post_id\", \"tag_id\")"));
 }
 
-TEST(Schema, MigrateCreatesEverythingAndIsIdempotent) {
-  auto c = Connection::open("sqlite://:memory:");
+TEST_P(SchemaTest, MigrateCreatesEverythingAndIsIdempotent) {
   auto first = migrate(*c, blog_shop_registry());
   EXPECT_EQ(first.create_tables.size(), blog_shop_registry().models().size());
   auto tables = c->table_names();
@@ -60,8 +69,7 @@ TEST(Schema, MigrateCreatesEverythingAndIsIdempotent) {
   EXPECT_EQ(c->table_names(), tables);
 }
 
-TEST(Schema, MissingIndexesAreRecreatedOnExistingTables) {
-  auto c = Connection::open("sqlite://:memory:");
+TEST_P(SchemaTest, MissingIndexesAreRecreatedOnExistingTables) {
   migrate(*c, blog_shop_registry());
   auto before = c->indexes("blog_comment");
   ASSERT_EQ(before.size(), 1u);
@@ -71,10 +79,9 @@ TEST(Schema, MissingIndexesAreRecreatedOnExistingTables) {
   EXPECT_EQ(c->indexes("blog_comment").size(), 1u);
 }
 
-TEST(Schema, MismatchesAreReportedAndNothingIsCreated) {
-  auto c = Connection::open("sqlite://:memory:");
-  c->execute("CREATE TABLE \"blog_author\" (\"id\" integer NOT NULL PRIMARY KEY, "
-             "\"name\" text NOT NULL, \"nickname\" text)");
+TEST_P(SchemaTest, MismatchesAreReportedAndNothingIsCreated) {
+  c->execute("CREATE TABLE \"blog_author\" (\"id\" " + type_of("blog.Author", "id") +
+             " NOT NULL PRIMARY KEY, \"name\" text NOT NULL, \"nickname\" text)");
   try {
     migrate(*c, blog_shop_registry());
     FAIL() << "expected SchemaMismatch";
@@ -82,9 +89,11 @@ TEST(Schema, MismatchesAreReportedAndNothingIsCreated) {
     std::string all;
     for (const auto& p : e.problems()) all += p + "\n";
     EXPECT_TRUE(contains(all, "table \"blog_author\" (blog.Author): column \"name\" is text, "
-                              "the model says varchar(100)"))
+                              "the model says " + type_of("blog.Author", "name")))
         << all;
-    EXPECT_TRUE(contains(all, "column \"email\" (varchar(254)) is missing")) << all;
+    EXPECT_TRUE(contains(all, "column \"email\" (" + type_of("blog.Author", "email") +
+                                  ") is missing"))
+        << all;
     EXPECT_TRUE(contains(all, "column \"nickname\" (text) is not declared by the model")) << all;
     EXPECT_TRUE(contains(e.what(), "schema migrations are not supported yet"));
   }
@@ -92,12 +101,12 @@ TEST(Schema, MismatchesAreReportedAndNothingIsCreated) {
   EXPECT_EQ(c->table_names(), std::vector<std::string>{"blog_author"});
 }
 
-TEST(Schema, NullabilityUniqueAndForeignKeyDifferencesAreReported) {
-  auto c = Connection::open("sqlite://:memory:");
+TEST_P(SchemaTest, NullabilityUniqueAndForeignKeyDifferencesAreReported) {
   migrate(*c, blog_shop_registry());
   c->execute("DROP TABLE shop_orderitem");
-  c->execute("CREATE TABLE shop_orderitem (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, "
-             "order_id bigint NOT NULL, product_id bigint REFERENCES shop_order (id), "
+  c->execute("CREATE TABLE shop_orderitem (id " + type_of("shop.OrderItem", "id") +
+             " NOT NULL PRIMARY KEY " + c->auto_increment_clause() +
+             ", order_id bigint NOT NULL, product_id bigint REFERENCES shop_order (id), "
              "quantity integer NOT NULL UNIQUE)");
   auto plan = plan_migration(*c, blog_shop_registry());
   std::string all;
@@ -110,7 +119,7 @@ TEST(Schema, NullabilityUniqueAndForeignKeyDifferencesAreReported) {
   EXPECT_TRUE(contains(all, "column \"quantity\" is unique, the model does not say so")) << all;
 }
 
-TEST(Schema, DatabaseLevelOnDeleteIsWrittenIntoTheConstraint) {
+TEST_P(SchemaTest, DatabaseLevelOnDeleteIsWrittenIntoTheConstraint) {
   auto project = parse_project(R"(
 [models.app.Parent]
 fields.name = { type = "text" }
@@ -118,7 +127,6 @@ fields.name = { type = "text" }
 fields.parent = { type = "foreign_key", to = "Parent", on_delete = "DB_CASCADE" }
 fields.other  = { type = "foreign_key", to = "Parent", on_delete = "DB_SET_NULL", null = true, related_name = "others" }
 )");
-  auto c = Connection::open("sqlite://:memory:");
   migrate(*c, *project.registry);
   auto fks = c->foreign_keys("app_child");
   ASSERT_EQ(fks.size(), 2u);
@@ -128,12 +136,11 @@ fields.other  = { type = "foreign_key", to = "Parent", on_delete = "DB_SET_NULL"
   EXPECT_TRUE(migrate(*c, *project.registry).statements.empty());
 }
 
-TEST(Schema, LongIndexNamesAreShortenedStably) {
+TEST_P(SchemaTest, LongIndexNamesAreShortenedStably) {
   auto project = parse_project(R"(
 [models.an_application_with_a_long_label.AModelWithAVeryLongNameIndeed]
 fields.a_foreign_key_with_a_long_name_too = { type = "foreign_key", to = "self", on_delete = "CASCADE", null = true }
 )");
-  auto c = Connection::open("sqlite://:memory:");
   const auto& m = project.registry->get("an_application_with_a_long_label.AModelWithAVeryLongNameIndeed");
   auto sql = table_sql(*c, m);
   ASSERT_EQ(sql.indexes.size(), 1u);

@@ -1,34 +1,39 @@
-// Atomic blocks: nesting with savepoints, rollback on exceptions, on_commit callbacks, and a
-// deferred foreign key failing at commit.
+// Atomic blocks on every backend: nesting with savepoints, rollback on exceptions, on_commit
+// callbacks, a deferred foreign key failing at commit, and PostgreSQL's aborted transactions.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 
 #include "cascade/db/transaction.h"
 #include "cascade/error.h"
-#include "support/test_db.h"
+#include "support/backends.h"
 
 namespace cascade::db {
 namespace {
 
 using cascade::testing::count_rows;
 
-std::unique_ptr<Connection> connection_with_table() {
-  auto c = Connection::open("sqlite://:memory:");
-  c->execute("CREATE TABLE t (v integer)");
-  return c;
-}
+class AtomicTest : public cascade::testing::BackendTest {
+ protected:
+  std::unique_ptr<Connection> c = connect();
+  void SetUp() override { c->execute("CREATE TABLE t (v integer UNIQUE)"); }
+  void insert(int v) {
+    Value value(v);
+    c->execute("INSERT INTO t VALUES (" + c->placeholder(1) + ")", std::span(&value, 1));
+  }
+  std::vector<std::int64_t> values() {
+    auto rows = c->query("SELECT v FROM t ORDER BY v");
+    std::vector<std::int64_t> got;
+    while (rows->next()) got.push_back(rows->get(0).as_integer());
+    return got;
+  }
+};
+CASCADE_ON_EVERY_BACKEND(AtomicTest);
 
-void insert(Connection& c, int v) {
-  Value value(v);
-  c.execute("INSERT INTO t VALUES (?)", std::span(&value, 1));
-}
-
-TEST(Atomic, CommitKeepsTheWrites) {
-  auto c = connection_with_table();
+TEST_P(AtomicTest, CommitKeepsTheWrites) {
   {
     Atomic tx(*c);
-    insert(*c, 1);
+    insert(1);
     EXPECT_EQ(c->atomic_depth(), 1);
     tx.commit();
   }
@@ -36,54 +41,67 @@ TEST(Atomic, CommitKeepsTheWrites) {
   EXPECT_EQ(count_rows(*c, "t"), 1);
 }
 
-TEST(Atomic, AnExceptionRollsBackAndPropagates) {
-  auto c = connection_with_table();
+TEST_P(AtomicTest, AnExceptionRollsBackAndPropagates) {
   EXPECT_THROW(atomic(*c,
                       [&] {
-                        insert(*c, 1);
+                        insert(1);
                         throw std::runtime_error("boom");
                       }),
                std::runtime_error);
   EXPECT_EQ(count_rows(*c, "t"), 0);
   EXPECT_FALSE(c->in_atomic_block());
-  insert(*c, 2);  // the connection is usable afterwards
+  insert(2);  // the connection is usable afterwards
   EXPECT_EQ(count_rows(*c, "t"), 1);
 }
 
-TEST(Atomic, InnerFailureRollsBackToItsSavepointOnly) {
-  auto c = connection_with_table();
+TEST_P(AtomicTest, InnerFailureRollsBackToItsSavepointOnly) {
   atomic(*c, [&] {
-    insert(*c, 1);
+    insert(1);
     try {
       atomic(*c, [&] {
-        insert(*c, 2);
+        insert(2);
         EXPECT_EQ(c->atomic_depth(), 2);
         throw std::runtime_error("inner");
       });
     } catch (const std::runtime_error&) {
     }
     EXPECT_EQ(c->atomic_depth(), 1);
-    insert(*c, 3);
+    insert(3);
   });
-  auto rows = c->query("SELECT v FROM t ORDER BY v");
-  std::vector<std::int64_t> got;
-  while (rows->next()) got.push_back(rows->get(0).as_integer());
-  EXPECT_EQ(got, (std::vector<std::int64_t>{1, 3}));
+  EXPECT_EQ(values(), (std::vector<std::int64_t>{1, 3}));
 }
 
-TEST(Atomic, OuterFailureUndoesCommittedInnerBlocks) {
-  auto c = connection_with_table();
+TEST_P(AtomicTest, ADatabaseErrorInANestedBlockLeavesTheOuterTransactionUsable) {
+  // On PostgreSQL an error aborts the transaction until it rolls back; the savepoint of the
+  // inner block is what makes the outer one usable again.
+  atomic(*c, [&] {
+    insert(1);
+    EXPECT_THROW(atomic(*c, [&] { insert(1); }), IntegrityError);
+    insert(2);
+  });
+  EXPECT_EQ(values(), (std::vector<std::int64_t>{1, 2}));
+}
+
+TEST_P(AtomicTest, ADatabaseErrorAtTheOutermostLevelLeavesTheConnectionUsable) {
+  insert(1);
+  EXPECT_THROW(atomic(*c, [&] { insert(1); }), IntegrityError);
+  EXPECT_THROW(insert(1), IntegrityError);  // outside any transaction too
+  EXPECT_FALSE(c->in_atomic_block());
+  insert(2);
+  EXPECT_EQ(values(), (std::vector<std::int64_t>{1, 2}));
+}
+
+TEST_P(AtomicTest, OuterFailureUndoesCommittedInnerBlocks) {
   EXPECT_THROW(atomic(*c,
                       [&] {
-                        atomic(*c, [&] { insert(*c, 1); });
+                        atomic(*c, [&] { insert(1); });
                         throw std::runtime_error("outer");
                       }),
                std::runtime_error);
   EXPECT_EQ(count_rows(*c, "t"), 0);
 }
 
-TEST(Atomic, OnCommitRunsAfterTheOutermostCommitOnly) {
-  auto c = connection_with_table();
+TEST_P(AtomicTest, OnCommitRunsAfterTheOutermostCommitOnly) {
   std::vector<std::string> log;
   atomic(*c, [&] {
     c->on_commit([&] { log.push_back("outer"); });
@@ -93,8 +111,7 @@ TEST(Atomic, OnCommitRunsAfterTheOutermostCommitOnly) {
   EXPECT_EQ(log, (std::vector<std::string>{"outer", "inner"}));
 }
 
-TEST(Atomic, OnCommitCallbacksOfARolledBackBlockAreDropped) {
-  auto c = connection_with_table();
+TEST_P(AtomicTest, OnCommitCallbacksOfARolledBackBlockAreDropped) {
   std::vector<std::string> log;
   atomic(*c, [&] {
     c->on_commit([&] { log.push_back("kept"); });
@@ -112,8 +129,7 @@ TEST(Atomic, OnCommitCallbacksOfARolledBackBlockAreDropped) {
   EXPECT_EQ(log.back(), "now");
 }
 
-TEST(Atomic, ADeferredForeignKeyFailingAtCommitRollsEverythingBack) {
-  auto c = Connection::open("sqlite://:memory:");
+TEST_P(AtomicTest, ADeferredForeignKeyFailingAtCommitRollsEverythingBack) {
   c->execute("CREATE TABLE parent (id integer PRIMARY KEY)");
   c->execute(
       "CREATE TABLE child (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES "
@@ -128,7 +144,10 @@ TEST(Atomic, ADeferredForeignKeyFailingAtCommitRollsEverythingBack) {
     });
     FAIL() << "expected IntegrityError at commit";
   } catch (const IntegrityError& e) {
-    EXPECT_NE(std::string(e.what()).find("FOREIGN KEY constraint failed"), std::string::npos);
+    std::string what = e.what();
+    EXPECT_TRUE(what.find("FOREIGN KEY constraint failed") != std::string::npos ||
+                what.find("violates foreign key constraint") != std::string::npos)
+        << what;
   }
   EXPECT_FALSE(c->in_atomic_block());
   EXPECT_EQ(count_rows(*c, "parent"), 1);
@@ -137,10 +156,9 @@ TEST(Atomic, ADeferredForeignKeyFailingAtCommitRollsEverythingBack) {
   EXPECT_EQ(count_rows(*c, "parent"), 2);
 }
 
-TEST(Atomic, ReturnsTheFunctionsResult) {
-  auto c = connection_with_table();
+TEST_P(AtomicTest, ReturnsTheFunctionsResult) {
   int v = atomic(*c, [&] {
-    insert(*c, 7);
+    insert(7);
     return 7;
   });
   EXPECT_EQ(v, 7);

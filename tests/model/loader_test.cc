@@ -503,8 +503,8 @@ TEST(LoaderErrors, OptionsOnTheWrongKindOfField) {
       {"{ null = true }", "field 'x': missing key 'type'"},
       {"{ type = \"integer\", default = \"abc\" }",
        "field 'x': 'default': Field 'x' expected a number but got 'abc'."},
-      {"{ type = \"date\", default = \"2024-02-30\" }",
-       "field 'x': 'default': “2024-02-30” value has an invalid date format."},
+      {"{ type = \"date\", default = \"29/02/2024\" }",
+       "field 'x': 'default': “29/02/2024” value has an invalid date format."},
       {"{ type = \"boolean\", default = \"maybe\" }",
        "'default': “maybe” value must be either True or False."},
   };

@@ -2,18 +2,20 @@
 // (the expected ids were recorded by running the same script in Django's shell).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "cascade/database.h"
 #include "cascade/error.h"
-#include "support/test_db.h"
+#include "support/backends.h"
 
 namespace cascade {
 namespace {
 
-using cascade::testing::blog_shop_db;
+using cascade::testing::BackendTest;
 
-class QuerySetTest : public ::testing::Test {
+class QuerySetTest : public BackendTest {
  protected:
-  Database db = blog_shop_db();
+  Database db = blog_shop();
   Manager posts = db.objects("blog.Post");
   Manager authors = db.objects("blog.Author");
   Value ann, bob, cy;
@@ -39,28 +41,38 @@ class QuerySetTest : public ::testing::Test {
     posts.many_to_many(posts.get(p2), "tags").add({cpp.pk()});
   }
 
-  // The primary keys a QuerySet yields, in order; also checks count() agrees.
+  // The primary keys a QuerySet yields, in order (sorted when the QuerySet is unordered, as
+  // the database may return any order); also checks count() agrees.
   static std::vector<std::int64_t> ids(const QuerySet& qs) {
     std::vector<std::int64_t> out;
     for (const Instance& i : qs) out.push_back(i.pk().as_integer());
+    if (!cascade::testing::is_ordered(qs)) std::sort(out.begin(), out.end());
     EXPECT_EQ(qs.count(), static_cast<std::int64_t>(out.size())) << qs.sql().first;
     return out;
   }
   using Ids = std::vector<std::int64_t>;
 };
 
-TEST_F(QuerySetTest, TextLookupsBehaveAsDjangoOnSqlite) {
+CASCADE_ON_EVERY_BACKEND(QuerySetTest);
+
+TEST_P(QuerySetTest, TextLookupsBehaveAsDjangoOnEachDatabase) {
   EXPECT_EQ(ids(posts.filter({{"title", "Hello"}})), Ids{1});
   EXPECT_EQ(ids(posts.filter({{"title__iexact", "hello"}})), Ids{1});
   EXPECT_EQ(ids(posts.filter({{"title__contains", "ello"}})), (Ids{1, 3, 4}));
-  // Django uses LIKE on SQLite, which ignores ASCII case even for "contains".
-  EXPECT_EQ(ids(posts.filter({{"title__contains", "HELLO"}})), (Ids{1, 3, 4}));
-  EXPECT_EQ(ids(posts.filter({{"title__startswith", "hello"}})), (Ids{1, 3, 4}));
+  if (sqlite()) {
+    // Django uses LIKE on SQLite, which ignores ASCII case even for "contains".
+    EXPECT_EQ(ids(posts.filter({{"title__contains", "HELLO"}})), (Ids{1, 3, 4}));
+    EXPECT_EQ(ids(posts.filter({{"title__startswith", "hello"}})), (Ids{1, 3, 4}));
+  } else {
+    EXPECT_EQ(ids(posts.filter({{"title__contains", "HELLO"}})), Ids{});
+    EXPECT_EQ(ids(posts.filter({{"title__startswith", "hello"}})), Ids{4});
+  }
+  EXPECT_EQ(ids(posts.filter({{"title__istartswith", "hello"}})), (Ids{1, 3, 4}));
   EXPECT_EQ(ids(posts.filter({{"title__endswith", "again"}})), Ids{3});
   EXPECT_EQ(ids(posts.filter({{"title__icontains", "AGAIN"}})), Ids{3});
 }
 
-TEST_F(QuerySetTest, LikeWildcardsInValuesAreLiteral) {
+TEST_P(QuerySetTest, LikeWildcardsInValuesAreLiteral) {
   posts.create({{"title", "100% _sure_ \\o/"}, {"author", ann}});
   EXPECT_EQ(ids(posts.filter({{"title__contains", "%"}})), Ids{5});
   EXPECT_EQ(ids(posts.filter({{"title__contains", "_"}})), Ids{5});
@@ -68,7 +80,7 @@ TEST_F(QuerySetTest, LikeWildcardsInValuesAreLiteral) {
   EXPECT_EQ(ids(posts.filter({{"title__startswith", "_"}})), Ids{});
 }
 
-TEST_F(QuerySetTest, ComparisonInRangeAndNull) {
+TEST_P(QuerySetTest, ComparisonInRangeAndNull) {
   EXPECT_EQ(ids(posts.filter({{"id__in", Arg::list({1, 3, 99})}})), (Ids{1, 3}));
   EXPECT_EQ(ids(posts.filter({{"id__gt", 2}})), (Ids{3, 4}));
   EXPECT_EQ(ids(posts.filter({{"id__gte", 2}, {"id__lt", 4}})), (Ids{2, 3}));
@@ -81,7 +93,7 @@ TEST_F(QuerySetTest, ComparisonInRangeAndNull) {
   EXPECT_EQ(ids(posts.filter({{"editor__in", Arg::list({Value(), bob})}})), Ids{1});
 }
 
-TEST_F(QuerySetTest, AnEmptyInListMatchesNothingWithoutAQuery) {
+TEST_P(QuerySetTest, AnEmptyInListMatchesNothingWithoutAQuery) {
   auto qs = posts.filter({{"id__in", Arg::list({})}});
   auto before = db.connection().statement_count();
   EXPECT_EQ(qs.count(), 0);
@@ -96,14 +108,14 @@ TEST_F(QuerySetTest, AnEmptyInListMatchesNothingWithoutAQuery) {
   EXPECT_EQ(ids(posts.exclude({{"id__in", Arg::list({})}})), (Ids{1, 2, 3, 4}));
 }
 
-TEST_F(QuerySetTest, ExcludeKeepsRowsWhoseColumnIsNull) {
+TEST_P(QuerySetTest, ExcludeKeepsRowsWhoseColumnIsNull) {
   EXPECT_EQ(ids(posts.exclude({{"editor", bob}})), (Ids{2, 3, 4}));
   EXPECT_EQ(ids(posts.exclude({{"editor__name", "Bob"}})), (Ids{2, 3, 4}));
   EXPECT_EQ(ids(posts.filter(~Q("status", "draft"))), (Ids{1, 4}));
   EXPECT_EQ(ids(posts.filter(Q("author__name", "Ann") & ~Q("editor__name", "Ann"))), Ids{1});
 }
 
-TEST_F(QuerySetTest, ForwardAndReverseRelations) {
+TEST_P(QuerySetTest, ForwardAndReverseRelations) {
   EXPECT_EQ(ids(posts.filter({{"author__name", "Ann"}})), (Ids{1, 3}));
   EXPECT_EQ(ids(authors.filter({{"edited_posts__isnull", false}})), (Ids{1, 2}));
   EXPECT_EQ(ids(posts.filter({{"author", ann}})), (Ids{1, 3}));
@@ -113,7 +125,7 @@ TEST_F(QuerySetTest, ForwardAndReverseRelations) {
   EXPECT_EQ(ids(posts.filter({{"author", authors.get(cy)}})), Ids{4});
 }
 
-TEST_F(QuerySetTest, MultiValuedJoinsKeepDjangosDuplicatesAndScopes) {
+TEST_P(QuerySetTest, MultiValuedJoinsKeepDjangosDuplicatesAndScopes) {
   // One row per matching comment, as Django returns; distinct() removes them.
   EXPECT_EQ(ids(posts.filter({{"comments__body__startswith", "x"}})), (Ids{1, 1}));
   EXPECT_EQ(ids(posts.filter({{"comments__body__startswith", "x"}}).distinct()), Ids{1});
@@ -126,7 +138,7 @@ TEST_F(QuerySetTest, MultiValuedJoinsKeepDjangosDuplicatesAndScopes) {
             Ids{1});
 }
 
-TEST_F(QuerySetTest, ManyToManyBothWays) {
+TEST_P(QuerySetTest, ManyToManyBothWays) {
   EXPECT_EQ(ids(posts.filter({{"tags__name", "cpp"}})), (Ids{1, 2}));
   EXPECT_EQ(ids(db.objects("blog.Tag").filter({{"posts__title", "Hello"}})), (Ids{1, 2}));
   EXPECT_EQ(ids(posts.filter({{"tags", 1}})), Ids{1});
@@ -134,7 +146,7 @@ TEST_F(QuerySetTest, ManyToManyBothWays) {
   EXPECT_EQ(ids(posts.exclude({{"tags__name", "cpp"}})), (Ids{3, 4}));
 }
 
-TEST_F(QuerySetTest, QObjectsCombine) {
+TEST_P(QuerySetTest, QObjectsCombine) {
   EXPECT_EQ(ids(posts.filter(Q("editor__name", "Bob") | Q("title", "Bye"))), (Ids{1, 2}));
   EXPECT_EQ(ids(posts.filter((Q("status", "draft") | Q("status", "spam")) & ~Q("author", cy))),
             (Ids{2, 3}));
@@ -146,7 +158,7 @@ TEST_F(QuerySetTest, QObjectsCombine) {
   EXPECT_EQ((Q() | Q("id", 1)).repr(), "<Q: (AND: ('id', 1))>");
 }
 
-TEST_F(QuerySetTest, SubqueriesAsInValues) {
+TEST_P(QuerySetTest, SubqueriesAsInValues) {
   auto a_authors = authors.filter({{"name__startswith", "A"}});
   EXPECT_EQ(ids(posts.filter({{"author__in", a_authors}})), (Ids{1, 3}));
   EXPECT_EQ(ids(posts.exclude({{"author__in", a_authors}})), (Ids{2, 4}));
@@ -156,7 +168,7 @@ TEST_F(QuerySetTest, SubqueriesAsInValues) {
   EXPECT_EQ(ids(posts.filter({{"editor__in", names}})), Ids{1});
 }
 
-TEST_F(QuerySetTest, OrderingSlicingFirstLast) {
+TEST_P(QuerySetTest, OrderingSlicingFirstLast) {
   EXPECT_EQ(ids(posts.order_by({"-title"})), (Ids{4, 3, 1, 2}));
   EXPECT_EQ(ids(posts.order_by({"author__name", "-id"})), (Ids{3, 1, 2, 4}));
   EXPECT_EQ(ids(posts.order_by({"id"}).slice(1, 3)), (Ids{2, 3}));
@@ -177,7 +189,7 @@ TEST_F(QuerySetTest, OrderingSlicingFirstLast) {
   EXPECT_EQ(ids(authors.all()), (Ids{4, 1, 2, 3}));
 }
 
-TEST_F(QuerySetTest, SlicedQuerySetsRefuseFurtherFiltering) {
+TEST_P(QuerySetTest, SlicedQuerySetsRefuseFurtherFiltering) {
   auto sliced = posts.all().slice(0, 2);
   EXPECT_THROW(sliced.filter({{"id", 1}}), TypeError);
   EXPECT_THROW(sliced.order_by({"id"}), TypeError);
@@ -187,7 +199,7 @@ TEST_F(QuerySetTest, SlicedQuerySetsRefuseFurtherFiltering) {
   EXPECT_TRUE(sliced.exists());
 }
 
-TEST_F(QuerySetTest, GetRaisesDjangosErrors) {
+TEST_P(QuerySetTest, GetRaisesDjangosErrors) {
   EXPECT_EQ(posts.all().get({{"title", "Bye"}}).pk(), Value(2));
   try {
     posts.all().get({{"author", ann}});
@@ -210,7 +222,7 @@ TEST_F(QuerySetTest, GetRaisesDjangosErrors) {
   }
 }
 
-TEST_F(QuerySetTest, ValuesAndValuesList) {
+TEST_P(QuerySetTest, ValuesAndValuesList) {
   auto v = posts.order_by({"id"}).values({"title", "author__name"});
   EXPECT_EQ(v.result_kind(), QuerySet::ResultKind::Dicts);
   EXPECT_EQ(v.value_names(), (std::vector<std::string>{"title", "author__name"}));
@@ -232,11 +244,11 @@ TEST_F(QuerySetTest, ValuesAndValuesList) {
   EXPECT_THROW(v.fetch(), TypeError);
 }
 
-TEST_F(QuerySetTest, UpdateReturnsRowsChanged) {
+TEST_P(QuerySetTest, UpdateReturnsRowsChanged) {
   EXPECT_EQ(posts.filter({{"status", "draft"}}).update({{"status", "archived"}}), 2);
   EXPECT_EQ(ids(posts.filter({{"status", "archived"}})), (Ids{2, 3}));
   // Across a join: UPDATE ... WHERE id IN (SELECT ...), each row once.
-  EXPECT_EQ(authors.filter({{"posts__title__startswith", "Hello"}}).update({{"name", "Z"}}), 2);
+  EXPECT_EQ(authors.filter({{"posts__title__istartswith", "Hello"}}).update({{"name", "Z"}}), 2);
   EXPECT_EQ(authors.order_by({"id"}).values_list({"name"}, true).rows(),
             (std::vector<std::vector<Value>>{{Value("Z")}, {Value("Bob")}, {Value("Z")}}));
   EXPECT_THROW(posts.all().update({{"tags", 1}}), FieldError);
@@ -246,7 +258,7 @@ TEST_F(QuerySetTest, UpdateReturnsRowsChanged) {
   EXPECT_EQ(posts.filter({{"status", "archived"}}).count(), 2);  // nothing half-applied
 }
 
-TEST_F(QuerySetTest, InBulkAndExists) {
+TEST_P(QuerySetTest, InBulkAndExists) {
   auto bulk = posts.all().in_bulk(std::vector<Value>{Value(1), Value(2), Value(77)});
   ASSERT_EQ(bulk.size(), 2u);
   EXPECT_EQ(bulk.at(Value(2)).get("title"), Value("Bye"));
@@ -259,7 +271,7 @@ TEST_F(QuerySetTest, InBulkAndExists) {
   EXPECT_FALSE(posts.filter({{"id", 99}}).exists());
 }
 
-TEST_F(QuerySetTest, BadLookupsFailAtFilterTimeWithDjangosMessages) {
+TEST_P(QuerySetTest, BadLookupsFailAtFilterTimeWithDjangosMessages) {
   auto message = [&](auto fn) {
     try {
       fn();
@@ -291,9 +303,15 @@ TEST_F(QuerySetTest, BadLookupsFailAtFilterTimeWithDjangosMessages) {
   EXPECT_THROW(posts.filter({{"id__range", Arg::list({1})}}), TypeError);
 }
 
-TEST_F(QuerySetTest, HostileLookupValuesAreParameters) {
-  std::vector<std::string> hostile = {"' OR '1'='1", "\"; DROP TABLE blog_post; --",
-                                      std::string("a\0b", 3), "\xff\xfe", "%", "_"};
+TEST_P(QuerySetTest, HostileLookupValuesAreParameters) {
+  std::vector<std::string> hostile = {"' OR '1'='1", "\"; DROP TABLE blog_post; --", "%", "_"};
+  if (sqlite()) {
+    hostile.push_back(std::string("a\0b", 3));
+    hostile.push_back("\xff\xfe");
+  } else {
+    EXPECT_THROW(posts.filter({{"title", Value(std::string("a\0b", 3))}}).count(), ValueError);
+    EXPECT_THROW(posts.filter({{"title", Value("\xff\xfe")}}).count(), DataError);
+  }
   for (const auto& h : hostile) {
     EXPECT_EQ(posts.filter({{"title", Value(h)}}).count(), 0);
     EXPECT_EQ(posts.filter({{"title__icontains", Value(h)}}).count(), 0) << h;
@@ -307,7 +325,7 @@ TEST_F(QuerySetTest, HostileLookupValuesAreParameters) {
   EXPECT_EQ(posts.count(), 4);
 }
 
-TEST_F(QuerySetTest, QuerySetsAreLazyAndImmutable) {
+TEST_P(QuerySetTest, QuerySetsAreLazyAndImmutable) {
   auto before = db.connection().statement_count();
   auto base = posts.filter({{"status", "draft"}});
   auto narrower = base.filter({{"author", ann}}).order_by({"-id"});
@@ -316,7 +334,7 @@ TEST_F(QuerySetTest, QuerySetsAreLazyAndImmutable) {
   EXPECT_EQ(ids(narrower), Ids{3});
 }
 
-TEST_F(QuerySetTest, CursorStreamsRows) {
+TEST_P(QuerySetTest, CursorStreamsRows) {
   auto cursor = posts.order_by({"id"}).cursor();
   int n = 0;
   while (auto inst = cursor.next()) {
@@ -326,7 +344,7 @@ TEST_F(QuerySetTest, CursorStreamsRows) {
   EXPECT_EQ(n, 4);
 }
 
-TEST_F(QuerySetTest, TypedQuerySetsYieldStructs) {
+TEST_P(QuerySetTest, TypedQuerySetsYieldStructs) {
   using blog_shop::Post;
   std::vector<std::string> titles;
   for (const Post& p : db.objects<Post>().filter({{"author", ann}}).order_by({"id"})) {
@@ -339,7 +357,7 @@ TEST_F(QuerySetTest, TypedQuerySetsYieldStructs) {
   EXPECT_EQ(db.objects<Post>().filter({{"status", "draft"}}).update({{"status", "x"}}), 2);
 }
 
-TEST_F(QuerySetTest, GetOrCreate) {
+TEST_P(QuerySetTest, GetOrCreate) {
   auto [a, created] = authors.get_or_create({{"name", "Ann"}});
   EXPECT_FALSE(created);
   EXPECT_EQ(a.pk(), ann);

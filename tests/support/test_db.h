@@ -4,12 +4,18 @@
 
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 
 #include "cascade/database.h"
 #include "cascade/db/connection.h"
 #include "models.h"
+
+namespace cascade {
+// Values print as Python's repr in test failures.
+inline void PrintTo(const Value& v, std::ostream* os) { *os << v.repr(); }
+}  // namespace cascade
 
 namespace cascade::testing {
 

@@ -1,0 +1,470 @@
+#include "db/postgres/postgres_connection.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cmath>
+#include <unordered_map>
+
+#include "cascade/error.h"
+#include "cascade/model/field.h"
+#include "cascade/model/model_meta.h"
+
+namespace cascade::db {
+namespace {
+
+// Type OIDs (pg_type.h).
+constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26,
+              kFloat4 = 700, kFloat8 = 701, kNumeric = 1700, kDate = 1082, kTimestamp = 1114,
+              kTimestampTz = 1184;
+constexpr std::size_t kStatementCacheSize = 256;
+
+std::string percent_decode(std::string_view s, std::string_view what) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      int v = 0;
+      if (i + 2 >= s.size()) {
+        throw ConfigError("PostgreSQL URL: bad percent-encoding in the " + std::string(what));
+      }
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (ec != std::errc() || p != s.data() + i + 3) {
+        throw ConfigError("PostgreSQL URL: bad percent-encoding in the " + std::string(what));
+      }
+      out += static_cast<char>(v);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Maps a failed result to Django's exception classes by SQLSTATE class.
+[[noreturn]] void throw_result(PGconn* conn, const PGresult* res, const std::string& where) {
+  const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state != nullptr ? state : "";
+  std::string message = trim(res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  if (message.rfind("ERROR:  ", 0) == 0) message = message.substr(8);
+  if (PQstatus(conn) == CONNECTION_BAD) {
+    throw OperationalError("the connection to the PostgreSQL server at " + where +
+                               " was lost: " + message,
+                           0, sqlstate);
+  }
+  std::string cls = sqlstate.substr(0, 2);
+  if (cls == "23") throw IntegrityError(message, 0, sqlstate);
+  if (cls == "42" || cls == "0A") throw ProgrammingError(message, 0, sqlstate);
+  if (cls == "22") throw DataError(message, 0, sqlstate);
+  if (cls == "08" || cls == "40" || cls == "53" || cls == "55" || cls == "57" || cls == "58") {
+    throw OperationalError(message, 0, sqlstate);
+  }
+  throw DatabaseError(message, 0, sqlstate);
+}
+
+std::string format_double(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, res.ptr);
+}
+
+Value decode(const PGresult* res, int row, int col) {
+  if (PQgetisnull(res, row, col)) return Value();
+  const char* text = PQgetvalue(res, row, col);
+  auto length = static_cast<std::size_t>(PQgetlength(res, row, col));
+  std::string_view s(text, length);
+  switch (PQftype(res, col)) {
+    case kBool: return Value(s == "t");
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kOid: {
+      std::int64_t v = 0;
+      std::from_chars(s.data(), s.data() + s.size(), v);
+      return Value(v);
+    }
+    case kFloat4:
+    case kFloat8:
+    case kNumeric: {
+      if (s == "NaN") return Value(std::nan(""));
+      if (s == "Infinity") return Value(HUGE_VAL);
+      if (s == "-Infinity") return Value(-HUGE_VAL);
+      double d = 0;
+      std::from_chars(s.data(), s.data() + s.size(), d);
+      return Value(d);
+    }
+    case kBytea: {
+      std::size_t n = 0;
+      unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &n);
+      Blob b(raw, raw + n);
+      PQfreemem(raw);
+      return Value(std::move(b));
+    }
+    case kDate:
+      if (auto d = Date::parse(s)) return Value(*d);
+      return Value(std::string(s));
+    case kTimestamp:
+    case kTimestampTz:
+      if (auto dt = DateTime::parse(s)) return Value(*dt);
+      return Value(std::string(s));
+    default: return Value(std::string(s));
+  }
+}
+
+class PgRows final : public Rows {
+ public:
+  explicit PgRows(Result res) : res_(std::move(res)), count_(PQntuples(res_.get())) {}
+  bool next() override { return ++row_ < count_; }
+  int column_count() const override { return PQnfields(res_.get()); }
+  Value get(int column) const override { return decode(res_.get(), row_, column); }
+
+ private:
+  Result res_;
+  int count_;
+  int row_ = -1;
+};
+
+class PostgresConnection final : public Connection {
+ public:
+  explicit PostgresConnection(PostgresUrl url) : url_(std::move(url)) {
+    std::vector<const char*> keys = {"host", "port", "dbname", "user", "password",
+                                     "client_encoding", "connect_timeout"};
+    std::string timeout = url_.options.count("connect_timeout") ? url_.options.at("connect_timeout")
+                                                                : "10";
+    std::vector<const char*> values = {url_.host.c_str(), url_.port.c_str(),
+                                       url_.dbname.empty() ? nullptr : url_.dbname.c_str(),
+                                       url_.user.empty() ? nullptr : url_.user.c_str(),
+                                       url_.password.empty() ? nullptr : url_.password.c_str(),
+                                       "UTF8", timeout.c_str()};
+    for (const auto& [k, v] : url_.options) {
+      if (k == "connect_timeout") continue;
+      keys.push_back(k.c_str());
+      values.push_back(v.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    conn_ = PQconnectdbParams(keys.data(), values.data(), 0);
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+      std::string message = conn_ != nullptr ? trim(PQerrorMessage(conn_)) : "out of memory";
+      if (conn_ != nullptr) PQfinish(conn_);
+      conn_ = nullptr;
+      throw OperationalError("could not connect to the PostgreSQL server at " + where() +
+                             " (database \"" + url_.dbname + "\", user \"" + url_.user +
+                             "\"): " + message);
+    }
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    execute("SET TIME ZONE 'UTC'");
+    if (!url_.schema.empty()) execute("SET search_path TO " + quote_name(url_.schema));
+    features_.vendor = "postgresql";
+    features_.max_query_params = url_.max_variables;
+    features_.can_return_columns_from_insert = true;
+    features_.can_defer_constraint_checks = true;
+    features_.foreign_keys_inline = false;
+  }
+
+  ~PostgresConnection() override {
+    if (conn_ != nullptr) PQfinish(conn_);
+  }
+
+  const Features& features() const noexcept override { return features_; }
+  std::string describe() const override { return url_.describe(); }
+  std::string placeholder(int n) const override { return "$" + std::to_string(n); }
+
+  std::string column_type(const Field& f) const override {
+    switch (f.type) {
+      case FieldType::Auto: return "bigint";
+      case FieldType::Char: return "character varying(" + std::to_string(f.max_length) + ")";
+      case FieldType::Text: return "text";
+      case FieldType::Integer: return "integer";
+      case FieldType::BigInteger: return "bigint";
+      case FieldType::Float: return "double precision";
+      case FieldType::Boolean: return "boolean";
+      case FieldType::Date: return "date";
+      case FieldType::DateTime: return "timestamp with time zone";
+      case FieldType::ForeignKey:
+      case FieldType::OneToOne: {
+        const Field& target_pk = f.target->pk();
+        return target_pk.type == FieldType::Auto ? "bigint" : column_type(target_pk);
+      }
+      case FieldType::ManyToMany: break;
+    }
+    throw ProgrammingError("many-to-many field '" + f.name + "' has no column");
+  }
+  std::string auto_increment_clause() const override { return "GENERATED BY DEFAULT AS IDENTITY"; }
+
+  std::string pattern_sql(std::string_view lookup, const std::string& lhs,
+                          const std::string& rhs) const override {
+    bool insensitive = !lookup.empty() && lookup.front() == 'i';
+    if (insensitive) return "UPPER(" + lhs + "::text) LIKE UPPER(" + rhs + ")";
+    return lhs + "::text LIKE " + rhs;
+  }
+
+  std::string limit_offset_sql(std::optional<std::int64_t> limit,
+                               std::int64_t offset) const override {
+    std::string out;
+    if (limit) out += " LIMIT " + std::to_string(*limit);
+    if (offset > 0) out += " OFFSET " + std::to_string(offset);
+    return out;
+  }
+
+  std::vector<std::string> table_names() override {
+    std::vector<std::string> out;
+    auto rows = query(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() ORDER BY c.relname");
+    while (rows->next()) out.push_back(rows->get(0).as_text());
+    return out;
+  }
+
+  std::vector<ColumnInfo> columns(std::string_view table) override {
+    Value t{std::string(table)};
+    auto rows = query(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+        "COALESCE((SELECT true FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
+        "AND a.attnum = ANY(i.indkey)), false) "
+        "FROM pg_attribute a WHERE a.attrelid = " + regclass() +
+            " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        std::span(&t, 1));
+    std::vector<ColumnInfo> out;
+    while (rows->next()) {
+      out.push_back({rows->get(0).as_text(), rows->get(1).as_text(), rows->get(2).as_bool(),
+                     rows->get(3).as_bool()});
+    }
+    return out;
+  }
+
+  std::vector<ForeignKeyInfo> foreign_keys(std::string_view table) override {
+    Value t{std::string(table)};
+    auto rows = query(
+        "SELECT a.attname, cl.relname, af.attname, con.confdeltype FROM pg_constraint con "
+        "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1] "
+        "JOIN pg_class cl ON cl.oid = con.confrelid "
+        "JOIN pg_attribute af ON af.attrelid = con.confrelid AND af.attnum = con.confkey[1] "
+        "WHERE con.contype = 'f' AND con.conrelid = " + regclass() + " ORDER BY con.conname",
+        std::span(&t, 1));
+    std::vector<ForeignKeyInfo> out;
+    while (rows->next()) {
+      std::string action = rows->get(3).as_text();
+      std::string name = action == "c"   ? "CASCADE"
+                         : action == "n" ? "SET NULL"
+                         : action == "d" ? "SET DEFAULT"
+                         : action == "r" ? "RESTRICT"
+                                         : "NO ACTION";
+      out.push_back({rows->get(0).as_text(), rows->get(1).as_text(), rows->get(2).as_text(), name});
+    }
+    return out;
+  }
+
+  std::vector<IndexInfo> indexes(std::string_view table) override {
+    Value t{std::string(table)};
+    auto rows = query(
+        "SELECT ic.relname, i.indisunique, i.indpred IS NOT NULL, "
+        "(SELECT string_agg(a.attname, chr(31) ORDER BY k.ord) FROM unnest(i.indkey) WITH "
+        "ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = "
+        "k.attnum) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = " +
+            regclass() + " AND NOT i.indisprimary ORDER BY ic.relname",
+        std::span(&t, 1));
+    std::vector<IndexInfo> out;
+    while (rows->next()) {
+      IndexInfo idx;
+      idx.name = rows->get(0).as_text();
+      idx.unique = rows->get(1).as_bool();
+      idx.partial = rows->get(2).as_bool();
+      if (!rows->get(3).is_null()) {
+        std::string cols = rows->get(3).as_text();
+        std::size_t start = 0;
+        while (true) {
+          auto pos = cols.find('\x1f', start);
+          idx.columns.push_back(cols.substr(start, pos - start));
+          if (pos == std::string::npos) break;
+          start = pos + 1;
+        }
+      }
+      out.push_back(std::move(idx));
+    }
+    return out;
+  }
+
+ protected:
+  std::int64_t do_execute(std::string_view sql, std::span<const Value> params) override {
+    Result res = run(sql, params);
+    const char* n = PQcmdTuples(res.get());
+    std::int64_t changed = 0;
+    if (n != nullptr && *n != '\0') std::from_chars(n, n + std::char_traits<char>::length(n), changed);
+    return changed;
+  }
+
+  std::unique_ptr<Rows> do_query(std::string_view sql, std::span<const Value> params) override {
+    // libpq reads the whole result; the query layer keeps results bounded by batching.
+    return std::make_unique<PgRows>(run(sql, params));
+  }
+
+ private:
+  PGconn* conn_ = nullptr;
+  PostgresUrl url_;
+  Features features_;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  int next_statement_ = 0;
+
+  std::string where() const { return url_.host + ":" + url_.port; }
+
+  static std::string regclass() {
+    return "to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))";
+  }
+
+  Result run(std::string_view sql, std::span<const Value> params) {
+    if (params.size() > static_cast<std::size_t>(features_.max_query_params)) {
+      throw OperationalError("too many SQL variables (" + std::to_string(params.size()) +
+                             "; PostgreSQL allows " +
+                             std::to_string(features_.max_query_params) + ")");
+    }
+    std::vector<std::string> text(params.size());
+    std::vector<const char*> values(params.size());
+    std::vector<int> lengths(params.size());
+    std::vector<int> formats(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const Value& v = params[i];
+      switch (v.kind()) {
+        case Value::Kind::Null: values[i] = nullptr; continue;
+        case Value::Kind::Integer: text[i] = std::to_string(v.as_integer()); break;
+        case Value::Kind::Real: text[i] = format_double(v.as_real()); break;
+        case Value::Kind::Bool: text[i] = v.as_bool() ? "true" : "false"; break;
+        case Value::Kind::Text:
+          text[i] = v.as_text();
+          if (text[i].find('\0') != std::string::npos) {
+            throw ValueError("A string literal cannot contain NUL (0x00) characters.");
+          }
+          break;
+        case Value::Kind::Blob: {
+          const Blob& b = v.as_blob();
+          text[i].assign(b.begin(), b.end());
+          formats[i] = 1;  // binary: bytes as they are
+          break;
+        }
+        case Value::Kind::Date: text[i] = v.as_date().iso(); break;
+        case Value::Kind::DateTime: text[i] = v.as_datetime().iso() + "+00"; break;
+      }
+      values[i] = text[i].data();
+      lengths[i] = static_cast<int>(text[i].size());
+    }
+    std::string key(sql);
+    auto it = prepared_.find(key);
+    if (it == prepared_.end()) {
+      if (prepared_.size() >= kStatementCacheSize) deallocate_all();
+      std::string name = "cascade_" + std::to_string(++next_statement_);
+      Result prep(PQprepare(conn_, name.c_str(), key.c_str(), static_cast<int>(params.size()),
+                            nullptr));
+      if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) throw_result(conn_, prep.get(), where());
+      it = prepared_.emplace(key, name).first;
+    }
+    Result res(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
+                              values.data(), lengths.data(), formats.data(), 0));
+    ExecStatusType status = PQresultStatus(res.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      throw_result(conn_, res.get(), where());
+    }
+    return res;
+  }
+
+  void deallocate_all() {
+    Result r(PQexec(conn_, "DEALLOCATE ALL"));
+    prepared_.clear();
+  }
+};
+
+}  // namespace
+
+std::string PostgresUrl::describe() const {
+  std::string out = "postgresql://";
+  if (!user.empty()) out += user + "@";
+  out += host + ":" + port + "/" + dbname;
+  if (!schema.empty()) out += "?schema=" + schema;
+  return out;
+}
+
+PostgresUrl parse_postgres_url(std::string_view url) {
+  PostgresUrl out;
+  std::string_view rest = url.substr(url.find("://") + 3);
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  std::string_view authority = rest;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    authority = rest.substr(0, slash);
+    out.dbname = percent_decode(rest.substr(slash + 1), "database name");
+  }
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
+      out.user = percent_decode(userinfo.substr(0, colon), "user name");
+      out.password = percent_decode(userinfo.substr(colon + 1), "password");
+    } else {
+      out.user = percent_decode(userinfo, "user name");
+    }
+  }
+  if (!authority.empty()) {
+    std::string_view host = authority;
+    if (auto colon = authority.rfind(':');
+        colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+      host = authority.substr(0, colon);
+      out.port = std::string(authority.substr(colon + 1));
+      int port = 0;
+      auto [p, ec] = std::from_chars(out.port.data(), out.port.data() + out.port.size(), port);
+      if (ec != std::errc() || p != out.port.data() + out.port.size() || port <= 0 || port > 65535) {
+        throw ConfigError("PostgreSQL URL: the port must be a number from 1 to 65535");
+      }
+    }
+    if (!host.empty()) out.host = percent_decode(host, "host");
+  }
+  if (out.dbname.empty()) out.dbname = out.user.empty() ? "postgres" : out.user;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    auto eq = item.find('=');
+    std::string key(item.substr(0, eq));
+    std::string value = eq == std::string_view::npos ? "" : percent_decode(item.substr(eq + 1), key);
+    if (key == "schema") {
+      out.schema = value;
+    } else if (key == "max_variables") {
+      int n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size() || n <= 0 || n > 65535) {
+        throw ConfigError("PostgreSQL URL option max_variables must be from 1 to 65535");
+      }
+      out.max_variables = n;
+    } else if (key == "connect_timeout" || key == "sslmode" || key == "application_name" ||
+               key == "host") {
+      if (key == "host") {
+        out.host = value;
+      } else {
+        out.options[key] = value;
+      }
+    } else {
+      throw ConfigError("PostgreSQL URL option '" + key +
+                        "' is not understood; options: schema, max_variables, connect_timeout, "
+                        "sslmode, application_name, host");
+    }
+  }
+  return out;
+}
+
+std::unique_ptr<Connection> open_postgres(std::string_view url) {
+  return std::make_unique<PostgresConnection>(parse_postgres_url(url));
+}
+
+}  // namespace cascade::db
