@@ -45,6 +45,13 @@ class TypeError : public Error {
   std::string python_name() const override { return "TypeError"; }
 };
 
+// Python's LookupError: an unknown app or model label.
+class LookupError : public Error {
+ public:
+  using Error::Error;
+  std::string python_name() const override { return "LookupError"; }
+};
+
 // Python's IndexError (qs[i] past the end).
 class IndexError : public Error {
  public:

@@ -76,6 +76,15 @@ Value to_integer(const Field& f, const Value& v) {
   }
 }
 
+// "dddd-dd-dd": the right shape, whether or not the date exists.
+bool looks_like_date(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string_view on_delete_name(OnDelete rule) noexcept {
@@ -145,8 +154,9 @@ Value Field::to_python(const Value& v) const {
       }
       if (v.kind() == Value::Kind::Text) {
         const std::string& s = v.as_text();
-        if (s == "True" || s == "true" || s == "t" || s == "1") return Value(true);
-        if (s == "False" || s == "false" || s == "f" || s == "0") return Value(false);
+        // Django's BooleanField.to_python accepts exactly these spellings.
+        if (s == "True" || s == "t" || s == "1") return Value(true);
+        if (s == "False" || s == "f" || s == "0") return Value(false);
       }
       throw ValueError("“" + v.to_string() + "” value must be either True or False.");
     case FieldType::Char:
@@ -158,6 +168,10 @@ Value Field::to_python(const Value& v) const {
       if (v.kind() == Value::Kind::DateTime) return Value(v.as_datetime().date());
       if (v.kind() == Value::Kind::Text) {
         if (auto d = Date::parse(v.as_text())) return Value(*d);
+      }
+      if (v.kind() == Value::Kind::Text && looks_like_date(v.as_text())) {
+        throw ValueError("“" + v.to_string() +
+                         "” value has the correct format (YYYY-MM-DD) but it is an invalid date.");
       }
       throw ValueError("“" + v.to_string() +
                        "” value has an invalid date format. It must be in YYYY-MM-DD format.");

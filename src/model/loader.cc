@@ -168,6 +168,11 @@ class Loader {
                                  "many_to_many)");
       }
     }
+    for (const char* key : {"db_column", "null", "primary_key", "default", "unique", "db_index"}) {
+      if (auto* x = opt(key); x != nullptr && f.type == FieldType::ManyToMany) {
+        fail(*x, key_what(key) + " does not apply to many_to_many fields");
+      }
+    }
     if (auto* x = opt("db_table"); x != nullptr && f.type != FieldType::ManyToMany) {
       fail(*x, key_what("db_table") + " is only for many_to_many fields (the through table)");
     }

@@ -164,16 +164,16 @@ const ModelMeta& Registry::get(std::string_view label) const {
     std::string app(label.substr(0, dot));
     bool app_known = std::any_of(models_.begin(), models_.end(),
                                  [&](const Entry& e) { return e.meta->app_label == app; });
-    if (!app_known) throw Error("No installed app with label '" + app + "'.");
-    throw Error("App '" + app + "' doesn't have a '" + std::string(label.substr(dot + 1)) +
-                "' model.");
+    if (!app_known) throw LookupError("No installed app with label '" + app + "'.");
+    throw LookupError("App '" + app + "' doesn't have a '" + std::string(label.substr(dot + 1)) +
+                      "' model.");
   }
   std::string known;
   for (const auto& e : models_) {
     if (!e.meta->auto_created) known += (known.empty() ? "" : ", ") + e.meta->label();
   }
-  throw Error("No model named '" + std::string(label) + "' (or it is ambiguous). Models: " +
-              known);
+  throw LookupError("No model named '" + std::string(label) + "' (or it is ambiguous). Models: " +
+                    known);
 }
 
 std::vector<const ModelMeta*> Registry::models() const {
@@ -413,6 +413,8 @@ void Registry::add_through_models() {
                    Entry{std::move(it->second), models_[it->first].source});
   }
 }
+
+bool Registry::bound(std::type_index type) const noexcept { return bindings_.count(type) != 0; }
 
 void Registry::bind(std::type_index type, std::string label,
                     std::unique_ptr<detail::TypedBinding> b) {

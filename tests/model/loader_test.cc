@@ -507,6 +507,10 @@ TEST(LoaderErrors, OptionsOnTheWrongKindOfField) {
        "field 'x': 'default': “29/02/2024” value has an invalid date format."},
       {"{ type = \"boolean\", default = \"maybe\" }",
        "'default': “maybe” value must be either True or False."},
+      {"{ type = \"many_to_many\", to = \"M\", db_column = \"c\" }",
+       "field 'x': 'db_column' does not apply to many_to_many fields"},
+      {"{ type = \"many_to_many\", to = \"M\", null = true }",
+       "field 'x': 'null' does not apply to many_to_many fields"},
   };
   for (const auto& c : cases) {
     std::string text =

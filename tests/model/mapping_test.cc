@@ -233,9 +233,10 @@ TEST(MappingDefine, BindingTheSameStructTwice) {
                   char_field("name", &Owner::name, {.max_length = 50}));
     FAIL() << "no ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_CONTAINS(e.what(), "the C++ type mapped to app.Person is already mapped to app.Owner");
+    EXPECT_CONTAINS(e.what(), "app.Person: this C++ struct is already mapped to app.Owner");
   }
   EXPECT_EQ(meta_of<Owner>(r).label(), "app.Owner");  // the first binding stays
+  EXPECT_EQ(r.find("app.Person"), nullptr);            // and nothing half-added
 }
 
 TEST(MappingDefine, SameLabelForTwoStructs) {

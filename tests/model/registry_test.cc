@@ -418,7 +418,8 @@ TEST(RegistryLookup, DjangoLookupErrorMessages) {
   try {
     r->get("x.Post");
     FAIL() << "no error";
-  } catch (const Error& e) {
+  } catch (const LookupError& e) {
+    EXPECT_EQ(e.python_name(), "LookupError");
     EXPECT_STREQ(e.what(), "No installed app with label 'x'.");
   }
   try {
@@ -968,6 +969,14 @@ TEST(Instance, DateAndDateTimeConversions) {
                  "HH:MM[:ss[.uuuuuu]][TZ] format.");
   }
   EXPECT_THROW(order.set("placed", Value(5)), ValueError);
+  try {
+    order.set("placed", Value("2024-02-30"));
+    FAIL() << "no ValueError";
+  } catch (const ValueError& e) {
+    EXPECT_STREQ(e.what(),
+                 "“2024-02-30” value has the correct format (YYYY-MM-DD) but it is an invalid "
+                 "date.");
+  }
 }
 
 TEST(Instance, ForeignKeyToCharPrimaryKeyHoldsText) {

@@ -306,6 +306,10 @@ ModelMeta& define(Registry& registry, std::string app_label, std::string object_
   static_assert((detail::is_decl_for<T, std::remove_cvref_t<Decls>> && ...),
                 "every field must be declared on a member of the struct being defined "
                 "(check the member pointers: &Post::title, not &Author::name)");
+  if (registry.bound(std::type_index(typeid(T)))) {
+    throw ConfigError(app_label + "." + object_name + ": this C++ struct is already mapped to " +
+                      registry.binding(std::type_index(typeid(T))).label);
+  }
   ModelMeta meta(std::move(app_label), std::move(object_name));
   meta.display = std::move(options.display);
   meta.db_table = std::move(options.db_table);

@@ -49,6 +49,7 @@ class Registry {
   // ---- typed mapping (cascade/model/mapping.h) -----------------------------------------------
   void bind(std::type_index type, std::string label, std::unique_ptr<detail::TypedBinding> b);
   const detail::TypedBinding& binding(std::type_index type) const;
+  bool bound(std::type_index type) const noexcept;
 
  private:
   struct Entry {
