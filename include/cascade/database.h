@@ -19,10 +19,12 @@
 
 #include "cascade/db/connection.h"
 #include "cascade/db/schema.h"
+#include "cascade/deletion/collector.h"
 #include "cascade/model/mapping.h"
 #include "cascade/model/registry.h"
 #include "cascade/query/manager.h"
 #include "cascade/query/typed_queryset.h"
+#include "cascade/signals/signals.h"
 
 namespace cascade {
 
@@ -36,6 +38,8 @@ class Database {
 
   const Registry& registry() const noexcept { return *registry_; }
   db::Connection& connection() noexcept { return *connection_; }
+  // The receivers of this Database's saves and deletes.
+  Signals& signals() noexcept { return *signals_; }
 
   // Creates missing tables (see db::migrate).
   db::MigrationPlan migrate() { return db::migrate(*connection_, *registry_); }
@@ -77,6 +81,22 @@ class Database {
     objects(inst.meta()).refresh(inst);
     assign(*registry_, inst, obj);
   }
+  // Deletes the object's row and everything its on_delete rules reach (Django's obj.delete());
+  // afterwards the object's primary key is unset.
+  template <typename T>
+  DeleteResult remove(T& obj) {
+    Instance inst = to_instance(*registry_, obj);
+    DeleteResult result = objects(inst.meta()).remove(inst);
+    assign(*registry_, inst, obj);
+    return result;
+  }
+  // What remove(obj) would do, without doing it.
+  template <typename T>
+  Preview preview_remove(const T& obj, std::int64_t max_items = 1000) {
+    Instance inst = to_instance(*registry_, obj);
+    return Collector(*this).collect({&inst}).preview(max_items);
+  }
+
   template <typename T>
   ManyToManyManager many_to_many(const T& obj, std::string_view name) {
     Instance inst = to_instance(*registry_, obj);
@@ -90,6 +110,7 @@ class Database {
  private:
   const Registry* registry_;
   std::unique_ptr<db::Connection> connection_;
+  std::unique_ptr<Signals> signals_;
 };
 
 }  // namespace cascade

@@ -47,7 +47,7 @@ void require_saved(const Instance& inst, std::string_view what) {
 
 Instance Manager::create(std::initializer_list<std::pair<std::string_view, Value>> values) {
   Instance inst(meta_, values);
-  insert(inst);
+  save(inst);
   return inst;
 }
 
@@ -67,14 +67,37 @@ Instance Manager::get(const Value& pk) {
   throw DoesNotExist(meta_.label(), meta_.object_name);
 }
 
+DeleteResult Manager::remove(Instance& inst) {
+  if (&inst.meta() != &meta_) {
+    throw TypeError("cannot delete a " + inst.meta().label() + " through the manager of " +
+                    meta_.label());
+  }
+  return Collector(db_).collect({&inst}).execute();
+}
+
 void Manager::save(Instance& inst) {
   if (&inst.meta() != &meta_) {
     throw TypeError("cannot save a " + inst.meta().label() + " through the manager of " +
                     meta_.label());
   }
+  bool signals = db_.signals().has_receivers(Signal::PreSave, meta_) ||
+                 db_.signals().has_receivers(Signal::PostSave, meta_);
+  if (!signals) {
+    save_row(inst);
+    return;
+  }
+  // Receivers and the write happen together or not at all.
+  db::atomic(db_.connection(), [&] {
+    db_.signals().send(SignalEvent{Signal::PreSave, meta_, inst, db_, false, {}});
+    bool created = save_row(inst);
+    db_.signals().send(SignalEvent{Signal::PostSave, meta_, inst, db_, created, {}});
+  });
+}
+
+bool Manager::save_row(Instance& inst) {
   if (inst.pk().is_null()) {
     insert(inst);
-    return;
+    return true;
   }
   auto& c = db_.connection();
   std::string sets;
@@ -96,9 +119,10 @@ void Manager::save(Instance& inst) {
   }
   if (updated == 0) {
     insert(inst);  // no row with that key: Django inserts it
-  } else {
-    inst.set_adding(false);
+    return true;
   }
+  inst.set_adding(false);
+  return false;
 }
 
 void Manager::insert(Instance& inst) {
@@ -151,7 +175,7 @@ std::pair<Instance, bool> Manager::get_or_create(
       inst.set(name, arg.value());
     }
     for (const auto& [name, value] : defaults) inst.set(name, value);
-    insert(inst);
+    save(inst);
     return {std::move(inst), true};
   });
 }
@@ -301,7 +325,7 @@ void ManyToManyManager::set(std::span<const Value> pks) {
 // ---- Database --------------------------------------------------------------------------------
 
 Database::Database(const Registry& registry, std::unique_ptr<db::Connection> connection)
-    : registry_(&registry), connection_(std::move(connection)) {
+    : registry_(&registry), connection_(std::move(connection)), signals_(std::make_unique<Signals>()) {
   if (!registry.finalized()) {
     throw Error("Database needs a finalized Registry: call registry.finalize() first");
   }

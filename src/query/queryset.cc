@@ -307,6 +307,12 @@ std::map<Value, Instance> QuerySet::in_bulk(const std::optional<std::vector<Valu
   return out;
 }
 
+DeleteResult QuerySet::remove() const { return Collector(database()).collect(*this).execute(); }
+
+Preview QuerySet::preview_remove(std::int64_t max_items) const {
+  return Collector(database()).collect(*this).preview(max_items);
+}
+
 std::int64_t QuerySet::update(std::initializer_list<std::pair<std::string_view, Value>> values) const {
   std::vector<std::pair<std::string, Value>> v;
   for (const auto& [k, val] : values) v.emplace_back(std::string(k), val);

@@ -15,7 +15,7 @@ using query::ResolvedPath;
 
 // Placeholders are written as this marker while fragments are built and combined (fragments
 // may be dropped, e.g. an OR branch that is always true), then numbered at the end.
-constexpr char kMarker = '\x01';
+constexpr char kMarker = kParamMarker;
 
 // A compiled condition: SQL with its parameters, or a constant.
 struct Cond {
@@ -88,7 +88,7 @@ class Aliases {
 };
 
 class Builder;
-Compiled finish(const db::Connection& c, std::string sql, std::vector<Value> params);
+Compiled finish_sql(const db::Connection& c, std::string sql, std::vector<Value> params);
 
 class Builder {
  public:
@@ -398,7 +398,7 @@ std::string pk_select(Builder& b, const detail::QueryState& q, const db::Connect
   return sql;
 }
 
-Compiled finish(const db::Connection& c, std::string sql, std::vector<Value> params) {
+Compiled finish_sql(const db::Connection& c, std::string sql, std::vector<Value> params) {
   Compiled out;
   int n = 0;
   for (char ch : sql) {
@@ -429,7 +429,7 @@ Compiled compile_select(const db::Connection& c, const detail::QueryState& q, Se
   }
   if (mode == SelectMode::Pk) {
     std::string sql = pk_select(b, q, c, where);
-    return finish(c, std::move(sql), std::move(where.params));
+    return finish_sql(c, std::move(sql), std::move(where.params));
   }
   // Columns: every concrete field, or the values() paths.
   std::string columns;
@@ -471,7 +471,7 @@ Compiled compile_select(const db::Connection& c, const detail::QueryState& q, Se
       break;
     case SelectMode::Pk: break;
   }
-  return finish(c, std::move(sql), std::move(where.params));
+  return finish_sql(c, std::move(sql), std::move(where.params));
 }
 
 Compiled compile_update(const db::Connection& c, const detail::QueryState& q,
@@ -519,7 +519,71 @@ Compiled compile_update(const db::Connection& c, const detail::QueryState& q,
     sql += " WHERE " + where.sql;
     params.insert(params.end(), where.params.begin(), where.params.end());
   }
-  return finish(c, std::move(sql), std::move(params));
+  return finish_sql(c, std::move(sql), std::move(params));
+}
+
+Compiled finish(const db::Connection& c, const Fragment& fragment) {
+  return finish_sql(c, fragment.sql, fragment.params);
+}
+
+Fragment pk_select_fragment(const db::Connection& c, const detail::QueryState& q) {
+  Aliases aliases;
+  Builder b(c, aliases, *q.model);
+  Cond where = b.where(q.filters);
+  Fragment out;
+  if (where.kind == Cond::False) {
+    out.empty = true;
+    return out;
+  }
+  detail::QueryState pk_only = q;
+  pk_only.kind = QuerySet::ResultKind::Instances;  // select the primary key, not values()
+  out.sql = pk_select(b, pk_only, c, where);
+  out.params = std::move(where.params);
+  return out;
+}
+
+Fragment where_fragment(const db::Connection& c, const detail::QueryState& q) {
+  Aliases aliases;
+  Builder b(c, aliases, *q.model);
+  Cond where = b.where(q.filters);
+  Fragment out;
+  if (where.kind == Cond::False) {
+    out.empty = true;
+    return out;
+  }
+  if (b.has_joins() || q.distinct || q.sliced()) {
+    Fragment sub = pk_select_fragment(c, q);
+    out.sql = c.quote_name(q.model->db_table) + "." + c.quote_name(q.model->pk().column) +
+              " IN (" + sub.sql + ")";
+    out.params = std::move(sub.params);
+  } else if (where.kind == Cond::Sql) {
+    out.sql = std::move(where.sql);
+    out.params = std::move(where.params);
+  }
+  return out;
+}
+
+Compiled compile_delete(const db::Connection& c, const detail::QueryState& q) {
+  const ModelMeta& m = *q.model;
+  Aliases aliases;
+  Builder b(c, aliases, m);
+  Cond where = b.where(q.filters);
+  if (where.kind == Cond::False) {
+    Compiled empty;
+    empty.empty = true;
+    return empty;
+  }
+  std::string sql = "DELETE FROM " + c.quote_name(m.db_table);
+  std::vector<Value> params;
+  if (b.has_joins() || q.distinct) {
+    Fragment sub = pk_select_fragment(c, q);
+    sql += " WHERE " + c.quote_name(m.pk().column) + " IN (" + sub.sql + ")";
+    params = std::move(sub.params);
+  } else if (where.kind == Cond::Sql) {
+    sql += " WHERE " + where.sql;
+    params = std::move(where.params);
+  }
+  return finish_sql(c, std::move(sql), std::move(params));
 }
 
 void validate(const ModelMeta& model, const Q& q) { validate_q(model, q); }

@@ -19,6 +19,24 @@ struct Compiled {
   bool empty = false;
 };
 
+// A piece of SQL whose parameters are written as kParamMarker, to be embedded in a larger
+// statement; finish() numbers the placeholders in the connection's style.
+inline constexpr char kParamMarker = '\x01';
+struct Fragment {
+  std::string sql;
+  std::vector<Value> params;
+  bool empty = false;  // matches nothing
+};
+Compiled finish(const db::Connection& c, const Fragment& fragment);
+
+// "SELECT <pk> FROM ... WHERE ..." for the rows `q` matches.
+Fragment pk_select_fragment(const db::Connection& c, const detail::QueryState& q);
+// The condition selecting the rows `q` matches, on the model's table under its own name
+// ("" when every row matches): the WHERE itself, or pk IN (SELECT ...) across joins.
+Fragment where_fragment(const db::Connection& c, const detail::QueryState& q);
+// "DELETE FROM <table> WHERE ..." for the rows `q` matches (pk IN (SELECT ...) across joins).
+Compiled compile_delete(const db::Connection& c, const detail::QueryState& q);
+
 enum class SelectMode {
   Rows,    // the instance columns, or the values() columns
   Count,   // SELECT COUNT(*)

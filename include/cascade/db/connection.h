@@ -109,6 +109,11 @@ class Connection {
   virtual std::string limit_offset_sql(std::optional<std::int64_t> limit,
                                        std::int64_t offset) const;
   virtual std::string random_function() const { return "RANDOM()"; }
+  // CREATE TEMP TABLE statements for tables that live until the transaction ends.
+  virtual std::string create_temp_table_sql(const std::string& name,
+                                            const std::string& columns) const {
+    return "CREATE TEMP TABLE " + quote_name(name) + " (" + columns + ")";
+  }
 
   // ---- statements ----------------------------------------------------------------------------
   // Runs one statement with bound parameters; returns the number of rows changed.

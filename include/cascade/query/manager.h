@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cascade/model/instance.h"
+#include "cascade/deletion/collector.h"
 #include "cascade/query/queryset.h"
 
 namespace cascade {
@@ -86,6 +87,9 @@ class Manager {
   // Inserts the instance when its primary key is unset (and sets it), else updates the row
   // with that key, inserting it when there is none (Django's save()).
   void save(Instance& instance);
+  // Deletes the instance's row and everything its on_delete rules reach (Django's
+  // instance.delete()); the instance's primary key is unset afterwards.
+  DeleteResult remove(Instance& instance);
   // Reloads every field from the database; throws DoesNotExist when the row is gone.
   void refresh(Instance& instance);
   std::int64_t count() const { return all().count(); }
@@ -99,6 +103,7 @@ class Manager {
   const ModelMeta& meta_;
 
   void insert(Instance& instance);
+  bool save_row(Instance& instance);  // true when inserted
 };
 
 }  // namespace cascade

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cascade/model/instance.h"
+#include "cascade/deletion/collector.h"
 #include "cascade/query/q.h"
 
 namespace cascade {
@@ -89,6 +90,12 @@ class QuerySet {
   // UPDATE of every matching row; returns the number of rows changed.
   std::int64_t update(std::initializer_list<std::pair<std::string_view, Value>> values) const;
   std::int64_t update(const std::vector<std::pair<std::string, Value>>& values) const;
+
+  // Deletes every matching row and what their on_delete rules reach (Django's
+  // QuerySet.delete()). Throws TypeError for a sliced QuerySet or after values().
+  DeleteResult remove() const;
+  // What remove() would do, without doing it (at most max_items objects listed).
+  Preview preview_remove(std::int64_t max_items = 1000) const;
 
   // Streams matching instances from the database, one row at a time: memory does not grow with
   // the result. Do not write to the same tables while iterating.

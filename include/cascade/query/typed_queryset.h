@@ -47,6 +47,8 @@ class TypedQuerySet {
   std::int64_t update(std::initializer_list<std::pair<std::string_view, Value>> v) const {
     return qs_.update(v);
   }
+  DeleteResult remove() const { return qs_.remove(); }
+  Preview preview_remove(std::int64_t max_items = 1000) const { return qs_.preview_remove(max_items); }
 
   // Range-for yields T, streamed one row at a time.
   class iterator {

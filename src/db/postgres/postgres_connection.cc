@@ -210,6 +210,11 @@ class PostgresConnection final : public Connection {
     return lhs + "::text LIKE " + rhs;
   }
 
+  std::string create_temp_table_sql(const std::string& name,
+                                    const std::string& columns) const override {
+    return "CREATE TEMP TABLE " + quote_name(name) + " (" + columns + ") ON COMMIT DROP";
+  }
+
   std::string limit_offset_sql(std::optional<std::int64_t> limit,
                                std::int64_t offset) const override {
     std::string out;

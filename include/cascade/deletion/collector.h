@@ -1,0 +1,138 @@
+// The deletion engine (Django's Collector): collect -> DeletionPlan -> preview() / execute().
+//
+// collect() walks the models from the rows to delete through every reverse relation and its
+// on_delete rule, and builds a plan of set-based steps: for each model reached, the rows to
+// delete as a predicate the database evaluates (rows whose key is in the parent's set), the
+// field updates (SET_NULL, SET_DEFAULT, SET), and the PROTECT / RESTRICT checks. No row is
+// loaded into the program except where a signal receiver needs it (streamed in batches) or an
+// error must name the blocking objects, so memory does not grow with the size of the cascade.
+//
+// preview() evaluates the plan without writing anything (per-model counts, field updates,
+// blocking objects and a nested tree of what will go); execute() runs the same plan in one
+// transaction. Both compute from the same steps, so what a preview says is what the delete does.
+//
+// Behaviour follows Django's (see docs/deletion.md for the rule-by-rule account): result shape
+// and order, errors and messages, signal order. The mechanism differs by design.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cascade/error.h"
+#include "cascade/model/instance.h"
+#include "cascade/signals/signals.h"
+
+namespace cascade {
+
+class Database;
+class QuerySet;
+
+// Django's (total, {"app.Model": count}) with the per-model counts in Django's order.
+struct DeleteResult {
+  std::int64_t total = 0;
+  std::vector<std::pair<std::string, std::int64_t>> per_model;
+
+  std::int64_t count(const std::string& label) const;
+  // Python's repr: (3, {'blog.Comment': 2, 'blog.Post': 1})
+  std::string repr() const;
+};
+
+// ProtectedError / RestrictedError: nothing was deleted; blocking_objects() are the rows that
+// refused (Django's protected_objects / restricted_objects).
+class ProtectedError : public IntegrityError {
+ public:
+  ProtectedError(std::string message, std::vector<Instance> objects);
+  const std::vector<Instance>& protected_objects() const noexcept { return objects_; }
+  std::string python_name() const override { return "django.db.models.deletion.ProtectedError"; }
+
+ private:
+  std::vector<Instance> objects_;
+};
+
+class RestrictedError : public IntegrityError {
+ public:
+  RestrictedError(std::string message, std::vector<Instance> objects);
+  const std::vector<Instance>& restricted_objects() const noexcept { return objects_; }
+  std::string python_name() const override { return "django.db.models.deletion.RestrictedError"; }
+
+ private:
+  std::vector<Instance> objects_;
+};
+
+// What preview() reports.
+struct Preview {
+  struct Node {
+    std::string label;     // "blog.Post"
+    std::string text;      // "Post: Hello" (verbose name capitalised, str())
+    std::vector<Node> children;
+  };
+  struct FieldUpdate {
+    std::string label;     // model updated: "blog.Post"
+    std::string field;     // "editor"
+    std::string value;     // Python repr of the new value: None
+    std::int64_t count = 0;
+  };
+  DeleteResult counts;                // exactly what execute() returns
+  std::vector<FieldUpdate> updates;   // rows that will be changed, not deleted
+  // Set when the delete would be refused: the error's message and the blocking objects.
+  std::string blocked_by;             // "" or "ProtectedError" / "RestrictedError"
+  std::string blocked_message;
+  std::vector<std::string> blocking;  // "Order item: 1 x product 3"
+  // The objects that will be deleted, each under the object that pulled it in, depth first,
+  // each once (Django admin's nested list). At most `max_items` entries; `omitted` counts the
+  // rest.
+  std::vector<Node> tree;
+  std::int64_t omitted = 0;
+
+  // A plain-text rendering: the tree (indented), the summary per model, updates, blockers.
+  std::string text() const;
+};
+
+namespace detail {
+struct Plan;
+}
+
+// An immutable plan for one delete. Built by Collector::collect(); cheap to keep.
+class DeletionPlan {
+ public:
+  DeletionPlan(DeletionPlan&&) noexcept;
+  DeletionPlan& operator=(DeletionPlan&&) noexcept;
+  ~DeletionPlan();
+
+  // Evaluates the plan in a transaction that is rolled back: nothing changes. Lists at most
+  // `max_items` objects in the tree (0: none, counts only).
+  Preview preview(std::int64_t max_items = 1000) const;
+  // Deletes, in one transaction (a savepoint inside a caller's transaction). Throws
+  // ProtectedError / RestrictedError (nothing written, no signal sent) or whatever a receiver
+  // or the database raised (everything rolled back).
+  DeleteResult execute() const;
+
+  // The plan's steps as text, for tests and `--explain`: one line per step.
+  std::vector<std::string> steps() const;
+
+ private:
+  friend class Collector;
+  explicit DeletionPlan(std::unique_ptr<detail::Plan> plan);
+  std::unique_ptr<detail::Plan> plan_;
+};
+
+class Collector {
+ public:
+  explicit Collector(Database& db) : db_(db) {}
+
+  // The rows of a QuerySet (Django's QuerySet.delete()). Throws TypeError for a sliced
+  // QuerySet or one after values() / values_list(), as Django does.
+  DeletionPlan collect(const QuerySet& qs) const;
+  // Instances of one model (Django's Model.delete()). Throws ValueError when a primary key is
+  // unset: "<Model> object can't be deleted because its id attribute is set to None."
+  // After execute() their primary keys are unset, as Django does.
+  DeletionPlan collect(const std::vector<Instance*>& instances) const;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace cascade

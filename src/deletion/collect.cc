@@ -1,0 +1,247 @@
+// Building a DeletionPlan: Django's Collector.collect() walked over models instead of rows.
+// Which relations are followed, the on_delete rules, the fast-delete test and the order of
+// collection and sorting are Django's; the rows themselves stay in the database as predicates.
+#include <algorithm>
+#include <functional>
+
+#include "cascade/database.h"
+#include "cascade/error.h"
+#include "deletion/plan.h"
+#include "query/query_state.h"
+
+namespace cascade {
+namespace {
+
+bool skips_collection(OnDelete rule) {
+  return rule == OnDelete::DoNothing || rule == OnDelete::DbCascade ||
+         rule == OnDelete::DbSetNull || rule == OnDelete::DbSetDefault;
+}
+
+// Django's can_fast_delete for a model reached through a CASCADE relation (rule 48): no
+// per-object delete receivers, and every relation pointing at it is DO_NOTHING or DB_*.
+bool can_fast_delete(const Database& db, const ModelMeta& model) {
+  auto& signals = const_cast<Database&>(db).signals();
+  if (signals.has_receivers(Signal::PreDelete, model) ||
+      signals.has_receivers(Signal::PostDelete, model)) {
+    return false;
+  }
+  for (const auto& rel : model.related_objects) {
+    if (rel.field->type == FieldType::ManyToMany) continue;  // its through FKs count instead
+    if (!skips_collection(rel.field->on_delete)) return false;
+  }
+  return true;
+}
+
+class Builder {
+ public:
+  Builder(Database& db, detail::Plan& plan) : db_(db), plan_(plan) {}
+
+  void build() {
+    detail::Node root;
+    root.model = plan_.root_model;
+    root.sources.push_back({true, nullptr, -1});
+    plan_.nodes.push_back(root);
+    plan_.collected.push_back(0);
+    walk(0);
+    mark_cycles();
+    sort();
+  }
+
+ private:
+  Database& db_;
+  detail::Plan& plan_;
+  std::map<const ModelMeta*, int> node_of_;
+  std::map<int, std::set<int>> after_;  // node -> nodes it must be deleted after
+  int check_order_ = 0;
+
+  int node_for(const ModelMeta& model, bool fast, int first_hop) {
+    if (&model == plan_.root_model) return 0;
+    auto it = node_of_.find(&model);
+    if (it != node_of_.end()) return it->second;
+    detail::Node n;
+    n.model = &model;
+    n.fast = fast;
+    n.first_hop = first_hop;
+    plan_.nodes.push_back(n);
+    int index = static_cast<int>(plan_.nodes.size()) - 1;
+    node_of_[&model] = index;
+    if (fast) {
+      plan_.fast_queue.push_back(index);
+    } else {
+      plan_.collected.push_back(index);
+    }
+    return index;
+  }
+
+  // Django's collect(): every candidate relation of the node's model, in discovery order.
+  void walk(int index) {
+    const ModelMeta& model = *plan_.nodes[static_cast<std::size_t>(index)].model;
+    for (std::size_t r = 0; r < model.related_objects.size(); ++r) {
+      const Field* fk = model.related_objects[r].field;
+      if (fk->type == FieldType::ManyToMany || skips_collection(fk->on_delete)) continue;
+      int hop = index == 0 ? static_cast<int>(r) : plan_.nodes[static_cast<std::size_t>(index)].first_hop;
+      const ModelMeta& related = *fk->model;
+      switch (fk->on_delete) {
+        case OnDelete::Cascade: {
+          bool fast = &related != plan_.root_model && can_fast_delete(db_, related);
+          bool is_new = &related != plan_.root_model && node_of_.count(&related) == 0;
+          int child = node_for(related, fast, hop);
+          plan_.nodes[static_cast<std::size_t>(child)].sources.push_back({false, fk, index});
+          // Deleting the parent must wait for the children unless the key may be null
+          // (Django records no dependency for nullable relations).
+          if (!fk->null && child != index) after_[index].insert(child);
+          if (is_new && !fast) walk(child);
+          break;
+        }
+        case OnDelete::Protect:
+          plan_.checks.push_back({fk, index, true, check_order_++});
+          break;
+        case OnDelete::Restrict:
+          plan_.checks.push_back({fk, index, false, check_order_++});
+          if (&related != plan_.nodes[static_cast<std::size_t>(index)].model) {
+            // Django: the referenced model is deleted after the referencing one.
+            auto it = node_of_.find(&related);
+            if (it != node_of_.end()) after_[index].insert(it->second);
+            pending_restrict_.emplace_back(index, &related);
+          }
+          break;
+        case OnDelete::SetNull:
+        case OnDelete::SetDefault:
+        case OnDelete::Set:
+          plan_.updates.push_back({fk, index});
+          break;
+        default: break;
+      }
+    }
+  }
+
+  std::vector<std::pair<int, const ModelMeta*>> pending_restrict_;
+
+  // A node is cyclic when it can reach itself through sources (a CASCADE cycle).
+  void mark_cycles() {
+    for (auto [index, related] : pending_restrict_) {
+      auto it = node_of_.find(related);
+      if (it != node_of_.end()) after_[index].insert(it->second);
+    }
+    std::size_t n = plan_.nodes.size();
+    for (std::size_t start = 0; start < n; ++start) {
+      // Depth-first over parents.
+      std::vector<int> stack;
+      std::vector<bool> seen(n, false);
+      for (const auto& s : plan_.nodes[start].sources) {
+        if (!s.root) stack.push_back(s.parent);
+      }
+      while (!stack.empty()) {
+        int p = stack.back();
+        stack.pop_back();
+        if (static_cast<std::size_t>(p) == start) {
+          plan_.nodes[start].cyclic = true;
+          break;
+        }
+        if (seen[static_cast<std::size_t>(p)]) continue;
+        seen[static_cast<std::size_t>(p)] = true;
+        for (const auto& s : plan_.nodes[static_cast<std::size_t>(p)].sources) {
+          if (!s.root) stack.push_back(s.parent);
+        }
+      }
+    }
+  }
+
+  // Django's Collector.sort(): place a model once everything it must come after is placed;
+  // on a cycle keep the collection order (rule 60).
+  void sort() {
+    std::vector<int> sorted;
+    std::set<int> placed;
+    const auto& models = plan_.collected;
+    while (sorted.size() < models.size()) {
+      bool found = false;
+      for (int m : models) {
+        if (placed.count(m)) continue;
+        const auto& deps = after_[m];
+        bool ready = std::all_of(deps.begin(), deps.end(), [&](int d) {
+          // Dependencies on fast (never collected) nodes do not hold Django back.
+          return placed.count(d) || plan_.nodes[static_cast<std::size_t>(d)].fast ||
+                 std::find(models.begin(), models.end(), d) == models.end();
+        });
+        if (ready) {
+          sorted.push_back(m);
+          placed.insert(m);
+          found = true;
+        }
+      }
+      if (!found) {
+        plan_.sorted = models;
+        return;
+      }
+    }
+    plan_.sorted = sorted;
+  }
+};
+
+void check_deletable(const QuerySet& qs) {
+  const auto& s = qs.state();
+  if (s.sliced()) throw TypeError("Cannot use 'limit' or 'offset' with delete().");
+  if (s.kind != QuerySet::ResultKind::Instances) {
+    throw TypeError("Cannot call delete() after .values() or .values_list()");
+  }
+}
+
+}  // namespace
+
+DeletionPlan Collector::collect(const QuerySet& qs) const {
+  check_deletable(qs);
+  auto plan = std::make_unique<detail::Plan>();
+  plan->db = &db_;
+  plan->root_model = &qs.model();
+  // The delete ignores the QuerySet's ordering (Django drops it, rule 8).
+  plan->root_qs = qs.order_by({});
+  plan->origin.queryset = &qs;
+  plan->root_empty = plan->root_qs->is_empty();
+  Builder(db_, *plan).build();
+  plan->single_statement = plan->nodes.size() == 1 && plan->checks.empty() &&
+                           plan->updates.empty() && can_fast_delete(db_, *plan->root_model) &&
+                           !db_.signals().has_batch_receivers(Signal::PreDelete, *plan->root_model) &&
+                           !db_.signals().has_batch_receivers(Signal::PostDelete, *plan->root_model);
+  return DeletionPlan(std::move(plan));
+}
+
+DeletionPlan Collector::collect(const std::vector<Instance*>& instances) const {
+  auto plan = std::make_unique<detail::Plan>();
+  plan->db = &db_;
+  if (instances.empty()) {
+    plan->root_empty = true;
+    return DeletionPlan(std::move(plan));
+  }
+  plan->root_model = &instances.front()->meta();
+  for (Instance* inst : instances) {
+    if (&inst->meta() != plan->root_model) {
+      throw TypeError("collect() needs instances of one model; got " + inst->meta().label() +
+                      " and " + plan->root_model->label());
+    }
+    if (inst->pk().is_null()) {
+      throw ValueError(inst->meta().object_name + " object can't be deleted because its " +
+                       inst->meta().pk().column + " attribute is set to None.");
+    }
+    if (std::find(plan->root_pks.begin(), plan->root_pks.end(), inst->pk()) ==
+        plan->root_pks.end()) {
+      plan->root_pks.push_back(inst->pk());
+    }
+    plan->root_instances.push_back(inst);
+  }
+  plan->origin.instance = instances.size() == 1 ? instances.front() : nullptr;
+  Builder(db_, *plan).build();
+  bool fast = plan->nodes.size() == 1 && plan->checks.empty() && plan->updates.empty() &&
+              can_fast_delete(db_, *plan->root_model) &&
+              !db_.signals().has_batch_receivers(Signal::PreDelete, *plan->root_model) &&
+              !db_.signals().has_batch_receivers(Signal::PostDelete, *plan->root_model);
+  plan->single_statement = fast;
+  plan->single_object = fast && plan->root_pks.size() == 1;
+  return DeletionPlan(std::move(plan));
+}
+
+DeletionPlan::DeletionPlan(std::unique_ptr<detail::Plan> plan) : plan_(std::move(plan)) {}
+DeletionPlan::DeletionPlan(DeletionPlan&&) noexcept = default;
+DeletionPlan& DeletionPlan::operator=(DeletionPlan&&) noexcept = default;
+DeletionPlan::~DeletionPlan() = default;
+
+}  // namespace cascade

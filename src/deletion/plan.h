@@ -1,0 +1,68 @@
+// The deletion plan's data: model-level nodes whose rows are defined by predicates, and the
+// steps to run. Built by collect.cc, run by execute.cc, evaluated by preview.cc.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cascade/deletion/collector.h"
+#include "cascade/query/queryset.h"
+
+namespace cascade::detail {
+
+// Where some rows of a node's model come from.
+struct Source {
+  bool root = false;           // the rows the delete was called on
+  const Field* fk = nullptr;   // else: rows whose `fk` references a row of `parent`
+  int parent = -1;
+};
+
+struct Node {
+  const ModelMeta* model = nullptr;
+  std::vector<Source> sources;
+  bool fast = false;     // Django would delete these rows without loading them
+  bool cyclic = false;   // reached from itself through CASCADE: keys computed to a fixpoint
+  int first_hop = -1;    // index in the root model's related_objects of the first relation
+                         // through which this node was reached (-1 for the root)
+};
+
+// A PROTECT or RESTRICT relation into the rows being deleted.
+struct Check {
+  const Field* fk = nullptr;  // on the referencing model
+  int parent = -1;            // the node whose rows it references
+  bool protect = false;
+  int order = 0;              // discovery order, for message keys
+};
+
+// SET_NULL / SET_DEFAULT / SET: rows referencing `parent` get `fk` set.
+struct Update {
+  const Field* fk = nullptr;
+  int parent = -1;
+};
+
+struct Plan {
+  Database* db = nullptr;
+  const ModelMeta* root_model = nullptr;
+  // The root rows: a QuerySet, or primary keys of instances (which get their pk unset after
+  // the delete).
+  std::optional<QuerySet> root_qs;
+  std::vector<Value> root_pks;
+  std::vector<Instance*> root_instances;
+  bool root_empty = false;   // provably nothing to delete: no statement at all
+  bool single_statement = false;  // Django's fast path: one DELETE, nothing else
+  bool single_object = false;     // ... for one instance (rule 51: the count is kept even if 0)
+
+  std::vector<Node> nodes;        // nodes[0] is the root
+  std::vector<int> fast_queue;    // fast nodes, Django's queue order
+  std::vector<int> collected;     // collected nodes, Django's collection order
+  std::vector<int> sorted;        // collected nodes, in delete order (Django's sort)
+  std::vector<Check> checks;
+  std::vector<Update> updates;
+  DeleteOrigin origin;
+};
+
+}  // namespace cascade::detail

@@ -1,0 +1,840 @@
+// Running a DeletionPlan: execute() and preview() share the Runner, so both evaluate the very
+// same predicates in the same order.
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "cascade/database.h"
+#include "cascade/db/transaction.h"
+#include "cascade/error.h"
+#include "deletion/plan.h"
+#include "query/query_state.h"
+#include "sql/compiler.h"
+
+namespace cascade {
+namespace {
+
+using sql::Fragment;
+using sql::kParamMarker;
+
+constexpr std::int64_t kStreamBatch = 1000;
+
+void append(Fragment& to, const Fragment& more) {
+  to.sql += more.sql;
+  to.params.insert(to.params.end(), more.params.begin(), more.params.end());
+}
+
+class Runner {
+ public:
+  explicit Runner(const detail::Plan& plan)
+      : p_(plan),
+        db_(*plan.db),
+        c_(plan.db->connection()),
+        keys_table_(plan.nodes.size()),
+        snapshot_(plan.nodes.size()) {}
+
+  ~Runner() { drop_temp_tables(); }
+
+  // ---- SQL for the rows of a node -------------------------------------------------------------
+
+  std::string q(const std::string& id) const { return c_.quote_name(id); }
+  std::string col(const ModelMeta& m, const std::string& column) const {
+    return q(m.db_table) + "." + q(column);
+  }
+  const ModelMeta& model(int n) const { return *p_.nodes[static_cast<std::size_t>(n)].model; }
+
+  // The condition, on the node's table, selecting the node's rows.
+  Fragment cond(int n) const {
+    const ModelMeta& m = model(n);
+    Fragment out;
+    if (!keys_table_[static_cast<std::size_t>(n)].empty()) {
+      out.sql = col(m, m.pk().column) + " IN (SELECT " + q("pk") + " FROM " +
+                q(keys_table_[static_cast<std::size_t>(n)]) + ")";
+      return out;
+    }
+    const auto& sources = p_.nodes[static_cast<std::size_t>(n)].sources;
+    if (sources.size() > 1) out.sql = "(";
+    bool first = true;
+    for (const auto& s : sources) {
+      if (!first) out.sql += " OR ";
+      first = false;
+      if (s.root) {
+        append(out, root_cond());
+      } else {
+        out.sql += col(m, s.fk->column) + " IN (";
+        append(out, keys(s.parent));
+        out.sql += ")";
+      }
+    }
+    if (sources.size() > 1) out.sql += ")";
+    return out;
+  }
+
+  // "SELECT pk FROM <table> WHERE <cond>": the node's primary keys.
+  Fragment keys(int n) const {
+    const ModelMeta& m = model(n);
+    Fragment out;
+    if (!keys_table_[static_cast<std::size_t>(n)].empty()) {
+      out.sql = "SELECT " + q("pk") + " FROM " + q(keys_table_[static_cast<std::size_t>(n)]);
+      return out;
+    }
+    out.sql = "SELECT " + col(m, m.pk().column) + " FROM " + q(m.db_table) + " WHERE ";
+    append(out, cond(n));
+    return out;
+  }
+
+  Fragment root_cond() const {
+    const ModelMeta& m = *p_.root_model;
+    Fragment out;
+    if (p_.root_qs) {
+      Fragment w = sql::where_fragment(c_, p_.root_qs->state());
+      out.sql = w.sql.empty() ? "1 = 1" : "(" + w.sql + ")";
+      out.params = std::move(w.params);
+      return out;
+    }
+    out.sql = col(m, m.pk().column) + " IN (";
+    for (std::size_t i = 0; i < p_.root_pks.size(); ++i) {
+      out.sql += (i ? ", " : "") + std::string(1, kParamMarker);
+    }
+    out.sql += ")";
+    out.params = p_.root_pks;
+    return out;
+  }
+
+  // Tables a node's condition reads (while not materialized).
+  void tables_read(int n, std::set<int>& out) const {
+    out.insert(n);
+    if (!keys_table_[static_cast<std::size_t>(n)].empty()) return;
+    for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
+      if (!s.root) tables_read(s.parent, out);
+    }
+  }
+
+  // ---- statements -----------------------------------------------------------------------------
+
+  std::int64_t exec(const Fragment& f) {
+    auto compiled = sql::finish(c_, f);
+    return c_.execute(compiled.sql, compiled.params);
+  }
+  std::unique_ptr<db::Rows> query(const Fragment& f) {
+    auto compiled = sql::finish(c_, f);
+    return c_.query(compiled.sql, compiled.params);
+  }
+  std::int64_t scalar(const Fragment& f) {
+    auto rows = query(f);
+    rows->next();
+    return rows->get(0).as_integer();
+  }
+  bool any(const Fragment& where, const ModelMeta& m) {
+    Fragment f{"SELECT 1 FROM " + q(m.db_table) + " WHERE ", {}, false};
+    append(f, where);
+    f.sql += " LIMIT 1";
+    return query(f)->next();
+  }
+
+  std::string new_temp(const std::string& columns) {
+    std::string name = "cascade_tmp_" + std::to_string(++temp_counter_);
+    c_.execute(c_.create_temp_table_sql(name, columns));
+    temps_.push_back(name);
+    return name;
+  }
+
+  void drop_temp_tables() noexcept {
+    // Inside the transaction; a rollback removes them as well.
+    for (const auto& t : temps_) {
+      try {
+        c_.execute("DROP TABLE IF EXISTS " + q(t));
+      } catch (...) {
+      }
+    }
+    temps_.clear();
+  }
+
+  std::string key_type(int n) const {
+    const Field& pk = model(n).pk();
+    if (pk.type == FieldType::Auto) return "bigint";
+    return c_.column_type(pk);
+  }
+
+  // Stores the node's keys in a temporary table; its condition then reads only that table.
+  void materialize(int n) {
+    if (!keys_table_[static_cast<std::size_t>(n)].empty()) return;
+    std::string name = new_temp(q("pk") + " " + key_type(n) + " NOT NULL PRIMARY KEY, " +
+                                q("gen") + " integer NOT NULL");
+    Fragment f{"INSERT INTO " + q(name) + " (" + q("pk") + ", " + q("gen") + ") SELECT " +
+                   col(model(n), model(n).pk().column) + ", 0 FROM " + q(model(n).db_table) +
+                   " WHERE ",
+               {},
+               false};
+    append(f, cond(n));
+    exec(f);
+    keys_table_[static_cast<std::size_t>(n)] = name;
+  }
+
+  // Nodes on CASCADE cycles: their keys, computed generation by generation until no new row
+  // appears (each generation reads only the rows the previous one found).
+  void materialize_cycles() {
+    std::vector<int> cyclic;
+    for (std::size_t i = 0; i < p_.nodes.size(); ++i) {
+      if (p_.nodes[i].cyclic) cyclic.push_back(static_cast<int>(i));
+    }
+    if (cyclic.empty()) return;
+    // Acyclic parents of cyclic nodes first, so their conditions stay valid.
+    for (int n : cyclic) {
+      std::string name = new_temp(q("pk") + " " + key_type(n) + " NOT NULL PRIMARY KEY, " +
+                                  q("gen") + " integer NOT NULL");
+      c_.execute("CREATE INDEX " + q(name + "_gen") + " ON " + q(name) + " (" + q("gen") + ")");
+      cycle_table_[n] = name;
+    }
+    auto in_cycle = [&](int n) { return cycle_table_.count(n) != 0; };
+    for (std::int64_t gen = 0;; ++gen) {
+      std::int64_t added = 0;
+      for (int n : cyclic) {
+        const ModelMeta& m = model(n);
+        Fragment f{"INSERT INTO " + q(cycle_table_[n]) + " (" + q("pk") + ", " + q("gen") +
+                       ") SELECT " + col(m, m.pk().column) + ", " + std::to_string(gen) +
+                       " FROM " + q(m.db_table) + " WHERE (",
+                   {},
+                   false};
+        bool first = true;
+        for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
+          bool from_cycle = !s.root && in_cycle(s.parent);
+          // Generation 0 takes the rows from outside the cycles; later ones follow the cycle.
+          if ((gen == 0) == from_cycle) continue;
+          if (!first) f.sql += " OR ";
+          first = false;
+          if (s.root) {
+            append(f, root_cond());
+          } else if (from_cycle) {
+            f.sql += col(m, s.fk->column) + " IN (SELECT " + q("pk") + " FROM " +
+                     q(cycle_table_[s.parent]) + " WHERE " + q("gen") + " = " +
+                     std::to_string(gen - 1) + ")";
+          } else {
+            f.sql += col(m, s.fk->column) + " IN (";
+            append(f, keys(s.parent));
+            f.sql += ")";
+          }
+        }
+        if (first) continue;  // no source for this generation
+        f.sql += ") AND " + col(m, m.pk().column) + " NOT IN (SELECT " + q("pk") + " FROM " +
+                 q(cycle_table_[n]) + ")";
+        added += exec(f);
+      }
+      if (gen > 0 && added == 0) break;
+    }
+    for (int n : cyclic) keys_table_[static_cast<std::size_t>(n)] = cycle_table_[n];
+  }
+
+  // ---- the collection phase: reads only ------------------------------------------------------
+
+  bool writes_before_root_delete() const {
+    return p_.nodes.size() > 1 || !p_.updates.empty();
+  }
+
+  void prepare() {
+    // The root's rows are fixed before anything changes (Django evaluates the QuerySet once).
+    if (p_.root_qs && writes_before_root_delete() && !p_.nodes[0].cyclic) materialize(0);
+    materialize_cycles();
+  }
+
+  // PROTECT then RESTRICT (rules 24-31); throws with nothing written.
+  void check() {
+    struct Hit {
+      std::string key;
+      int order;
+    };
+    std::vector<Hit> protect_keys;
+    std::vector<Instance> protect_objects;
+    for (const auto& chk : p_.checks) {
+      if (!chk.protect) continue;
+      Fragment where = referencing(chk);
+      if (!any(where, *chk.fk->model)) continue;
+      // Keyed by the relation the top level cascaded through (rule 27), or the PROTECT field
+      // itself at the top level.
+      const detail::Node& parent = p_.nodes[static_cast<std::size_t>(chk.parent)];
+      const Field* key_field = chk.fk;
+      int order = chk.order;
+      if (chk.parent != 0 && parent.first_hop >= 0) {
+        key_field = p_.root_model->related_objects[static_cast<std::size_t>(parent.first_hop)].field;
+        order = parent.first_hop;
+      } else {
+        for (std::size_t r = 0; r < p_.root_model->related_objects.size(); ++r) {
+          if (p_.root_model->related_objects[r].field == chk.fk) order = static_cast<int>(r);
+        }
+      }
+      std::string key = "'" + key_field->model->object_name + "." + key_field->name + "'";
+      if (std::none_of(protect_keys.begin(), protect_keys.end(),
+                       [&](const Hit& h) { return h.key == key; })) {
+        protect_keys.push_back({key, order});
+      }
+      load(where, *chk.fk->model, protect_objects);
+    }
+    if (!protect_keys.empty()) {
+      std::stable_sort(protect_keys.begin(), protect_keys.end(),
+                       [](const Hit& a, const Hit& b) { return a.order < b.order; });
+      std::string keys;
+      for (const auto& h : protect_keys) keys += (keys.empty() ? "" : ", ") + h.key;
+      throw ProtectedError("Cannot delete some instances of model '" + p_.root_model->object_name +
+                               "' because they are referenced through protected foreign keys: " +
+                               keys + ".",
+                           dedupe(std::move(protect_objects)));
+    }
+    std::vector<std::string> restrict_keys;
+    std::vector<Instance> restrict_objects;
+    for (const auto& chk : p_.checks) {
+      if (chk.protect) continue;
+      Fragment where = referencing(chk);
+      // Forgiven when the referencing row is itself being deleted (rule 29).
+      int own = node_of(*chk.fk->model);
+      if (own >= 0) {
+        where.sql = "(" + where.sql + ") AND NOT (";
+        append(where, cond(own));
+        where.sql += ")";
+      }
+      if (!any(where, *chk.fk->model)) continue;
+      std::string key = "'" + chk.fk->model->object_name + "." + chk.fk->name + "'";
+      if (std::find(restrict_keys.begin(), restrict_keys.end(), key) == restrict_keys.end()) {
+        restrict_keys.push_back(key);
+      }
+      load(where, *chk.fk->model, restrict_objects);
+    }
+    if (!restrict_keys.empty()) {
+      std::string keys;
+      for (const auto& k : restrict_keys) keys += (keys.empty() ? "" : ", ") + k;
+      throw RestrictedError("Cannot delete some instances of model '" +
+                                p_.root_model->object_name +
+                                "' because they are referenced through restricted foreign keys: " +
+                                keys + ".",
+                            dedupe(std::move(restrict_objects)));
+    }
+  }
+
+  int node_of(const ModelMeta& m) const {
+    for (std::size_t i = 0; i < p_.nodes.size(); ++i) {
+      if (p_.nodes[i].model == &m) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // Rows of the relation's model that reference the rows of its parent node.
+  Fragment referencing(const detail::Check& chk) const {
+    Fragment f{col(*chk.fk->model, chk.fk->column) + " IN (", {}, false};
+    append(f, keys(chk.parent));
+    f.sql += ")";
+    return f;
+  }
+  Fragment referencing(const detail::Update& u) const {
+    Fragment f{col(*u.fk->model, u.fk->column) + " IN (", {}, false};
+    append(f, keys(u.parent));
+    f.sql += ")";
+    return f;
+  }
+
+  std::string select_columns(const ModelMeta& m) const {
+    std::string cols;
+    for (const auto& f : m.fields) cols += (cols.empty() ? "" : ", ") + col(m, f.column);
+    return cols;
+  }
+
+  void load(const Fragment& where, const ModelMeta& m, std::vector<Instance>& out) {
+    Fragment f{"SELECT " + select_columns(m) + " FROM " + q(m.db_table) + " WHERE ", {}, false};
+    append(f, where);
+    f.sql += " ORDER BY " + col(m, m.pk().column);
+    auto rows = query(f);
+    while (rows->next()) out.push_back(read(m, *rows));
+  }
+
+  static Instance read(const ModelMeta& m, db::Rows& rows) {
+    std::vector<Value> values;
+    values.reserve(m.fields.size());
+    for (int i = 0; i < static_cast<int>(m.fields.size()); ++i) values.push_back(rows.get(i));
+    return Instance::from_row(m, std::move(values));
+  }
+
+  static std::vector<Instance> dedupe(std::vector<Instance> objects) {
+    std::vector<Instance> out;
+    std::set<std::pair<const ModelMeta*, Value>> seen;
+    for (auto& o : objects) {
+      if (seen.insert({&o.meta(), o.pk()}).second) out.push_back(std::move(o));
+    }
+    return out;
+  }
+
+  // ---- signals ---------------------------------------------------------------------------------
+
+  bool has_object_receivers(int n) const {
+    const ModelMeta& m = model(n);
+    if (m.auto_created) return false;  // never signalled (rule 55)
+    return db_.signals().has_receivers(Signal::PreDelete, m) ||
+           db_.signals().has_receivers(Signal::PostDelete, m);
+  }
+  bool has_batch_receivers(int n) const {
+    const ModelMeta& m = model(n);
+    return db_.signals().has_batch_receivers(Signal::PreDelete, m) ||
+           db_.signals().has_batch_receivers(Signal::PostDelete, m);
+  }
+
+  // Copies the rows receivers will see into a temporary table, before anything is deleted.
+  void snapshot(int n) {
+    const ModelMeta& m = model(n);
+    std::string columns;
+    for (const auto& f : m.fields) {
+      std::string type = f.type == FieldType::Auto ? "bigint" : c_.column_type(f);
+      columns += (columns.empty() ? "" : ", ") + q(f.column) + " " + type;
+    }
+    columns += ", PRIMARY KEY (" + q(m.pk().column) + ")";
+    std::string name = new_temp(columns);
+    std::string cols;
+    for (const auto& f : m.fields) cols += (cols.empty() ? "" : ", ") + q(f.column);
+    Fragment f{"INSERT INTO " + q(name) + " (" + cols + ") SELECT " + select_columns(m) +
+                   " FROM " + q(m.db_table) + " WHERE ",
+               {},
+               false};
+    append(f, cond(n));
+    exec(f);
+    snapshot_[static_cast<std::size_t>(n)] = name;
+  }
+
+  // Streams the snapshot in primary-key order, a batch at a time.
+  void stream_snapshot(int n, bool ascending, const std::function<void(const Instance&)>& fn) {
+    const ModelMeta& m = model(n);
+    const std::string& table = snapshot_[static_cast<std::size_t>(n)];
+    std::string cols;
+    for (const auto& f : m.fields) cols += (cols.empty() ? "" : ", ") + q(f.column);
+    std::optional<Value> last;
+    while (true) {
+      Fragment f{"SELECT " + cols + " FROM " + q(table), {}, false};
+      if (last) {
+        f.sql += " WHERE " + q(m.pk().column) + (ascending ? " > " : " < ") +
+                 std::string(1, kParamMarker);
+        f.params.push_back(*last);
+      }
+      f.sql += " ORDER BY " + q(m.pk().column) + (ascending ? " ASC" : " DESC") + " LIMIT " +
+               std::to_string(kStreamBatch);
+      std::vector<Instance> batch;
+      auto rows = query(f);
+      while (rows->next()) batch.push_back(read(m, *rows));
+      rows.reset();
+      for (const auto& inst : batch) fn(inst);
+      if (static_cast<std::int64_t>(batch.size()) < kStreamBatch) break;
+      last = batch.back().pk();
+    }
+  }
+
+  // Streams the node's primary keys in batches (batch receivers).
+  void stream_keys(int n, bool ascending, const std::function<void(std::span<const Value>)>& fn) {
+    const std::string& table = keys_table_[static_cast<std::size_t>(n)];
+    std::optional<Value> last;
+    while (true) {
+      Fragment f{"SELECT " + q("pk") + " FROM " + q(table), {}, false};
+      if (last) {
+        f.sql += " WHERE " + q("pk") + (ascending ? " > " : " < ") + std::string(1, kParamMarker);
+        f.params.push_back(*last);
+      }
+      f.sql += " ORDER BY " + q("pk") + (ascending ? " ASC" : " DESC") + " LIMIT " +
+               std::to_string(kStreamBatch);
+      std::vector<Value> batch;
+      auto rows = query(f);
+      while (rows->next()) batch.push_back(model(n).pk().to_python(rows->get(0)));
+      rows.reset();
+      if (!batch.empty()) fn(batch);
+      if (static_cast<std::int64_t>(batch.size()) < kStreamBatch) break;
+      last = batch.back();
+    }
+  }
+
+  void send_object_signals(int n, Signal signal) {
+    if (snapshot_[static_cast<std::size_t>(n)].empty()) return;
+    const ModelMeta& m = model(n);
+    if (!db_.signals().has_receivers(signal, m)) return;
+    stream_snapshot(n, signal == Signal::PreDelete, [&](const Instance& inst) {
+      db_.signals().send(SignalEvent{signal, m, inst, db_, false, p_.origin});
+    });
+  }
+
+  void send_batch_signals(int n, Signal signal) {
+    const ModelMeta& m = model(n);
+    if (!db_.signals().has_batch_receivers(signal, m)) return;
+    stream_keys(n, signal == Signal::PreDelete, [&](std::span<const Value> pks) {
+      db_.signals().send_batch(BatchEvent{signal, m, pks, db_});
+    });
+  }
+
+  // ---- field updates ---------------------------------------------------------------------------
+
+  // The rows an update changes: referencing the deleted rows and not deleted themselves.
+  Fragment update_where(const detail::Update& u) const {
+    Fragment where = referencing(u);
+    int own = node_of(*u.fk->model);
+    if (own >= 0) {
+      where.sql = "(" + where.sql + ") AND NOT (";
+      append(where, cond(own));
+      where.sql += ")";
+    }
+    return where;
+  }
+
+  // The value SET_NULL / SET_DEFAULT / SET writes (a callable is called once, only when rows
+  // are affected: rules 33-34).
+  Value update_value(const detail::Update& u) {
+    const Field& f = *u.fk;
+    switch (f.on_delete) {
+      case OnDelete::SetNull: return Value();
+      case OnDelete::SetDefault: return f.get_default();
+      case OnDelete::Set:
+        if (f.on_delete_factory) return f.to_python(f.on_delete_factory());
+        return f.to_python(*f.on_delete_value);
+      default: return Value();
+    }
+  }
+
+  bool has_callable(const detail::Update& u) const {
+    const Field& f = *u.fk;
+    return (f.on_delete == OnDelete::SetDefault && f.default_factory) ||
+           (f.on_delete == OnDelete::Set && f.on_delete_factory);
+  }
+
+  std::int64_t run_update(const detail::Update& u) {
+    Fragment where = update_where(u);
+    const ModelMeta& m = *u.fk->model;
+    if (has_callable(u) && !any(where, m)) return 0;
+    Fragment f{"UPDATE " + q(m.db_table) + " SET " + q(u.fk->column) + " = " +
+                   std::string(1, kParamMarker) + " WHERE ",
+               {update_value(u)},
+               false};
+    append(f, where);
+    return exec(f);
+  }
+
+  std::int64_t count_update(const detail::Update& u) {
+    Fragment f{"SELECT COUNT(*) FROM " + q(u.fk->model->db_table) + " WHERE ", {}, false};
+    append(f, update_where(u));
+    return scalar(f);
+  }
+
+  // ---- deletes ---------------------------------------------------------------------------------
+
+  std::int64_t delete_node(int n) {
+    Fragment f{"DELETE FROM " + q(model(n).db_table) + " WHERE ", {}, false};
+    append(f, cond(n));
+    return exec(f);
+  }
+
+  std::int64_t count_node(int n) {
+    Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
+    append(f, cond(n));
+    return scalar(f);
+  }
+
+  // Before deleting node n, keep its keys if a later step still reads its table.
+  void keep_keys_for_later(int n, std::size_t position) {
+    if (!keys_table_[static_cast<std::size_t>(n)].empty()) return;
+    for (std::size_t i = position + 1; i < p_.sorted.size(); ++i) {
+      std::set<int> reads;
+      tables_read(p_.sorted[i], reads);
+      reads.erase(p_.sorted[i]);
+      if (reads.count(n)) {
+        materialize(n);
+        return;
+      }
+    }
+  }
+
+  DeleteResult assemble(const std::map<int, std::int64_t>& counts) const {
+    DeleteResult result;
+    auto add = [&](int n) {
+      auto it = counts.find(n);
+      if (it == counts.end() || it->second == 0) return;
+      std::string label = model(n).label();
+      auto existing = std::find_if(result.per_model.begin(), result.per_model.end(),
+                                   [&](const auto& e) { return e.first == label; });
+      if (existing != result.per_model.end()) {
+        existing->second += it->second;
+      } else {
+        result.per_model.emplace_back(label, it->second);
+      }
+      result.total += it->second;
+    };
+    for (int n : p_.fast_queue) add(n);
+    for (int n : p_.sorted) add(n);
+    return result;
+  }
+
+  // ---- the whole delete ------------------------------------------------------------------------
+
+  DeleteResult execute() {
+    if (p_.root_empty) return {};
+    if (p_.single_statement) return execute_single();
+    DeleteResult result;
+    db::atomic(c_, [&] {
+      prepare();
+      check();
+      // Rows receivers will see are fixed before the first pre_delete.
+      for (int n : p_.sorted) {
+        if (has_object_receivers(n)) snapshot(n);
+      }
+      for (int n : p_.sorted) {
+        if (has_batch_receivers(n) || (has_object_receivers(n) && keys_table_[static_cast<std::size_t>(n)].empty())) {
+          materialize(n);
+        }
+      }
+      for (int n : p_.fast_queue) {
+        if (has_batch_receivers(n)) materialize(n);
+      }
+      // 1. pre_delete, model by model in delete order, primary keys ascending (rule 61).
+      for (int n : p_.sorted) {
+        send_object_signals(n, Signal::PreDelete);
+        send_batch_signals(n, Signal::PreDelete);
+      }
+      std::map<int, std::int64_t> counts;
+      // 2. fast deletes, in Django's queue order.
+      for (int n : p_.fast_queue) {
+        send_batch_signals(n, Signal::PreDelete);
+        counts[n] = delete_node(n);
+        send_batch_signals(n, Signal::PostDelete);
+      }
+      // 3. field updates.
+      for (const auto& u : p_.updates) run_update(u);
+      // 4. deletes in sorted order, each followed by its post_delete (primary keys descending).
+      for (std::size_t i = 0; i < p_.sorted.size(); ++i) {
+        int n = p_.sorted[i];
+        keep_keys_for_later(n, i);
+        counts[n] += delete_node(n);
+        send_object_signals(n, Signal::PostDelete);
+        send_batch_signals(n, Signal::PostDelete);
+      }
+      drop_temp_tables();
+      result = assemble(counts);
+    });
+    for (Instance* inst : p_.root_instances) inst->set_pk(Value());
+    return result;
+  }
+
+  DeleteResult execute_single() {
+    std::int64_t count;
+    if (p_.root_qs) {
+      auto compiled = sql::compile_delete(c_, p_.root_qs->state());
+      count = compiled.empty ? 0 : c_.execute(compiled.sql, compiled.params);
+    } else {
+      Fragment f{"DELETE FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
+      append(f, root_cond());
+      count = exec(f);
+    }
+    DeleteResult result;
+    if (count > 0 || p_.single_object) {
+      result.total = count;
+      result.per_model.emplace_back(p_.root_model->label(), count);
+    }
+    for (Instance* inst : p_.root_instances) inst->set_pk(Value());
+    return result;
+  }
+
+  // ---- preview ---------------------------------------------------------------------------------
+
+  Preview preview(std::int64_t max_items) {
+    Preview out;
+    if (p_.root_empty) return out;
+    db::Atomic tx(c_);  // never committed: the destructor rolls everything back
+    if (p_.single_statement) {
+      Fragment f{"SELECT COUNT(*) FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
+      append(f, root_cond());
+      std::int64_t count = scalar(f);
+      if (count > 0 || p_.single_object) {
+        out.counts.total = count;
+        out.counts.per_model.emplace_back(p_.root_model->label(), count);
+      }
+    } else {
+      prepare();
+      try {
+        check();
+      } catch (const ProtectedError& e) {
+        block(out, "ProtectedError", e.what(), e.protected_objects());
+      } catch (const RestrictedError& e) {
+        block(out, "RestrictedError", e.what(), e.restricted_objects());
+      }
+      std::map<int, std::int64_t> counts;
+      for (int n : p_.fast_queue) counts[n] = count_node(n);
+      for (int n : p_.sorted) counts[n] = count_node(n);
+      out.counts = assemble(counts);
+      for (const auto& u : p_.updates) {
+        std::int64_t n = count_update(u);
+        if (n == 0) continue;
+        std::string value = has_callable(u) ? "<computed>" : update_value(u).repr();
+        out.updates.push_back({u.fk->model->label(), u.fk->name, value, n});
+      }
+    }
+    if (max_items > 0) build_tree(out, max_items);
+    return out;
+  }
+
+  static void block(Preview& out, const std::string& kind, const std::string& message,
+                    const std::vector<Instance>& objects) {
+    out.blocked_by = kind;
+    out.blocked_message = message;
+    for (const auto& o : objects) out.blocking.push_back(display(o));
+  }
+
+  static std::string display(const Instance& inst) {
+    std::string name = inst.meta().verbose_name;
+    if (!name.empty()) name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+    return name + ": " + inst.str();
+  }
+
+  // Django admin's nested list: each object under the one that pulled it in, depth first,
+  // each once, at most max_items in all.
+  void build_tree(Preview& out, std::int64_t max_items) {
+    std::int64_t listed = 0;
+    std::set<std::pair<const ModelMeta*, Value>> seen;
+    std::function<void(const Instance&, std::vector<Preview::Node>&)> visit;
+    visit = [&](const Instance& inst, std::vector<Preview::Node>& siblings) {
+      if (!seen.insert({&inst.meta(), inst.pk()}).second) return;
+      if (listed >= max_items) {
+        ++out.omitted;
+        return;
+      }
+      ++listed;
+      siblings.push_back({inst.meta().label(), display(inst), {}});
+      std::size_t me = siblings.size() - 1;
+      for (const auto& rel : inst.meta().related_objects) {
+        const Field* fk = rel.field;
+        if (fk->type == FieldType::ManyToMany || fk->on_delete != OnDelete::Cascade) continue;
+        const ModelMeta& child = *fk->model;
+        Fragment f{"SELECT " + select_columns(child) + " FROM " + q(child.db_table) + " WHERE " +
+                       col(child, fk->column) + " = " + std::string(1, kParamMarker) +
+                       " ORDER BY " + col(child, child.pk().column),
+                   {inst.pk()},
+                   false};
+        std::vector<Instance> children;
+        auto rows = query(f);
+        while (rows->next()) children.push_back(read(child, *rows));
+        rows.reset();
+        for (const auto& ch : children) visit(ch, siblings[me].children);
+      }
+    };
+    // The root rows, in the QuerySet's order (primary key order for instances).
+    std::vector<Instance> roots;
+    if (p_.root_qs) {
+      QuerySet ordered = p_.root_qs->order_by(p_.root_model->ordering.empty()
+                                                  ? std::vector<std::string>{"pk"}
+                                                  : p_.root_model->ordering);
+      auto cursor = ordered.cursor();
+      while (auto inst = cursor.next()) {
+        if (static_cast<std::int64_t>(roots.size()) >= max_items) {
+          ++out.omitted;
+          continue;
+        }
+        roots.push_back(std::move(*inst));
+      }
+    } else {
+      Fragment f{"SELECT " + select_columns(*p_.root_model) + " FROM " +
+                     q(p_.root_model->db_table) + " WHERE ",
+                 {},
+                 false};
+      append(f, root_cond());
+      f.sql += " ORDER BY " + col(*p_.root_model, p_.root_model->pk().column);
+      auto rows = query(f);
+      while (rows->next()) roots.push_back(read(*p_.root_model, *rows));
+    }
+    for (const auto& r : roots) visit(r, out.tree);
+    // Objects beyond the budget are counted from the plan's totals.
+    std::int64_t total = out.counts.total;
+    if (total > listed) out.omitted = std::max(out.omitted, total - listed);
+  }
+
+  std::vector<std::string> describe() const {
+    std::vector<std::string> out;
+    if (p_.root_empty) return {"nothing to delete (the query matches no row)"};
+    if (p_.single_statement) return {"delete " + p_.root_model->label() + " in one statement"};
+    for (const auto& chk : p_.checks) {
+      out.push_back(std::string(chk.protect ? "check PROTECT " : "check RESTRICT ") +
+                    chk.fk->model->label() + "." + chk.fk->name);
+    }
+    for (int n : p_.fast_queue) out.push_back("delete " + model(n).label() + " (set-based)");
+    for (const auto& u : p_.updates) {
+      out.push_back("update " + u.fk->model->label() + "." + u.fk->name + " (" +
+                    std::string(on_delete_name(u.fk->on_delete)) + ")");
+    }
+    for (int n : p_.sorted) {
+      const auto& node = p_.nodes[static_cast<std::size_t>(n)];
+      out.push_back("delete " + model(n).label() +
+                    (has_object_receivers(n) ? " (rows streamed to receivers)" : " (set-based)") +
+                    (node.cyclic ? " (cycle: keys computed to a fixpoint)" : ""));
+    }
+    return out;
+  }
+
+ private:
+  const detail::Plan& p_;
+  Database& db_;
+  db::Connection& c_;
+  std::vector<std::string> keys_table_;
+  std::vector<std::string> snapshot_;
+  std::map<int, std::string> cycle_table_;
+  std::vector<std::string> temps_;
+  int temp_counter_ = 0;
+};
+
+}  // namespace
+
+Preview DeletionPlan::preview(std::int64_t max_items) const {
+  Runner r(*plan_);
+  return r.preview(max_items);
+}
+
+DeleteResult DeletionPlan::execute() const {
+  Runner r(*plan_);
+  return r.execute();
+}
+
+std::vector<std::string> DeletionPlan::steps() const {
+  Runner r(*plan_);
+  return r.describe();
+}
+
+// ---- results and errors ------------------------------------------------------------------------
+
+std::int64_t DeleteResult::count(const std::string& label) const {
+  for (const auto& [l, n] : per_model) {
+    if (l == label) return n;
+  }
+  return 0;
+}
+
+std::string DeleteResult::repr() const {
+  std::string out = "(" + std::to_string(total) + ", {";
+  for (std::size_t i = 0; i < per_model.size(); ++i) {
+    out += (i ? ", " : "") + python_repr(per_model[i].first) + ": " +
+           std::to_string(per_model[i].second);
+  }
+  return out + "})";
+}
+
+ProtectedError::ProtectedError(std::string message, std::vector<Instance> objects)
+    : IntegrityError(std::move(message)), objects_(std::move(objects)) {}
+
+RestrictedError::RestrictedError(std::string message, std::vector<Instance> objects)
+    : IntegrityError(std::move(message)), objects_(std::move(objects)) {}
+
+std::string Preview::text() const {
+  std::ostringstream out;
+  std::function<void(const Node&, int)> print = [&](const Node& n, int depth) {
+    out << std::string(static_cast<std::size_t>(depth) * 4, ' ') << "- " << n.text << "\n";
+    for (const auto& c : n.children) print(c, depth + 1);
+  };
+  for (const auto& n : tree) print(n, 0);
+  if (omitted > 0) out << "... and " << omitted << " more object" << (omitted == 1 ? "" : "s") << "\n";
+  out << "Summary: " << counts.total << " object" << (counts.total == 1 ? "" : "s") << "\n";
+  for (const auto& [label, n] : counts.per_model) out << "  " << label << ": " << n << "\n";
+  for (const auto& u : updates) {
+    out << "Will set " << u.label << "." << u.field << " = " << u.value << " on " << u.count
+        << " row" << (u.count == 1 ? "" : "s") << "\n";
+  }
+  if (!blocked_by.empty()) {
+    out << "Blocked (" << blocked_by << "): " << blocked_message << "\n";
+    for (const auto& b : blocking) out << "  - " << b << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace cascade
