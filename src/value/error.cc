@@ -2,12 +2,19 @@
 
 namespace cascade {
 
+namespace {
+// "file:line: message" (or the message alone without a file).
+std::string located(const std::string& message, const std::string& file, int line) {
+  if (file.empty()) return message;
+  std::string out = file;
+  if (line > 0) out.append(":").append(std::to_string(line));
+  out.append(": ").append(message);
+  return out;
+}
+}  // namespace
+
 ConfigError::ConfigError(std::string message, std::string file, int line)
-    : Error(file.empty() ? message
-                         : file + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " +
-                               message),
-      file_(std::move(file)),
-      line_(line) {}
+    : Error(located(message, file, line)), file_(std::move(file)), line_(line) {}
 
 DoesNotExist::DoesNotExist(std::string model_label, const std::string& object_name)
     : Error(object_name + " matching query does not exist."),

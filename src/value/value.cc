@@ -41,7 +41,7 @@ int read_digits(std::string_view text, std::size_t pos, std::size_t width) noexc
 }
 
 std::string two(int n) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%02d", n);
   return buf;
 }
@@ -73,16 +73,17 @@ std::string python_float(double v) {
   std::string out = negative ? "-" : "";
   if (decpt > -4 && decpt <= 16) {
     if (decpt <= 0) {
-      out += "0." + std::string(static_cast<std::size_t>(-decpt), '0') + digits;
+      out.append("0.").append(static_cast<std::size_t>(-decpt), '0').append(digits);
     } else if (static_cast<std::size_t>(decpt) >= digits.size()) {
-      out += digits + std::string(static_cast<std::size_t>(decpt) - digits.size(), '0') + ".0";
+      out.append(digits).append(static_cast<std::size_t>(decpt) - digits.size(), '0').append(".0");
     } else {
-      out += digits.substr(0, static_cast<std::size_t>(decpt)) + "." +
-             digits.substr(static_cast<std::size_t>(decpt));
+      out.append(digits, 0, static_cast<std::size_t>(decpt))
+          .append(".")
+          .append(digits, static_cast<std::size_t>(decpt), std::string::npos);
     }
   } else {
     out += digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
+    if (digits.size() > 1) out.append(".").append(digits, 1, std::string::npos);
     int x = decpt - 1;
     out += x < 0 ? "e-" : "e+";
     out += two(x < 0 ? -x : x);

@@ -156,9 +156,9 @@ class SqliteConnection final : public Connection {
     }
     try {
       execute("PRAGMA foreign_keys = ON");
-      if (path_ != ":memory:") {
-        // WAL lets readers and one writer work at the same time; the query returns a row.
-        auto rows = query("PRAGMA journal_mode = WAL");
+      if (path_ != ":memory:" && target.journal_mode != "keep") {
+        // WAL (the default) lets readers and one writer work at the same time.
+        auto rows = query("PRAGMA journal_mode = " + target.journal_mode);
         while (rows->next()) {
         }
       }
@@ -383,9 +383,14 @@ SqliteUrl parse_sqlite_url(std::string_view url, std::string_view base_dir) {
       out.max_variables = n;
     } else if (key == "timeout" && number && n >= 0) {
       out.timeout_ms = n;
+    } else if (key == "journal_mode" &&
+               (value == "wal" || value == "delete" || value == "truncate" || value == "persist" ||
+                value == "memory" || value == "off" || value == "keep")) {
+      out.journal_mode = std::string(value);
     } else {
       throw ConfigError("SQLite URL option " + python_repr(item) +
-                        " is not understood; options: max_variables=N (N > 0), timeout=MS");
+                        " is not understood; options: max_variables=N (N > 0), timeout=MS, "
+                        "journal_mode=wal|delete|truncate|persist|memory|off|keep");
     }
   }
   if (rest == ":memory:" || rest == "/:memory:") {

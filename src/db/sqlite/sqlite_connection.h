@@ -15,8 +15,11 @@ std::unique_ptr<Connection> open_sqlite(std::string_view url, std::string_view b
 // base_dir when relative, and the options after '?':
 //   max_variables=N  lower SQLite's limit on parameters per statement (as some builds have)
 //   timeout=MS       how long to wait for a lock before failing (default 5000)
+//   journal_mode=M   SQLite's journal mode for a file database (default wal; "keep" leaves the
+//                    file's own mode, for measurements against other tools)
 struct SqliteUrl {
   std::string path;
+  std::string journal_mode = "wal";
   int max_variables = 0;  // 0: the library's limit
   int timeout_ms = 5000;
 };

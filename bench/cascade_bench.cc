@@ -1,0 +1,121 @@
+// Cascade's side of the deletion benchmark: the same scenarios, on the same data (a copy of the
+// template database the Django harness builds), timing only the operation.
+//
+//   cascade_bench run <scenario> <size> <dbfile>
+//
+// prints one JSON line: seconds, statements, rows, per-model counts, receivers called, peak RSS.
+// Scenarios (see bench/README.md): S1a S1b S2 S3 S4 S5 S6a.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "cascade/database.h"
+#include "cascade/error.h"
+#include "cascade/model/loader.h"
+
+namespace {
+
+// The harness's models (shared/bench/blog/models.py), all in the "blog" app.
+const char* kModels = R"(
+[models.blog.Author]
+fields.name = { type = "char", max_length = 100 }
+[models.blog.Tag]
+fields.name = { type = "char", max_length = 50 }
+[models.blog.Post]
+fields.title = { type = "char", max_length = 200 }
+fields.status = { type = "char", max_length = 20, default = "published" }
+fields.author = { type = "foreign_key", to = "Author", on_delete = "CASCADE", related_name = "posts" }
+fields.editor = { type = "foreign_key", to = "Author", on_delete = "SET_NULL", null = true, blank = true, related_name = "edited_posts" }
+fields.is_deleted = { type = "boolean", default = false }
+fields.tags = { type = "many_to_many", to = "Tag", related_name = "posts" }
+[models.blog.Comment]
+fields.post = { type = "foreign_key", to = "Post", on_delete = "CASCADE", related_name = "comments" }
+fields.body = { type = "text" }
+[models.blog.Product]
+fields.name = { type = "char", max_length = 100 }
+fields.discontinued = { type = "boolean", default = false }
+[models.blog.PlainProduct]
+fields.name = { type = "char", max_length = 100 }
+fields.discontinued = { type = "boolean", default = false }
+[models.blog.Order]
+fields.number = { type = "char", max_length = 30 }
+[models.blog.OrderItem]
+fields.order = { type = "foreign_key", to = "Order", on_delete = "CASCADE", related_name = "items" }
+fields.product = { type = "foreign_key", to = "Product", on_delete = "PROTECT", related_name = "order_items" }
+fields.quantity = { type = "integer", default = 1 }
+)";
+
+long peak_rss_kb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5 || std::string(argv[1]) != "run") {
+    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a> <size> <dbfile>\n";
+    return 2;
+  }
+  std::string scenario = argv[2];
+  std::string size = argv[3];
+  std::string file = argv[4];
+  try {
+    cascade::Project project = cascade::parse_project(kModels, "bench models");
+    // The harness's SQLite defaults: the file's own journal mode, no WAL switch.
+    auto db = cascade::Database::open(*project.registry, "sqlite:///" + file + "?journal_mode=keep");
+    std::int64_t received = 0;
+    if (scenario == "S3") {
+      db.signals().connect(
+          cascade::Signal::PreDelete, [&](const cascade::SignalEvent&) { ++received; },
+          &db.registry().get("blog.Comment"));
+    }
+    std::optional<cascade::Instance> target;
+    if (scenario == "S5") target = db.objects("blog.Author").get(cascade::Q("name", "victim"));
+    long rss_before = peak_rss_kb();
+    auto statements_before = db.connection().statement_count();
+    auto t0 = std::chrono::steady_clock::now();
+    cascade::DeleteResult result;
+    std::int64_t updated = 0;
+    if (scenario == "S1a") {
+      result = db.objects("blog.PlainProduct").filter({{"discontinued", true}}).remove();
+    } else if (scenario == "S1b") {
+      result = db.objects("blog.Product").filter({{"discontinued", true}}).remove();
+    } else if (scenario == "S2" || scenario == "S3") {
+      result = db.objects("blog.Author").all().remove();
+    } else if (scenario == "S4") {
+      result = db.objects("blog.Author").filter({{"name__startswith", "editor"}}).remove();
+    } else if (scenario == "S5") {
+      result = db.objects("blog.Author").remove(*target);
+    } else if (scenario == "S6a") {
+      updated = db.objects("blog.Post").filter({{"status", "spam"}}).update({{"is_deleted", true}});
+    } else {
+      std::cerr << "unknown scenario " << scenario << "\n";
+      return 2;
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    long peak = peak_rss_kb();
+    std::string per_model = "{";
+    for (std::size_t i = 0; i < result.per_model.size(); ++i) {
+      per_model += (i ? ", \"" : "\"") + result.per_model[i].first +
+                   "\": " + std::to_string(result.per_model[i].second);
+    }
+    per_model += "}";
+    std::printf(
+        "{\"scenario\": \"%s\", \"size\": %s, \"seconds\": %.6f, \"queries\": %lld, \"rows\": %lld, "
+        "\"updated\": %lld, \"per_model\": %s, \"signals_received\": %lld, \"rss_before_kb\": %ld, "
+        "\"peak_rss_kb\": %ld}\n",
+        scenario.c_str(), size.c_str(), std::chrono::duration<double>(t1 - t0).count(),
+        static_cast<long long>(db.connection().statement_count() - statements_before),
+        static_cast<long long>(result.total), static_cast<long long>(updated), per_model.c_str(),
+        static_cast<long long>(received), rss_before, peak);
+    return 0;
+  } catch (const cascade::Error& e) {
+    std::cerr << "cascade_bench: " << e.what() << "\n";
+    return 1;
+  }
+}
