@@ -506,6 +506,24 @@ TEST_P(DeletionTest, PreviewMatchesTheDeleteAndChangesNothing) {
   EXPECT_EQ(qs.remove().repr(), preview.counts.repr());
 }
 
+TEST_P(DeletionTest, PreviewTextAsTheReadmeShowsIt) {
+  Instance ann = author("Ann");
+  Instance p = post(ann, "Hello");
+  comments.create({{"post", p.pk()}, {"body", "x"}});
+  Instance t = tags.create({{"name", "t"}});
+  posts.many_to_many(p, "tags").add({t.pk()});
+  auto drafts = posts.filter({{"author__name", "Ann"}});
+  EXPECT_EQ(drafts.preview_remove().text(),
+            "- Post: Hello\n"
+            "    - Post-tag relationship: Post_tags object (1)\n"
+            "    - Comment: Comment 1 on post 1\n"
+            "Summary: 3 objects\n"
+            "  blog.Post_tags: 1\n"
+            "  blog.Comment: 1\n"
+            "  blog.Post: 1\n");
+  EXPECT_EQ(drafts.remove().repr(), "(3, {'blog.Post_tags': 1, 'blog.Comment': 1, 'blog.Post': 1})");
+}
+
 TEST_P(DeletionTest, PreviewReportsProtectedObjects) {
   auto products = db.objects("shop.Product");
   Instance pr = products.create({{"name", "widget"}});
