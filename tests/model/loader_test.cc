@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/assertions.h"
+
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -15,14 +17,7 @@
 
 namespace cascade {
 
-// Readable gtest messages for Values (identical in every test file of this binary).
-inline void PrintTo(const Value& v, std::ostream* os) { *os << v.repr(); }
-
 namespace {
-
-#define EXPECT_CONTAINS(text, part)                          \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) \
-      << "expected to find: " << (part) << "\n                 in: " << (text)
 
 std::vector<std::string> field_names(const ModelMeta& m) {
   std::vector<std::string> out;

@@ -11,11 +11,7 @@
 #include "cascade/database.h"
 #include "cascade/db/connection.h"
 #include "models.h"
-
-namespace cascade {
-// Values print as Python's repr in test failures.
-inline void PrintTo(const Value& v, std::ostream* os) { *os << v.repr(); }
-}  // namespace cascade
+#include "support/assertions.h"
 
 namespace cascade::testing {
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/assertions.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -16,9 +18,6 @@
 #include "cascade/error.h"
 
 namespace cascade {
-
-// Readable gtest messages for Values.
-inline void PrintTo(const Value& v, std::ostream* os) { *os << v.repr(); }
 
 namespace {
 
