@@ -7,6 +7,7 @@
 #include "cascade/db/schema.h"
 #include "cascade/db/transaction.h"
 #include "cascade/deletion/collector.h"
+#include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
 #include "cascade/model/field.h"
 #include "cascade/model/instance.h"

@@ -13,6 +13,7 @@
 // connection) per thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -44,14 +45,48 @@ class Database {
   // Creates missing tables (see db::migrate).
   db::MigrationPlan migrate() { return db::migrate(*connection_, *registry_); }
 
+  // The default manager: soft-deleted rows are hidden (Django's Model.objects).
   Manager objects(std::string_view label) { return Manager(*this, registry_->get(label)); }
   Manager objects(const ModelMeta& meta) { return Manager(*this, meta); }
+  // Every row, soft-deleted ones included; and soft-deleted rows only.
+  Manager all_objects(std::string_view label) {
+    return Manager(*this, registry_->get(label), QuerySet::Visibility::All);
+  }
+  Manager deleted_objects(std::string_view label) {
+    return Manager(*this, registry_->get(label), QuerySet::Visibility::Deleted);
+  }
+  // Hard-deletes the rows of every soft-deletable model soft-deleted more than `older_than` ago.
+  DeleteResult purge(std::chrono::seconds older_than);
 
   // ---- typed operations on mapped structs ----------------------------------------------------
   // Every row of T's model, as a QuerySet yielding T (Django's Post.objects.all()).
   template <typename T>
   TypedQuerySet<T> objects() {
     return TypedQuerySet<T>(*registry_, QuerySet(*this, meta_of<T>(*registry_)));
+  }
+  template <typename T>
+  TypedQuerySet<T> all_objects() {
+    return TypedQuerySet<T>(*registry_,
+                            QuerySet(*this, meta_of<T>(*registry_), QuerySet::Visibility::All));
+  }
+  template <typename T>
+  TypedQuerySet<T> deleted_objects() {
+    return TypedQuerySet<T>(*registry_,
+                            QuerySet(*this, meta_of<T>(*registry_), QuerySet::Visibility::Deleted));
+  }
+  template <typename T>
+  DeleteResult hard_remove(T& obj) {
+    Instance inst = to_instance(*registry_, obj);
+    DeleteResult result = objects(inst.meta()).hard_remove(inst);
+    assign(*registry_, inst, obj);
+    return result;
+  }
+  template <typename T>
+  DeleteResult restore(T& obj) {
+    Instance inst = to_instance(*registry_, obj);
+    DeleteResult result = objects(inst.meta()).restore(inst);
+    assign(*registry_, inst, obj);
+    return result;
   }
   template <typename T>
   T get(const Value& pk) {

@@ -49,6 +49,15 @@ std::string references(const Connection& c, const Field& f) {
 
 std::string expected_type(const Connection& c, const Field& f) { return c.column_type(f); }
 
+std::string partial_unique(const Connection& c, const ModelMeta& m,
+                           const std::vector<std::string>& columns) {
+  std::string cols;
+  for (const auto& col : columns) cols += (cols.empty() ? "" : ", ") + c.quote_name(col);
+  return "CREATE UNIQUE INDEX IF NOT EXISTS " + c.quote_name(index_name(m.db_table, columns, "live_uniq")) +
+         " ON " + c.quote_name(m.db_table) + " (" + cols + ") WHERE " +
+         c.quote_name(kDeletedAtField) + " IS NULL";
+}
+
 }  // namespace
 
 SchemaMismatch::SchemaMismatch(std::vector<std::string> problems)
@@ -70,7 +79,7 @@ TableSql table_sql(const Connection& c, const ModelMeta& m) {
     if (f.primary_key) {
       def += " PRIMARY KEY";
       if (f.type == FieldType::Auto) def += " " + c.auto_increment_clause();
-    } else if (f.unique) {
+    } else if (f.unique && !m.soft_deletable()) {
       def += " UNIQUE";
     }
     if (f.is_foreign_key()) {
@@ -87,10 +96,23 @@ TableSql table_sql(const Connection& c, const ModelMeta& m) {
   }
   for (const auto& group : m.unique_together) {
     std::string cols;
+    std::vector<std::string> columns;
     for (const auto& name : group) {
-      cols += (cols.empty() ? "" : ", ") + c.quote_name(m.fields[*m.field_index(name)].column);
+      columns.push_back(m.fields[*m.field_index(name)].column);
+      cols += (cols.empty() ? "" : ", ") + c.quote_name(columns.back());
     }
-    defs.push_back("UNIQUE (" + cols + ")");
+    if (m.soft_deletable()) {
+      out.indexes.push_back(partial_unique(c, m, columns));
+    } else {
+      defs.push_back("UNIQUE (" + cols + ")");
+    }
+  }
+  // A soft-deletable model's unique fields are unique among live rows only, so a value can be
+  // used again after its row was soft-deleted.
+  if (m.soft_deletable()) {
+    for (const auto& f : m.fields) {
+      if (f.unique && !f.primary_key) out.indexes.push_back(partial_unique(c, m, {f.column}));
+    }
   }
   out.create_table = "CREATE TABLE " + c.quote_name(m.db_table) + " (";
   for (std::size_t i = 0; i < defs.size(); ++i) out.create_table += (i ? ", " : "") + defs[i];
@@ -161,14 +183,27 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
     }
   }
   auto indexes = c.indexes(m.db_table);
+  // Soft-deletable models enforce uniqueness among live rows (a partial index); the index
+  // itself is created by migrate when missing.
+  bool partial = m.soft_deletable();
   auto has_unique = [&](const std::vector<std::string>& columns) {
+    if (partial) return true;
     return std::any_of(indexes.begin(), indexes.end(), [&](const IndexInfo& idx) {
       return idx.unique && !idx.partial && idx.columns == columns;
     });
   };
   for (const auto& f : m.fields) {
     if (f.primary_key) continue;
-    bool unique_in_db = has_unique({f.column});
+    bool unique_in_db = !partial && std::any_of(indexes.begin(), indexes.end(), [&](const IndexInfo& idx) {
+      return idx.unique && !idx.partial && idx.columns == std::vector<std::string>{f.column};
+    });
+    if (partial) {
+      if (unique_in_db) {
+        problems.push_back(t + "column \"" + f.column + "\" is unique among all rows; soft delete " +
+                           "needs it unique among live rows only");
+      }
+      continue;
+    }
     if (f.unique && !unique_in_db) {
       problems.push_back(t + "column \"" + f.column + "\" is not unique, the model says unique");
     } else if (!f.unique && unique_in_db) {

@@ -2,7 +2,9 @@
 // Which relations are followed, the on_delete rules, the fast-delete test and the order of
 // collection and sorting are Django's; the rows themselves stay in the database as predicates.
 #include <algorithm>
+#include <cstdio>
 #include <functional>
+#include <random>
 
 #include "cascade/database.h"
 #include "cascade/error.h"
@@ -40,6 +42,7 @@ class Builder {
     detail::Node root;
     root.model = plan_.root_model;
     root.sources.push_back({true, nullptr, -1});
+    root.mark = plan_.kind != detail::Kind::Hard;
     plan_.nodes.push_back(root);
     plan_.collected.push_back(0);
     walk(0);
@@ -54,7 +57,7 @@ class Builder {
   std::map<int, std::set<int>> after_;  // node -> nodes it must be deleted after
   int check_order_ = 0;
 
-  int node_for(const ModelMeta& model, bool fast, int first_hop) {
+  int node_for(const ModelMeta& model, bool fast, int first_hop, bool mark) {
     if (&model == plan_.root_model) return 0;
     auto it = node_of_.find(&model);
     if (it != node_of_.end()) return it->second;
@@ -62,6 +65,7 @@ class Builder {
     n.model = &model;
     n.fast = fast;
     n.first_hop = first_hop;
+    n.mark = mark;
     plan_.nodes.push_back(n);
     int index = static_cast<int>(plan_.nodes.size()) - 1;
     node_of_[&model] = index;
@@ -81,11 +85,24 @@ class Builder {
       if (fk->type == FieldType::ManyToMany || skips_collection(fk->on_delete)) continue;
       int hop = index == 0 ? static_cast<int>(r) : plan_.nodes[static_cast<std::size_t>(index)].first_hop;
       const ModelMeta& related = *fk->model;
+      bool soft = plan_.kind != detail::Kind::Hard;
       switch (fk->on_delete) {
         case OnDelete::Cascade: {
-          bool fast = &related != plan_.root_model && can_fast_delete(db_, related);
+          if (related.delete_policy == DeletePolicy::Never) {
+            plan_.checks.push_back({fk, index, false, true, check_order_++});
+            break;
+          }
+          bool mark = false;
+          if (soft) {
+            // A soft delete keeps many-to-many links (they are hidden with the row), marks
+            // soft-deletable rows, and hard-deletes others only under the soft policy.
+            if (related.auto_created) break;
+            mark = related.soft_deletable();
+            if (!mark && plan_.kind == detail::Kind::SoftCascade) break;
+          }
+          bool fast = !mark && &related != plan_.root_model && can_fast_delete(db_, related);
           bool is_new = &related != plan_.root_model && node_of_.count(&related) == 0;
-          int child = node_for(related, fast, hop);
+          int child = node_for(related, fast, hop, mark);
           plan_.nodes[static_cast<std::size_t>(child)].sources.push_back({false, fk, index});
           // Deleting the parent must wait for the children unless the key may be null
           // (Django records no dependency for nullable relations).
@@ -94,10 +111,10 @@ class Builder {
           break;
         }
         case OnDelete::Protect:
-          plan_.checks.push_back({fk, index, true, check_order_++});
+          plan_.checks.push_back({fk, index, true, false, check_order_++});
           break;
         case OnDelete::Restrict:
-          plan_.checks.push_back({fk, index, false, check_order_++});
+          plan_.checks.push_back({fk, index, false, false, check_order_++});
           if (&related != plan_.nodes[static_cast<std::size_t>(index)].model) {
             // Django: the referenced model is deleted after the referencing one.
             auto it = node_of_.find(&related);
@@ -108,7 +125,7 @@ class Builder {
         case OnDelete::SetNull:
         case OnDelete::SetDefault:
         case OnDelete::Set:
-          plan_.updates.push_back({fk, index});
+          if (plan_.kind != detail::Kind::SoftCascade) plan_.updates.push_back({fk, index});
           break;
         default: break;
       }
@@ -178,6 +195,37 @@ class Builder {
   }
 };
 
+// The plan's kind from the root model's policy; a model that is never deleted refuses.
+void set_kind(detail::Plan& plan, Collector::Mode mode) {
+  const ModelMeta& m = *plan.root_model;
+  if (m.delete_policy == DeletePolicy::Never) {
+    throw NotSupportedError("Cannot delete instances of model '" + m.object_name +
+                            "': its delete_policy is 'never'.");
+  }
+  plan.kind = detail::Kind::Hard;
+  if (mode == Collector::Mode::Policy && m.delete_policy == DeletePolicy::Soft) {
+    plan.kind = detail::Kind::Soft;
+  }
+  if (mode == Collector::Mode::Policy && m.delete_policy == DeletePolicy::SoftCascade) {
+    plan.kind = detail::Kind::SoftCascade;
+  }
+  if (plan.kind != detail::Kind::Hard) {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    char id[40];
+    std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                  static_cast<unsigned long long>(rng()));
+    plan.deletion_id = id;
+    plan.now = DateTime::now();
+  }
+}
+
+bool single_statement_possible(Database& db, const detail::Plan& plan) {
+  return plan.kind == detail::Kind::Hard && plan.nodes.size() == 1 && plan.checks.empty() &&
+         plan.updates.empty() && can_fast_delete(db, *plan.root_model) &&
+         !db.signals().has_batch_receivers(Signal::PreDelete, *plan.root_model) &&
+         !db.signals().has_batch_receivers(Signal::PostDelete, *plan.root_model);
+}
+
 void check_deletable(const QuerySet& qs) {
   const auto& s = qs.state();
   if (s.sliced()) throw TypeError("Cannot use 'limit' or 'offset' with delete().");
@@ -188,24 +236,22 @@ void check_deletable(const QuerySet& qs) {
 
 }  // namespace
 
-DeletionPlan Collector::collect(const QuerySet& qs) const {
+DeletionPlan Collector::collect(const QuerySet& qs, Mode mode) const {
   check_deletable(qs);
   auto plan = std::make_unique<detail::Plan>();
   plan->db = &db_;
   plan->root_model = &qs.model();
+  set_kind(*plan, mode);
   // The delete ignores the QuerySet's ordering (Django drops it, rule 8).
   plan->root_qs = qs.order_by({});
   plan->origin.queryset = &qs;
   plan->root_empty = plan->root_qs->is_empty();
   Builder(db_, *plan).build();
-  plan->single_statement = plan->nodes.size() == 1 && plan->checks.empty() &&
-                           plan->updates.empty() && can_fast_delete(db_, *plan->root_model) &&
-                           !db_.signals().has_batch_receivers(Signal::PreDelete, *plan->root_model) &&
-                           !db_.signals().has_batch_receivers(Signal::PostDelete, *plan->root_model);
+  plan->single_statement = single_statement_possible(db_, *plan);
   return DeletionPlan(std::move(plan));
 }
 
-DeletionPlan Collector::collect(const std::vector<Instance*>& instances) const {
+DeletionPlan Collector::collect(const std::vector<Instance*>& instances, Mode mode) const {
   auto plan = std::make_unique<detail::Plan>();
   plan->db = &db_;
   if (instances.empty()) {
@@ -229,11 +275,9 @@ DeletionPlan Collector::collect(const std::vector<Instance*>& instances) const {
     plan->root_instances.push_back(inst);
   }
   plan->origin.instance = instances.size() == 1 ? instances.front() : nullptr;
+  set_kind(*plan, mode);
   Builder(db_, *plan).build();
-  bool fast = plan->nodes.size() == 1 && plan->checks.empty() && plan->updates.empty() &&
-              can_fast_delete(db_, *plan->root_model) &&
-              !db_.signals().has_batch_receivers(Signal::PreDelete, *plan->root_model) &&
-              !db_.signals().has_batch_receivers(Signal::PostDelete, *plan->root_model);
+  bool fast = single_statement_possible(db_, *plan);
   plan->single_statement = fast;
   plan->single_object = fast && plan->root_pks.size() == 1;
   return DeletionPlan(std::move(plan));

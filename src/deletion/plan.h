@@ -28,6 +28,7 @@ struct Node {
   bool cyclic = false;   // reached from itself through CASCADE: keys computed to a fixpoint
   int first_hop = -1;    // index in the root model's related_objects of the first relation
                          // through which this node was reached (-1 for the root)
+  bool mark = false;     // soft delete: the rows are marked, not deleted
 };
 
 // A PROTECT or RESTRICT relation into the rows being deleted.
@@ -35,6 +36,7 @@ struct Check {
   const Field* fk = nullptr;  // on the referencing model
   int parent = -1;            // the node whose rows it references
   bool protect = false;
+  bool never = false;         // the referencing model's delete_policy is never
   int order = 0;              // discovery order, for message keys
 };
 
@@ -44,8 +46,14 @@ struct Update {
   int parent = -1;
 };
 
+// How the plan treats the rows it reaches (from the root model's delete_policy).
+enum class Kind { Hard, Soft, SoftCascade };
+
 struct Plan {
   Database* db = nullptr;
+  Kind kind = Kind::Hard;
+  std::string deletion_id;  // soft: stored in every row the operation marks
+  DateTime now;             // soft: their deleted_at
   const ModelMeta* root_model = nullptr;
   // The root rows: a QuerySet, or primary keys of instances (which get their pk unset after
   // the delete).

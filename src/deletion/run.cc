@@ -54,7 +54,9 @@ class Runner {
       return out;
     }
     const auto& sources = p_.nodes[static_cast<std::size_t>(n)].sources;
-    if (sources.size() > 1) out.sql = "(";
+    bool live = live_only(m);
+    if (live) out.sql = "(";
+    if (sources.size() > 1) out.sql += "(";
     bool first = true;
     for (const auto& s : sources) {
       if (!first) out.sql += " OR ";
@@ -68,7 +70,17 @@ class Runner {
       }
     }
     if (sources.size() > 1) out.sql += ")";
+    if (live) out.sql += ") AND " + col(m, kDeletedAtField) + " IS NULL";
     return out;
+  }
+
+  // A soft delete sees live rows only: rows already soft-deleted keep their own marks.
+  bool live_only(const ModelMeta& m) const {
+    return p_.kind != detail::Kind::Hard && m.soft_deletable();
+  }
+  void add_live_filter(Fragment& where, const ModelMeta& m) const {
+    if (!live_only(m)) return;
+    where.sql = "(" + where.sql + ") AND " + col(m, kDeletedAtField) + " IS NULL";
   }
 
   // "SELECT pk FROM <table> WHERE <cond>": the node's primary keys.
@@ -246,6 +258,27 @@ class Runner {
     };
     std::vector<Hit> protect_keys;
     std::vector<Instance> protect_objects;
+    std::vector<std::string> never_keys;
+    std::vector<Instance> never_objects;
+    for (const auto& chk : p_.checks) {
+      if (!chk.never) continue;
+      Fragment where = referencing(chk);
+      if (!any(where, *chk.fk->model)) continue;
+      std::string key = "'" + chk.fk->model->object_name + "." + chk.fk->name + "'";
+      if (std::find(never_keys.begin(), never_keys.end(), key) == never_keys.end()) {
+        never_keys.push_back(key);
+      }
+      load(where, *chk.fk->model, never_objects);
+    }
+    if (!never_keys.empty()) {
+      std::string keys;
+      for (const auto& k : never_keys) keys += (keys.empty() ? "" : ", ") + k;
+      throw ProtectedError("Cannot delete some instances of model '" + p_.root_model->object_name +
+                               "' because the delete would reach rows whose delete_policy is "
+                               "'never', through: " +
+                               keys + ".",
+                           dedupe(std::move(never_objects)));
+    }
     for (const auto& chk : p_.checks) {
       if (!chk.protect) continue;
       Fragment where = referencing(chk);
@@ -283,7 +316,7 @@ class Runner {
     std::vector<std::string> restrict_keys;
     std::vector<Instance> restrict_objects;
     for (const auto& chk : p_.checks) {
-      if (chk.protect) continue;
+      if (chk.protect || chk.never) continue;
       Fragment where = referencing(chk);
       // Forgiven when the referencing row is itself being deleted (rule 29).
       int own = node_of(*chk.fk->model);
@@ -322,12 +355,14 @@ class Runner {
     Fragment f{col(*chk.fk->model, chk.fk->column) + " IN (", {}, false};
     append(f, keys(chk.parent));
     f.sql += ")";
+    add_live_filter(f, *chk.fk->model);
     return f;
   }
   Fragment referencing(const detail::Update& u) const {
     Fragment f{col(*u.fk->model, u.fk->column) + " IN (", {}, false};
     append(f, keys(u.parent));
     f.sql += ")";
+    add_live_filter(f, *u.fk->model);
     return f;
   }
 
@@ -363,16 +398,21 @@ class Runner {
 
   // ---- signals ---------------------------------------------------------------------------------
 
+  // The signal a node's rows get: soft-delete signals for marked rows.
+  Signal signal_for(int n, Signal s) const {
+    if (!marks(n)) return s;
+    return s == Signal::PreDelete ? Signal::PreSoftDelete : Signal::PostSoftDelete;
+  }
   bool has_object_receivers(int n) const {
     const ModelMeta& m = model(n);
     if (m.auto_created) return false;  // never signalled (rule 55)
-    return db_.signals().has_receivers(Signal::PreDelete, m) ||
-           db_.signals().has_receivers(Signal::PostDelete, m);
+    return db_.signals().has_receivers(signal_for(n, Signal::PreDelete), m) ||
+           db_.signals().has_receivers(signal_for(n, Signal::PostDelete), m);
   }
   bool has_batch_receivers(int n) const {
     const ModelMeta& m = model(n);
-    return db_.signals().has_batch_receivers(Signal::PreDelete, m) ||
-           db_.signals().has_batch_receivers(Signal::PostDelete, m);
+    return db_.signals().has_batch_receivers(signal_for(n, Signal::PreDelete), m) ||
+           db_.signals().has_batch_receivers(signal_for(n, Signal::PostDelete), m);
   }
 
   // Copies the rows receivers will see into a temporary table, before anything is deleted.
@@ -444,19 +484,21 @@ class Runner {
     }
   }
 
-  void send_object_signals(int n, Signal signal) {
+  void send_object_signals(int n, Signal base) {
     if (snapshot_[static_cast<std::size_t>(n)].empty()) return;
     const ModelMeta& m = model(n);
+    Signal signal = signal_for(n, base);
     if (!db_.signals().has_receivers(signal, m)) return;
-    stream_snapshot(n, signal == Signal::PreDelete, [&](const Instance& inst) {
+    stream_snapshot(n, base == Signal::PreDelete, [&](const Instance& inst) {
       db_.signals().send(SignalEvent{signal, m, inst, db_, false, p_.origin});
     });
   }
 
-  void send_batch_signals(int n, Signal signal) {
+  void send_batch_signals(int n, Signal base) {
     const ModelMeta& m = model(n);
+    Signal signal = signal_for(n, base);
     if (!db_.signals().has_batch_receivers(signal, m)) return;
-    stream_keys(n, signal == Signal::PreDelete, [&](std::span<const Value> pks) {
+    stream_keys(n, base == Signal::PreDelete, [&](std::span<const Value> pks) {
       db_.signals().send_batch(BatchEvent{signal, m, pks, db_});
     });
   }
@@ -515,8 +557,20 @@ class Runner {
 
   // ---- deletes ---------------------------------------------------------------------------------
 
+  bool marks(int n) const { return p_.nodes[static_cast<std::size_t>(n)].mark; }
+
+  // Deletes the node's rows, or marks them for a soft delete.
   std::int64_t delete_node(int n) {
-    Fragment f{"DELETE FROM " + q(model(n).db_table) + " WHERE ", {}, false};
+    Fragment f;
+    if (marks(n)) {
+      std::string mark(1, kParamMarker);
+      f = Fragment{"UPDATE " + q(model(n).db_table) + " SET " + q(kDeletedAtField) + " = " + mark +
+                       ", " + q(kDeletionIdField) + " = " + mark + " WHERE ",
+                   {Value(p_.now), Value(p_.deletion_id)},
+                   false};
+    } else {
+      f = Fragment{"DELETE FROM " + q(model(n).db_table) + " WHERE ", {}, false};
+    }
     append(f, cond(n));
     return exec(f);
   }
@@ -607,7 +661,17 @@ class Runner {
       drop_temp_tables();
       result = assemble(counts);
     });
-    for (Instance* inst : p_.root_instances) inst->set_pk(Value());
+    if (p_.kind == detail::Kind::Hard) {
+      for (Instance* inst : p_.root_instances) inst->set_pk(Value());
+    } else {
+      // The marked instances show their marks, as the rows do.
+      for (Instance* inst : p_.root_instances) {
+        if (inst->get(kDeletedAtField).is_null()) {
+          inst->set(kDeletedAtField, Value(p_.now));
+          inst->set(kDeletionIdField, Value(p_.deletion_id));
+        }
+      }
+    }
     return result;
   }
 
@@ -686,6 +750,12 @@ class Runner {
   void build_tree(Preview& out, std::int64_t max_items) {
     std::int64_t listed = 0;
     std::set<std::pair<const ModelMeta*, Value>> seen;
+    std::set<const Field*> followed;
+    for (const auto& node : p_.nodes) {
+      for (const auto& src : node.sources) {
+        if (!src.root) followed.insert(src.fk);
+      }
+    }
     std::function<void(const Instance&, std::vector<Preview::Node>&)> visit;
     visit = [&](const Instance& inst, std::vector<Preview::Node>& siblings) {
       if (!seen.insert({&inst.meta(), inst.pk()}).second) return;
@@ -694,17 +764,21 @@ class Runner {
         return;
       }
       ++listed;
-      siblings.push_back({inst.meta().label(), display(inst), {}});
+      int node = node_of(inst.meta());
+      siblings.push_back({inst.meta().label(), display(inst), node >= 0 && marks(node), {}});
       std::size_t me = siblings.size() - 1;
       for (const auto& rel : inst.meta().related_objects) {
         const Field* fk = rel.field;
-        if (fk->type == FieldType::ManyToMany || fk->on_delete != OnDelete::Cascade) continue;
+        if (!followed.count(fk)) continue;
         const ModelMeta& child = *fk->model;
-        Fragment f{"SELECT " + select_columns(child) + " FROM " + q(child.db_table) + " WHERE " +
-                       col(child, fk->column) + " = " + std::string(1, kParamMarker) +
-                       " ORDER BY " + col(child, child.pk().column),
-                   {inst.pk()},
+        Fragment where{col(child, fk->column) + " = " + std::string(1, kParamMarker), {inst.pk()},
+                       false};
+        add_live_filter(where, child);
+        Fragment f{"SELECT " + select_columns(child) + " FROM " + q(child.db_table) + " WHERE ",
+                   {},
                    false};
+        append(f, where);
+        f.sql += " ORDER BY " + col(child, child.pk().column);
         std::vector<Instance> children;
         auto rows = query(f);
         while (rows->next()) children.push_back(read(child, *rows));
@@ -732,6 +806,7 @@ class Runner {
                  {},
                  false};
       append(f, root_cond());
+      add_live_filter(f, *p_.root_model);
       f.sql += " ORDER BY " + col(*p_.root_model, p_.root_model->pk().column);
       auto rows = query(f);
       while (rows->next()) roots.push_back(read(*p_.root_model, *rows));
@@ -757,7 +832,7 @@ class Runner {
     }
     for (int n : p_.sorted) {
       const auto& node = p_.nodes[static_cast<std::size_t>(n)];
-      out.push_back("delete " + model(n).label() +
+      out.push_back(std::string(marks(n) ? "mark " : "delete ") + model(n).label() +
                     (has_object_receivers(n) ? " (rows streamed to receivers)" : " (set-based)") +
                     (node.cyclic ? " (cycle: keys computed to a fixpoint)" : ""));
     }
@@ -819,7 +894,8 @@ RestrictedError::RestrictedError(std::string message, std::vector<Instance> obje
 std::string Preview::text() const {
   std::ostringstream out;
   std::function<void(const Node&, int)> print = [&](const Node& n, int depth) {
-    out << std::string(static_cast<std::size_t>(depth) * 4, ' ') << "- " << n.text << "\n";
+    out << std::string(static_cast<std::size_t>(depth) * 4, ' ') << "- " << n.text
+        << (n.marked ? " (soft-deleted)" : "") << "\n";
     for (const auto& c : n.children) print(c, depth + 1);
   };
   for (const auto& n : tree) print(n, 0);

@@ -209,6 +209,29 @@ void Registry::finalize() {
                              [](const Field& f) { return f.primary_key; });
       std::rotate(m.fields.begin(), it, it + 1);
     }
+    if (m.soft_deletable()) {
+      for (const char* reserved : {kDeletedAtField, kDeletionIdField}) {
+        if (m.find_field(reserved) != nullptr) {
+          fail(e.source, m.label() + "." + reserved + ": the name is reserved for soft delete " +
+                             "(the model's delete_policy adds it)");
+        }
+      }
+      Field deleted_at;
+      deleted_at.name = kDeletedAtField;
+      deleted_at.type = FieldType::DateTime;
+      deleted_at.null = true;
+      deleted_at.blank = true;
+      deleted_at.db_index = true;
+      m.fields.push_back(deleted_at);
+      Field deletion_id;
+      deletion_id.name = kDeletionIdField;
+      deletion_id.type = FieldType::Char;
+      deletion_id.max_length = 36;
+      deletion_id.null = true;
+      deletion_id.blank = true;
+      deletion_id.db_index = true;
+      m.fields.push_back(deletion_id);
+    }
     for (auto& f : m.fields) {
       if (f.type == FieldType::ManyToMany) {
         fail(e.source, where(m, f) + ": many-to-many fields go in ModelMeta::many_to_many.");

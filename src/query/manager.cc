@@ -5,6 +5,7 @@
 
 #include "cascade/database.h"
 #include "cascade/db/transaction.h"
+#include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
 
 namespace cascade {
@@ -52,14 +53,9 @@ Instance Manager::create(std::initializer_list<std::pair<std::string_view, Value
 }
 
 std::optional<Instance> Manager::find(const Value& pk) {
-  auto& c = db_.connection();
-  Value key = meta_.pk().to_python(pk);
-  auto rows = c.query("SELECT " + select_columns(c, meta_) + " FROM " +
-                          c.quote_name(meta_.db_table) + " WHERE " +
-                          c.quote_name(meta_.pk().column) + " = " + c.placeholder(1),
-                      std::span<const Value>(&key, 1));
-  if (!rows->next()) return std::nullopt;
-  return read_instance(meta_, *rows);
+  auto found = all().filter(Q("pk", pk)).fetch();
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
 }
 
 Instance Manager::get(const Value& pk) {
@@ -73,6 +69,25 @@ DeleteResult Manager::remove(Instance& inst) {
                     meta_.label());
   }
   return Collector(db_).collect({&inst}).execute();
+}
+
+DeleteResult Manager::hard_remove(Instance& inst) {
+  if (&inst.meta() != &meta_) {
+    throw TypeError("cannot delete a " + inst.meta().label() + " through the manager of " +
+                    meta_.label());
+  }
+  return Collector(db_).collect({&inst}, Collector::Mode::Hard).execute();
+}
+
+DeleteResult Manager::restore(Instance& inst) {
+  require_saved(inst, "it can be restored");
+  DeleteResult r = QuerySet(db_, meta_, QuerySet::Visibility::All).filter(Q("pk", inst.pk())).restore();
+  refresh(inst);
+  return r;
+}
+
+DeleteResult Manager::purge(std::chrono::seconds older_than) {
+  return purge_soft_deleted(db_, meta_, older_than);
 }
 
 void Manager::save(Instance& inst) {
@@ -104,6 +119,8 @@ bool Manager::save_row(Instance& inst) {
   std::vector<Value> params;
   int n = 0;
   for (std::size_t i = 1; i < meta_.fields.size(); ++i) {
+    // deleted_at / deletion_id belong to remove() and restore(), not to save().
+    if (ModelMeta::is_soft_delete_field(meta_.fields[i]) && meta_.soft_deletable()) continue;
     sets += (sets.empty() ? "" : ", ") + c.quote_name(meta_.fields[i].column) + " = " +
             c.placeholder(++n);
     params.push_back(inst.at(i));
@@ -155,7 +172,7 @@ void Manager::insert(Instance& inst) {
 
 void Manager::refresh(Instance& inst) {
   require_saved(inst, "it can be refreshed");
-  auto fresh = find(inst.pk());
+  auto fresh = Manager(db_, meta_, QuerySet::Visibility::All).find(inst.pk());
   if (!fresh) throw DoesNotExist(meta_.label(), meta_.object_name);
   for (std::size_t i = 0; i < meta_.fields.size(); ++i) inst.set_at(i, fresh->at(i));
   inst.set_adding(false);

@@ -22,6 +22,9 @@ struct QueryState {
   bool distinct = false;
   QuerySet::ResultKind kind = QuerySet::ResultKind::Instances;
   std::vector<std::string> value_fields;  // values() / values_list(): paths; names for output
+  // Soft-deletable models: which rows the QuerySet sees (objects / all_objects /
+  // deleted_objects). Related soft-deletable rows reached through joins are always live only.
+  QuerySet::Visibility visibility = QuerySet::Visibility::Live;
 
   bool sliced() const noexcept { return limit.has_value() || offset > 0; }
 };

@@ -30,16 +30,18 @@ Instance instance_from_row(const ModelMeta& m, db::Rows& rows) {
 
 // ---- construction and chaining -------------------------------------------------------------
 
-QuerySet::QuerySet(Database& db, const ModelMeta& model) {
+QuerySet::QuerySet(Database& db, const ModelMeta& model, Visibility visibility) {
   auto state = std::make_shared<detail::QueryState>();
   state->db = &db;
   state->model = &model;
+  state->visibility = model.soft_deletable() ? visibility : Visibility::Live;
   state_ = std::move(state);
 }
 
 QuerySet::QuerySet(std::shared_ptr<const detail::QueryState> state) : state_(std::move(state)) {}
 
 const ModelMeta& QuerySet::model() const noexcept { return *state_->model; }
+QuerySet::Visibility QuerySet::visibility() const noexcept { return state_->visibility; }
 Database& QuerySet::database() const noexcept { return *state_->db; }
 QuerySet::ResultKind QuerySet::result_kind() const noexcept { return state_->kind; }
 const std::vector<std::string>& QuerySet::value_names() const noexcept {
@@ -308,6 +310,10 @@ std::map<Value, Instance> QuerySet::in_bulk(const std::optional<std::vector<Valu
 }
 
 DeleteResult QuerySet::remove() const { return Collector(database()).collect(*this).execute(); }
+
+DeleteResult QuerySet::hard_remove() const {
+  return Collector(database()).collect(*this, Collector::Mode::Hard).execute();
+}
 
 Preview QuerySet::preview_remove(std::int64_t max_items) const {
   return Collector(database()).collect(*this).preview(max_items);

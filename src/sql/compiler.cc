@@ -128,6 +128,7 @@ class Builder {
       } else {  // target.pk = source.fk
         on = col(alias, h.fk->column) + " = " + col(next, to.pk().column);
       }
+      if (to.soft_deletable()) on += " AND " + col(next, kDeletedAtField) + " IS NULL";
       std::string table = c_.quote_name(to.db_table);
       joins_ += " LEFT OUTER JOIN " + table + (next == to.db_table ? "" : " " + c_.quote_name(next)) +
                 " ON (" + on + ")";
@@ -143,10 +144,17 @@ class Builder {
            joins_;
   }
 
-  Cond where(const std::vector<Q>& filters) {
+  Cond where(const std::vector<Q>& filters,
+             QuerySet::Visibility visibility = QuerySet::Visibility::Live) {
     std::vector<Cond> parts;
     int scope = 0;
     for (const auto& q : filters) parts.push_back(condition(q, false, scope++));
+    if (model_.soft_deletable() && visibility != QuerySet::Visibility::All) {
+      parts.push_back(Cond{Cond::Sql,
+                           col(base_alias_, kDeletedAtField) +
+                               (visibility == QuerySet::Visibility::Live ? " IS NULL" : " IS NOT NULL"),
+                           {}});
+    }
     return combine(std::move(parts), Q::Kind::And);
   }
 
@@ -331,7 +339,7 @@ Cond Builder::compare(const ResolvedPath& path, const Arg& arg, bool negated, in
     case LeafPlan::InSubquery: {
       const detail::QueryState& sq = plan.subquery->state();
       Builder sub(c_, aliases_, *sq.model);
-      Cond where = sub.where(sq.filters);
+      Cond where = sub.where(sq.filters, sq.visibility);
       if (where.kind == Cond::False) return Cond::always(false);
       out.sql = lhs + " IN (" + pk_select(sub, sq, c_, where) + ")";
       out.params = std::move(where.params);
@@ -361,6 +369,9 @@ Cond Builder::leaf(const std::string& path_text, const Arg& arg, bool negated, i
     Builder sub(c_, aliases_, first.to());
     std::string correlation = sub.col(sub.base_alias(), first.fk->column) + " = " +
                               col(outer, first.fk->target->pk().column);
+    if (first.to().soft_deletable()) {
+      correlation += " AND " + sub.col(sub.base_alias(), kDeletedAtField) + " IS NULL";
+    }
     ResolvedPath rest;
     rest.hops.assign(path.hops.begin() + static_cast<std::ptrdiff_t>(k + 1), path.hops.end());
     rest.field = path.field;
@@ -421,7 +432,7 @@ Compiled finish_sql(const db::Connection& c, std::string sql, std::vector<Value>
 Compiled compile_select(const db::Connection& c, const detail::QueryState& q, SelectMode mode) {
   Aliases aliases;
   Builder b(c, aliases, *q.model);
-  Cond where = b.where(q.filters);
+  Cond where = b.where(q.filters, q.visibility);
   if (where.kind == Cond::False) {
     Compiled empty;
     empty.empty = true;
@@ -500,7 +511,7 @@ Compiled compile_update(const db::Connection& c, const detail::QueryState& q,
   if (sets.empty()) throw TypeError("update() needs at least one field to set");
   Aliases aliases;
   Builder b(c, aliases, m);
-  Cond where = b.where(q.filters);
+  Cond where = b.where(q.filters, q.visibility);
   if (where.kind == Cond::False) {
     Compiled empty;
     empty.empty = true;
@@ -512,7 +523,7 @@ Compiled compile_update(const db::Connection& c, const detail::QueryState& q,
     Aliases sub_aliases;
     sub_aliases.make(m.db_table);  // the UPDATE's own table keeps its name
     Builder sub(c, sub_aliases, m);
-    Cond sub_where = sub.where(q.filters);
+    Cond sub_where = sub.where(q.filters, q.visibility);
     sql += " WHERE " + c.quote_name(m.pk().column) + " IN (" + pk_select(sub, q, c, sub_where) + ")";
     params.insert(params.end(), sub_where.params.begin(), sub_where.params.end());
   } else if (where.kind == Cond::Sql) {
@@ -529,7 +540,7 @@ Compiled finish(const db::Connection& c, const Fragment& fragment) {
 Fragment pk_select_fragment(const db::Connection& c, const detail::QueryState& q) {
   Aliases aliases;
   Builder b(c, aliases, *q.model);
-  Cond where = b.where(q.filters);
+  Cond where = b.where(q.filters, q.visibility);
   Fragment out;
   if (where.kind == Cond::False) {
     out.empty = true;
@@ -545,7 +556,7 @@ Fragment pk_select_fragment(const db::Connection& c, const detail::QueryState& q
 Fragment where_fragment(const db::Connection& c, const detail::QueryState& q) {
   Aliases aliases;
   Builder b(c, aliases, *q.model);
-  Cond where = b.where(q.filters);
+  Cond where = b.where(q.filters, q.visibility);
   Fragment out;
   if (where.kind == Cond::False) {
     out.empty = true;
@@ -567,7 +578,7 @@ Compiled compile_delete(const db::Connection& c, const detail::QueryState& q) {
   const ModelMeta& m = *q.model;
   Aliases aliases;
   Builder b(c, aliases, m);
-  Cond where = b.where(q.filters);
+  Cond where = b.where(q.filters, q.visibility);
   if (where.kind == Cond::False) {
     Compiled empty;
     empty.empty = true;

@@ -67,6 +67,7 @@ struct Preview {
   struct Node {
     std::string label;     // "blog.Post"
     std::string text;      // "Post: Hello" (verbose name capitalised, str())
+    bool marked = false;   // soft-deleted (kept and marked) rather than deleted
     std::vector<Node> children;
   };
   struct FieldUpdate {
@@ -121,15 +122,20 @@ class DeletionPlan {
 
 class Collector {
  public:
+  // Policy: the root model's delete_policy decides (hard, soft, soft_cascade; never refuses).
+  // Hard: a real delete whatever the policy (hard_remove(); never still refuses).
+  enum class Mode { Policy, Hard };
+
   explicit Collector(Database& db) : db_(db) {}
 
   // The rows of a QuerySet (Django's QuerySet.delete()). Throws TypeError for a sliced
   // QuerySet or one after values() / values_list(), as Django does.
-  DeletionPlan collect(const QuerySet& qs) const;
+  DeletionPlan collect(const QuerySet& qs, Mode mode = Mode::Policy) const;
   // Instances of one model (Django's Model.delete()). Throws ValueError when a primary key is
   // unset: "<Model> object can't be deleted because its id attribute is set to None."
-  // After execute() their primary keys are unset, as Django does.
-  DeletionPlan collect(const std::vector<Instance*>& instances) const;
+  // After a hard delete their primary keys are unset, as Django does (a soft delete keeps them,
+  // so the instances can be restored).
+  DeletionPlan collect(const std::vector<Instance*>& instances, Mode mode = Mode::Policy) const;
 
  private:
   Database& db_;

@@ -11,9 +11,18 @@
 
 namespace cascade {
 
-// Soft-delete policy of a model (used from the soft-delete milestone on; Hard is Django's
-// behaviour and the default).
+// What remove() does to a model's rows.
+//   Hard:        Django's behaviour: the rows are deleted (the default).
+//   Soft:        the rows are kept and marked (deleted_at, deletion_id); related rows follow
+//                their own on_delete as for a hard delete, but soft-deletable ones are marked.
+//   SoftCascade: the rows are marked, and so is every soft-deletable row the cascade reaches;
+//                rows of other models are left as they are.
+//   Never:       remove() refuses.
 enum class DeletePolicy { Hard, Soft, SoftCascade, Never };
+
+// The columns a soft-deletable model gets (added by Registry::finalize()).
+inline constexpr const char* kDeletedAtField = "deleted_at";
+inline constexpr const char* kDeletionIdField = "deletion_id";
 
 // A reverse relation: a foreign key, one-to-one or many-to-many field on another model (or on
 // this one) that points at this model.
@@ -46,6 +55,15 @@ class ModelMeta {
 
   // ---- derived by Registry::finalize() -----------------------------------------------------
   std::vector<RelatedObject> related_objects;  // reverse relations, in registration order
+
+  // True for the Soft and SoftCascade policies: the model has deleted_at and deletion_id.
+  bool soft_deletable() const noexcept {
+    return delete_policy == DeletePolicy::Soft || delete_policy == DeletePolicy::SoftCascade;
+  }
+  // True for the deleted_at / deletion_id columns that soft delete manages.
+  static bool is_soft_delete_field(const Field& f) noexcept {
+    return f.name == kDeletedAtField || f.name == kDeletionIdField;
+  }
 
   std::string model_name() const;  // lowercase object name: "post"
   std::string label() const;       // "blog.Post"

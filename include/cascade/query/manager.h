@@ -6,6 +6,7 @@
 // thread-safe (it uses the Database's connection).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -60,12 +61,14 @@ class ManyToManyManager {
 
 class Manager {
  public:
-  Manager(Database& db, const ModelMeta& meta) noexcept : db_(db), meta_(meta) {}
+  Manager(Database& db, const ModelMeta& meta,
+          QuerySet::Visibility visibility = QuerySet::Visibility::Live) noexcept
+      : db_(db), meta_(meta), visibility_(visibility) {}
 
   const ModelMeta& meta() const noexcept { return meta_; }
 
   // Every row, as a QuerySet to refine (Django's Model.objects.all()).
-  QuerySet all() const { return QuerySet(db_, meta_); }
+  QuerySet all() const { return QuerySet(db_, meta_, visibility_); }
   QuerySet filter(std::initializer_list<Lookup> lookups) const { return all().filter(lookups); }
   QuerySet filter(const Q& q) const { return all().filter(q); }
   QuerySet exclude(std::initializer_list<Lookup> lookups) const { return all().exclude(lookups); }
@@ -90,6 +93,12 @@ class Manager {
   // Deletes the instance's row and everything its on_delete rules reach (Django's
   // instance.delete()); the instance's primary key is unset afterwards.
   DeleteResult remove(Instance& instance);
+  // Deletes for real, whatever the model's delete policy.
+  DeleteResult hard_remove(Instance& instance);
+  // Brings back every row the delete that marked this instance marked (see soft_delete.h).
+  DeleteResult restore(Instance& instance);
+  // Hard-deletes this model's rows soft-deleted more than `older_than` ago.
+  DeleteResult purge(std::chrono::seconds older_than);
   // Reloads every field from the database; throws DoesNotExist when the row is gone.
   void refresh(Instance& instance);
   std::int64_t count() const { return all().count(); }
@@ -101,6 +110,7 @@ class Manager {
  private:
   Database& db_;
   const ModelMeta& meta_;
+  QuerySet::Visibility visibility_;
 
   void insert(Instance& instance);
   bool save_row(Instance& instance);  // true when inserted

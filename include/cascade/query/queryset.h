@@ -41,7 +41,12 @@ class QuerySet {
   // What evaluating the QuerySet yields: instances, or (after values() / values_list()) rows.
   enum class ResultKind { Instances, Dicts, Tuples, Flat };
 
-  QuerySet(Database& db, const ModelMeta& model);
+  // Which rows of a soft-deletable model a QuerySet sees: live ones (the default manager,
+  // `objects`), all (`all_objects`) or soft-deleted ones only (`deleted_objects`). Models that
+  // are not soft-deletable have only live rows.
+  enum class Visibility { Live, All, Deleted };
+
+  QuerySet(Database& db, const ModelMeta& model, Visibility visibility = Visibility::Live);
 
   const ModelMeta& model() const noexcept;
   Database& database() const noexcept;
@@ -96,6 +101,12 @@ class QuerySet {
   DeleteResult remove() const;
   // What remove() would do, without doing it (at most max_items objects listed).
   Preview preview_remove(std::int64_t max_items = 1000) const;
+  // Deletes for real whatever the model's delete policy (Django's delete()).
+  DeleteResult hard_remove() const;
+  // Brings back every row that the delete operations which marked these rows marked, and
+  // nothing else (see cascade/deletion/soft_delete.h).
+  DeleteResult restore() const;
+  Visibility visibility() const noexcept;
 
   // Streams matching instances from the database, one row at a time: memory does not grow with
   // the result. Do not write to the same tables while iterating.

@@ -27,7 +27,16 @@ namespace cascade {
 class Database;
 class QuerySet;
 
-enum class Signal { PreSave, PostSave, PreDelete, PostDelete };
+enum class Signal {
+  PreSave,
+  PostSave,
+  PreDelete,   // hard deletes
+  PostDelete,
+  PreSoftDelete,   // rows marked by a soft delete
+  PostSoftDelete,
+  PreRestore,      // rows brought back by restore()
+  PostRestore,
+};
 
 // What a delete was called on (Django's `origin`): an instance, or a QuerySet.
 struct DeleteOrigin {
@@ -41,13 +50,13 @@ struct SignalEvent {
   const Instance& instance;
   Database& db;
   bool created = false;         // PostSave: the row was inserted
-  DeleteOrigin origin{};        // PreDelete / PostDelete
+  DeleteOrigin origin{};        // PreDelete / PostDelete / PreSoftDelete / PostSoftDelete
 };
 
 struct BatchEvent {
-  Signal signal;  // PreDelete or PostDelete
+  Signal signal;  // PreDelete / PostDelete, or PreSoftDelete / PostSoftDelete
   const ModelMeta& sender;
-  std::span<const Value> pks;  // ascending for PreDelete, descending for PostDelete
+  std::span<const Value> pks;  // ascending for Pre*, descending for Post*
   Database& db;
 };
 
