@@ -118,6 +118,8 @@ TEST(MappingDefine, FieldKindsAndNullFromMemberTypes) {
       {"at", FieldType::DateTime, false},      {"maybe_at", FieldType::DateTime, true},
       {"owner", FieldType::ForeignKey, false}, {"backup", FieldType::ForeignKey, true},
       {"profile", FieldType::OneToOne, false},
+      // The model's soft delete policy adds its two columns last.
+      {"deleted_at", FieldType::DateTime, true}, {"deletion_id", FieldType::Char, true},
   };
   ASSERT_EQ(m.fields.size(), std::size(cases));
   for (std::size_t i = 0; i < m.fields.size(); ++i) {
