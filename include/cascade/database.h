@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -130,6 +131,19 @@ class Database {
   Preview preview_remove(const T& obj, std::int64_t max_items = 1000) {
     Instance inst = to_instance(*registry_, obj);
     return Collector(*this).collect({&inst}).preview(max_items);
+  }
+
+  // A typed receiver: called with the struct for every row of T's model the signal concerns.
+  //   db.connect<Post>(cascade::Signal::PreDelete, [](const Post& p) { ... });
+  template <typename T>
+  Signals::Id connect(Signal signal, std::function<void(const T&)> receiver) {
+    const Registry* registry = registry_;
+    return signals_->connect(
+        signal,
+        [registry, receiver = std::move(receiver)](const SignalEvent& e) {
+          receiver(from_instance<T>(*registry, e.instance));
+        },
+        &meta_of<T>(*registry_));
   }
 
   template <typename T>

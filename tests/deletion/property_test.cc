@@ -174,6 +174,9 @@ CASCADE_ON_EVERY_BACKEND(DeletionProperty);
 
 TEST_P(DeletionProperty, RandomSchemasBehaveAsDjangosRules) {
   int schemas = sqlite() ? 60 : 25;
+  // The last schemas get a large graph (hundreds of rows per model): previews must match the
+  // outcome there too.
+  int large_from = schemas - (sqlite() ? 3 : 1);
   int checked = 0, refused = 0;
   for (int seed = 1; seed <= schemas; ++seed) {
     std::mt19937 rng(static_cast<unsigned>(seed));
@@ -187,7 +190,8 @@ TEST_P(DeletionProperty, RandomSchemasBehaveAsDjangosRules) {
     std::vector<std::vector<Value>> ids(s.models.size());
     db::atomic(db.connection(), [&] {
       for (std::size_t i = 0; i < s.models.size(); ++i) {
-        int rows = 4 + static_cast<int>(rng() % 8);
+        int rows = seed > large_from ? 150 + static_cast<int>(rng() % 150)
+                                     : 4 + static_cast<int>(rng() % 8);
         for (int r = 0; r < rows; ++r) {
           Instance inst(db.registry().get("r.M" + std::to_string(i)));
           inst.set("name", "row");
