@@ -9,6 +9,7 @@
 #include "cascade/database.h"
 #include "cascade/error.h"
 #include "cascade/model/loader.h"
+#include "cli/delete_commands.h"
 #include "cli/inspect.h"
 
 #ifndef CASCADE_VERSION
@@ -108,6 +109,45 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       "inspect", "Show the models: fields, relations and on_delete rules, and row counts.");
   inspect->add_option("models", o.models, "Only these models (app.Model or Model)");
 
+  OperationOptions op;
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_flag("--dry-run", op.dry_run, "Show the preview and change nothing");
+    sub->add_flag("-y,--yes", op.yes, "Do not ask for confirmation");
+    sub->add_option("--format", op.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    sub->add_option("--max-items", op.max_items, "Objects listed in the preview")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+  };
+  const char* exit_codes =
+      "Exit codes: 0 done (or dry run), 1 error or cancelled, 2 bad command line, 3 nothing "
+      "matched, 4 refused (PROTECT, RESTRICT, or a restore check).";
+  auto* del = app.add_subcommand(
+      "delete", std::string("Delete rows of a model and everything their on_delete rules reach, "
+                            "after a preview (nested objects, counts per model, updates, "
+                            "protected objects) and a confirmation. Soft-deletable models are "
+                            "soft-deleted. ") + exit_codes);
+  del->add_option("model", op.model, "The model: app.Model or Model")->required();
+  del->add_option("--filter", op.filters,
+                  "A lookup, Django style: status=draft, author__name__startswith=A, "
+                  "id__in=1,2,3, editor__isnull=true (repeatable; all must hold)");
+  add_common(del);
+  auto* restore = app.add_subcommand(
+      "restore", std::string("Restore soft-deleted rows of a model and every row their delete "
+                             "operations marked, after a preview and a confirmation. ") +
+                     exit_codes);
+  restore->add_option("model", op.model, "The model: app.Model or Model")->required();
+  restore->add_option("--filter", op.filters, "A lookup on the deleted rows (repeatable)");
+  add_common(restore);
+  auto* purge = app.add_subcommand(
+      "purge", std::string("Delete for good the rows soft-deleted longer ago than --older-than, "
+                           "after a preview and a confirmation. ") + exit_codes);
+  purge->add_option("model", op.model, "Only this model (default: every soft-deletable model)");
+  purge->add_option("--older-than", op.older_than, "Age of the soft deletes: 30d, 12h, 15m, 90s, 2w")
+      ->required();
+  add_common(purge);
+
   std::vector<std::pair<CLI::App*, const Command*>> custom;
   for (const auto& command : commands) {
     auto* sub = app.add_subcommand(command.name, command.description);
@@ -139,6 +179,12 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     if (inspect->parsed()) {
       auto conn = db::Connection::open(ctx.url, ctx.base_dir);
       return inspect_command(*conn, *ctx.registry, o.models, out);
+    }
+    if (del->parsed() || restore->parsed() || purge->parsed()) {
+      Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
+      if (del->parsed()) return delete_command(db, op, std::cin, out, err);
+      if (restore->parsed()) return restore_command(db, op, std::cin, out, err);
+      return purge_command(db, op, std::cin, out, err);
     }
     for (auto& [sub, command] : custom) {
       if (sub->parsed()) {

@@ -698,6 +698,7 @@ class Runner {
 
   Preview preview(std::int64_t max_items) {
     Preview out;
+    out.max_items = max_items;
     if (p_.root_empty) return out;
     db::Atomic tx(c_);  // never committed: the destructor rolls everything back
     if (p_.single_statement) {
@@ -908,7 +909,13 @@ std::string Preview::text() const {
   }
   if (!blocked_by.empty()) {
     out << "Blocked (" << blocked_by << "): " << blocked_message << "\n";
-    for (const auto& b : blocking) out << "  - " << b << "\n";
+    std::int64_t shown = 0;
+    for (const auto& b : blocking) {
+      if (shown++ >= std::max<std::int64_t>(max_items, 1)) break;
+      out << "  - " << b << "\n";
+    }
+    auto hidden = static_cast<std::int64_t>(blocking.size()) - std::max<std::int64_t>(max_items, 1);
+    if (hidden > 0) out << "  ... and " << hidden << " more\n";
   }
   return out.str();
 }

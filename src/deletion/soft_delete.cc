@@ -155,18 +155,44 @@ class Restorer {
 
 }  // namespace
 
+namespace {
+std::vector<Value> deletion_ids(const QuerySet& rows) {
+  std::set<Value> ids;
+  for (const auto& row : rows.values_list({kDeletionIdField}, true).rows()) {
+    if (!row.empty() && !row[0].is_null()) ids.insert(row[0]);
+  }
+  return std::vector<Value>(ids.begin(), ids.end());
+}
+}  // namespace
+
+DeleteResult restore_preview(const QuerySet& rows) {
+  DeleteResult out;
+  if (!rows.model().soft_deletable()) return out;
+  std::vector<Value> ids = deletion_ids(rows);
+  if (ids.empty()) return out;
+  Database& db = rows.database();
+  for (const ModelMeta* m : db.registry().models()) {
+    if (!m->soft_deletable()) continue;
+    std::int64_t n = QuerySet(db, *m, QuerySet::Visibility::Deleted)
+                         .filter(Q(std::string(kDeletionIdField) + "__in", Arg(ids)))
+                         .count();
+    if (n > 0) {
+      out.per_model.emplace_back(m->label(), n);
+      out.total += n;
+    }
+  }
+  return out;
+}
+
 DeleteResult restore_soft_deleted(const QuerySet& rows) {
   if (!rows.model().soft_deletable()) {
     throw NotSupportedError("Cannot restore instances of model '" + rows.model().object_name +
                             "': it is not soft-deletable (delete_policy is not soft or "
                             "soft_cascade).");
   }
-  std::set<Value> ids;
-  for (const auto& row : rows.values_list({kDeletionIdField}, true).rows()) {
-    if (!row.empty() && !row[0].is_null()) ids.insert(row[0]);
-  }
+  std::vector<Value> ids = deletion_ids(rows);
   if (ids.empty()) return {};
-  return Restorer(rows.database(), std::vector<Value>(ids.begin(), ids.end())).run();
+  return Restorer(rows.database(), std::move(ids)).run();
 }
 
 DeleteResult purge_soft_deleted(Database& db, const ModelMeta& model,

@@ -87,6 +87,7 @@ struct Preview {
   // rest.
   std::vector<Node> tree;
   std::int64_t omitted = 0;
+  std::int64_t max_items = 1000;  // the preview's budget; text() lists as many blocking objects
 
   // A plain-text rendering: the tree (indented), the summary per model, updates, blockers.
   std::string text() const;

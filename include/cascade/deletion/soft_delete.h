@@ -26,6 +26,8 @@ class RestoreError : public IntegrityError {
 
 // The rows brought back, per model (the shape of a delete result).
 DeleteResult restore_soft_deleted(const QuerySet& rows);
+// What restore_soft_deleted(rows) would bring back, changing nothing.
+DeleteResult restore_preview(const QuerySet& rows);
 
 // Hard-deletes the rows of `model` soft-deleted before now - older_than (through the
 // Collector: their on_delete rules apply).
