@@ -794,7 +794,9 @@ class Runner {
                                                   ? std::vector<std::string>{"pk"}
                                                   : p_.root_model->ordering);
       auto cursor = ordered.cursor();
+      std::set<Value> root_keys;  // a QuerySet across a multi-valued join repeats rows
       while (auto inst = cursor.next()) {
+        if (!root_keys.insert(inst->pk()).second) continue;
         if (static_cast<std::int64_t>(roots.size()) >= max_items) {
           ++out.omitted;
           continue;

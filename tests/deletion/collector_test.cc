@@ -524,6 +524,16 @@ TEST_P(DeletionTest, PreviewTextAsTheReadmeShowsIt) {
   EXPECT_EQ(drafts.remove().repr(), "(3, {'blog.Post_tags': 1, 'blog.Comment': 1, 'blog.Post': 1})");
 }
 
+TEST_P(DeletionTest, PreviewListsEachRootOnceAcrossMultiValuedJoins) {
+  Instance ann = author("Ann");
+  Instance p = post(ann, "Hello");
+  for (int i = 0; i < 3; ++i) comments.create({{"post", p.pk()}, {"body", "x"}});
+  Preview preview = posts.filter({{"comments__body", "x"}}).preview_remove(1);
+  ASSERT_EQ(preview.tree.size(), 1u);
+  EXPECT_EQ(preview.counts.total, 4);
+  EXPECT_EQ(preview.omitted, 3);  // the three comments, beyond the budget of one
+}
+
 TEST_P(DeletionTest, PreviewReportsProtectedObjects) {
   auto products = db.objects("shop.Product");
   Instance pr = products.create({{"name", "widget"}});
