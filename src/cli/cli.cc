@@ -11,6 +11,7 @@
 #include "cascade/model/loader.h"
 #include "cli/delete_commands.h"
 #include "cli/inspect.h"
+#include "cli/shell/shell.h"
 
 #ifndef CASCADE_VERSION
 #define CASCADE_VERSION "unknown"
@@ -109,6 +110,14 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       "inspect", "Show the models: fields, relations and on_delete rules, and row counts.");
   inspect->add_option("models", o.models, "Only these models (app.Model or Model)");
 
+  std::string shell_code;
+  auto* shell = app.add_subcommand(
+      "shell", "The Django-syntax shell: Post.objects.filter(status='draft').delete(), "
+               "post.author.name, Q(...) | Q(...), print(...), one-line for loops. Every model "
+               "is in scope. Interactive on a terminal; runs -c CODE or a script on standard "
+               "input like manage.py shell (exit code 1 at the first error).");
+  shell->add_option("-c,--command", shell_code, "Code to run instead of the interactive prompt");
+
   OperationOptions op;
   auto add_common = [&](CLI::App* sub) {
     sub->add_flag("--dry-run", op.dry_run, "Show the preview and change nothing");
@@ -179,6 +188,12 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     if (inspect->parsed()) {
       auto conn = db::Connection::open(ctx.url, ctx.base_dir);
       return inspect_command(*conn, *ctx.registry, o.models, out);
+    }
+    if (shell->parsed()) {
+      Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
+      std::optional<std::string> code;
+      if (shell->count("--command") > 0) code = shell_code;
+      return shell::shell_command(db, code, out, err);
     }
     if (del->parsed() || restore->parsed() || purge->parsed()) {
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
