@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <fstream>
 #include <fmt/format.h>
 #include <iostream>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "cascade/model/loader.h"
 #include "cli/delete_commands.h"
 #include "cli/inspect.h"
+#include "cli/inspectdb.h"
 #include "cli/shell/shell.h"
 
 #ifndef CASCADE_VERSION
@@ -92,6 +94,7 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   app.name(argc > 0 ? std::string(argv[0]) : "cascade");
   app.set_version_flag("--version", CASCADE_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // --database / --settings may also follow the command
   if (app_registry == nullptr) {
     app.add_option("--settings", o.settings, "Settings file with [database] and [models]")
         ->envname("CASCADE_SETTINGS")
@@ -109,6 +112,17 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   auto* inspect = app.add_subcommand(
       "inspect", "Show the models: fields, relations and on_delete rules, and row counts.");
   inspect->add_option("models", o.models, "Only these models (app.Model or Model)");
+
+  std::string inspect_app = "inspected";
+  std::string inspect_output;
+  std::vector<std::string> inspect_tables;
+  auto* inspectdb = app.add_subcommand(
+      "inspectdb", "Write a cascade.toml describing an existing database (tables, columns, "
+                   "foreign keys with their ON DELETE, unique constraints), to explore and clean "
+                   "it with Cascade. Needs --database (or a settings file's [database]).");
+  inspectdb->add_option("tables", inspect_tables, "Only these tables");
+  inspectdb->add_option("--app", inspect_app, "App label of the models")->capture_default_str();
+  inspectdb->add_option("-o,--output", inspect_output, "Write to this file instead of standard output");
 
   std::string shell_code;
   auto* shell = app.add_subcommand(
@@ -162,6 +176,7 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     auto* sub = app.add_subcommand(command.name, command.description);
     sub->allow_extras();
     sub->prefix_command();
+    sub->fallthrough(false);  // its arguments are its own
     custom.emplace_back(sub, &command);
   }
 
@@ -183,6 +198,29 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   }
 
   try {
+    if (inspectdb->parsed()) {
+      // No models needed: the database describes itself.
+      std::string url = o.database;
+      std::string base;
+      if (url.empty() && app_registry == nullptr) {
+        Project project = load_project(o.settings);
+        url = project.database_url;
+        base = project.base_dir;
+      }
+      if (url.empty()) url = default_url;
+      if (url.empty()) throw ConfigError("inspectdb needs --database URL");
+      auto conn = db::Connection::open(url, base);
+      std::string text = inspect_database(*conn, url, inspect_app, inspect_tables);
+      if (inspect_output.empty()) {
+        out << text;
+      } else {
+        std::ofstream file(inspect_output);
+        if (!file) throw ConfigError("cannot write " + inspect_output);
+        file << text;
+        out << "Wrote " << inspect_output << "\n";
+      }
+      return 0;
+    }
     Context ctx = context_for(o, app_registry, default_url);
     if (migrate->parsed()) return migrate_command(o, ctx, out);
     if (inspect->parsed()) {

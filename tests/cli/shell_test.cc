@@ -96,5 +96,23 @@ TEST(Shell, ErrorsNameTheProblemAndStopTheScript) {
   EXPECT_EQ(stops.exit_code, 1);
 }
 
+TEST(Shell, AFailingStatementChangesNothing) {
+  TempDir dir;
+  std::string settings = (kGolden / "blog.toml").string();
+  std::string url = "sqlite:///" + dir.file("a.db");
+  run_process({kTool, "--settings", settings, "--database", url, "migrate"});
+  auto r = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
+                        "for n in ['a', 'b', None]: Author.objects.create(name=n)"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.err).find("IntegrityError"), std::string::npos) << r.err;
+  auto count = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
+                            "print(Author.objects.count())"});
+  EXPECT_EQ(count.out, "0\n");  // the loop's first two creates were rolled back too
+  EXPECT_EQ(last_line(run_process({kTool, "--settings", settings, "--database", url, "shell",
+                                   "-c", "Post.objects.fliter(id=1)"})
+                          .err),
+            "AttributeError: 'Manager' object has no attribute 'fliter' (did you mean 'filter'?)");
+}
+
 }  // namespace
 }  // namespace cascade

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "support/process.h"
 #include "support/backends.h"
@@ -258,6 +259,28 @@ TEST(SoftDeleteCommands, RestoreAndPurgeWithPreviews) {
   auto bad = run_process({kTool, "--settings", settings, "purge", "--older-than", "soon"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(contains(bad.err, "must be a number and a unit"));
+}
+
+TEST_P(DeleteCommand, InspectdbDescribesTheDatabaseItCameFrom) {
+  // The generated settings load, and describe the same schema: migrate finds nothing to do.
+  TempDir dir;
+  std::string toml = dir.file("inspected.toml");
+  auto r = run_process({kTool, "inspectdb", "--database", url, "--app", "legacy", "-o", toml});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(toml);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_TRUE(contains(text.str(), "[models.legacy.BlogPost]\ndb_table = \"blog_post\"")) << text.str();
+  EXPECT_TRUE(contains(text.str(), "fields.name = { type = \"char\", max_length = 50, unique = true }"));
+  EXPECT_TRUE(contains(text.str(), "unique_together = [[\"post\", \"tag\"]]"));
+  auto plan = run_process({kTool, "--settings", toml, "migrate", "--plan"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_TRUE(contains(plan.out, "No changes")) << plan.out;
+  auto counts = run_process({kTool, "--settings", toml, "inspect", "legacy.BlogPost"});
+  EXPECT_TRUE(contains(counts.out, "20 rows")) << counts.out;
+  auto bad = run_process({kTool, "inspectdb", "--database", url, "no_such_table"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(contains(bad.err, "no table named 'no_such_table'"));
 }
 
 TEST(BlogShopApp, GenerateIsDeterministicForASeed) {

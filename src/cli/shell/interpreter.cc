@@ -337,7 +337,8 @@ struct Interpreter::Impl {
           return method(o, name);
         }
         raise("AttributeError", "'" + std::string(o->type == Object::Type::QuerySet ? "QuerySet" : "Manager") +
-                                    "' object has no attribute '" + name + "'");
+                                    "' object has no attribute '" + name + "'" +
+                                    naming::did_you_mean(name, kQuerySetMethods));
       }
       case Object::Type::Instance: return instance_attr(o, name);
       default: break;
@@ -1073,7 +1074,8 @@ bool Interpreter::run(const std::string& source, std::ostream& err) {
   }
   for (const auto& s : statements) {
     try {
-      impl_->execute(*s);
+      // A statement is all or nothing: a failure rolls back what it wrote (a loop included).
+      db::atomic(impl_->db.connection(), [&] { impl_->execute(*s); });
     } catch (const PyError& e) {
       err << e.type << ": " << e.message << "\n";
       return false;

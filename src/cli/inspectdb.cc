@@ -1,0 +1,203 @@
+#include "cli/inspectdb.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "cascade/error.h"
+#include "cascade/value.h"
+#include "model/naming.h"
+
+namespace cascade::cli {
+namespace {
+
+// Django's table2model: "blog_post" -> "BlogPost".
+std::string model_name(const std::string& table) {
+  std::string out;
+  bool upper = true;
+  for (char c : table) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+      upper = false;
+    } else {
+      upper = true;
+    }
+  }
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "Table" + out;
+  return out;
+}
+
+// A valid field name for a column, Django-style ("author_id" -> "author" for a relation).
+std::string field_name(std::string column, bool relation) {
+  if (relation && column.size() > 3 && column.compare(column.size() - 3, 3, "_id") == 0) {
+    column.resize(column.size() - 3);
+  }
+  std::string out;
+  for (char c : column) {
+    out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+  }
+  while (out.find("__") != std::string::npos) out.replace(out.find("__"), 2, "_");
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "field_" + out;
+  if (out == "pk") out = "pk_field";
+  return out;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// The models-file type for a column's declared type; empty when unknown.
+std::string type_for(const std::string& declared, int* max_length) {
+  std::string t = declared;
+  auto paren = t.find('(');
+  std::string base = paren == std::string::npos ? t : t.substr(0, paren);
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  if (base == "varchar" || base == "character varying" || base == "char" || base == "character" ||
+      base == "nvarchar" || base == "varying character") {
+    if (paren != std::string::npos) {
+      *max_length = std::atoi(t.c_str() + paren + 1);
+      if (*max_length > 0) return "char";
+    }
+    return "text";
+  }
+  if (base == "text" || base.empty() || base == "clob") return "text";
+  if (base == "integer" || base == "int" || base == "int4" || base == "smallint" || base == "int2" ||
+      base == "mediumint" || base == "tinyint") {
+    return "integer";
+  }
+  if (base == "bigint" || base == "int8") return "big_integer";
+  if (base == "real" || base == "double precision" || base == "double" || base == "float" ||
+      base == "float8" || base == "float4" || base == "numeric" || base == "decimal") {
+    return "float";
+  }
+  if (base == "bool" || base == "boolean") return "boolean";
+  if (base == "date") return "date";
+  if (base == "datetime" || base.rfind("timestamp", 0) == 0) return "datetime";
+  return {};
+}
+
+}  // namespace
+
+std::string inspect_database(db::Connection& c, const std::string& url, const std::string& app,
+                             const std::vector<std::string>& only) {
+  if (auto problem = naming::identifier_problem(app)) {
+    throw ConfigError("app label " + python_repr(app) + ": " + *problem);
+  }
+  std::vector<std::string> tables = c.table_names();
+  for (const auto& t : only) {
+    if (std::find(tables.begin(), tables.end(), t) == tables.end()) {
+      throw Error("no table named " + python_repr(t) + " in the database");
+    }
+  }
+  if (!only.empty()) tables = only;
+  std::map<std::string, std::string> model_of;
+  std::set<std::string> used;
+  for (const auto& t : c.table_names()) {
+    std::string m = model_name(t);
+    while (!used.insert(m).second) m += "_";
+    model_of[t] = m;
+  }
+  std::ostringstream out;
+  out << "# Written by `cascade inspectdb` from " << c.describe() << ".\n"
+      << "# Review it: on_delete comes from the database's ON DELETE (DB_CASCADE, DB_SET_NULL)\n"
+      << "# or is DO_NOTHING; change it to the rule Cascade should carry out (CASCADE, PROTECT...).\n\n"
+      << "[database]\nurl = " << quote(url) << "\n";
+  for (const auto& table : tables) {
+    auto columns = c.columns(table);
+    auto fks = c.foreign_keys(table);
+    auto indexes = c.indexes(table);
+    std::map<std::string, const db::ForeignKeyInfo*> fk_of;
+    std::map<std::string, int> targets;
+    for (const auto& fk : fks) {
+      fk_of[fk.column] = &fk;
+      ++targets[fk.target_table];
+    }
+    std::set<std::string> unique_columns;
+    std::vector<std::vector<std::string>> unique_groups;
+    for (const auto& idx : indexes) {
+      if (!idx.unique || idx.partial) continue;
+      if (idx.columns.size() == 1) {
+        unique_columns.insert(idx.columns[0]);
+      } else {
+        unique_groups.push_back(idx.columns);
+      }
+    }
+    out << "\n[models." << app << "." << model_of[table] << "]\n"
+        << "db_table = " << quote(table) << "\n";
+    std::map<std::string, std::string> name_of;  // column -> field name
+    std::set<std::string> names;
+    std::ostringstream fields;
+    for (const auto& col : columns) {
+      bool relation = fk_of.count(col.name) != 0;
+      std::string name = field_name(col.name, relation);
+      while (!names.insert(name).second) name += "_field";
+      name_of[col.name] = name;
+      if (col.primary_key && col.name == "id" && !relation &&
+          (col.type == "integer" || col.type == "bigint" || col.type == "int")) {
+        continue;  // Cascade's (and Django's) automatic "id"
+      }
+      std::vector<std::string> opts;
+      std::string comment;
+      std::string column_default = relation ? name + "_id" : name;
+      if (relation) {
+        const auto& fk = *fk_of[col.name];
+        opts.push_back("type = \"foreign_key\"");
+        auto target = model_of.find(fk.target_table);
+        opts.push_back("to = " + quote(target != model_of.end() ? target->second : model_name(fk.target_table)));
+        std::string rule = fk.on_delete == "CASCADE" ? "DB_CASCADE"
+                           : fk.on_delete == "SET NULL" && !col.not_null ? "DB_SET_NULL"
+                                                                        : "DO_NOTHING";
+        opts.push_back("on_delete = " + quote(rule));
+        if (targets[fk.target_table] > 1 || fk.target_table == table) {
+          opts.push_back("related_name = " + quote(model_of[table] + "_" + name + "_set"));
+          std::transform(opts.back().begin(), opts.back().end(), opts.back().begin(),
+                         [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        }
+      } else {
+        int max_length = 0;
+        std::string type = type_for(col.type, &max_length);
+        if (type.empty()) {
+          comment = "  # unknown column type '" + col.type + "': read as text";
+          type = "text";
+        }
+        opts.push_back("type = " + quote(type));
+        if (type == "char") opts.push_back("max_length = " + std::to_string(max_length));
+        if (col.primary_key) opts.push_back("primary_key = true");
+      }
+      if (!col.not_null && !col.primary_key) opts.push_back("null = true");
+      if (unique_columns.count(col.name) && !col.primary_key) opts.push_back("unique = true");
+      if (col.name != column_default) opts.push_back("db_column = " + quote(col.name));
+      fields << "fields." << name << " = { ";
+      for (std::size_t i = 0; i < opts.size(); ++i) fields << (i ? ", " : "") << opts[i];
+      fields << " }" << comment << "\n";
+    }
+    if (!unique_groups.empty()) {
+      out << "unique_together = [";
+      for (std::size_t g = 0; g < unique_groups.size(); ++g) {
+        out << (g ? ", " : "") << "[";
+        for (std::size_t i = 0; i < unique_groups[g].size(); ++i) {
+          out << (i ? ", " : "") << quote(name_of[unique_groups[g][i]]);
+        }
+        out << "]";
+      }
+      out << "]\n";
+    }
+    std::string f = fields.str();
+    out << (f.empty() ? "fields = {}\n" : f);
+  }
+  return out.str();
+}
+
+}  // namespace cascade::cli
