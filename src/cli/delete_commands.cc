@@ -1,6 +1,9 @@
 #include "cli/delete_commands.h"
 
+#include <unistd.h>
+
 #include <charconv>
+#include <chrono>
 #include <istream>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -68,6 +71,21 @@ json preview_json(const Preview& p) {
     out["blocked"] = {{"error", p.blocked_by}, {"message", p.blocked_message}, {"objects", p.blocking}};
   }
   return out;
+}
+
+// A progress line on standard error for deletes that take longer than a second, only when
+// standard error is a terminal.
+DeletionPlan::Progress progress_display(std::ostream& err) {
+  if (isatty(STDERR_FILENO) == 0) return {};
+  auto start = std::chrono::steady_clock::now();
+  return [&err, start](int step, int steps, const std::string& what) {
+    if (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
+    int width = 30;
+    int filled = steps > 0 ? width * (step - 1) / steps : 0;
+    err << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+        << std::string(static_cast<std::size_t>(width - filled), '.') << "] " << step << "/"
+        << steps << " " << what << "\x1b[K" << std::flush;
+  };
 }
 
 // Asks on standard input; anything but y / yes declines.
@@ -147,7 +165,8 @@ int delete_command(Database& db, const OperationOptions& o, std::istream& in, st
     return kExitError;
   }
   try {
-    DeleteResult r = plan.execute();
+    DeleteResult r = plan.execute(progress_display(err));
+    if (isatty(STDERR_FILENO) != 0) err << "\r\x1b[K" << std::flush;  // clear the progress line
     print_result(o, out, "Deleted", r);
   } catch (const ProtectedError& e) {
     err << "cascade: nothing deleted: " << e.what() << "\n";

@@ -617,11 +617,23 @@ class Runner {
 
   // ---- the whole delete ------------------------------------------------------------------------
 
+  DeletionPlan::Progress progress_;
+  int step_ = 0;
+  int steps_ = 0;
+  void report(const std::string& what) {
+    if (progress_) progress_(++step_, steps_, what);
+  }
+
   DeleteResult execute() {
     if (p_.root_empty) return {};
-    if (p_.single_statement) return execute_single();
+    steps_ = 1 + static_cast<int>(p_.fast_queue.size() + p_.updates.size() + p_.sorted.size());
+    if (p_.single_statement) {
+      report("delete " + p_.root_model->label());
+      return execute_single();
+    }
     DeleteResult result;
     db::atomic(c_, [&] {
+      report("check");
       prepare();
       check();
       // Rows receivers will see are fixed before the first pre_delete.
@@ -644,15 +656,20 @@ class Runner {
       std::map<int, std::int64_t> counts;
       // 2. fast deletes, in Django's queue order.
       for (int n : p_.fast_queue) {
+        report((marks(n) ? "mark " : "delete ") + model(n).label());
         send_batch_signals(n, Signal::PreDelete);
         counts[n] = delete_node(n);
         send_batch_signals(n, Signal::PostDelete);
       }
       // 3. field updates.
-      for (const auto& u : p_.updates) run_update(u);
+      for (const auto& u : p_.updates) {
+        report("update " + u.fk->model->label() + "." + u.fk->name);
+        run_update(u);
+      }
       // 4. deletes in sorted order, each followed by its post_delete (primary keys descending).
       for (std::size_t i = 0; i < p_.sorted.size(); ++i) {
         int n = p_.sorted[i];
+        report((marks(n) ? "mark " : "delete ") + model(n).label());
         keep_keys_for_later(n, i);
         counts[n] += delete_node(n);
         send_object_signals(n, Signal::PostDelete);
@@ -862,6 +879,12 @@ Preview DeletionPlan::preview(std::int64_t max_items) const {
 
 DeleteResult DeletionPlan::execute() const {
   Runner r(*plan_);
+  return r.execute();
+}
+
+DeleteResult DeletionPlan::execute(const Progress& progress) const {
+  Runner r(*plan_);
+  r.progress_ = progress;
   return r.execute();
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "support/process.h"
+#include "support/pty.h"
 
 namespace cascade {
 namespace {
@@ -94,6 +95,37 @@ TEST(Shell, ErrorsNameTheProblemAndStopTheScript) {
   auto stops = run("print(1)\nx = undefined_name\nprint(2)");
   EXPECT_EQ(stops.out, "1\n");
   EXPECT_EQ(stops.exit_code, 1);
+}
+
+TEST(Shell, InteractiveSessionThroughAPseudoTerminal) {
+  // The seeds' first way to delete data, typed at the prompt: results are echoed as Python's
+  // prompt echoes them, errors print their last traceback line and the prompt goes on.
+  TempDir dir;
+  std::string settings = (kGolden / "blog.toml").string();
+  std::string url = "sqlite:///" + dir.file("i.db");
+  run_process({kTool, "--settings", settings, "--database", url, "migrate"});
+  run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
+               "a = Author.objects.create(name='Ann')\nPost.objects.create(title='t', author=a)"});
+  cascade::testing::PtyProcess shell({kTool, "--settings", settings, "--database", url, "shell"});
+  ASSERT_TRUE(shell.started());
+  EXPECT_NE(shell.read_until(">>> ").find("Cascade shell on"), std::string::npos);
+  shell.send("post = Post.objects.get(id=1)\n");
+  shell.read_until(">>> ");
+  shell.send("post\n");
+  EXPECT_NE(shell.read_until(">>> ").find("<Post: Post object (1)>"), std::string::npos);
+  shell.send("Post.objects.get(id=7)\n");
+  EXPECT_NE(shell.read_until(">>> ").find(
+                "blog.models.Post.DoesNotExist: Post matching query does not exist."),
+            std::string::npos);
+  shell.send("Post.objects.filter(id__in=[1,\n");  // an open bracket asks for more
+  EXPECT_NE(shell.read_until("... ").find("... "), std::string::npos);
+  shell.send("2])\n");
+  EXPECT_NE(shell.read_until(">>> ").find("<QuerySet [<Post: Post object (1)>]>"),
+            std::string::npos);
+  shell.send("post.delete()\n");
+  EXPECT_NE(shell.read_until(">>> ").find("(1, {'blog.Post': 1})"), std::string::npos);
+  shell.send("\x04");  // Ctrl-D
+  EXPECT_EQ(shell.wait(), 0);
 }
 
 TEST(Shell, AFailingStatementChangesNothing) {

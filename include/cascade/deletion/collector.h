@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -111,6 +112,9 @@ class DeletionPlan {
   // ProtectedError / RestrictedError (nothing written, no signal sent) or whatever a receiver
   // or the database raised (everything rolled back).
   DeleteResult execute() const;
+  // The same, calling `progress(step, steps, what)` before each step ("delete blog.Comment").
+  using Progress = std::function<void(int step, int steps, const std::string& what)>;
+  DeleteResult execute(const Progress& progress) const;
 
   // The plan's steps as text, for tests and `--explain`: one line per step.
   std::vector<std::string> steps() const;
