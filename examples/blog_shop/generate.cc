@@ -82,7 +82,7 @@ GenerateCounts generate(cascade::Database& db, int size, std::uint64_t seed) {
     std::vector<std::int64_t> products;
     for (int i = 0; i < std::max(2, size / 2); ++i) {
       Product pr{.id = {}, .name = std::string(pick(kWords)) + " kit " + std::to_string(i + 1),
-                 .discontinued = rng() % 5 == 0};
+                 .discontinued = rng() % 5 == 0, .is_deleted = false};
       db.save(pr);
       products.push_back(*pr.id);
       PlainProduct pp{.id = {}, .name = pr.name, .discontinued = pr.discontinued};

@@ -38,7 +38,8 @@ void register_models(cascade::Registry& r) {
   define<Product>(r, "shop", "Product", {.display = "{name}"},
                   primary_key(&Product::id),
                   char_field("name", &Product::name, {.max_length = 100}),
-                  boolean_field("discontinued", &Product::discontinued, {.default_value = false}));
+                  boolean_field("discontinued", &Product::discontinued, {.default_value = false}),
+                  boolean_field("is_deleted", &Product::is_deleted, {.default_value = false}));
 
   define<PlainProduct>(r, "shop", "PlainProduct", {.display = "{name}"},
                        primary_key(&PlainProduct::id),

@@ -44,6 +44,7 @@ struct Product {
   std::optional<std::int64_t> id;
   std::string name;
   bool discontinued = false;
+  bool is_deleted = false;  // the seeds' hand-made soft delete flag
 };
 
 // Same columns as Product, but no model points at it (the benchmarks' pure fast-delete case).

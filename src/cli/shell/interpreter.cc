@@ -33,6 +33,7 @@ struct Object {
     Builtin,    // a function: `name`
     Method,     // `name` bound to `self`
     ExcClass,   // Model.DoesNotExist
+    Module,     // `import datetime`: `name`
   };
   Type type = Type::Scalar;
   Value value;
@@ -93,6 +94,7 @@ std::string type_name(const Object& o) {
     case Object::Type::Builtin: return "builtin_function_or_method";
     case Object::Type::Method: return "method";
     case Object::Type::ExcClass: return "type";
+    case Object::Type::Module: return "module";
   }
   return "object";
 }
@@ -149,6 +151,7 @@ struct Interpreter::Impl {
       case Object::Type::Method: return "<bound method " + o->name + ">";
       case Object::Type::ExcClass:
         return "<class '" + module_of(*o->model) + "." + o->model->object_name + "." + o->name + "'>";
+      case Object::Type::Module: return "<module '" + o->name + "'>";
     }
     return "<object>";
   }
@@ -341,6 +344,13 @@ struct Interpreter::Impl {
                                     naming::did_you_mean(name, kQuerySetMethods));
       }
       case Object::Type::Instance: return instance_attr(o, name);
+      case Object::Type::Module:
+        if (o->name == "datetime" && (name == "date" || name == "datetime")) {
+          auto b = make(Object::Type::Builtin);
+          b->name = "datetime." + name;
+          return b;
+        }
+        raise("AttributeError", "module '" + o->name + "' has no attribute '" + name + "'");
       default: break;
     }
     raise("AttributeError", "'" + type_name(*o) + "' object has no attribute '" + name + "'");
@@ -615,6 +625,30 @@ struct Interpreter::Impl {
       for (std::size_t i = 0; i < args.size(); ++i) out << (i ? sep : "") << str(args[i]);
       out << end;
       return none();
+    }
+    if (name == "datetime.date" || name == "datetime.datetime") {
+      bool dt = name == "datetime.datetime";
+      static const char* kNames[] = {"year", "month", "day", "hour", "minute", "second", "microsecond"};
+      std::vector<std::int64_t> parts(7, 0);
+      std::size_t count = dt ? 7 : 3;
+      if (args.size() < 3 || args.size() > count) {
+        raise("TypeError", name.substr(9) + "() needs year, month and day");
+      }
+      for (std::size_t i = 0; i < args.size(); ++i) parts[i] = to_value(args[i]).as_integer();
+      for (const auto& [k, v] : kwargs) {
+        auto it = std::find(std::begin(kNames), std::begin(kNames) + count, k);
+        if (it == std::begin(kNames) + count) raise("TypeError", "'" + k + "' is an invalid keyword argument");
+        parts[static_cast<std::size_t>(it - std::begin(kNames))] = to_value(v).as_integer();
+      }
+      Date d{static_cast<int>(parts[0]), static_cast<int>(parts[1]), static_cast<int>(parts[2])};
+      if (!d.valid()) raise("ValueError", "day is out of range for month");
+      if (!dt) return scalar(Value(d));
+      if (parts[3] < 0 || parts[3] > 23 || parts[4] < 0 || parts[4] > 59 || parts[5] < 0 || parts[5] > 59 ||
+          parts[6] < 0 || parts[6] > 999999) {
+        raise("ValueError", "time component out of range");
+      }
+      return scalar(Value(DateTime::from_parts(d, static_cast<int>(parts[3]), static_cast<int>(parts[4]),
+                                               static_cast<int>(parts[5]), static_cast<int>(parts[6]))));
     }
     if (name == "Q") {
       auto q = make(Object::Type::QObj);
@@ -994,6 +1028,23 @@ struct Interpreter::Impl {
   }
 
   void import(const Stmt& s) {
+    if (s.names.empty() && s.module == "datetime") {
+      auto m = make(Object::Type::Module);
+      m->name = "datetime";
+      globals["datetime"] = m;
+      return;
+    }
+    if (s.module == "datetime") {
+      for (const auto& [name, alias] : s.names) {
+        if (name != "date" && name != "datetime") {
+          raise("ImportError", "cannot import name '" + name + "' from 'datetime'");
+        }
+        auto b = make(Object::Type::Builtin);
+        b->name = "datetime." + name;
+        globals[alias] = b;
+      }
+      return;
+    }
     if (s.names.empty()) {
       raise("ModuleNotFoundError", "the cascade shell supports 'from <app>.models import <Model>' imports only");
     }
