@@ -5,7 +5,9 @@ TEST_DIR := build/test
 DEMO_DB := build/demo.db
 DEMO_SIZE ?= 200
 
-.PHONY: demo test deps build build-test clean
+BENCH ?= default
+
+.PHONY: demo test bench deps build build-test clean
 
 deps:
 	@scripts/install-deps
@@ -23,6 +25,10 @@ test: build-test
 
 demo: build
 	@scripts/demo $(RELEASE_DIR) $(DEMO_DB) $(DEMO_SIZE)
+
+bench: build
+	@scripts/install-deps --bench
+	@python3 bench/run_bench.py $(RELEASE_DIR) $(BENCH)
 
 clean:
 	rm -rf build

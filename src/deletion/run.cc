@@ -244,9 +244,26 @@ class Runner {
     return p_.nodes.size() > 1 || !p_.updates.empty();
   }
 
+  // True when the root QuerySet's condition could change before the root's own delete: it
+  // reads another table (a join or a subquery), or an update writes the root's table.
+  bool root_condition_may_change() const {
+    for (const auto& u : p_.updates) {
+      if (u.fk->model == p_.root_model) return true;
+    }
+    Fragment w = sql::where_fragment(c_, p_.root_qs->state());
+    for (const ModelMeta* m : db_.registry().models()) {
+      if (m != p_.root_model && w.sql.find(q(m->db_table)) != std::string::npos) return true;
+    }
+    return false;
+  }
+
   void prepare() {
-    // The root's rows are fixed before anything changes (Django evaluates the QuerySet once).
-    if (p_.root_qs && writes_before_root_delete() && !p_.nodes[0].cyclic) materialize(0);
+    // The root's rows are fixed before anything changes (Django evaluates the QuerySet once);
+    // a condition on the root table alone cannot change before the root's delete.
+    if (p_.root_qs && writes_before_root_delete() && !p_.nodes[0].cyclic &&
+        root_condition_may_change()) {
+      materialize(0);
+    }
     materialize_cycles();
   }
 

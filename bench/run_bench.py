@@ -1,0 +1,281 @@
+#!/usr/bin/python3
+"""`make bench`: Cascade side by side with Django 3.2 (Debian's python3-django) and raw SQLite
+on the deletion workloads of bench/harness (the team's baseline harness), in one run.
+
+usage: bench/run_bench.py BUILD_DIR [preset|SIZE] [--reps N] [--only S2,S3,...]
+  preset: default (the 100k sizes, and 1M for the cheap set-based ones), quick, large (10x)
+
+Every measurement runs in a fresh process on a fresh copy of a template database (data
+creation is never timed); each is repeated --reps times (default 3) and the median reported.
+Cascade runs on a copy of the very template Django runs on (same DDL, same rows). After every
+run the database is fingerprinted (row counts per table, NULL editors, soft-deleted posts) and
+every implementation must leave the same state. Results: bench/results/latest.{json,txt} and a
+dated copy.
+"""
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS = os.path.join(HERE, "harness")
+PY = "/usr/bin/python3"
+WORK = os.environ.get("BENCH_TMP", "/tmp/cascade-bench")
+RESULTS = os.path.join(HERE, "results")
+DJ = os.path.join(HARNESS, "django_bench.py")
+RAW_SRC = os.path.join(HARNESS, "raw_bench.c")
+
+PRESETS = {
+    "default": {"S1a": [100_000, 1_000_000], "S1b": [100_000], "S2": [100_000], "S3": [100_000],
+                "S4": [100_000], "S5": [100_000], "S6a": [100_000, 1_000_000],
+                "S6s": [100_000, 1_000_000]},
+    "quick": {s: [2_000] for s in ["S1a", "S1b", "S2", "S3", "S4", "S5", "S6a", "S6s"]},
+    "large": {"S1b": [1_000_000], "S2": [1_000_000], "S4": [1_000_000], "S5": [1_000_000]},
+}
+DESCR = {
+    "S1a": "fast bulk delete, nothing references the model",
+    "S1b": "bulk delete, PROTECT FK with no referencing rows",
+    "S2": "cascade Author->Post->{Comment, tags}",
+    "S3": "S2 + pre_delete receiver on Comment",
+    "S4": "SET_NULL: delete editors of many posts",
+    "S5": "one author.delete(), K posts",
+    "S6a": "soft delete as update(is_deleted=True)",
+    "S6s": "Cascade soft delete of the same QuerySet",
+}
+# Targets of the benchmark issue: (max Cascade/raw-set, max Cascade/best-raw, min Django/Cascade)
+TARGETS = {"S1a": (1.1, None, None), "S6a": (1.1, None, None), "S6s": (1.1, None, None),
+           "S1b": (1.3, None, None), "S2": (None, 1.2, 2.5), "S5": (None, 1.2, 6.0),
+           "S3": (None, None, 5.0), "S4": (1.3, None, None)}
+RSS_LIMIT_MB = 16.0
+RAW_APP_MODES = {"S6a": ["manual999"], "S6s": ["manual999"]}
+
+
+def data_scen(s):
+    return {"S3": "S2", "S6a": "S6", "S6s": "S6"}.get(s, s)
+
+
+def django_scen(s):  # the Django side of S6s is its S6a
+    return "S6a" if s == "S6s" else s
+
+
+def raw_scen(s):
+    return "S6" if s.startswith("S6") else s
+
+
+def fix_size(s, n):
+    d = data_scen(s)
+    if d == "S2":
+        return max(100, n // 100 * 100)
+    if d == "S4":
+        return max(1000, n // 1000 * 1000)
+    if d == "S1b":
+        return max(10, n // 10 * 10)
+    return max(1, n)
+
+
+def sh(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.stderr.write("FAILED: %s\n%s\n%s\n" % (" ".join(cmd), r.stdout[-2000:], r.stderr[-4000:]))
+        raise SystemExit(1)
+    return r.stdout
+
+
+def fingerprint(db):
+    con = sqlite3.connect(db)
+    q = lambda sql: con.execute(sql).fetchone()[0]
+    fp = {}
+    for t in ["blog_author", "blog_post", "blog_comment", "blog_post_tags", "blog_tag",
+              "blog_product", "blog_plainproduct", "blog_order", "blog_orderitem"]:
+        fp[t] = q("SELECT count(*) FROM %s" % t)
+    fp["post_editor_null"] = q("SELECT count(*) FROM blog_post WHERE editor_id IS NULL")
+    cols = [r[1] for r in con.execute("PRAGMA table_info(blog_post)")]
+    # Cascade's soft delete marks deleted_at; the others set is_deleted: the same rows.
+    if "deleted_at" in cols:
+        fp["post_is_deleted"] = q("SELECT count(*) FROM blog_post WHERE deleted_at IS NOT NULL")
+    else:
+        fp["post_is_deleted"] = q("SELECT count(*) FROM blog_post WHERE is_deleted")
+    con.close()
+    return fp
+
+
+def fresh_copy(src, dst):
+    for suf in ("", "-journal", "-wal", "-shm"):
+        if os.path.exists(dst + suf):
+            os.remove(dst + suf)
+    shutil.copyfile(src, dst)
+
+
+def add_soft_columns(db):
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE blog_post ADD COLUMN deleted_at datetime NULL")
+    con.execute("ALTER TABLE blog_post ADD COLUMN deletion_id varchar(36) NULL")
+    con.commit()
+    con.close()
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        raise SystemExit(__doc__)
+    build = os.path.abspath(args[0])
+    cascade_bin = os.path.join(build, "bench", "cascade_bench")
+    reps, only, preset = 3, None, "default"
+    i = 1
+    while i < len(args):
+        a = args[i]
+        if a == "--reps":
+            reps = int(args[i + 1]); i += 1
+        elif a == "--only":
+            only = set(args[i + 1].split(",")); i += 1
+        elif a.isdigit():
+            preset = int(a)
+        elif a in PRESETS:
+            preset = a
+        else:
+            raise SystemExit(__doc__)
+        i += 1
+    plan = {s: [preset] for s in PRESETS["default"]} if isinstance(preset, int) else PRESETS[preset]
+    plan = [(s, fix_size(s, n)) for s, sizes in plan.items() for n in sizes
+            if only is None or s in only]
+    have_django = subprocess.run([PY, "-c", "import django"], capture_output=True).returncode == 0
+
+    os.makedirs(os.path.join(WORK, "tpl"), exist_ok=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    raw_bin = os.path.join(WORK, "raw_bench")
+    sh(["gcc", "-O2", "-Wall", "-o", raw_bin, RAW_SRC, "-lsqlite3"])
+    run_db = os.path.join(WORK, "run.sqlite3")
+
+    def template(kind, scen, size):
+        path = os.path.join(WORK, "tpl", "%s_%s_%d.sqlite3" % (kind, scen, size))
+        if not os.path.exists(path):
+            tmp = path + ".tmp"
+            if kind == "dj":
+                sh([PY, DJ, "build", scen, str(size), tmp])
+            else:
+                sh([raw_bin, "build", scen, str(size), tmp])
+            os.replace(tmp, path)
+        return path
+
+    env = {
+        "machine": platform.machine(), "kernel": platform.release(),
+        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "date": time.strftime("%Y-%m-%d %H:%M"), "reps": reps, "django": None,
+    }
+    rows, runs = [], []
+    t0 = time.time()
+    med = statistics.median
+    for scen, size in plan:
+        if not have_django:
+            raise SystemExit("python3-django is not installed: run scripts/install-deps --bench")
+        dj_tpl = template("dj", data_scen(scen), size)
+        raw_tpl = template("raw", raw_scen(data_scen(scen)), size)
+
+        def run_cascade():
+            fresh_copy(dj_tpl, run_db)
+            if scen == "S6s":
+                add_soft_columns(run_db)
+            r = json.loads(sh([cascade_bin, "run", scen, str(size), run_db]).strip().splitlines()[-1])
+            r["fingerprint"] = fingerprint(run_db)
+            r["kind"] = "cascade"
+            runs.append(r)
+            return r
+
+        def run_django():
+            fresh_copy(dj_tpl, run_db)
+            r = json.loads(sh([PY, DJ, "run", django_scen(scen), str(size), run_db]).strip().splitlines()[-1])
+            r["fingerprint"] = fingerprint(run_db)
+            r["kind"] = "django"
+            env["django"] = r.get("django")
+            runs.append(r)
+            return r
+
+        def run_raw(mode):
+            fresh_copy(raw_tpl if mode == "set" else dj_tpl, run_db)
+            r = json.loads(sh([raw_bin, "run", raw_scen(scen), str(size), mode, run_db]).strip())
+            r["fingerprint"] = fingerprint(run_db)
+            r["kind"] = "raw-" + mode
+            r["scenario"] = scen
+            runs.append(r)
+            return r
+
+        cas = [run_cascade() for _ in range(reps)]
+        dj = [run_django() for _ in range(reps)]
+        modes = ["set"] + RAW_APP_MODES.get(scen, ["manual999", "manual32766"])
+        raw = {m: [run_raw(m) for _ in range(reps)] for m in modes}
+        fp = dj[0]["fingerprint"]
+        same = all(r["fingerprint"] == fp for r in cas + dj + [x for m in raw.values() for x in m])
+        raw_times = {m: med([r["seconds"] for r in raw[m]]) for m in modes}
+        best_mode = min(raw_times, key=raw_times.get)
+        row = {
+            "scenario": scen, "size": size, "description": DESCR[scen],
+            "cascade_s": med([r["seconds"] for r in cas]),
+            "cascade_statements": cas[0]["queries"],
+            "cascade_rss_growth_mb": max(r["peak_rss_kb"] - r["rss_before_kb"] for r in cas) / 1024,
+            "django_s": med([r["seconds"] for r in dj]),
+            "django_queries": dj[0]["queries"],
+            "django_rss_growth_mb": med([r["peak_rss_kb"] - r["rss_before_kb"] for r in dj]) / 1024,
+            "raw_set_s": raw_times["set"],
+            "raw_best_s": raw_times[best_mode], "raw_best_mode": best_mode,
+            "rows": cas[0]["rows"] or cas[0].get("updated", 0),
+            "state_equal": same,
+        }
+        row["cascade_vs_django"] = row["cascade_s"] / row["django_s"]
+        row["cascade_vs_raw_set"] = row["cascade_s"] / row["raw_set_s"]
+        row["cascade_vs_raw_best"] = row["cascade_s"] / row["raw_best_s"]
+        misses = []
+        max_set, max_best, min_speedup = TARGETS[scen]
+        if max_set and row["cascade_vs_raw_set"] > max_set:
+            misses.append("> %.1fx raw" % max_set)
+        if max_best and row["cascade_vs_raw_best"] > max_best:
+            misses.append("> %.1fx best raw" % max_best)
+        if min_speedup and row["django_s"] / row["cascade_s"] < min_speedup:
+            misses.append("< %.1fx faster than Django" % min_speedup)
+        if row["cascade_rss_growth_mb"] >= RSS_LIMIT_MB:
+            misses.append("memory >= %d MB" % RSS_LIMIT_MB)
+        if not same:
+            misses.append("STATE MISMATCH")
+        row["target"] = "met" if not misses else "MISSED: " + "; ".join(misses)
+        rows.append(row)
+        print("%-4s %8d  cascade %8.4fs  django %8.4fs  raw %8.4fs  %s [%.0fs]" % (
+            scen, size, row["cascade_s"], row["django_s"], row["raw_best_s"], row["target"],
+            time.time() - t0), flush=True)
+    env["wall_s"] = round(time.time() - t0, 1)
+    table = render(rows, env)
+    print()
+    print(table)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    doc = {"env": env, "summary": rows, "runs": runs}
+    for name in ("bench-%s" % stamp, "latest"):
+        with open(os.path.join(RESULTS, name + ".json"), "w") as f:
+            json.dump(doc, f, indent=1)
+    with open(os.path.join(RESULTS, "latest.txt"), "w") as f:
+        f.write(table + "\n")
+    print("\nwrote %s/latest.{json,txt}" % RESULTS)
+
+
+def render(rows, env):
+    out = ["%s; %s cores, %s GB; Django %s; %d reps, median; %s" % (
+               env["cpu"], env["cores"], env["memory_gb"], env["django"], env["reps"], env["date"]),
+           "",
+           "| scenario | size | rows | Cascade s | Django s | raw set s | best raw s | Cascade/Django | "
+           "Cascade/raw set | Cascade/best raw | Cascade stmts | RSS growth MB (Cascade / Django) | target |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append("| %s | %d | %d | %.4f | %.4f | %.4f | %.4f (%s) | %.2f | %.2f | %.2f | %d | %.1f / %.1f | %s |" % (
+            r["scenario"], r["size"], r["rows"], r["cascade_s"], r["django_s"], r["raw_set_s"],
+            r["raw_best_s"], r["raw_best_mode"], r["cascade_vs_django"], r["cascade_vs_raw_set"],
+            r["cascade_vs_raw_best"], r["cascade_statements"], r["cascade_rss_growth_mb"],
+            r["django_rss_growth_mb"], r["target"]))
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()
