@@ -221,7 +221,8 @@ void Registry::finalize() {
       deleted_at.type = FieldType::DateTime;
       deleted_at.null = true;
       deleted_at.blank = true;
-      deleted_at.db_index = true;
+      // No index: live-row filters (IS NULL) match most rows, and every soft delete would pay
+      // for it (make bench, S6s); purge scans instead.
       m.fields.push_back(deleted_at);
       Field deletion_id;
       deletion_id.name = kDeletionIdField;
