@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cascade/value.h"
 #include "support/process.h"
 #include "support/pty.h"
 
@@ -112,22 +113,20 @@ TEST(Shell, InteractiveSessionThroughAPseudoTerminal) {
                "a = Author.objects.create(name='Ann')\nPost.objects.create(title='t', author=a)"});
   cascade::testing::PtyProcess shell({kTool, "--settings", settings, "--database", url, "shell"});
   ASSERT_TRUE(shell.started());
-  EXPECT_NE(shell.read_until(">>> ").find("Cascade shell on"), std::string::npos);
-  shell.send("post = Post.objects.get(id=1)\n");
-  shell.read_until(">>> ");
-  shell.send("post\n");
-  EXPECT_NE(shell.read_until(">>> ").find("<Post: Post object (1)>"), std::string::npos);
-  shell.send("Post.objects.get(id=7)\n");
-  EXPECT_NE(shell.read_until(">>> ").find(
-                "blog.models.Post.DoesNotExist: Post matching query does not exist."),
-            std::string::npos);
-  shell.send("Post.objects.filter(id__in=[1,\n");  // an open bracket asks for more
-  EXPECT_NE(shell.read_until("... ").find("... "), std::string::npos);
-  shell.send("2])\n");
-  EXPECT_NE(shell.read_until(">>> ").find("<QuerySet [<Post: Post object (1)>]>"),
-            std::string::npos);
-  shell.send("post.delete()\n");
-  EXPECT_NE(shell.read_until(">>> ").find("(1, {'blog.Post': 1})"), std::string::npos);
+  // Each step: what the terminal showed must contain the expected text (shown on failure).
+  auto step = [&](const std::string& input, const std::string& prompt, const std::string& want) {
+    if (!input.empty()) shell.send(input);
+    std::string screen = shell.read_until(prompt);
+    EXPECT_NE(screen.find(want), std::string::npos) << "after " << python_repr(input) << " the terminal showed:\n" << screen;
+  };
+  step("", ">>> ", "Cascade shell on");
+  step("post = Post.objects.get(id=1)\n", ">>> ", ">>> ");
+  step("post\n", ">>> ", "<Post: Post object (1)>");
+  step("Post.objects.get(id=7)\n", ">>> ",
+       "blog.models.Post.DoesNotExist: Post matching query does not exist.");
+  step("Post.objects.filter(id__in=[1,\n", "... ", "... ");  // an open bracket asks for more
+  step("2])\n", ">>> ", "<QuerySet [<Post: Post object (1)>]>");
+  step("post.delete()\n", ">>> ", "(1, {'blog.Post': 1})");
   shell.send("\x04");  // Ctrl-D
   EXPECT_EQ(shell.wait(), 0);
 }

@@ -50,7 +50,7 @@ class PtyProcess {
   }
 
   // Reads until `marker` appears in what was read since the last call (or the timeout).
-  std::string read_until(const std::string& marker, int timeout_ms = 10000) {
+  std::string read_until(const std::string& marker, int timeout_ms = 30000) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     std::string got;
     while (got.find(marker) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
@@ -65,7 +65,7 @@ class PtyProcess {
   }
 
   // Waits for the process to end; its exit code (or -1 after the timeout).
-  int wait(int timeout_ms = 10000) {
+  int wait(int timeout_ms = 30000) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (std::chrono::steady_clock::now() < deadline) {
       read_until("\x01", 50);  // drain output so the child never blocks on a full pty
