@@ -77,17 +77,11 @@ class Database {
   }
   template <typename T>
   DeleteResult hard_remove(T& obj) {
-    Instance inst = to_instance(*registry_, obj);
-    DeleteResult result = objects(inst.meta()).hard_remove(inst);
-    assign(*registry_, inst, obj);
-    return result;
+    return through_instance(obj, [&](Instance& inst) { return objects(inst.meta()).hard_remove(inst); });
   }
   template <typename T>
   DeleteResult restore(T& obj) {
-    Instance inst = to_instance(*registry_, obj);
-    DeleteResult result = objects(inst.meta()).restore(inst);
-    assign(*registry_, inst, obj);
-    return result;
+    return through_instance(obj, [&](Instance& inst) { return objects(inst.meta()).restore(inst); });
   }
   template <typename T>
   T get(const Value& pk) {
@@ -102,9 +96,7 @@ class Database {
   // Inserts or updates; sets obj's primary key after an insert.
   template <typename T>
   void save(T& obj) {
-    Instance inst = to_instance(*registry_, obj);
-    objects(inst.meta()).save(inst);
-    assign(*registry_, inst, obj);
+    through_instance(obj, [&](Instance& inst) { objects(inst.meta()).save(inst); });
   }
   template <typename T>
   T create(T obj) {
@@ -113,18 +105,13 @@ class Database {
   }
   template <typename T>
   void refresh(T& obj) {
-    Instance inst = to_instance(*registry_, obj);
-    objects(inst.meta()).refresh(inst);
-    assign(*registry_, inst, obj);
+    through_instance(obj, [&](Instance& inst) { objects(inst.meta()).refresh(inst); });
   }
   // Deletes the object's row and everything its on_delete rules reach (Django's obj.delete());
   // afterwards the object's primary key is unset.
   template <typename T>
   DeleteResult remove(T& obj) {
-    Instance inst = to_instance(*registry_, obj);
-    DeleteResult result = objects(inst.meta()).remove(inst);
-    assign(*registry_, inst, obj);
-    return result;
+    return through_instance(obj, [&](Instance& inst) { return objects(inst.meta()).remove(inst); });
   }
   // What remove(obj) would do, without doing it.
   template <typename T>
@@ -157,6 +144,21 @@ class Database {
   }
 
  private:
+  // Runs `fn` on the struct as an Instance, then copies the Instance back (keys set by an
+  // insert, unset by a delete, marks of a soft delete).
+  template <typename T, typename F>
+  auto through_instance(T& obj, F&& fn) {
+    Instance inst = to_instance(*registry_, obj);
+    if constexpr (std::is_void_v<decltype(fn(inst))>) {
+      fn(inst);
+      assign(*registry_, inst, obj);
+    } else {
+      auto result = fn(inst);
+      assign(*registry_, inst, obj);
+      return result;
+    }
+  }
+
   const Registry* registry_;
   std::unique_ptr<db::Connection> connection_;
   std::unique_ptr<Signals> signals_;

@@ -575,26 +575,15 @@ Fragment where_fragment(const db::Connection& c, const detail::QueryState& q) {
 }
 
 Compiled compile_delete(const db::Connection& c, const detail::QueryState& q) {
-  const ModelMeta& m = *q.model;
-  Aliases aliases;
-  Builder b(c, aliases, m);
-  Cond where = b.where(q.filters, q.visibility);
-  if (where.kind == Cond::False) {
+  Fragment where = where_fragment(c, q);
+  if (where.empty) {
     Compiled empty;
     empty.empty = true;
     return empty;
   }
-  std::string sql = "DELETE FROM " + c.quote_name(m.db_table);
-  std::vector<Value> params;
-  if (b.has_joins() || q.distinct) {
-    Fragment sub = pk_select_fragment(c, q);
-    sql += " WHERE " + c.quote_name(m.pk().column) + " IN (" + sub.sql + ")";
-    params = std::move(sub.params);
-  } else if (where.kind == Cond::Sql) {
-    sql += " WHERE " + where.sql;
-    params = std::move(where.params);
-  }
-  return finish_sql(c, std::move(sql), std::move(params));
+  std::string sql = "DELETE FROM " + c.quote_name(q.model->db_table);
+  if (!where.sql.empty()) sql += " WHERE " + where.sql;
+  return finish_sql(c, std::move(sql), std::move(where.params));
 }
 
 void validate(const ModelMeta& model, const Q& q) { validate_q(model, q); }

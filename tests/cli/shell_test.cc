@@ -97,6 +97,9 @@ TEST(Shell, ErrorsNameTheProblemAndStopTheScript) {
             "AttributeError: 'Manager' object has no attribute 'delete'");
   EXPECT_EQ(last_line(run("from blog.models import Nope").err),
             "ImportError: cannot import name 'Nope' from 'blog.models'");
+  auto quits = run("print(1)\nexit(3)\nprint(2)");
+  EXPECT_EQ(quits.out, "1\n");
+  EXPECT_EQ(quits.exit_code, 3);
   auto stops = run("print(1)\nx = undefined_name\nprint(2)");
   EXPECT_EQ(stops.out, "1\n");
   EXPECT_EQ(stops.exit_code, 1);
@@ -127,7 +130,7 @@ TEST(Shell, InteractiveSessionThroughAPseudoTerminal) {
   step("Post.objects.filter(id__in=[1,\n", "... ", "... ");  // an open bracket asks for more
   step("2])\n", ">>> ", "<QuerySet [<Post: Post object (1)>]>");
   step("post.delete()\n", ">>> ", "(1, {'blog.Post': 1})");
-  shell.send("\x04");  // Ctrl-D
+  shell.send("exit()\n");
   EXPECT_EQ(shell.wait(), 0);
 }
 

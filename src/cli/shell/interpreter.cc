@@ -18,6 +18,11 @@ struct PyError {
   std::string message;
 };
 
+// exit() / quit(): Python's SystemExit.
+struct ExitRequest {
+  int code;
+};
+
 struct Object {
   enum class Type {
     Scalar,     // None, bool, int, float, str, date, datetime: `value`
@@ -108,6 +113,7 @@ struct Interpreter::Impl {
   std::ostream& out;
   bool interactive;
   std::map<std::string, ObjPtr> globals;
+  std::optional<int> exit_code;
 
   Impl(Database& d, std::ostream& o, bool i) : db(d), out(o), interactive(i) {
     for (const ModelMeta* m : db.registry().models()) {
@@ -116,7 +122,7 @@ struct Interpreter::Impl {
       cls->model = m;
       globals[m->object_name] = cls;
     }
-    for (const char* f : {"print", "len", "list", "str", "repr", "int", "float", "bool", "Q",
+    for (const char* f : {"print", "len", "list", "str", "repr", "int", "float", "bool", "Q", "exit", "quit",
                           "tuple", "dict", "sorted", "type", "isinstance", "range", "sum", "min",
                           "max"}) {
       auto b = make(Object::Type::Builtin);
@@ -626,6 +632,10 @@ struct Interpreter::Impl {
       out << end;
       return none();
     }
+    if (name == "exit" || name == "quit") {
+      int code = args.empty() ? 0 : static_cast<int>(to_value(args[0]).as_integer());
+      throw ExitRequest{code};
+    }
     if (name == "datetime.date" || name == "datetime.datetime") {
       bool dt = name == "datetime.datetime";
       static const char* kNames[] = {"year", "month", "day", "hour", "minute", "second", "microsecond"};
@@ -1106,6 +1116,8 @@ Interpreter::Interpreter(Database& db, std::ostream& out, bool interactive)
     : impl_(std::make_unique<Impl>(db, out, interactive)) {}
 Interpreter::~Interpreter() = default;
 
+std::optional<int> Interpreter::exit_requested() const { return impl_->exit_code; }
+
 bool Interpreter::run(const std::string& source, std::ostream& err) {
   std::vector<StmtPtr> statements;
   try {
@@ -1127,6 +1139,9 @@ bool Interpreter::run(const std::string& source, std::ostream& err) {
     try {
       // A statement is all or nothing: a failure rolls back what it wrote (a loop included).
       db::atomic(impl_->db.connection(), [&] { impl_->execute(*s); });
+    } catch (const ExitRequest& e) {
+      impl_->exit_code = e.code;
+      return true;
     } catch (const PyError& e) {
       err << e.type << ": " << e.message << "\n";
       return false;

@@ -5,6 +5,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cascade/database.h"
@@ -25,6 +26,9 @@ class Interpreter {
   // DoesNotExist: ...") to `err` and returns false. Nothing of a failing statement stays
   // half-applied: each statement that writes runs in its own transaction.
   bool run(const std::string& source, std::ostream& err);
+
+  // exit() / quit() was called: the session should end, with this exit code.
+  std::optional<int> exit_requested() const;
 
  private:
   struct Impl;

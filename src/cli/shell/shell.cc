@@ -35,17 +35,19 @@ int shell_command(Database& db, const std::optional<std::string>& code, std::ost
                   std::ostream& err) {
   if (code) {
     Interpreter interp(db, out, false);
-    return interp.run(*code, err) ? 0 : 1;
+    bool ok = interp.run(*code, err);
+    return interp.exit_requested().value_or(ok ? 0 : 1);
   }
   if (isatty(STDIN_FILENO) == 0) {
     // A script on standard input runs as Python's exec would.
     std::string script((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     Interpreter interp(db, out, false);
-    return interp.run(script, err) ? 0 : 1;
+    bool ok = interp.run(script, err);
+    return interp.exit_requested().value_or(ok ? 0 : 1);
   }
   Interpreter interp(db, out, true);
   out << "Cascade shell on " << db.connection().describe()
-      << " (Django's syntax; models are in scope). Ctrl-D to exit.\n";
+      << " (Django's syntax; models are in scope). exit() or Ctrl-D to leave.\n";
   std::string history = history_file();
   using_history();
   if (!history.empty()) read_history(history.c_str());
@@ -65,9 +67,10 @@ int shell_command(Database& db, const std::optional<std::string>& code, std::ost
     interp.run(pending, err);
     err.flush();
     pending.clear();
+    if (interp.exit_requested()) break;
   }
   if (!history.empty()) write_history(history.c_str());
-  return 0;
+  return interp.exit_requested().value_or(0);
 }
 
 }  // namespace cascade::shell
