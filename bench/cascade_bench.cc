@@ -6,7 +6,8 @@
 // prints one JSON line: seconds, statements, rows, per-model counts, receivers called, peak RSS.
 // Scenarios (see bench/README.md): S1a S1b S2 S3 S4 S5 S6a, and S6s: Cascade's own soft delete of
 // the S6a QuerySet (Post with delete_policy = "soft"; the driver adds its two columns to the
-// copy before the run, untimed).
+// copy before the run, untimed); S6t: a soft_cascade tree on the S2 data (Author soft_cascade,
+// Post and Comment soft: every author, post and comment is marked; tag links are kept).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -60,7 +61,7 @@ long peak_rss_kb() {
 
 int main(int argc, char** argv) {
   if (argc < 5 || std::string(argv[1]) != "run") {
-    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s> <size> <dbfile>\n";
+    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t> <size> <dbfile>\n";
     return 2;
   }
   std::string scenario = argv[2];
@@ -68,9 +69,15 @@ int main(int argc, char** argv) {
   std::string file = argv[4];
   try {
     std::string models = kModels;
-    if (scenario == "S6s") {
-      auto at = models.find("[models.blog.Post]\n");
-      models.insert(at + std::string("[models.blog.Post]\n").size(), "delete_policy = \"soft\"\n");
+    auto policy = [&](const std::string& model, const std::string& value) {
+      std::string header = "[models.blog." + model + "]\n";
+      models.insert(models.find(header) + header.size(), "delete_policy = \"" + value + "\"\n");
+    };
+    if (scenario == "S6s") policy("Post", "soft");
+    if (scenario == "S6t") {
+      policy("Author", "soft_cascade");
+      policy("Post", "soft");
+      policy("Comment", "soft");
     }
     cascade::Project project = cascade::parse_project(models, "bench models");
     // The harness's SQLite defaults: the file's own journal mode, no WAL switch.
@@ -100,6 +107,9 @@ int main(int argc, char** argv) {
       result = db.objects("blog.Author").remove(*target);
     } else if (scenario == "S6a") {
       updated = db.objects("blog.Post").filter({{"status", "spam"}}).update({{"is_deleted", true}});
+    } else if (scenario == "S6t") {
+      result = db.objects("blog.Author").all().remove();
+      updated = result.total;
     } else if (scenario == "S6s") {
       result = db.objects("blog.Post").filter({{"status", "spam"}}).remove();
       updated = result.total;
