@@ -284,12 +284,14 @@ def main():
     print(table)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     doc = {"env": env, "summary": rows, "runs": runs}
-    for name in ("bench-%s" % stamp, "latest"):
+    label = "latest-%s" % preset
+    for name in ("bench-%s" % stamp, "latest", label):
         with open(os.path.join(RESULTS, name + ".json"), "w") as f:
             json.dump(doc, f, indent=1)
-    with open(os.path.join(RESULTS, "latest.txt"), "w") as f:
-        f.write(table + "\n")
-    print("\nwrote %s/latest.{json,txt}" % RESULTS)
+    for name in ("latest", label):
+        with open(os.path.join(RESULTS, name + ".txt"), "w") as f:
+            f.write(table + "\n")
+    print("\nwrote %s/latest.{json,txt} and %s.{json,txt}" % (RESULTS, label))
 
 
 def render(rows, env):

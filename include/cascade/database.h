@@ -43,6 +43,16 @@ class Database {
   // The receivers of this Database's saves and deletes.
   Signals& signals() noexcept { return *signals_; }
 
+  // How many keys one statement of a delete handles (default 50000): set-based steps run in
+  // chunks so that what the database holds in memory for a statement (the rows a DELETE
+  // collects, the keys an IN (subquery) materialises) stays bounded whatever the size of the
+  // cascade. REQUIRES: size > 0.
+  std::int64_t delete_chunk_size() const noexcept { return delete_chunk_size_; }
+  void set_delete_chunk_size(std::int64_t size) {
+    if (size <= 0) throw ValueError("the delete chunk size must be positive");
+    delete_chunk_size_ = size;
+  }
+
   // Creates missing tables (see db::migrate).
   db::MigrationPlan migrate() { return db::migrate(*connection_, *registry_); }
 
@@ -162,6 +172,7 @@ class Database {
   const Registry* registry_;
   std::unique_ptr<db::Connection> connection_;
   std::unique_ptr<Signals> signals_;
+  std::int64_t delete_chunk_size_ = 50000;
 };
 
 }  // namespace cascade

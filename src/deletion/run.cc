@@ -20,6 +20,7 @@ using sql::kParamMarker;
 
 constexpr std::int64_t kStreamBatch = 1000;
 
+
 void append(Fragment& to, const Fragment& more) {
   to.sql += more.sql;
   to.params.insert(to.params.end(), more.params.begin(), more.params.end());
@@ -91,9 +92,52 @@ class Runner {
       out.sql = "SELECT " + q("pk") + " FROM " + q(keys_table_[static_cast<std::size_t>(n)]);
       return out;
     }
-    out.sql = "SELECT " + col(m, m.pk().column) + " FROM " + q(m.db_table) + " WHERE ";
+    out.sql = "SELECT " + col(m, m.pk().column) + " AS " + q("pk") + " FROM " + q(m.db_table) +
+              " WHERE ";
     append(out, cond(n));
     return out;
+  }
+
+  // Keys per chunk of a set-based step (Database::set_delete_chunk_size).
+  std::int64_t chunk() const { return db_.delete_chunk_size(); }
+
+  // Calls fn(lo, hi) for consecutive ranges of the node's keys, ascending, chunk() keys each:
+  // the range is (lo, hi], lo absent for the first one.
+  void for_each_chunk(int n, const std::function<void(const std::optional<Value>&, const Value&)>& fn) {
+    std::optional<Value> last;
+    std::string mark(1, kParamMarker);
+    while (true) {
+      Fragment f{"SELECT MAX(" + q("pk") + ") FROM (SELECT " + q("pk") + " FROM (", {}, false};
+      append(f, keys(n));
+      f.sql += ") " + q("cascade_keys");
+      if (last) {
+        f.sql += " WHERE " + q("pk") + " > " + mark;
+        f.params.push_back(*last);
+      }
+      f.sql += " ORDER BY " + q("pk") + " LIMIT " + std::to_string(chunk()) + ") " + q("cascade_chunk");
+      auto rows = query(f);
+      rows->next();
+      Value hi = rows->get(0);
+      rows.reset();
+      if (hi.is_null()) return;
+      fn(last, hi);
+      last = hi;
+    }
+  }
+
+  // The node's keys in (lo, hi].
+  Fragment key_range(int n, const std::optional<Value>& lo, const Value& hi) const {
+    std::string mark(1, kParamMarker);
+    Fragment f{"SELECT " + q("pk") + " FROM (", {}, false};
+    append(f, keys(n));
+    f.sql += ") " + q("cascade_keys") + " WHERE ";
+    if (lo) {
+      f.sql += q("pk") + " > " + mark + " AND ";
+      f.params.push_back(*lo);
+    }
+    f.sql += q("pk") + " <= " + mark;
+    f.params.push_back(hi);
+    return f;
   }
 
   Fragment root_cond() const {
@@ -143,6 +187,27 @@ class Runner {
     append(f, where);
     f.sql += " LIMIT 1";
     return query(f)->next();
+  }
+
+  // Whether any row of the relation's model references the parent's rows, asked a chunk of
+  // parent keys at a time (a check over a million keys must not materialise them all).
+  bool any_referencing(const Field& fk, int parent, const std::optional<int>& exclude_own) {
+    bool found = false;
+    const ModelMeta& m = *fk.model;
+    for_each_chunk(parent, [&](const std::optional<Value>& lo, const Value& hi) {
+      if (found) return;
+      Fragment where{col(m, fk.column) + " IN (", {}, false};
+      append(where, key_range(parent, lo, hi));
+      where.sql += ")";
+      add_live_filter(where, m);
+      if (exclude_own) {
+        where.sql = "(" + where.sql + ") AND NOT (";
+        append(where, cond(*exclude_own));
+        where.sql += ")";
+      }
+      found = any(where, m);
+    });
+    return found;
   }
 
   std::string new_temp(const std::string& columns) {
@@ -279,8 +344,8 @@ class Runner {
     std::vector<Instance> never_objects;
     for (const auto& chk : p_.checks) {
       if (!chk.never) continue;
+      if (!any_referencing(*chk.fk, chk.parent, std::nullopt)) continue;
       Fragment where = referencing(chk);
-      if (!any(where, *chk.fk->model)) continue;
       std::string key = "'" + chk.fk->model->object_name + "." + chk.fk->name + "'";
       if (std::find(never_keys.begin(), never_keys.end(), key) == never_keys.end()) {
         never_keys.push_back(key);
@@ -298,8 +363,8 @@ class Runner {
     }
     for (const auto& chk : p_.checks) {
       if (!chk.protect) continue;
+      if (!any_referencing(*chk.fk, chk.parent, std::nullopt)) continue;
       Fragment where = referencing(chk);
-      if (!any(where, *chk.fk->model)) continue;
       // Keyed by the relation the top level cascaded through (rule 27), or the PROTECT field
       // itself at the top level.
       const detail::Node& parent = p_.nodes[static_cast<std::size_t>(chk.parent)];
@@ -342,7 +407,10 @@ class Runner {
         append(where, cond(own));
         where.sql += ")";
       }
-      if (!any(where, *chk.fk->model)) continue;
+      if (!any_referencing(*chk.fk, chk.parent,
+                           own >= 0 ? std::optional<int>(own) : std::nullopt)) {
+        continue;
+      }
       std::string key = "'" + chk.fk->model->object_name + "." + chk.fk->name + "'";
       if (std::find(restrict_keys.begin(), restrict_keys.end(), key) == restrict_keys.end()) {
         restrict_keys.push_back(key);
@@ -576,20 +644,49 @@ class Runner {
 
   bool marks(int n) const { return p_.nodes[static_cast<std::size_t>(n)].mark; }
 
-  // Deletes the node's rows, or marks them for a soft delete.
+  // Deletes the node's rows, or marks them for a soft delete, chunk() keys at a time: in ranges
+  // of the parent's keys when the rows come from one relation, else of their own keys.
   std::int64_t delete_node(int n) {
-    Fragment f;
-    if (marks(n)) {
+    const ModelMeta& m = model(n);
+    auto statement = [&] {
+      if (!marks(n)) return Fragment{"DELETE FROM " + q(m.db_table) + " WHERE ", {}, false};
       std::string mark(1, kParamMarker);
-      f = Fragment{"UPDATE " + q(model(n).db_table) + " SET " + q(kDeletedAtField) + " = " + mark +
-                       ", " + q(kDeletionIdField) + " = " + mark + " WHERE ",
-                   {Value(p_.now), Value(p_.deletion_id)},
-                   false};
-    } else {
-      f = Fragment{"DELETE FROM " + q(model(n).db_table) + " WHERE ", {}, false};
+      return Fragment{"UPDATE " + q(m.db_table) + " SET " + q(kDeletedAtField) + " = " + mark + ", " +
+                          q(kDeletionIdField) + " = " + mark + " WHERE ",
+                      {Value(p_.now), Value(p_.deletion_id)},
+                      false};
+    };
+    const auto& sources = p_.nodes[static_cast<std::size_t>(n)].sources;
+    std::int64_t total = 0;
+    if (keys_table_[static_cast<std::size_t>(n)].empty() && sources.size() == 1 && !sources[0].root) {
+      const detail::Source& src = sources[0];
+      for_each_chunk(src.parent, [&](const std::optional<Value>& lo, const Value& hi) {
+        Fragment where{col(m, src.fk->column) + " IN (", {}, false};
+        append(where, key_range(src.parent, lo, hi));
+        where.sql += ")";
+        add_live_filter(where, m);
+        // At most chunk() rows per statement, however many rows one parent has.
+        while (true) {
+          Fragment f = statement();
+          f.sql += col(m, m.pk().column) + " IN (SELECT " + col(m, m.pk().column) + " FROM " +
+                   q(m.db_table) + " WHERE ";
+          append(f, where);
+          f.sql += " LIMIT " + std::to_string(chunk()) + ")";
+          std::int64_t done = exec(f);
+          total += done;
+          if (done < chunk()) break;
+        }
+      });
+      return total;
     }
-    append(f, cond(n));
-    return exec(f);
+    for_each_chunk(n, [&](const std::optional<Value>& lo, const Value& hi) {
+      Fragment f = statement();
+      f.sql += col(m, m.pk().column) + " IN (";
+      append(f, key_range(n, lo, hi));
+      f.sql += ")";
+      total += exec(f);
+    });
+    return total;
   }
 
   std::int64_t count_node(int n) {
