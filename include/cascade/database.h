@@ -43,7 +43,7 @@ class Database {
   // The receivers of this Database's saves and deletes.
   Signals& signals() noexcept { return *signals_; }
 
-  // How many keys one statement of a delete handles (default 50000): set-based steps run in
+  // How many keys one statement of a delete handles (default 100000): set-based steps run in
   // chunks so that what the database holds in memory for a statement (the rows a DELETE
   // collects, the keys an IN (subquery) materialises) stays bounded whatever the size of the
   // cascade. REQUIRES: size > 0.
@@ -172,7 +172,7 @@ class Database {
   const Registry* registry_;
   std::unique_ptr<db::Connection> connection_;
   std::unique_ptr<Signals> signals_;
-  std::int64_t delete_chunk_size_ = 50000;
+  std::int64_t delete_chunk_size_ = 100000;
 };
 
 }  // namespace cascade

@@ -101,13 +101,13 @@ class Runner {
   // Keys per chunk of a set-based step (Database::set_delete_chunk_size).
   std::int64_t chunk() const { return db_.delete_chunk_size(); }
 
-  // Calls fn(lo, hi) for consecutive ranges of the node's keys, ascending, chunk() keys each:
-  // the range is (lo, hi], lo absent for the first one.
-  void for_each_chunk(int n, const std::function<void(const std::optional<Value>&, const Value&)>& fn) {
+  // Calls fn(lo, hi, last) for consecutive ranges of the node's keys, ascending, chunk() keys
+  // each: the range is (lo, hi], lo absent for the first one; `last` for the final range.
+  void for_each_chunk(int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn) {
     std::optional<Value> last;
     std::string mark(1, kParamMarker);
     while (true) {
-      Fragment f{"SELECT MAX(" + q("pk") + ") FROM (SELECT " + q("pk") + " FROM (", {}, false};
+      Fragment f{"SELECT MAX(" + q("pk") + "), COUNT(*) FROM (SELECT " + q("pk") + " FROM (", {}, false};
       append(f, keys(n));
       f.sql += ") " + q("cascade_keys");
       if (last) {
@@ -118,9 +118,11 @@ class Runner {
       auto rows = query(f);
       rows->next();
       Value hi = rows->get(0);
+      bool final_chunk = rows->get(1).as_integer() < chunk();
       rows.reset();
       if (hi.is_null()) return;
-      fn(last, hi);
+      fn(last, hi, final_chunk);
+      if (final_chunk) return;
       last = hi;
     }
   }
@@ -194,7 +196,7 @@ class Runner {
   bool any_referencing(const Field& fk, int parent, const std::optional<int>& exclude_own) {
     bool found = false;
     const ModelMeta& m = *fk.model;
-    for_each_chunk(parent, [&](const std::optional<Value>& lo, const Value& hi) {
+    for_each_chunk(parent, [&](const std::optional<Value>& lo, const Value& hi, bool) {
       if (found) return;
       Fragment where{col(m, fk.column) + " IN (", {}, false};
       append(where, key_range(parent, lo, hi));
@@ -660,7 +662,7 @@ class Runner {
     std::int64_t total = 0;
     if (keys_table_[static_cast<std::size_t>(n)].empty() && sources.size() == 1 && !sources[0].root) {
       const detail::Source& src = sources[0];
-      for_each_chunk(src.parent, [&](const std::optional<Value>& lo, const Value& hi) {
+      for_each_chunk(src.parent, [&](const std::optional<Value>& lo, const Value& hi, bool) {
         Fragment where{col(m, src.fk->column) + " IN (", {}, false};
         append(where, key_range(src.parent, lo, hi));
         where.sql += ")";
@@ -679,11 +681,15 @@ class Runner {
       });
       return total;
     }
-    for_each_chunk(n, [&](const std::optional<Value>& lo, const Value& hi) {
+    for_each_chunk(n, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
       Fragment f = statement();
-      f.sql += col(m, m.pk().column) + " IN (";
-      append(f, key_range(n, lo, hi));
-      f.sql += ")";
+      if (!lo && final_chunk) {
+        append(f, cond(n));  // everything fits in one chunk: the plain statement
+      } else {
+        f.sql += col(m, m.pk().column) + " IN (";
+        append(f, key_range(n, lo, hi));
+        f.sql += ")";
+      }
       total += exec(f);
     });
     return total;
