@@ -1,6 +1,8 @@
 #include "cascade/db/connection.h"
 
 #include "cascade/error.h"
+#include "cascade/model/field.h"
+#include "cascade/model/model_meta.h"
 #include "db/postgres/postgres_connection.h"
 #include "db/sqlite/sqlite_connection.h"
 
@@ -29,6 +31,22 @@ std::string Connection::limit_offset_sql(std::optional<std::int64_t> limit,
   std::string out = " LIMIT " + std::to_string(limit ? *limit : -1);
   if (offset > 0) out += " OFFSET " + std::to_string(offset);
   return out;
+}
+
+std::string Connection::column_type(const Field& f) const {
+  if (f.is_foreign_key()) {
+    const Field& target_pk = f.target->pk();
+    if (target_pk.type == FieldType::Auto) {
+      Field big;
+      big.type = FieldType::BigInteger;
+      return value_column_type(big);
+    }
+    return column_type(target_pk);
+  }
+  if (f.type == FieldType::ManyToMany) {
+    throw ProgrammingError("many-to-many field '" + f.name + "' has no column");
+  }
+  return value_column_type(f);
 }
 
 void Connection::on_commit(std::function<void()> fn) {

@@ -96,8 +96,9 @@ class Connection {
   virtual std::string quote_name(std::string_view name) const;
   // The placeholder for the n-th parameter (1-based): "?" or "$n".
   virtual std::string placeholder(int n) const = 0;
-  // The column type for a field in CREATE TABLE: "varchar(200)", "integer", ...
-  virtual std::string column_type(const Field& field) const = 0;
+  // The column type for a field in CREATE TABLE: "varchar(200)", "integer", ... A foreign key
+  // takes its target key's type (the 64-bit integer type for an auto key).
+  std::string column_type(const Field& field) const;
   // What follows "PRIMARY KEY" for an auto-incrementing key ("AUTOINCREMENT").
   virtual std::string auto_increment_clause() const = 0;
   // The condition for a pattern lookup (iexact, contains, icontains, startswith, istartswith,
@@ -149,6 +150,8 @@ class Connection {
   Connection() = default;
   virtual std::int64_t do_execute(std::string_view sql, std::span<const Value> params) = 0;
   virtual std::unique_ptr<Rows> do_query(std::string_view sql, std::span<const Value> params) = 0;
+  // The vendor's type for a field that is not a relation.
+  virtual std::string value_column_type(const Field& field) const = 0;
 
  private:
   friend class Atomic;

@@ -186,7 +186,7 @@ class SqliteConnection final : public Connection {
   std::string describe() const override { return url_; }
   std::string placeholder(int) const override { return "?"; }
 
-  std::string column_type(const Field& f) const override {
+  std::string value_column_type(const Field& f) const override {
     switch (f.type) {
       case FieldType::Auto: return "integer";
       case FieldType::Char: return "varchar(" + std::to_string(f.max_length) + ")";
@@ -198,13 +198,10 @@ class SqliteConnection final : public Connection {
       case FieldType::Date: return "date";
       case FieldType::DateTime: return "datetime";
       case FieldType::ForeignKey:
-      case FieldType::OneToOne: {
-        const Field& target_pk = f.target->pk();
-        return target_pk.type == FieldType::Auto ? "bigint" : column_type(target_pk);
-      }
-      case FieldType::ManyToMany: break;
+      case FieldType::OneToOne:
+      case FieldType::ManyToMany: break;  // Connection::column_type handles relations
     }
-    throw ProgrammingError("many-to-many field '" + f.name + "' has no column");
+    throw ProgrammingError("no column type for field '" + f.name + "'");
   }
   std::string auto_increment_clause() const override { return "AUTOINCREMENT"; }
 
