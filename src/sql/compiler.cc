@@ -538,22 +538,10 @@ Compiled finish(const db::Connection& c, const Fragment& fragment) {
 }
 
 Fragment pk_select_fragment(const db::Connection& c, const detail::QueryState& q) {
-  Aliases aliases;
-  Builder b(c, aliases, *q.model);
-  Cond where = b.where(q.filters, q.visibility);
-  Fragment out;
-  if (where.kind == Cond::False) {
-    out.empty = true;
-    return out;
-  }
-  detail::QueryState pk_only = q;
-  pk_only.kind = QuerySet::ResultKind::Instances;  // select the primary key, not values()
-  out.sql = pk_select(b, pk_only, c, where);
-  out.params = std::move(where.params);
-  return out;
+  return where_fragment(c, q, /*as_pk_select=*/true);
 }
 
-Fragment where_fragment(const db::Connection& c, const detail::QueryState& q) {
+Fragment where_fragment(const db::Connection& c, const detail::QueryState& q, bool as_pk_select) {
   Aliases aliases;
   Builder b(c, aliases, *q.model);
   Cond where = b.where(q.filters, q.visibility);
@@ -562,11 +550,17 @@ Fragment where_fragment(const db::Connection& c, const detail::QueryState& q) {
     out.empty = true;
     return out;
   }
-  if (b.has_joins() || q.distinct || q.sliced()) {
-    Fragment sub = pk_select_fragment(c, q);
-    out.sql = c.quote_name(q.model->db_table) + "." + c.quote_name(q.model->pk().column) +
-              " IN (" + sub.sql + ")";
-    out.params = std::move(sub.params);
+  bool subselect = as_pk_select || b.has_joins() || q.distinct || q.sliced();
+  if (subselect) {
+    // The rows' keys, selected with the joins the condition needs (one compilation).
+    detail::QueryState pk_only = q;
+    pk_only.kind = QuerySet::ResultKind::Instances;  // the primary key, not values()
+    out.sql = pk_select(b, pk_only, c, where);
+    if (!as_pk_select) {
+      out.sql = c.quote_name(q.model->db_table) + "." + c.quote_name(q.model->pk().column) +
+                " IN (" + out.sql + ")";
+    }
+    out.params = std::move(where.params);
   } else if (where.kind == Cond::Sql) {
     out.sql = std::move(where.sql);
     out.params = std::move(where.params);

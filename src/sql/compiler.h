@@ -33,7 +33,9 @@ Compiled finish(const db::Connection& c, const Fragment& fragment);
 Fragment pk_select_fragment(const db::Connection& c, const detail::QueryState& q);
 // The condition selecting the rows `q` matches, on the model's table under its own name
 // ("" when every row matches): the WHERE itself, or pk IN (SELECT ...) across joins.
-Fragment where_fragment(const db::Connection& c, const detail::QueryState& q);
+// With as_pk_select, the same rows as "SELECT <pk> FROM ... WHERE ..." (pk_select_fragment).
+Fragment where_fragment(const db::Connection& c, const detail::QueryState& q,
+                        bool as_pk_select = false);
 // "DELETE FROM <table> WHERE ..." for the rows `q` matches (pk IN (SELECT ...) across joins).
 Compiled compile_delete(const db::Connection& c, const detail::QueryState& q);
 
