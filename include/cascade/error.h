@@ -117,6 +117,14 @@ class OperationalError : public DatabaseError {
   std::string python_name() const override { return "django.db.utils.OperationalError"; }
 };
 
+// A lock could not be had: SQLite still busy when the busy timeout ran out, a PostgreSQL
+// deadlock, lock timeout or serialization failure. The statement's transaction was rolled back
+// in full, so the whole operation may be retried.
+class LockError : public OperationalError {
+ public:
+  using OperationalError::OperationalError;
+};
+
 // Misuse: bad SQL, a table that does not exist, a schema that disagrees with the models.
 class ProgrammingError : public DatabaseError {
  public:

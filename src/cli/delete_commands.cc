@@ -261,7 +261,7 @@ int purge_command(Database& db, const OperationOptions& o, std::istream& in, std
     return kExitError;
   }
   DeleteResult all;
-  db::atomic(db.connection(), [&] {
+  db::atomic(db.connection(), db::Atomic::Mode::Immediate, [&] {
     for (const auto& qs : selections) {
       DeleteResult r = qs.hard_remove();
       all.total += r.total;

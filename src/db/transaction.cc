@@ -6,10 +6,10 @@
 
 namespace cascade::db {
 
-Atomic::Atomic(Connection& connection) : connection_(connection) {
+Atomic::Atomic(Connection& connection, Mode mode) : connection_(connection) {
   depth_ = connection_.atomic_depth_ + 1;
   if (depth_ == 1) {
-    connection_.execute("BEGIN");
+    connection_.execute(connection_.begin_sql(mode == Mode::Immediate));
   } else {
     savepoint_ = "cascade_sp_" + std::to_string(++connection_.savepoint_counter_);
     connection_.execute("SAVEPOINT " + connection_.quote_name(savepoint_));

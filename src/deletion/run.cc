@@ -334,6 +334,35 @@ class Runner {
     materialize_cycles();
   }
 
+  // Where rows can be locked (PostgreSQL), the rows other rows reference are locked, parents
+  // before children, before the children and the PROTECT/RESTRICT rows are read: an insert of a
+  // child under a locked row waits for this transaction and then fails on its foreign key,
+  // rather than committing a child this delete has already passed over (which would make the
+  // delete fail at commit). SQLite has one writer at a time: the delete's transaction begins
+  // IMMEDIATE and nothing can change under it.
+  void lock_referenced_rows() {
+    if (!c_.features().supports_select_for_update) return;
+    std::vector<bool> referenced(p_.nodes.size(), false);
+    for (const auto& node : p_.nodes) {
+      for (const auto& s : node.sources) {
+        if (!s.root) referenced[static_cast<std::size_t>(s.parent)] = true;
+      }
+    }
+    for (const auto& ch : p_.checks) referenced[static_cast<std::size_t>(ch.parent)] = true;
+    for (const auto& u : p_.updates) referenced[static_cast<std::size_t>(u.parent)] = true;
+    for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
+      if (!referenced[n]) continue;
+      const ModelMeta& m = model(static_cast<int>(n));
+      std::string pk = col(m, m.pk().column);
+      Fragment f{"SELECT COUNT(*) FROM (SELECT 1 FROM " + q(m.db_table) + " WHERE " + pk + " IN (",
+                 {},
+                 false};
+      append(f, keys(static_cast<int>(n)));
+      f.sql += ") ORDER BY " + pk + " FOR UPDATE) " + q("cascade_locked");
+      scalar(f);
+    }
+  }
+
   // PROTECT then RESTRICT (rules 24-31); throws with nothing written.
   void check() {
     struct Hit {
@@ -752,9 +781,10 @@ class Runner {
       return execute_single();
     }
     DeleteResult result;
-    db::atomic(c_, [&] {
+    db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
       report("check");
       prepare();
+      lock_referenced_rows();
       check();
       // Rows receivers will see are fixed before the first pre_delete.
       for (int n : p_.sorted) {

@@ -112,7 +112,7 @@ class Restorer {
     for (const ModelMeta* m : db_.registry().models()) {
       if (m->soft_deletable()) models.push_back(m);
     }
-    db::atomic(c_, [&] {
+    db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
       for (const ModelMeta* m : models) check(*m);
       for (const ModelMeta* m : models) {
         bool signals = db_.signals().has_receivers(Signal::PreRestore, *m) ||
@@ -209,7 +209,7 @@ DeleteResult QuerySet::restore() const { return restore_soft_deleted(*this); }
 
 DeleteResult Database::purge(std::chrono::seconds older_than) {
   DeleteResult total;
-  db::atomic(*connection_, [&] {
+  db::atomic(*connection_, db::Atomic::Mode::Immediate, [&] {
     for (const ModelMeta* m : registry_->models()) {
       DeleteResult r = purge_soft_deleted(*this, *m, older_than);
       for (const auto& [label, n] : r.per_model) {

@@ -102,7 +102,7 @@ void Manager::save(Instance& inst) {
     return;
   }
   // Receivers and the write happen together or not at all.
-  db::atomic(db_.connection(), [&] {
+  db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&] {
     db_.signals().send(SignalEvent{Signal::PreSave, meta_, inst, db_, false, {}});
     bool created = save_row(inst);
     db_.signals().send(SignalEvent{Signal::PostSave, meta_, inst, db_, created, {}});
@@ -180,7 +180,7 @@ void Manager::refresh(Instance& inst) {
 
 std::pair<Instance, bool> Manager::get_or_create(
     const Lookups& lookups, const std::vector<std::pair<std::string, Value>>& defaults) {
-  return db::atomic(db_.connection(), [&]() -> std::pair<Instance, bool> {
+  return db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&]() -> std::pair<Instance, bool> {
     try {
       return {all().get(Q(lookups)), false};
     } catch (const DoesNotExist&) {
@@ -266,7 +266,7 @@ void ManyToManyManager::add(std::span<const Value> pks) {
     wanted.insert(target_->to_python(pk));
   }
   if (wanted.empty()) return;
-  db::atomic(c, [&] {
+  db::atomic(c, db::Atomic::Mode::Immediate, [&] {
     for (const auto& have : this->pks()) wanted.erase(have);
     std::vector<Value> batch(wanted.begin(), wanted.end());
     // Two parameters per row; stay under the backend's limit.
@@ -301,7 +301,7 @@ void ManyToManyManager::remove(std::span<const Value> pks) {
   if (keys.empty()) return;
   std::size_t per = std::max<std::size_t>(1, static_cast<std::size_t>(
                                                  c.features().max_query_params) - 1);
-  db::atomic(c, [&] {
+  db::atomic(c, db::Atomic::Mode::Immediate, [&] {
     for (std::size_t start = 0; start < keys.size(); start += per) {
       std::size_t end = std::min(keys.size(), start + per);
       std::vector<Value> params{owner_pk_};
@@ -328,7 +328,7 @@ void ManyToManyManager::set(std::span<const Value> pks) {
   for (const auto& pk : pks) {
     if (!pk.is_null()) wanted.insert(target_->to_python(pk));
   }
-  db::atomic(db_.connection(), [&] {
+  db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&] {
     std::vector<Value> stale;
     for (const auto& have : this->pks()) {
       if (wanted.erase(have) == 0) stale.push_back(have);

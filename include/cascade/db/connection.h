@@ -39,6 +39,10 @@ struct Features {
   bool supports_on_delete_db_cascade = true;
   bool supports_on_delete_db_null = true;
   bool supports_on_delete_db_default = true;
+  // SELECT ... FOR UPDATE locks rows (a delete locks the parents it removes before it reads
+  // their children, so that a concurrent insert cannot slip a child in between). Without it the
+  // database has one writer at a time and Atomic::Mode::Immediate serializes deletes.
+  bool supports_select_for_update = false;
 };
 
 // One column of an existing table, as introspection reports it.
@@ -114,6 +118,13 @@ class Connection {
   virtual std::string create_temp_table_sql(const std::string& name,
                                             const std::string& columns) const {
     return "CREATE TEMP TABLE " + quote_name(name) + " (" + columns + ")";
+  }
+
+  // The statement that opens a transaction; `immediate` asks for the write lock at once
+  // (see Atomic::Mode).
+  virtual std::string begin_sql(bool immediate) const {
+    (void)immediate;
+    return "BEGIN";
   }
 
   // ---- statements ----------------------------------------------------------------------------

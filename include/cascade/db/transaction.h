@@ -8,6 +8,7 @@
 //   tx.commit();
 //
 // or, for a whole function: cascade::db::atomic(conn, [&] { ... });
+// (cascade::db::atomic(conn, Atomic::Mode::Immediate, [&] { ... }) for a block that writes).
 #pragma once
 
 #include <string>
@@ -20,7 +21,15 @@ namespace cascade::db {
 
 class Atomic {
  public:
-  explicit Atomic(Connection& connection);
+  // When the outermost block takes the database's write lock. Deferred: at the first write (a
+  // plain BEGIN). Immediate: at BEGIN, waiting for other writers through the busy timeout; a
+  // block that reads and then writes must be Immediate on SQLite, where a deferred transaction
+  // cannot wait to upgrade and fails at once with "database is locked" when another connection
+  // wrote in between. Databases with row locks (PostgreSQL) treat both alike. Nested blocks
+  // (savepoints) inherit the outer block's mode.
+  enum class Mode { Deferred, Immediate };
+
+  explicit Atomic(Connection& connection, Mode mode = Mode::Deferred);
   ~Atomic();  // rolls back unless commit() ran; never throws
   Atomic(const Atomic&) = delete;
   Atomic& operator=(const Atomic&) = delete;
@@ -39,8 +48,8 @@ class Atomic {
 };
 
 template <typename F>
-auto atomic(Connection& connection, F&& fn) {
-  Atomic tx(connection);
+auto atomic(Connection& connection, Atomic::Mode mode, F&& fn) {
+  Atomic tx(connection, mode);
   if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
     std::forward<F>(fn)();
     tx.commit();
@@ -49,6 +58,11 @@ auto atomic(Connection& connection, F&& fn) {
     tx.commit();
     return result;
   }
+}
+
+template <typename F>
+auto atomic(Connection& connection, F&& fn) {
+  return atomic(connection, Atomic::Mode::Deferred, std::forward<F>(fn));
 }
 
 }  // namespace cascade::db

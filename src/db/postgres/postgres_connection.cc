@@ -65,6 +65,10 @@ using Result = std::unique_ptr<PGresult, ResultDeleter>;
   if (cls == "23") throw IntegrityError(message, 0, sqlstate);
   if (cls == "42" || cls == "0A") throw ProgrammingError(message, 0, sqlstate);
   if (cls == "22") throw DataError(message, 0, sqlstate);
+  // deadlock_detected, lock_not_available, serialization_failure
+  if (sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "40001") {
+    throw LockError(message, 0, sqlstate);
+  }
   if (cls == "08" || cls == "40" || cls == "53" || cls == "55" || cls == "57" || cls == "58") {
     throw OperationalError(message, 0, sqlstate);
   }
@@ -171,6 +175,7 @@ class PostgresConnection final : public Connection {
     features_.can_return_columns_from_insert = true;
     features_.can_defer_constraint_checks = true;
     features_.foreign_keys_inline = false;
+    features_.supports_select_for_update = true;
   }
 
   ~PostgresConnection() override {

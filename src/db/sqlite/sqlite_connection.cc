@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cctype>
 #include <filesystem>
 #include <unordered_map>
@@ -24,6 +25,8 @@ constexpr std::size_t kStatementCacheSize = 128;
   if (!context.empty()) message = std::string(context) + ": " + message;
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT: throw IntegrityError(message, extended);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: throw LockError(message, extended);
     case SQLITE_MISUSE:
     case SQLITE_RANGE: throw ProgrammingError(message, extended);
     default: throw OperationalError(message, extended);
@@ -40,7 +43,15 @@ void bind_value(sqlite3* db, sqlite3_stmt* stmt, int index, const Value& v) {
   switch (v.kind()) {
     case Value::Kind::Null: rc = sqlite3_bind_null(stmt, index); break;
     case Value::Kind::Integer: rc = sqlite3_bind_int64(stmt, index, v.as_integer()); break;
-    case Value::Kind::Real: rc = sqlite3_bind_double(stmt, index, v.as_real()); break;
+    case Value::Kind::Real:
+      // SQLite turns a NaN into NULL: the value would be lost when stored and would match
+      // nothing in a comparison. Refused rather than changed.
+      if (std::isnan(v.as_real())) {
+        throw ValueError("SQLite cannot store or compare a float NaN (parameter " +
+                         std::to_string(index) + "); it would become NULL");
+      }
+      rc = sqlite3_bind_double(stmt, index, v.as_real());
+      break;
     case Value::Kind::Bool: rc = sqlite3_bind_int(stmt, index, v.as_bool() ? 1 : 0); break;
     case Value::Kind::Text: {
       const std::string& s = v.as_text();
@@ -185,6 +196,9 @@ class SqliteConnection final : public Connection {
   const Features& features() const noexcept override { return features_; }
   std::string describe() const override { return url_; }
   std::string placeholder(int) const override { return "?"; }
+  std::string begin_sql(bool immediate) const override {
+    return immediate ? "BEGIN IMMEDIATE" : "BEGIN";
+  }
 
   std::string value_column_type(const Field& f) const override {
     switch (f.type) {
