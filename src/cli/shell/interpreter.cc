@@ -1,5 +1,6 @@
 #include "cli/shell/interpreter.h"
 
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <ostream>
@@ -71,6 +72,20 @@ ObjPtr make(Object::Type t) {
 
 [[noreturn]] void raise(const std::string& type, const std::string& message) {
   throw PyError{type, message};
+}
+
+// The shell's integers are the database's: 64 bits. Python's would grow; here the result is
+// refused rather than wrapped.
+constexpr const char* kIntOverflow = "int too large to convert to a 64-bit integer";
+
+std::int64_t int_literal(const std::string& digits) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec == std::errc::result_out_of_range) raise("OverflowError", kIntOverflow);
+  if (ec != std::errc() || end != digits.data() + digits.size()) {
+    raise("ValueError", "invalid literal for int() with base 10: " + python_repr(digits));
+  }
+  return v;
 }
 
 std::string type_name(const Object& o) {
@@ -725,7 +740,13 @@ struct Interpreter::Impl {
       f.type = FieldType::BigInteger;
       return scalar(f.to_python(to_value(a)));
     }
-    if (name == "float") return scalar(Value(to_value(a).as_real()));
+    if (name == "float") {
+      // float('nan'), float('inf'), float('1e3') as Python reads them.
+      Field f;
+      f.name = "value";
+      f.type = FieldType::Float;
+      return scalar(f.to_python(to_value(a)));
+    }
     if (name == "type") return scalar(Value("<class '" + type_name(*a) + "'>"));
     raise("NameError", "name '" + name + "' is not defined");
   }
@@ -743,16 +764,8 @@ struct Interpreter::Impl {
         }
         return it->second;
       }
-      case Expr::Kind::Int: {
-        std::int64_t v = 0;
-        try {
-          v = std::stoll(e->text);
-        } catch (...) {
-          raise("OverflowError", "integer literal too large for the cascade shell");
-        }
-        return scalar(Value(v));
-      }
-      case Expr::Kind::Float: return scalar(Value(std::stod(e->text)));
+      case Expr::Kind::Int: return scalar(Value(int_literal(e->text)));
+      case Expr::Kind::Float: return scalar(Value(std::strtod(e->text.c_str(), nullptr)));
       case Expr::Kind::Str: return scalar(Value(e->text));
       case Expr::Kind::Const:
         if (e->text == "None") return none();
@@ -782,6 +795,10 @@ struct Interpreter::Impl {
       }
       case Expr::Kind::Subscript: return subscript(eval(e->object), e->items[0]);
       case Expr::Kind::Unary: {
+        // -9223372036854775808 is a negated literal whose digits alone do not fit.
+        if (e->text == "-" && e->items[0]->kind == Expr::Kind::Int) {
+          return scalar(Value(int_literal("-" + e->items[0]->text)));
+        }
         ObjPtr v = eval(e->items[0]);
         if (e->text == "not") return scalar(Value(!truthy(*v)));
         if (e->text == "~") {
@@ -795,7 +812,11 @@ struct Interpreter::Impl {
         Value x = to_value(v);
         if (e->text == "-") {
           if (x.kind() == Value::Kind::Real) return scalar(Value(-x.as_real()));
-          return scalar(Value(-x.as_integer()));
+          std::int64_t negated = 0;
+          if (__builtin_sub_overflow(std::int64_t{0}, x.as_integer(), &negated)) {
+            raise("OverflowError", kIntOverflow);
+          }
+          return scalar(Value(negated));
         }
         return scalar(x);
       }
@@ -943,13 +964,27 @@ struct Interpreter::Impl {
     }
     bool ints = x.kind() != Value::Kind::Real && y.kind() != Value::Kind::Real;
     if (ints && op != "/" && op != "**") {
-      std::int64_t p = x.as_integer(), q = y.as_integer();
+      std::int64_t p = x.as_integer(), q = y.as_integer(), r = 0;
       if ((op == "//" || op == "%") && q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
-      if (op == "+") return scalar(Value(p + q));
-      if (op == "-") return scalar(Value(p - q));
-      if (op == "*") return scalar(Value(p * q));
-      if (op == "//") return scalar(Value(p / q - ((p % q != 0) && ((p < 0) != (q < 0)) ? 1 : 0)));
-      if (op == "%") return scalar(Value(((p % q) + q) % q));
+      bool overflow = false;
+      if (op == "+") overflow = __builtin_add_overflow(p, q, &r);
+      if (op == "-") overflow = __builtin_sub_overflow(p, q, &r);
+      if (op == "*") overflow = __builtin_mul_overflow(p, q, &r);
+      if (op == "//" || op == "%") {
+        if (q == -1) {
+          // p // -1 is -p (which overflows for the smallest integer); p % -1 is 0.
+          overflow = op == "//" && __builtin_sub_overflow(std::int64_t{0}, p, &r);
+        } else {
+          std::int64_t quotient = p / q, rest = p % q;
+          if (rest != 0 && ((rest < 0) != (q < 0))) {
+            --quotient;
+            rest += q;
+          }
+          r = op == "//" ? quotient : rest;
+        }
+      }
+      if (overflow) raise("OverflowError", kIntOverflow);
+      if (op == "+" || op == "-" || op == "*" || op == "//" || op == "%") return scalar(Value(r));
       if (op == "&") return scalar(Value(p & q));
       if (op == "|") return scalar(Value(p | q));
       if (op == "^") return scalar(Value(p ^ q));
@@ -960,7 +995,13 @@ struct Interpreter::Impl {
     if (op == "*") return scalar(Value(p * q));
     if (op == "**") {
       double r = std::pow(p, q);
-      if (ints && q >= 0) return scalar(Value(static_cast<std::int64_t>(r)));
+      if (ints && q >= 0) {
+        // Exact while the result fits in 53 bits; beyond 2^63 it cannot be an integer here.
+        if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0)) {
+          raise("OverflowError", kIntOverflow);
+        }
+        return scalar(Value(static_cast<std::int64_t>(r)));
+      }
       return scalar(Value(r));
     }
     if (q == 0) raise("ZeroDivisionError", "division by zero");
