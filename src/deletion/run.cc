@@ -102,28 +102,50 @@ class Runner {
   std::int64_t chunk() const { return db_.delete_chunk_size(); }
 
   // Calls fn(lo, hi, last) for consecutive ranges of the node's keys, ascending, chunk() keys
-  // each: the range is (lo, hi], lo absent for the first one; `last` for the final range.
+  // each: the range is (lo, hi], lo absent for the first one; `last` for the final range. A probe
+  // reads up to chunk() + 1 keys, so a set of exactly chunk() keys is known to be one chunk. The
+  // first probe is reused while nothing has been written since (a check and the delete after it
+  // probe the same set).
   void for_each_chunk(int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn) {
     std::optional<Value> last;
     std::string mark(1, kParamMarker);
-    while (true) {
-      Fragment f{"SELECT MAX(" + q("pk") + "), COUNT(*) FROM (SELECT " + q("pk") + " FROM (", {}, false};
+    auto probe_from = [&](const std::string& select, const std::string& tail) {
+      Fragment f{select + " FROM (SELECT " + q("pk") + " FROM (", {}, false};
       append(f, keys(n));
       f.sql += ") " + q("cascade_keys");
       if (last) {
         f.sql += " WHERE " + q("pk") + " > " + mark;
         f.params.push_back(*last);
       }
-      f.sql += " ORDER BY " + q("pk") + " LIMIT " + std::to_string(chunk()) + ") " + q("cascade_chunk");
-      auto rows = query(f);
-      rows->next();
-      Value hi = rows->get(0);
-      bool final_chunk = rows->get(1).as_integer() < chunk();
-      rows.reset();
-      if (hi.is_null()) return;
-      fn(last, hi, final_chunk);
-      if (final_chunk) return;
-      last = hi;
+      f.sql += " ORDER BY " + q("pk") + tail + ") " + q("cascade_chunk");
+      return f;
+    };
+    while (true) {
+      ChunkProbe probe;
+      auto cached = first_probe_.find(n);
+      if (!last && cached != first_probe_.end() && cached->second.epoch == writes_) {
+        probe = cached->second;
+      } else {
+        auto rows = query(probe_from("SELECT MAX(" + q("pk") + "), COUNT(*)",
+                                     " LIMIT " + std::to_string(chunk() + 1)));
+        rows->next();
+        probe.hi = rows->get(0);
+        probe.final_chunk = rows->get(1).as_integer() <= chunk();
+        rows.reset();
+        if (!probe.hi.is_null() && !probe.final_chunk) {
+          // More than a chunk: the range ends at the chunk()-th key.
+          auto nth = query(probe_from("SELECT " + q("pk"),
+                                      " LIMIT 1 OFFSET " + std::to_string(chunk() - 1)));
+          nth->next();
+          probe.hi = nth->get(0);
+        }
+        probe.epoch = writes_;
+        if (!last) first_probe_[n] = probe;
+      }
+      if (probe.hi.is_null()) return;
+      fn(last, probe.hi, probe.final_chunk);
+      if (probe.final_chunk) return;
+      last = probe.hi;
     }
   }
 
@@ -172,6 +194,7 @@ class Runner {
   // ---- statements -----------------------------------------------------------------------------
 
   std::int64_t exec(const Fragment& f) {
+    ++writes_;
     auto compiled = sql::finish(c_, f);
     return c_.execute(compiled.sql, compiled.params);
   }
@@ -191,25 +214,47 @@ class Runner {
     return query(f)->next();
   }
 
-  // Whether any row of the relation's model references the parent's rows, asked a chunk of
-  // parent keys at a time (a check over a million keys must not materialise them all).
+  // Whether any row of the relation's model references the parent's rows. One join when the
+  // two are different tables (the database picks the order: an empty or small referencing table
+  // is read first, and no key set is materialised); else a chunk of parent keys at a time (a
+  // check over a million keys must not materialise them all).
   bool any_referencing(const Field& fk, int parent, const std::optional<int>& exclude_own) {
-    bool found = false;
     const ModelMeta& m = *fk.model;
-    for_each_chunk(parent, [&](const std::optional<Value>& lo, const Value& hi, bool) {
-      if (found) return;
-      Fragment where{col(m, fk.column) + " IN (", {}, false};
-      append(where, key_range(parent, lo, hi));
-      where.sql += ")";
+    const ModelMeta& pm = model(parent);
+    auto exclude = [&](Fragment& where) {
       add_live_filter(where, m);
       if (exclude_own) {
         where.sql = "(" + where.sql + ") AND NOT (";
         append(where, cond(*exclude_own));
         where.sql += ")";
       }
+    };
+    if (m.db_table != pm.db_table) {
+      Fragment f{"SELECT 1 FROM " + q(m.db_table) + " INNER JOIN " + q(pm.db_table) + " ON " +
+                     col(pm, pm.pk().column) + " = " + col(m, fk.column) + " WHERE ",
+                 {},
+                 false};
+      Fragment where = cond(parent);
+      exclude(where);
+      append(f, where);
+      f.sql += " LIMIT 1";
+      return query(f)->next();
+    }
+    bool found = false;
+    for_each_chunk(parent, [&](const std::optional<Value>& lo, const Value& hi, bool) {
+      if (found) return;
+      Fragment where{col(m, fk.column) + " IN (", {}, false};
+      append(where, key_range(parent, lo, hi));
+      where.sql += ")";
+      exclude(where);
       found = any(where, m);
     });
     return found;
+  }
+
+  // Whether the table holds no row at all: a step on it has nothing to do.
+  bool table_empty(const ModelMeta& m) {
+    return !query(Fragment{"SELECT 1 FROM " + q(m.db_table) + " LIMIT 1", {}, false})->next();
   }
 
   std::string new_temp(const std::string& columns) {
@@ -691,13 +736,27 @@ class Runner {
     std::int64_t total = 0;
     if (keys_table_[static_cast<std::size_t>(n)].empty() && sources.size() == 1 && !sources[0].root) {
       const detail::Source& src = sources[0];
-      for_each_chunk(src.parent, [&](const std::optional<Value>& lo, const Value& hi, bool) {
+      if (table_empty(m)) return 0;
+      for_each_chunk(src.parent, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
         Fragment where{col(m, src.fk->column) + " IN (", {}, false};
-        append(where, key_range(src.parent, lo, hi));
+        append(where, !lo && final_chunk ? keys(src.parent) : key_range(src.parent, lo, hi));
         where.sql += ")";
         add_live_filter(where, m);
-        // At most chunk() rows per statement, however many rows one parent has.
-        while (true) {
+        // At most chunk() rows per statement, however many rows one parent has: the plain
+        // statement when they are fewer, else LIMITed batches until all are done. (The count
+        // holds while the statements run: the transaction holds SQLite's write lock, and on
+        // PostgreSQL the parents are locked against new children.)
+        Fragment count{"SELECT COUNT(*) FROM " + q(m.db_table) + " WHERE ", {}, false};
+        append(count, where);
+        std::int64_t rows = scalar(count);
+        if (rows == 0) return;
+        if (rows <= chunk()) {
+          Fragment f = statement();
+          append(f, where);
+          total += exec(f);
+          return;
+        }
+        for (std::int64_t left = rows; left > 0;) {
           Fragment f = statement();
           f.sql += col(m, m.pk().column) + " IN (SELECT " + col(m, m.pk().column) + " FROM " +
                    q(m.db_table) + " WHERE ";
@@ -705,6 +764,7 @@ class Runner {
           f.sql += " LIMIT " + std::to_string(chunk()) + ")";
           std::int64_t done = exec(f);
           total += done;
+          left -= done;
           if (done < chunk()) break;
         }
       });
@@ -1018,6 +1078,14 @@ class Runner {
   std::map<int, std::string> cycle_table_;
   std::vector<std::string> temps_;
   int temp_counter_ = 0;
+  // Statements that wrote so far: a cached chunk probe is valid while this is unchanged.
+  std::int64_t writes_ = 0;
+  struct ChunkProbe {
+    std::int64_t epoch = -1;
+    Value hi;
+    bool final_chunk = true;
+  };
+  std::map<int, ChunkProbe> first_probe_;
 };
 
 }  // namespace

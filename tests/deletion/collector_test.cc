@@ -220,6 +220,31 @@ TEST_P(DeletionTest, FastPathIsOneStatement) {
   EXPECT_EQ(plain.count(), 2);
 }
 
+TEST_P(DeletionTest, ChunkBoundariesChangeNeitherTheResultNorTheStatementsOfOneChunk) {
+  // A set of exactly one chunk is deleted like a smaller one (the probe looks one key ahead);
+  // one more key makes two chunks; a parent with more children than a chunk is done in
+  // LIMITed batches. Every split deletes the same rows as no split at all.
+  db.set_delete_chunk_size(4);
+  auto statements_for = [&](int authors_n, int posts_each) {
+    for (int i = 0; i < authors_n; ++i) {
+      Instance a = author("A");
+      for (int j = 0; j < posts_each; ++j) {
+        Instance p = post(a, "p");
+        comments.create({{"post", p.pk()}, {"body", "c"}});
+      }
+    }
+    auto before = db.connection().statement_count();
+    DeleteResult r = authors.all().remove();
+    EXPECT_EQ(r.total, authors_n * (1 + 2 * posts_each));
+    EXPECT_EQ(authors.count() + posts.count() + comments.count(), 0);
+    return db.connection().statement_count() - before;
+  };
+  auto small = statements_for(3, 1);
+  EXPECT_EQ(statements_for(4, 1), small);  // exactly one chunk of authors
+  EXPECT_GT(statements_for(5, 1), small);  // two chunks
+  EXPECT_GT(statements_for(1, 9), small);  // one author, nine posts: batches of four
+}
+
 TEST_P(DeletionTest, ProtectRefusesWithDjangosMessageAndChangesNothing) {
   // Rules 11, 24, 26, 79, 80.
   auto products = db.objects("shop.Product");
