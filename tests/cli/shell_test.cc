@@ -105,6 +105,39 @@ TEST(Shell, ErrorsNameTheProblemAndStopTheScript) {
   EXPECT_EQ(stops.exit_code, 1);
 }
 
+TEST(Shell, InputsTheFuzzerFoundAreRefusedOrHandled) {
+  // Regression cases of fuzz/corpus/shell_*/regression-*: each once crashed the shell.
+  TempDir dir;
+  std::string settings = (kGolden / "blog.toml").string();
+  std::string url = "sqlite:///" + dir.file("f.db");
+  run_process({kTool, "--settings", settings, "--database", url, "migrate"});
+  auto run = [&](const std::string& code) {
+    return run_process({kTool, "--settings", settings, "--database", url, "shell", "-c", code});
+  };
+  // Deep nesting: Python's limit on open brackets, and a bound on expression depth.
+  EXPECT_EQ(last_line(run(std::string(1000, '[')).err), "SyntaxError: too many nested parentheses");
+  EXPECT_EQ(last_line(run(std::string(100000, '-') + "1").err),
+            "SyntaxError: expression too deeply nested");
+  std::string chain = "x = 1";
+  for (int i = 0; i < 5000; ++i) chain += " + 1";
+  EXPECT_EQ(last_line(run(chain).err), "SyntaxError: expression too deeply nested");
+  // A list inside itself prints and compares as in Python.
+  auto cyclic = run("a = [1]\na[0] = a\nprint(a)\nprint(a == a)\nd = {'k': a}\nprint(d)");
+  EXPECT_EQ(cyclic.out, "[[...]]\nTrue\n{'k': [[...]]}\n") << cyclic.err;
+  // Slices and indexes at the end of 64 bits.
+  auto far = run("print(Post.objects.all()[9223372036854775807:])");
+  EXPECT_EQ(far.out, "<QuerySet []>\n") << far.err;
+  EXPECT_EQ(last_line(run("Post.objects.all()[9223372036854775807]").err),
+            "IndexError: list index out of range");
+  // Arithmetic past 64 bits.
+  EXPECT_EQ(last_line(run("print(9223372036854775807 + 1)").err),
+            "OverflowError: int too large to convert to a 64-bit integer");
+  EXPECT_EQ(last_line(run("print(2 ** 100)").err),
+            "OverflowError: int too large to convert to a 64-bit integer");
+  auto smallest = run("print(-9223372036854775808)\nprint(1e999, -1e999)\nprint(7 // -1, -7 % 3)");
+  EXPECT_EQ(smallest.out, "-9223372036854775808\ninf -inf\n-7 2\n") << smallest.err;
+}
+
 TEST(Shell, InteractiveSessionThroughAPseudoTerminal) {
   // The seeds' first way to delete data, typed at the prompt: results are echoed as Python's
   // prompt echoes them, errors print their last traceback line and the prompt goes on.

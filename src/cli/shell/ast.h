@@ -44,6 +44,7 @@ struct Expr {
   ExprPtr object;
   std::vector<ExprPtr> items;
   std::vector<std::pair<std::string, ExprPtr>> keywords;  // Call
+  int depth = 1;  // levels of the tree from this node down (the parser bounds it)
 };
 
 struct Stmt {

@@ -1,8 +1,10 @@
 #include "cli/shell/interpreter.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <sstream>
 
@@ -64,11 +66,27 @@ ObjPtr scalar(Value v) {
   return o;
 }
 ObjPtr none() { return scalar(Value()); }
+
+// The containers made while an Interpreter runs, so that it can break their reference cycles
+// (a = [1]; a[0] = a) when it goes away; shared_ptr alone would leak them.
+thread_local std::vector<std::weak_ptr<Object>>* t_containers = nullptr;
+
 ObjPtr make(Object::Type t) {
   auto o = std::make_shared<Object>();
   o->type = t;
+  if (t_containers != nullptr &&
+      (t == Object::Type::List || t == Object::Type::Tuple || t == Object::Type::Dict)) {
+    auto& all = *t_containers;
+    if (all.size() >= 1024 && all.size() == all.capacity()) {
+      std::erase_if(all, [](const std::weak_ptr<Object>& w) { return w.expired(); });
+    }
+    all.push_back(o);
+  }
   return o;
 }
+
+// Containers nest at most this deep in a repr or a comparison (Python's recursion limit).
+constexpr int kMaxNesting = 1000;
 
 [[noreturn]] void raise(const std::string& type, const std::string& message) {
   throw PyError{type, message};
@@ -129,6 +147,17 @@ struct Interpreter::Impl {
   bool interactive;
   std::map<std::string, ObjPtr> globals;
   std::optional<int> exit_code;
+  std::vector<std::weak_ptr<Object>> containers;  // see make()
+  std::vector<const Object*> in_repr;             // containers whose repr is being built
+
+  ~Impl() {
+    for (auto& w : containers) {
+      if (auto o = w.lock()) {
+        o->items.clear();
+        o->keys.clear();
+      }
+    }
+  }
 
   Impl(Database& d, std::ostream& o, bool i) : db(d), out(o), interactive(i) {
     for (const ModelMeta* m : db.registry().models()) {
@@ -149,6 +178,24 @@ struct Interpreter::Impl {
   // ---- reprs -----------------------------------------------------------------------------------
 
   std::string repr(const ObjPtr& o) {
+    bool container = o->type == Object::Type::List || o->type == Object::Type::Tuple ||
+                     o->type == Object::Type::Dict;
+    if (container) {
+      // A container inside itself prints as Python prints it: [[...]].
+      if (std::find(in_repr.begin(), in_repr.end(), o.get()) != in_repr.end()) {
+        return o->type == Object::Type::List ? "[...]" : o->type == Object::Type::Dict ? "{...}" : "(...)";
+      }
+      if (static_cast<int>(in_repr.size()) >= kMaxNesting) {
+        raise("RecursionError", "maximum recursion depth exceeded while getting the repr of an object");
+      }
+      in_repr.push_back(o.get());
+    }
+    struct Pop {
+      std::vector<const Object*>* stack;
+      ~Pop() {
+        if (stack) stack->pop_back();
+      }
+    } pop{container ? &in_repr : nullptr};
     switch (o->type) {
       case Object::Type::Scalar: return o->value.repr();
       case Object::Type::List: return "[" + join_reprs(o->items) + "]";
@@ -886,7 +933,8 @@ struct Interpreter::Impl {
     return items[static_cast<std::size_t>(i)];
   }
 
-  bool equal(const ObjPtr& a, const ObjPtr& b) {
+  bool equal(const ObjPtr& a, const ObjPtr& b, int depth = 0) {
+    if (depth > kMaxNesting) raise("RecursionError", "maximum recursion depth exceeded in comparison");
     if (a->type == Object::Type::Instance && b->type == Object::Type::Instance) {
       return &a->instance->meta() == &b->instance->meta() && a->instance->pk() == b->instance->pk() &&
              !a->instance->pk().is_null();
@@ -901,7 +949,9 @@ struct Interpreter::Impl {
     if ((a->type == Object::Type::List || a->type == Object::Type::Tuple) && a->type == b->type) {
       if (a->items.size() != b->items.size()) return false;
       for (std::size_t i = 0; i < a->items.size(); ++i) {
-        if (!equal(a->items[i], b->items[i])) return false;
+        // Python compares items by identity first, so a list equals itself even when it holds
+        // itself.
+        if (a->items[i] != b->items[i] && !equal(a->items[i], b->items[i], depth + 1)) return false;
       }
       return true;
     }
@@ -1160,6 +1210,11 @@ Interpreter::~Interpreter() = default;
 std::optional<int> Interpreter::exit_requested() const { return impl_->exit_code; }
 
 bool Interpreter::run(const std::string& source, std::ostream& err) {
+  struct Containers {
+    std::vector<std::weak_ptr<Object>>* saved = t_containers;
+    explicit Containers(std::vector<std::weak_ptr<Object>>* mine) { t_containers = mine; }
+    ~Containers() { t_containers = saved; }
+  } containers(&impl_->containers);
   std::vector<StmtPtr> statements;
   try {
     statements = parse(source);

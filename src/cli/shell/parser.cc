@@ -1,10 +1,15 @@
 // Lexer and recursive-descent parser for the shell's Python subset.
+#include <algorithm>
 #include <cctype>
 
 #include "cli/shell/ast.h"
 
 namespace cascade::shell {
 namespace {
+
+// Brackets open at once (Python's tokenizer allows 200) and levels of one expression tree.
+constexpr int kMaxBrackets = 200;
+constexpr int kMaxDepth = 1000;
 
 struct Token {
   enum Kind { Name, Int, Float, Str, Op, Newline, End } kind;
@@ -72,7 +77,10 @@ class Lexer {
       for (const char* op : kOps) {
         std::string o(op);
         if (s_.compare(i_, o.size(), o) == 0) {
-          if (o == "(" || o == "[" || o == "{") ++depth;
+          if (o == "(" || o == "[" || o == "{") {
+            // Python's tokenizer limit; it also bounds the parser's recursion.
+            if (++depth > kMaxBrackets) throw SyntaxError{"too many nested parentheses", at};
+          }
           if ((o == ")" || o == "]" || o == "}") && depth > 0) --depth;
           out.push_back({Token::Op, o, at});
           for (std::size_t k = 0; k < o.size(); ++k) advance();
@@ -247,9 +255,39 @@ class Parser {
     return false;
   }
 
-  static ExprPtr make(Expr e) { return std::make_shared<const Expr>(std::move(e)); }
+  // Every node knows its depth, so evaluating a tree never recurses deeper than kMaxDepth
+  // (a chain of 100000 additions parses in a loop but evaluates recursively).
+  static ExprPtr make(Expr e) {
+    int below = 0;
+    if (e.object) below = e.object->depth;
+    for (const auto& i : e.items) {
+      if (i) below = std::max(below, i->depth);
+    }
+    for (const auto& [k, v] : e.keywords) {
+      if (v) below = std::max(below, v->depth);
+    }
+    e.depth = below + 1;
+    if (e.depth > kMaxDepth) throw SyntaxError{"expression too deeply nested", e.where};
+    return std::make_shared<const Expr>(std::move(e));
+  }
+
+  // Bounds the parser's own recursion (unary operators, nested statements).
+  class Nesting {
+   public:
+    explicit Nesting(Parser& p) : p_(p) {
+      if (++p_.nesting_ > kMaxDepth) p_.fail("expression too deeply nested");
+    }
+    ~Nesting() { --p_.nesting_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    Parser& p_;
+  };
+  int nesting_ = 0;
 
   StmtPtr statement() {
+    Nesting guard(*this);
     Location at = peek().where;
     if (is_name("from")) return import_from(at);
     if (is_name("import")) {
@@ -352,7 +390,10 @@ class Parser {
     return make(std::move(tuple));
   }
 
-  ExprPtr expression() { return or_test(); }
+  ExprPtr expression() {
+    Nesting guard(*this);
+    return or_test();
+  }
 
   ExprPtr or_test() {
     ExprPtr left = and_test();
@@ -373,6 +414,7 @@ class Parser {
     return left;
   }
   ExprPtr not_test() {
+    Nesting guard(*this);
     if (is_name("not")) {
       Location at = peek().where;
       ++p_;
@@ -430,6 +472,7 @@ class Parser {
   ExprPtr arith() { return binary(&Parser::term, {"+", "-"}); }
   ExprPtr term() { return binary(&Parser::factor, {"*", "/", "//", "%"}); }
   ExprPtr factor() {
+    Nesting guard(*this);
     if (is_op("-") || is_op("+") || is_op("~")) {
       Location at = peek().where;
       std::string op = t_[p_++].text;
