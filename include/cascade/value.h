@@ -116,5 +116,8 @@ class Value {
 // Python's repr() of a string: single quotes unless the text has one and no double quote,
 // backslash escapes for quotes, control characters and invalid UTF-8 bytes.
 std::string python_repr(std::string_view text);
+// The offset of the first byte of `text` that does not start a valid UTF-8 sequence (overlong
+// forms and surrogates are invalid), or text.size() when all of it is valid.
+std::size_t first_invalid_utf8(std::string_view text) noexcept;
 
 }  // namespace cascade

@@ -214,7 +214,7 @@ DeleteResult Database::purge(std::chrono::seconds older_than) {
       DeleteResult r = purge_soft_deleted(*this, *m, older_than);
       for (const auto& [label, n] : r.per_model) {
         auto it = std::find_if(total.per_model.begin(), total.per_model.end(),
-                               [&](const auto& e) { return e.first == label; });
+                               [&, &label = label](const auto& e) { return e.first == label; });
         if (it == total.per_model.end()) {
           total.per_model.emplace_back(label, n);
         } else {

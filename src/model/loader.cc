@@ -301,6 +301,14 @@ class Loader {
   }
 
   Project load(std::string_view text) {
+    // TOML is UTF-8; checked here because the TOML parser can read past the end of a string
+    // holding invalid bytes.
+    if (std::size_t bad = first_invalid_utf8(text); bad < text.size()) {
+      int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
+      throw ConfigError("invalid UTF-8 (byte " + python_repr(std::string(1, text[bad])) +
+                            "); a models file must be UTF-8",
+                        file_, line);
+    }
     TomlValue root;
     try {
       std::istringstream in{std::string(text)};

@@ -222,7 +222,7 @@ ManyToManyManager Manager::many_to_many(const Instance& inst, std::string_view n
 
 ManyToManyManager::ManyToManyManager(Database& db, const Field& field, bool reverse,
                                      Value owner_pk)
-    : db_(db), field_(field), through_(*field.through), owner_pk_(std::move(owner_pk)) {
+    : db_(db), through_(*field.through), owner_pk_(std::move(owner_pk)) {
   // The through model's fields: [id, <owner side>, <target side>].
   source_ = &through_.fields[reverse ? 2 : 1];
   target_ = &through_.fields[reverse ? 1 : 2];

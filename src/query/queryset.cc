@@ -1,6 +1,7 @@
 #include "cascade/query/queryset.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "cascade/database.h"
 #include "cascade/error.h"
@@ -83,15 +84,26 @@ QuerySet QuerySet::distinct() const {
   return with([](detail::QueryState& s) { s.distinct = true; });
 }
 
+namespace {
+// a + b for non-negative offsets, saturating: no database has that many rows, and Python's
+// unbounded ints give an empty slice there rather than an overflow.
+std::int64_t add_offsets(std::int64_t a, std::int64_t b) {
+  std::int64_t sum = 0;
+  return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<std::int64_t>::max() : sum;
+}
+}  // namespace
+
 QuerySet QuerySet::slice(std::int64_t start, std::optional<std::int64_t> stop) const {
   if (start < 0 || (stop && *stop < 0)) throw ValueError("Negative indexing is not supported.");
   return with([&](detail::QueryState& s) {
     // Slicing a sliced query narrows it (Django's set_limits).
     std::optional<std::int64_t> high =
-        s.limit ? std::optional<std::int64_t>(s.offset + *s.limit) : std::nullopt;
-    std::int64_t new_low = s.offset + start;
+        s.limit ? std::optional<std::int64_t>(add_offsets(s.offset, *s.limit)) : std::nullopt;
+    std::int64_t new_low = add_offsets(s.offset, start);
     std::optional<std::int64_t> new_high = high;
-    if (stop) new_high = high ? std::min(*high, s.offset + *stop) : s.offset + *stop;
+    if (stop) {
+      new_high = high ? std::min(*high, add_offsets(s.offset, *stop)) : add_offsets(s.offset, *stop);
+    }
     if (new_high) new_low = std::min(new_low, *new_high);
     s.offset = new_low;
     s.limit = new_high ? std::optional<std::int64_t>(*new_high - new_low) : std::nullopt;
@@ -260,7 +272,7 @@ std::optional<Instance> QuerySet::last() const {
 
 Instance QuerySet::at(std::int64_t index) const {
   if (index < 0) throw ValueError("Negative indexing is not supported.");
-  auto found = slice(index, index + 1).fetch();
+  auto found = slice(index, add_offsets(index, 1)).fetch();
   if (found.empty()) throw IndexError("list index out of range");
   return std::move(found.front());
 }

@@ -483,4 +483,13 @@ std::string python_repr(std::string_view text) {
   return out;
 }
 
+std::size_t first_invalid_utf8(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = utf8_sequence(text, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return text.size();
+}
+
 }  // namespace cascade

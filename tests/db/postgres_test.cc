@@ -27,6 +27,7 @@ TEST(PostgresUrl, ParsesEveryPart) {
   EXPECT_EQ(d.port, "5432");
   EXPECT_EQ(d.dbname, "postgres");
   EXPECT_EQ(parse_postgres_url("postgresql://bob@h/").dbname, "bob");
+  EXPECT_THROW(parse_postgres_url("p"), ConfigError);  // no scheme (found by the URL fuzzer)
   EXPECT_EQ(parse_postgres_url("postgresql:///db?host=%2Fvar%2Frun%2Fpostgresql").host,
             "/var/run/postgresql");
   EXPECT_EQ(parse_postgres_url("postgresql://h/db?max_variables=10").max_variables, 10);

@@ -40,6 +40,7 @@ TEST(SqliteUrl, ReadsOptions) {
 TEST(SqliteUrl, RejectsMalformedUrls) {
   EXPECT_THROW(parse_sqlite_url("sqlite://host/app.db", ""), ConfigError);
   EXPECT_THROW(parse_sqlite_url("sqlite:///", ""), ConfigError);
+  EXPECT_THROW(parse_sqlite_url("x", ""), ConfigError);  // no scheme (found by the URL fuzzer)
   EXPECT_THROW(Connection::open("app.db"), ConfigError);
   try {
     Connection::open("mysql://localhost/app");

@@ -697,6 +697,17 @@ fields.t = "text"
   expect_error_at(e, 1, {"blog.Post: the display template '{title}' names 'title'"});
 }
 
+TEST(LoaderErrors, InvalidUtf8IsRefusedWithItsLine) {
+  // Regression cases of fuzz/corpus/models_file/regression-toml11-*: Debian's toml11 reads past
+  // the end of a literal string that holds invalid UTF-8, so the loader checks first.
+  for (std::string text : {std::string("[models.blog.Post]\nx = '\x80'\n"),
+                           std::string("[models.blog.Post]\nx = '\x27\x27\x80\x27\x27\x27'\n"),
+                           std::string("[models.blog.Post]\nx = \"\xc0\xab\"\n")}) {
+    auto e = load_error(text);
+    expect_error_at(e, 2, {"invalid UTF-8", "a models file must be UTF-8"});
+  }
+}
+
 // ---- files -------------------------------------------------------------------------------------
 
 TEST(LoadProject, ExampleBlogShop) {

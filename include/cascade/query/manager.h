@@ -52,7 +52,6 @@ class ManyToManyManager {
 
  private:
   Database& db_;
-  const Field& field_;
   const ModelMeta& through_;
   const Field* source_;  // through FK pointing at the owner's side
   const Field* target_;  // through FK pointing at the other side

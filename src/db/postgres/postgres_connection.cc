@@ -402,7 +402,11 @@ std::string PostgresUrl::describe() const {
 
 PostgresUrl parse_postgres_url(std::string_view url) {
   PostgresUrl out;
-  std::string_view rest = url.substr(url.find("://") + 3);
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    throw ConfigError("database URL " + python_repr(url) + " has no scheme (scheme://...)");
+  }
+  std::string_view rest = url.substr(scheme_end + 3);
   std::string_view query;
   if (auto q = rest.find('?'); q != std::string_view::npos) {
     query = rest.substr(q + 1);
