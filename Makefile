@@ -22,6 +22,7 @@ build-test: deps
 
 test: build-test
 	@JOBS=$(JOBS) scripts/run-tests $(TEST_DIR)
+	@scripts/run-fuzzers build/fuzz $(or $(FUZZ_SECONDS),10)
 
 demo: build
 	@scripts/demo $(RELEASE_DIR) $(DEMO_DB) $(DEMO_SIZE)

@@ -1,0 +1,1 @@
+print(Post.objects.first().nothing)

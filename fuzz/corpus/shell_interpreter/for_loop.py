@@ -1,0 +1,1 @@
+for p in Post.objects.all(): print(p, p.author, p.editor, list(p.tags.all()))

@@ -1,0 +1,1 @@
+print(Post.objects.all()[9223372036854775807])

@@ -1,0 +1,1 @@
+Author.objects.filter(name__icontains='a').delete()

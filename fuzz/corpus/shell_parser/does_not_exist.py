@@ -1,0 +1,2 @@
+Author.objects.get(name='Nobody')
+print('never printed')

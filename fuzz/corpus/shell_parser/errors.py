@@ -1,0 +1,1 @@
+Author.objects.filter(nmae='x')

@@ -1,0 +1,2 @@
+print(1); exit(3)
+print(2)

@@ -1,0 +1,1 @@
+print(Customer.objects.get(name='Eve').hard_delete())

@@ -1,0 +1,2 @@
+from blog.models import (Author, Post as P,)
+import datetime

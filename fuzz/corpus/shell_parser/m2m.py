@@ -1,0 +1,7 @@
+t = Tag.objects.get(name='orm')
+print(t.posts.all())
+t.posts.clear()
+p = Post.objects.get(title='Draft')
+p.tags.set([1, 2])
+p.tags.remove(1)
+print(p.tags.count())

@@ -1,0 +1,1 @@
+print(Product.objects.filter(name='ink').delete())

@@ -1,0 +1,2 @@
+print(Review.objects.all().delete())
+print(Product.objects.filter(name='ink').hard_delete())

@@ -1,0 +1,2 @@
+s = '''multi
+line''' + "dq\t" + u'x' 'adjacent' + '\x41\0\\'

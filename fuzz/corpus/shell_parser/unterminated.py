@@ -1,0 +1,2 @@
+'abc
+"""never closed
