@@ -16,6 +16,7 @@
 
 #include "fixture.h"
 #include "query/path.h"
+#include "broken.h"
 
 namespace {
 
@@ -52,11 +53,6 @@ Arg argument(std::string_view s) {
     if (comma == std::string_view::npos) return Arg(std::move(list));
     s.remove_prefix(comma + 1);
   }
-}
-
-[[noreturn]] void broken(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::abort();
 }
 
 template <typename F>

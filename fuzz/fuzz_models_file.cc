@@ -12,15 +12,11 @@
 #include "cascade/database.h"
 #include "cascade/error.h"
 #include "cascade/model/loader.h"
+#include "broken.h"
 
 namespace {
 
 constexpr std::size_t kMaxInput = 4096;
-
-[[noreturn]] void broken(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::abort();
-}
 
 }  // namespace
 

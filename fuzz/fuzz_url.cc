@@ -14,15 +14,11 @@
 #include "cascade/error.h"
 #include "db/postgres/postgres_connection.h"
 #include "db/sqlite/sqlite_connection.h"
+#include "broken.h"
 
 namespace {
 
 constexpr std::size_t kMaxInput = 1024;
-
-[[noreturn]] void broken(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::abort();
-}
 
 }  // namespace
 
