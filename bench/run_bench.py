@@ -6,7 +6,8 @@ usage: bench/run_bench.py BUILD_DIR [preset|SIZE] [--reps N] [--only S2,S3,...]
   preset: default (the 100k sizes, and 1M for the cheap set-based ones), quick, large (10x)
 
 Every measurement runs in a fresh process on a fresh copy of a template database (data
-creation is never timed); each is repeated --reps times (default 3) and the median reported.
+creation is never timed); each is repeated --reps times (default 3), in rounds that run every
+implementation once in turn, and the median reported.
 Cascade runs on a copy of the very template Django runs on (same DDL, same rows). After every
 run the database is fingerprinted (row counts per table, NULL editors, soft-deleted posts) and
 every implementation must leave the same state. Results: bench/results/latest.{json,txt} and a
@@ -219,8 +220,9 @@ def main():
             runs.append(r)
             return r
 
-        cas = [run_cascade() for _ in range(reps)]
+        modes = ["set"] + RAW_APP_MODES.get(scen, ["manual999", "manual32766"])
         if scen in CASCADE_ONLY:
+            cas = [run_cascade() for _ in range(reps)]
             fp0 = fingerprint(dj_tpl)
             # Every author, post and comment is marked; nothing is deleted.
             tables = [t for t in fp0 if t.startswith("blog_")]
@@ -238,9 +240,14 @@ def main():
             print("%-4s %8d  cascade %8.4fs  %s [%.0fs]" % (scen, size, row["cascade_s"], row["target"],
                                                           time.time() - t0), flush=True)
             continue
-        dj = [run_django() for _ in range(reps)]
-        modes = ["set"] + RAW_APP_MODES.get(scen, ["manual999", "manual32766"])
-        raw = {m: [run_raw(m) for _ in range(reps)] for m in modes}
+        # Rounds: each repetition runs every implementation once, in turn, so that a slow spell
+        # of a shared machine weighs on all of them rather than on one.
+        cas, dj, raw = [], [], {m: [] for m in modes}
+        for _ in range(reps):
+            cas.append(run_cascade())
+            dj.append(run_django())
+            for m in modes:
+                raw[m].append(run_raw(m))
         fp = dj[0]["fingerprint"]
         same = all(r["fingerprint"] == fp for r in cas + dj + [x for m in raw.values() for x in m])
         raw_times = {m: med([r["seconds"] for r in raw[m]]) for m in modes}
