@@ -109,7 +109,7 @@ class Runner {
   void for_each_chunk(int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn) {
     std::optional<Value> last;
     std::string mark(1, kParamMarker);
-    auto probe_from = [&](const std::string& select, const std::string& tail) {
+    auto probe_from = [&](const std::string& select, const std::string& tail, bool ordered = true) {
       Fragment f{select + " FROM (SELECT " + q("pk") + " FROM (", {}, false};
       append(f, keys(n));
       f.sql += ") " + q("cascade_keys");
@@ -117,7 +117,8 @@ class Runner {
         f.sql += " WHERE " + q("pk") + " > " + mark;
         f.params.push_back(*last);
       }
-      f.sql += " ORDER BY " + q("pk") + tail + ") " + q("cascade_chunk");
+      if (ordered) f.sql += " ORDER BY " + q("pk");
+      f.sql += tail + ") " + q("cascade_chunk");
       return f;
     };
     while (true) {
@@ -126,8 +127,9 @@ class Runner {
       if (!last && cached != first_probe_.end() && cached->second.epoch == writes_) {
         probe = cached->second;
       } else {
+        // Unordered: when the keys fit one chunk, their MAX and COUNT need no sort.
         auto rows = query(probe_from("SELECT MAX(" + q("pk") + "), COUNT(*)",
-                                     " LIMIT " + std::to_string(chunk() + 1)));
+                                     " LIMIT " + std::to_string(chunk() + 1), false));
         rows->next();
         probe.hi = rows->get(0);
         probe.final_chunk = rows->get(1).as_integer() <= chunk();
@@ -737,25 +739,28 @@ class Runner {
     if (keys_table_[static_cast<std::size_t>(n)].empty() && sources.size() == 1 && !sources[0].root) {
       const detail::Source& src = sources[0];
       if (table_empty(m)) return 0;
-      for_each_chunk(src.parent, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
+      // The rows referencing the parent's keys `keys` (a key select).
+      auto children = [&](const Fragment& keys) {
         Fragment where{col(m, src.fk->column) + " IN (", {}, false};
-        append(where, !lo && final_chunk ? keys(src.parent) : key_range(src.parent, lo, hi));
+        append(where, keys);
         where.sql += ")";
         add_live_filter(where, m);
-        // At most chunk() rows per statement, however many rows one parent has: the plain
-        // statement when they are fewer, else LIMITed batches until all are done. (The count
-        // holds while the statements run: the transaction holds SQLite's write lock, and on
-        // PostgreSQL the parents are locked against new children.)
-        Fragment count{"SELECT COUNT(*) FROM " + q(m.db_table) + " WHERE ", {}, false};
-        append(count, where);
-        std::int64_t rows = scalar(count);
-        if (rows == 0) return;
-        if (rows <= chunk()) {
-          Fragment f = statement();
-          append(f, where);
-          total += exec(f);
-          return;
-        }
+        return where;
+      };
+      auto count = [&](const Fragment& where, std::optional<std::int64_t> cap) {
+        Fragment f{"SELECT COUNT(*) FROM (SELECT 1 FROM " + q(m.db_table) + " WHERE ", {}, false};
+        append(f, where);
+        if (cap) f.sql += " LIMIT " + std::to_string(*cap);
+        f.sql += ") " + q("cascade_count");
+        return scalar(f);
+      };
+      auto plain = [&](const Fragment& where) {
+        Fragment f = statement();
+        append(f, where);
+        total += exec(f);
+      };
+      // LIMITed batches, for the children of parents too many to split further.
+      auto batches = [&](const Fragment& where, std::int64_t rows) {
         for (std::int64_t left = rows; left > 0;) {
           Fragment f = statement();
           f.sql += col(m, m.pk().column) + " IN (SELECT " + col(m, m.pk().column) + " FROM " +
@@ -766,6 +771,47 @@ class Runner {
           total += done;
           left -= done;
           if (done < chunk()) break;
+        }
+      };
+      // About chunk() rows per statement, however many rows one parent has. (Counts hold while
+      // the statements run: the transaction holds SQLite's write lock, and on PostgreSQL the
+      // parents are locked against new children.)
+      for_each_chunk(src.parent, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
+        bool whole = !lo && final_chunk;
+        Fragment where = children(whole ? keys(src.parent) : key_range(src.parent, lo, hi));
+        std::int64_t rows = count(where, std::nullopt);
+        if (rows == 0) return;
+        if (rows <= chunk()) {
+          plain(where);  // the plain statement: cheapest, and few enough rows
+          return;
+        }
+        // More than a chunk: the parents' range is split into parts of about chunk() children
+        // each, each deleted by the plain statement; a part still holding more than twice
+        // that (a few parents with very many children) goes in LIMITed batches.
+        Fragment parents{"SELECT COUNT(*) FROM (", {}, false};
+        append(parents, key_range(src.parent, lo, hi));
+        parents.sql += ") " + q("cascade_parents");
+        std::int64_t parts = (rows + chunk() - 1) / chunk();
+        std::int64_t size = std::max<std::int64_t>(1, (scalar(parents) + parts - 1) / parts);
+        std::optional<Value> part_lo = lo;
+        while (true) {
+          Fragment next{"SELECT " + q("pk") + " FROM (", {}, false};
+          append(next, key_range(src.parent, part_lo, hi));
+          next.sql += ") " + q("cascade_part") + " ORDER BY " + q("pk") + " LIMIT 1 OFFSET " +
+                      std::to_string(size - 1);
+          auto found = query(next);
+          bool more = found->next();
+          Value part_hi = more ? found->get(0) : hi;
+          found.reset();
+          Fragment part = children(key_range(src.parent, part_lo, part_hi));
+          std::int64_t in_part = count(part, 2 * chunk() + 1);
+          if (in_part > 2 * chunk()) {
+            batches(part, count(part, std::nullopt));
+          } else if (in_part > 0) {
+            plain(part);
+          }
+          if (!more || part_hi == hi) break;
+          part_lo = part_hi;
         }
       });
       return total;

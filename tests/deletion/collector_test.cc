@@ -222,8 +222,9 @@ TEST_P(DeletionTest, FastPathIsOneStatement) {
 
 TEST_P(DeletionTest, ChunkBoundariesChangeNeitherTheResultNorTheStatementsOfOneChunk) {
   // A set of exactly one chunk is deleted like a smaller one (the probe looks one key ahead);
-  // one more key makes two chunks; a parent with more children than a chunk is done in
-  // LIMITed batches. Every split deletes the same rows as no split at all.
+  // one more key makes two chunks; children more than a chunk are deleted by parts of their
+  // parents, and a parent with too many children in LIMITed batches. Every split deletes the
+  // same rows as no split at all.
   db.set_delete_chunk_size(4);
   auto statements_for = [&](int authors_n, int posts_each) {
     for (int i = 0; i < authors_n; ++i) {
@@ -243,6 +244,7 @@ TEST_P(DeletionTest, ChunkBoundariesChangeNeitherTheResultNorTheStatementsOfOneC
   EXPECT_EQ(statements_for(4, 1), small);  // exactly one chunk of authors
   EXPECT_GT(statements_for(5, 1), small);  // two chunks
   EXPECT_GT(statements_for(1, 9), small);  // one author, nine posts: batches of four
+  EXPECT_GT(statements_for(4, 3), small);  // twelve posts: the authors split in parts
 }
 
 TEST_P(DeletionTest, ProtectRefusesWithDjangosMessageAndChangesNothing) {
