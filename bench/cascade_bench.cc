@@ -8,10 +8,10 @@
 // the S6a QuerySet (Post with delete_policy = "soft"; the driver adds its two columns to the
 // copy before the run, untimed); S6t: a soft_cascade tree on the S2 data (Author soft_cascade,
 // Post and Comment soft: every author, post and comment is marked; tag links are kept).
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -51,10 +51,16 @@ fields.product = { type = "foreign_key", to = "Product", on_delete = "PROTECT", 
 fields.quantity = { type = "integer", default = 1 }
 )";
 
+// The high-water mark of this process image's resident memory (VmHWM). Not getrusage's
+// ru_maxrss: on Linux it carries the parent's high-water mark across fork and exec, so that
+// the Python orchestrator's ~20 MB hid any growth below that.
 long peak_rss_kb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
 }
 
 }  // namespace
