@@ -28,6 +28,27 @@ std::string index_name(const std::string& table, const std::vector<std::string>&
          std::string(suffix);
 }
 
+// A field's default as an SQL literal, for DEFAULT clauses (DDL has no parameters). The value
+// comes from the model's declaration, never from a user's input at run time; it is written as
+// a number or a quoted string all the same.
+std::string default_literal(const Field& f, const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::Integer: return std::to_string(v.as_integer());
+    case Value::Kind::Text: {
+      const std::string& text = v.as_text();
+      if (text.find('\0') != std::string::npos) {
+        throw ConfigError("field '" + f.name + "': a default for the database cannot hold NUL");
+      }
+      std::string out = "'";
+      for (char ch : text) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+      return out + "'";
+    }
+    default:
+      throw ConfigError("field '" + f.name + "': on_delete=DB_SET_DEFAULT needs an integer or "
+                        "text default, the key of the row to point at");
+  }
+}
+
 std::string on_delete_action(OnDelete rule) {
   switch (rule) {
     case OnDelete::DbCascade: return "CASCADE";
@@ -76,6 +97,10 @@ TableSql table_sql(const Connection& c, const ModelMeta& m) {
   for (const auto& f : m.fields) {
     std::string def = c.quote_name(f.column) + " " + c.column_type(f);
     def += (!f.null || f.primary_key) ? " NOT NULL" : " NULL";
+    // ON DELETE SET DEFAULT writes the column's DEFAULT: the database must know it.
+    if (f.on_delete == OnDelete::DbSetDefault && f.default_value) {
+      def += " DEFAULT " + default_literal(f, f.target->pk().to_python(*f.default_value));
+    }
     if (f.primary_key) {
       def += " PRIMARY KEY";
       if (f.type == FieldType::Auto) def += " " + c.auto_increment_clause();

@@ -136,6 +136,33 @@ fields.other  = { type = "foreign_key", to = "Parent", on_delete = "DB_SET_NULL"
   EXPECT_TRUE(migrate(*c, *project.registry).statements.empty());
 }
 
+TEST_P(SchemaTest, DatabaseSetDefaultWritesTheColumnDefaultTheDatabaseUses) {
+  // DB_SET_DEFAULT: the database itself points the rows at the default when the row they
+  // reference goes, so the column carries DEFAULT <the field's default>.
+  auto project = parse_project(R"(
+[models.app.Parent]
+fields.name = { type = "text" }
+[models.app.Child]
+fields.parent = { type = "foreign_key", to = "Parent", on_delete = "DB_SET_DEFAULT", default = 1 }
+)");
+  Database db = Database::open(*project.registry, scratch.url());
+  db.migrate();
+  auto fks = db.connection().foreign_keys("app_child");
+  ASSERT_EQ(fks.size(), 1u);
+  EXPECT_EQ(fks[0].on_delete, "SET DEFAULT");
+  Manager parents = db.objects("app.Parent");
+  Manager children = db.objects("app.Child");
+  Instance keep = parents.create({{"name", "default"}});
+  Instance gone = parents.create({{"name", "gone"}});
+  ASSERT_EQ(keep.pk(), Value(1));
+  Instance child = children.create({{"parent", gone.pk()}});
+  // Not collected (rule of DB_* actions): only the parent is counted; the database moves the
+  // child.
+  EXPECT_EQ(parents.filter({{"pk", gone.pk()}}).remove().repr(), "(1, {'app.Parent': 1})");
+  EXPECT_EQ(children.get(child.pk()).get("parent"), Value(1));
+  EXPECT_TRUE(migrate(db.connection(), *project.registry).statements.empty());
+}
+
 TEST_P(SchemaTest, LongIndexNamesAreShortenedStably) {
   auto project = parse_project(R"(
 [models.an_application_with_a_long_label.AModelWithAVeryLongNameIndeed]
