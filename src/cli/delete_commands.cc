@@ -73,19 +73,10 @@ json preview_json(const Preview& p) {
   return out;
 }
 
-// A progress line on standard error for deletes that take longer than a second, only when
-// standard error is a terminal.
+// The progress line, only when standard error is a terminal.
 DeletionPlan::Progress progress_display(std::ostream& err) {
   if (isatty(STDERR_FILENO) == 0) return {};
-  auto start = std::chrono::steady_clock::now();
-  return [&err, start](int step, int steps, const std::string& what) {
-    if (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
-    int width = 30;
-    int filled = steps > 0 ? width * (step - 1) / steps : 0;
-    err << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
-        << std::string(static_cast<std::size_t>(width - filled), '.') << "] " << step << "/"
-        << steps << " " << what << "\x1b[K" << std::flush;
-  };
+  return progress_line(err, std::chrono::seconds(1));
 }
 
 // Asks on standard input; anything but y / yes declines.
@@ -107,6 +98,18 @@ void print_result(const OperationOptions& o, std::ostream& out, const std::strin
 }
 
 }  // namespace
+
+DeletionPlan::Progress progress_line(std::ostream& err, std::chrono::milliseconds after) {
+  auto start = std::chrono::steady_clock::now();
+  return [&err, start, after](int step, int steps, const std::string& what) {
+    if (std::chrono::steady_clock::now() - start < after) return;
+    int width = 30;
+    int filled = steps > 0 ? width * (step - 1) / steps : 0;
+    err << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+        << std::string(static_cast<std::size_t>(width - filled), '.') << "] " << step << "/"
+        << steps << " " << what << "\x1b[K" << std::flush;
+  };
+}
 
 Lookup parse_filter(const std::string& text) {
   auto eq = text.find('=');

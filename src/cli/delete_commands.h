@@ -2,6 +2,7 @@
 // (unless --yes), then the operation in one transaction.
 #pragma once
 
+#include <chrono>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ struct OperationOptions {
   std::string older_than;       // purge: 30d, 12h, 15m, 90s, 2w
   int max_items = 50;           // objects listed in the preview
 };
+
+// The progress line of a long delete: "[######........................] 3/9 delete blog.Post",
+// rewritten in place on `err`, once `after` has passed since the call.
+DeletionPlan::Progress progress_line(std::ostream& err, std::chrono::milliseconds after);
 
 int delete_command(Database& db, const OperationOptions& o, std::istream& in, std::ostream& out,
                    std::ostream& err);

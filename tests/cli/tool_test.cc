@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/delete_commands.h"
+#include "generate.h"
 #include "support/process.h"
 #include "support/backends.h"
 
@@ -291,6 +293,35 @@ TEST(BlogShopApp, GenerateIsDeterministicForASeed) {
     return run_process({kApp, "--database", url, "generate", "--size", "20", "--seed", "7"}).out;
   };
   EXPECT_EQ(fill("a.db"), fill("b.db"));
+}
+
+}  // namespace
+}  // namespace cascade
+
+namespace cascade {
+namespace {
+
+TEST(DeleteProgress, TheLineShowsEachStepInPlaceOnceTheDelayHasPassed) {
+  Database db = testing::blog_shop_db();
+  blog_shop::generate(db, 50);
+  auto plan = Collector(db).collect(db.objects("blog.Author").all());
+  std::ostringstream err;
+  DeleteResult r = plan.execute(cli::progress_line(err, std::chrono::milliseconds(0)));
+  EXPECT_GT(r.total, 0);
+  std::string line = err.str();
+  // One rewrite per step: carriage return, the bar, step/steps, what runs, clear to the end.
+  EXPECT_EQ(line.rfind("\r[", 0), 0u) << line;
+  EXPECT_NE(line.find("] 1/"), std::string::npos) << line;
+  EXPECT_NE(line.find(" check\x1b[K"), std::string::npos) << line;
+  EXPECT_NE(line.find(" delete blog.Author\x1b[K"), std::string::npos) << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\r'), std::count(line.begin(), line.end(), '\x1b'));
+
+  // A delete quicker than the delay shows nothing.
+  std::ostringstream quiet;
+  db.objects("blog.Author").create({{"name", "Ann"}});
+  Collector(db).collect(db.objects("blog.Author").all()).execute(
+      cli::progress_line(quiet, std::chrono::hours(1)));
+  EXPECT_EQ(quiet.str(), "");
 }
 
 }  // namespace
