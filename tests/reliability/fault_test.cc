@@ -51,6 +51,13 @@ const Registry& fault_registry() {
   return *project->registry;
 }
 
+// The fault models on a scratch database, migrated.
+Database fault_db(const cascade::testing::ScratchDatabase& scratch) {
+  Database db = Database::open(fault_registry(), scratch.url());
+  db.migrate();
+  return db;
+}
+
 class FaultTest : public BackendTest {
  protected:
   // The blog with ~400 posts and their comments, tags and editors.
@@ -93,8 +100,7 @@ TEST_P(FaultTest, AReceiverThrowingHalfWayThroughTheCascadeChangesNothing) {
 
 TEST_P(FaultTest, AConstraintFailingAtCommitChangesNothing) {
   // Rule 20: DO_NOTHING leaves the reference to the database, which refuses at commit.
-  Database db = Database::open(fault_registry(), scratch.url());
-  db.migrate();
+  Database db = fault_db(scratch);
   Manager owners = db.objects("fault.Owner");
   Manager pets = db.objects("fault.Pet");
   Instance ann = owners.create({{"name", "Ann"}});
@@ -167,8 +173,7 @@ class SqliteFaultTest : public ::testing::Test {
 TEST_F(SqliteFaultTest, ADatabaseThatIsFullChangesNothing) {
   // A soft delete writes deleted_at and deletion_id into every row of the tree: the rows grow
   // and need new pages, which a database limited to its present size cannot have.
-  Database db = Database::open(fault_registry(), scratch.url());
-  db.migrate();
+  Database db = fault_db(scratch);
   Manager folders = db.objects("fault.Folder");
   Manager docs = db.objects("fault.Doc");
   Instance f = folders.create({{"name", "inbox"}});
