@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
+#include "cascade/db/connection.h"
 #include "cascade/value.h"
 #include "support/process.h"
 #include "support/pty.h"
@@ -165,6 +167,30 @@ TEST(Shell, InteractiveSessionThroughAPseudoTerminal) {
   step("post.delete()\n", ">>> ", "(1, {'blog.Post': 1})");
   shell.send("exit()\n");
   EXPECT_EQ(shell.wait(), 0);
+}
+
+TEST(Shell, AWritingStatementWaitsForAnotherWriter) {
+  // Another connection writes and commits while the statement is waiting: a deferred
+  // transaction that had read first could not go on ("database is locked" at once); a writing
+  // statement begins IMMEDIATE and waits.
+  TempDir dir;
+  std::string settings = (kGolden / "blog.toml").string();
+  std::string url = "sqlite:///" + dir.file("w.db");
+  run_process({kTool, "--settings", settings, "--database", url, "migrate"});
+  run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
+               "a = Author.objects.create(name='x')\nPost.objects.create(title='t', author=a)"});
+  auto other = db::Connection::open(url);
+  other->execute("BEGIN IMMEDIATE");
+  other->execute("UPDATE blog_author SET name = 'y'");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    other->execute("COMMIT");
+  });
+  auto r = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
+                        "print(Author.objects.filter(name__in=['x', 'y']).delete())"});
+  release.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "(2, {'blog.Post': 1, 'blog.Author': 1})\n") << r.err;
 }
 
 TEST(Shell, AFailingStatementChangesNothing) {
