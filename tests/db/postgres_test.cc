@@ -28,6 +28,9 @@ TEST(PostgresUrl, ParsesEveryPart) {
   EXPECT_EQ(d.dbname, "postgres");
   EXPECT_EQ(parse_postgres_url("postgresql://bob@h/").dbname, "bob");
   EXPECT_THROW(parse_postgres_url("p"), ConfigError);  // no scheme (found by the URL fuzzer)
+  EXPECT_EQ(parse_postgres_url("postgresql://h/db?lock_timeout=250").lock_timeout_ms, 250);
+  EXPECT_FALSE(parse_postgres_url("postgresql://h/db").lock_timeout_ms.has_value());
+  EXPECT_THROW(parse_postgres_url("postgresql://h/db?lock_timeout=soon"), ConfigError);
   EXPECT_EQ(parse_postgres_url("postgresql:///db?host=%2Fvar%2Frun%2Fpostgresql").host,
             "/var/run/postgresql");
   EXPECT_EQ(parse_postgres_url("postgresql://h/db?max_variables=10").max_variables, 10);

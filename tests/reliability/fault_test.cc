@@ -126,9 +126,8 @@ TEST_P(FaultTest, ALockHeldTooLongFailsWithALockErrorAndChangesNothing) {
   db::Atomic holding(*other);
   other->execute("UPDATE " + other->quote_name("blog_comment") + " SET " +
                  other->quote_name("body") + " = " + other->quote_name("body"));
-  Database db = Database::open(blog_shop_registry(), sqlite() ? scratch.url_with("timeout=200")
-                                                              : scratch.url());
-  if (!sqlite()) db.connection().execute("SET lock_timeout = '200ms'");
+  Database db = Database::open(blog_shop_registry(), scratch.url_with(sqlite() ? "timeout=200"
+                                                                             : "lock_timeout=200"));
   auto start = std::chrono::steady_clock::now();
   try {
     db.objects("blog.Author").all().remove();

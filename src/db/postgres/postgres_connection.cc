@@ -170,6 +170,8 @@ class PostgresConnection final : public Connection {
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     execute("SET TIME ZONE 'UTC'");
     if (!url_.schema.empty()) execute("SET search_path TO " + quote_name(url_.schema));
+    // A parsed integer, not text from the URL.
+    if (url_.lock_timeout_ms) execute("SET lock_timeout = " + std::to_string(*url_.lock_timeout_ms));
     features_.vendor = "postgresql";
     features_.max_query_params = url_.max_variables;
     features_.can_return_columns_from_insert = true;
@@ -458,6 +460,14 @@ PostgresUrl parse_postgres_url(std::string_view url) {
         throw ConfigError("PostgreSQL URL option max_variables must be from 1 to 65535");
       }
       out.max_variables = n;
+    } else if (key == "lock_timeout") {
+      int n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size() || n < 0) {
+        throw ConfigError("PostgreSQL URL option lock_timeout must be a number of milliseconds "
+                          "(0: wait for ever)");
+      }
+      out.lock_timeout_ms = n;
     } else if (key == "connect_timeout" || key == "sslmode" || key == "application_name" ||
                key == "host") {
       if (key == "host") {
@@ -467,8 +477,8 @@ PostgresUrl parse_postgres_url(std::string_view url) {
       }
     } else {
       throw ConfigError("PostgreSQL URL option '" + key +
-                        "' is not understood; options: schema, max_variables, connect_timeout, "
-                        "sslmode, application_name, host");
+                        "' is not understood; options: schema, max_variables, lock_timeout, "
+                        "connect_timeout, sslmode, application_name, host");
     }
   }
   return out;
