@@ -26,6 +26,18 @@ using cascade::testing::dangling_references;
 using cascade::testing::dump;
 using ::testing::HasSubstr;
 
+// The message of the E that `fn` throws; a test failure, and "", when it throws nothing.
+template <typename E, typename F>
+std::string message_of(F&& fn) {
+  try {
+    fn();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "the delete succeeded";
+  return {};
+}
+
 // A DO_NOTHING relation (the database refuses at commit) and a soft_cascade tree whose marks
 // make rows grow (a full database refuses the update).
 const char* kFaultModels = R"(
@@ -86,12 +98,9 @@ TEST_P(FaultTest, AReceiverThrowingHalfWayThroughTheCascadeChangesNothing) {
         if (++calls == posts / 2) throw std::runtime_error("receiver gave up at post " + std::to_string(calls));
       },
       &blog.registry().get("blog.Post"));
-  try {
-    blog.objects("blog.Author").all().remove();
-    FAIL() << "the delete succeeded";
-  } catch (const std::runtime_error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("receiver gave up at post"));
-  }
+  std::string error = message_of<std::runtime_error>(
+      [&] { blog.objects("blog.Author").all().remove(); });
+  EXPECT_THAT(error, HasSubstr("receiver gave up at post"));
   EXPECT_EQ(calls, posts / 2);
   EXPECT_EQ(fresh_dump(), before);
   // The connection is usable afterwards.
@@ -108,12 +117,8 @@ TEST_P(FaultTest, AConstraintFailingAtCommitChangesNothing) {
   for (int i = 0; i < 50; ++i) pets.create({{"owner", ann.pk()}, {"vet_owner", Value()}});
   pets.create({{"owner", bob.pk()}, {"vet_owner", ann.pk()}});  // keeps Ann referenced
   std::string before = fresh_dump();
-  try {
-    owners.remove(ann);
-    FAIL() << "the delete succeeded";
-  } catch (const IntegrityError& e) {
-    EXPECT_THAT(std::string(e.what()), ::testing::ContainsRegex("FOREIGN KEY|foreign key"));
-  }
+  std::string error = message_of<IntegrityError>([&] { owners.remove(ann); });
+  EXPECT_THAT(error, ::testing::ContainsRegex("FOREIGN KEY|foreign key"));
   EXPECT_FALSE(ann.pk().is_null());  // the instance keeps its key: it was not deleted
   EXPECT_EQ(fresh_dump(), before);
 }
@@ -129,12 +134,8 @@ TEST_P(FaultTest, ALockHeldTooLongFailsWithALockErrorAndChangesNothing) {
   Database db = Database::open(blog_shop_registry(), scratch.url_with(sqlite() ? "timeout=200"
                                                                              : "lock_timeout=200"));
   auto start = std::chrono::steady_clock::now();
-  try {
-    db.objects("blog.Author").all().remove();
-    FAIL() << "the delete succeeded";
-  } catch (const LockError& e) {
-    EXPECT_THAT(std::string(e.what()), ::testing::ContainsRegex("database is locked|lock timeout"));
-  }
+  std::string error = message_of<LockError>([&] { db.objects("blog.Author").all().remove(); });
+  EXPECT_THAT(error, ::testing::ContainsRegex("database is locked|lock timeout"));
   // Waited for the timeout rather than failing at once.
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
   holding.commit();
@@ -185,12 +186,8 @@ TEST_F(SqliteFaultTest, ADatabaseThatIsFullChangesNothing) {
   std::int64_t page_count = pages->get(0).as_integer();
   pages.reset();
   db.connection().query("PRAGMA max_page_count = " + std::to_string(page_count))->next();
-  try {
-    folders.remove(f);
-    FAIL() << "the delete succeeded";
-  } catch (const OperationalError& e) {
-    EXPECT_THAT(std::string(e.what()), HasSubstr("database or disk is full"));
-  }
+  std::string error = message_of<OperationalError>([&] { folders.remove(f); });
+  EXPECT_THAT(error, HasSubstr("database or disk is full"));
   EXPECT_EQ(dump(*scratch.connect()), before);
   EXPECT_TRUE(f.get("deleted_at").is_null());
   // With room again, the same delete goes through.
@@ -210,38 +207,35 @@ TEST_F(SqliteFaultTest, TemporaryStorageFullChangesNothing) {
   db.connection().query("PRAGMA temp.max_page_count = 2")->next();
   db.signals().connect(Signal::PreDelete, [](const SignalEvent&) {},
                        &db.registry().get("blog.Comment"));
-  try {
-    db.objects("blog.Author").all().remove();
-    FAIL() << "the delete succeeded";
-  } catch (const OperationalError& e) {
-    EXPECT_THAT(std::string(e.what()), HasSubstr("full"));
-  }
+  std::string error = message_of<OperationalError>(
+      [&] { db.objects("blog.Author").all().remove(); });
+  EXPECT_THAT(error, HasSubstr("full"));
   EXPECT_EQ(dump(*scratch.connect()), before);
 }
 
-class PostgresFaultTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (cascade::testing::test_backends().size() < 2) {
-      GTEST_SKIP() << "PostgreSQL is not configured (CASCADE_TEST_POSTGRES); make test sets it";
-    }
-    scratch = std::make_unique<cascade::testing::ScratchDatabase>("postgresql");
-  }
-  std::unique_ptr<cascade::testing::ScratchDatabase> scratch;
-};
+// Needs a server process to terminate: instantiated on PostgreSQL only. Without a configured
+// server the suite has no instances, as every PostgreSQL instance of the other suites.
+class PostgresFaultTest : public FaultTest {};
 
-TEST_F(PostgresFaultTest, AConnectionLostMidDeleteChangesNothing) {
+std::vector<std::string> postgres_only() {
+  auto all = cascade::testing::test_backends();
+  std::erase(all, std::string("sqlite"));
+  return all;
+}
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresFaultTest, ::testing::ValuesIn(postgres_only()),
+                         cascade::testing::backend_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PostgresFaultTest);
+
+TEST_P(PostgresFaultTest, AConnectionLostMidDeleteChangesNothing) {
   // The server process of the deleting connection is terminated from another session half-way
   // through the cascade; the server rolls the open transaction back.
-  Database db = Database::open(blog_shop_registry(), scratch->url());
-  db.migrate();
-  blog_shop::generate(db, 400);
-  std::string before = dump(*scratch->connect());
+  Database& db = blog;
+  std::string before = fresh_dump();
   auto pid_rows = db.connection().query("SELECT pg_backend_pid()");
   pid_rows->next();
   Value pid = pid_rows->get(0);
   pid_rows.reset();
-  auto admin = scratch->connect();
+  auto admin = connect();
   std::int64_t posts = db.objects("blog.Post").count();
   std::int64_t calls = 0;
   db.signals().connect(
@@ -260,17 +254,14 @@ TEST_F(PostgresFaultTest, AConnectionLostMidDeleteChangesNothing) {
         }
       },
       &db.registry().get("blog.Post"));
-  try {
-    db.objects("blog.Author").all().remove();
-    FAIL() << "the delete succeeded";
-  } catch (const OperationalError& e) {
-    EXPECT_THAT(std::string(e.what()), HasSubstr("was lost"));
-    EXPECT_THAT(std::string(e.what()), HasSubstr("terminat"));
-  }
+  std::string error = message_of<OperationalError>(
+      [&] { db.objects("blog.Author").all().remove(); });
+  EXPECT_THAT(error, HasSubstr("was lost"));
+  EXPECT_THAT(error, HasSubstr("terminat"));
   // The remaining post_delete receivers ran (they need no database); the authors' delete, the
   // next statement, met the closed connection.
   EXPECT_EQ(calls, posts);
-  EXPECT_EQ(dump(*scratch->connect()), before);
+  EXPECT_EQ(fresh_dump(), before);
   // The broken connection says so on every further use.
   EXPECT_THROW(db.objects("blog.Post").count(), OperationalError);
 }
