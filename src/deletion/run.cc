@@ -255,9 +255,7 @@ class Runner {
   }
 
   // Whether the table holds no row at all: a step on it has nothing to do.
-  bool table_empty(const ModelMeta& m) {
-    return !query(Fragment{"SELECT 1 FROM " + q(m.db_table) + " LIMIT 1", {}, false})->next();
-  }
+  bool table_empty(const ModelMeta& m) { return !any(Fragment{"1 = 1", {}, false}, m); }
 
   std::string new_temp(const std::string& columns) {
     std::string name = "cascade_tmp_" + std::to_string(++temp_counter_);
