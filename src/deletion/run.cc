@@ -2,6 +2,8 @@
 // same predicates in the same order.
 #include <algorithm>
 #include <functional>
+#include <limits>
+#include <tuple>
 #include <set>
 #include <sstream>
 
@@ -24,6 +26,15 @@ constexpr std::int64_t kStreamBatch = 1000;
 void append(Fragment& to, const Fragment& more) {
   to.sql += more.sql;
   to.params.insert(to.params.end(), more.params.begin(), more.params.end());
+}
+
+// `where AND NOT excluded`, where a row for which `excluded` is NULL (a NULL key in one of its
+// `fk IN (...)` terms) counts as not excluded: SQL's NOT (NULL) would drop the row instead.
+Fragment and_not(Fragment where, const Fragment& excluded) {
+  where.sql = "(" + where.sql + ") AND (";
+  append(where, excluded);
+  where.sql += ") IS NOT TRUE";
+  return where;
 }
 
 class Runner {
@@ -225,11 +236,7 @@ class Runner {
     const ModelMeta& pm = model(parent);
     auto exclude = [&](Fragment& where) {
       add_live_filter(where, m);
-      if (exclude_own) {
-        where.sql = "(" + where.sql + ") AND NOT (";
-        append(where, cond(*exclude_own));
-        where.sql += ")";
-      }
+      if (exclude_own) where = and_not(std::move(where), cond(*exclude_own));
     };
     if (m.db_table != pm.db_table) {
       Fragment f{"SELECT 1 FROM " + q(m.db_table) + " INNER JOIN " + q(pm.db_table) + " ON " +
@@ -275,6 +282,13 @@ class Runner {
     temps_.clear();
   }
 
+  // A key table just filled: the planner's statistics for it, where the backend keeps any
+  // (PostgreSQL plans a temporary table without statistics as if it were tiny).
+  void refresh_statistics(const std::string& table) {
+    std::string sql = c_.refresh_statistics_sql(q(table));
+    if (!sql.empty()) c_.execute(sql);
+  }
+
   std::string key_type(int n) const {
     const Field& pk = model(n).pk();
     if (pk.type == FieldType::Auto) return "bigint";
@@ -293,6 +307,7 @@ class Runner {
                false};
     append(f, cond(n));
     exec(f);
+    refresh_statistics(name);
     keys_table_[static_cast<std::size_t>(n)] = name;
   }
 
@@ -341,9 +356,13 @@ class Runner {
           }
         }
         if (first) continue;  // no source for this generation
-        f.sql += ") AND " + col(m, m.pk().column) + " NOT IN (SELECT " + q("pk") + " FROM " +
-                 q(cycle_table_[n]) + ")";
-        added += exec(f);
+        // An anti-join (not NOT IN, which PostgreSQL runs as a scan of the key table per
+        // candidate row once the table outgrows work_mem).
+        f.sql += ") AND NOT EXISTS (SELECT 1 FROM " + q(cycle_table_[n]) + " WHERE " +
+                 q(cycle_table_[n]) + "." + q("pk") + " = " + col(m, m.pk().column) + ")";
+        std::int64_t rows = exec(f);
+        if (rows > 0) refresh_statistics(cycle_table_[n]);
+        added += rows;
       }
       if (gen > 0 && added == 0) break;
     }
@@ -440,26 +459,22 @@ class Runner {
     for (const auto& chk : p_.checks) {
       if (!chk.protect) continue;
       if (!any_referencing(*chk.fk, chk.parent, std::nullopt)) continue;
-      Fragment where = referencing(chk);
-      // Keyed by the relation the top level cascaded through (rule 27), or the PROTECT field
-      // itself at the top level.
-      const detail::Node& parent = p_.nodes[static_cast<std::size_t>(chk.parent)];
-      const Field* key_field = chk.fk;
-      int order = chk.order;
-      if (chk.parent != 0 && parent.first_hop >= 0) {
-        key_field = p_.root_model->related_objects[static_cast<std::size_t>(parent.first_hop)].field;
-        order = parent.first_hop;
-      } else {
-        for (std::size_t r = 0; r < p_.root_model->related_objects.size(); ++r) {
-          if (p_.root_model->related_objects[r].field == chk.fk) order = static_cast<int>(r);
+      std::vector<Instance> found;
+      load(referencing(chk), *chk.fk->model, found);
+      // Keyed by the relation of the root model under which Django's walk reached the
+      // protected row (rule 27), or by the PROTECT field itself when it protects a root row.
+      for (auto& obj : found) {
+        auto [key_field, order] = refusal_key(chk, obj.get(chk.fk->name));
+        std::string key = "'" + key_field->model->object_name + "." + key_field->name + "'";
+        auto hit = std::find_if(protect_keys.begin(), protect_keys.end(),
+                                [&](const Hit& h) { return h.key == key; });
+        if (hit == protect_keys.end()) {
+          protect_keys.push_back({key, order});
+        } else {
+          hit->order = std::min(hit->order, order);
         }
+        protect_objects.push_back(std::move(obj));
       }
-      std::string key = "'" + key_field->model->object_name + "." + key_field->name + "'";
-      if (std::none_of(protect_keys.begin(), protect_keys.end(),
-                       [&](const Hit& h) { return h.key == key; })) {
-        protect_keys.push_back({key, order});
-      }
-      load(where, *chk.fk->model, protect_objects);
     }
     if (!protect_keys.empty()) {
       std::stable_sort(protect_keys.begin(), protect_keys.end(),
@@ -471,37 +486,153 @@ class Runner {
                                keys + ".",
                            dedupe(std::move(protect_objects)));
     }
-    std::vector<std::string> restrict_keys;
+    // Django lists the restricting relations grouped by model, in the order its walk first
+    // met each model and relation: here, by the smallest root relation under which a blocking
+    // row was reached, then in the plan's discovery order.
+    struct Restricted {
+      const ModelMeta* model;
+      std::string key;
+      int order;
+      int check_order;
+    };
+    std::vector<Restricted> restrict_keys;
     std::vector<Instance> restrict_objects;
     for (const auto& chk : p_.checks) {
       if (chk.protect || chk.never) continue;
       Fragment where = referencing(chk);
       // Forgiven when the referencing row is itself being deleted (rule 29).
       int own = node_of(*chk.fk->model);
-      if (own >= 0) {
-        where.sql = "(" + where.sql + ") AND NOT (";
-        append(where, cond(own));
-        where.sql += ")";
-      }
+      if (own >= 0) where = and_not(std::move(where), cond(own));
       if (!any_referencing(*chk.fk, chk.parent,
                            own >= 0 ? std::optional<int>(own) : std::nullopt)) {
         continue;
       }
       std::string key = "'" + chk.fk->model->object_name + "." + chk.fk->name + "'";
-      if (std::find(restrict_keys.begin(), restrict_keys.end(), key) == restrict_keys.end()) {
-        restrict_keys.push_back(key);
+      std::vector<Instance> found;
+      load(where, *chk.fk->model, found);
+      int order = std::numeric_limits<int>::max();
+      for (const auto& obj : found) {
+        order = std::min(order, refusal_key(chk, obj.get(chk.fk->name)).second);
       }
-      load(where, *chk.fk->model, restrict_objects);
+      auto hit = std::find_if(restrict_keys.begin(), restrict_keys.end(),
+                              [&](const Restricted& r) { return r.key == key; });
+      if (hit == restrict_keys.end()) {
+        restrict_keys.push_back({chk.fk->model, key, order, chk.order});
+      } else {
+        hit->order = std::min(hit->order, order);
+      }
+      for (auto& obj : found) restrict_objects.push_back(std::move(obj));
     }
     if (!restrict_keys.empty()) {
+      std::map<const ModelMeta*, std::pair<int, int>> model_first;
+      for (const auto& r : restrict_keys) {
+        auto [it, added] = model_first.try_emplace(r.model, r.order, r.check_order);
+        if (!added) it->second = std::min(it->second, std::make_pair(r.order, r.check_order));
+      }
+      std::stable_sort(restrict_keys.begin(), restrict_keys.end(),
+                       [&](const Restricted& a, const Restricted& b) {
+                         return std::tie(model_first[a.model], a.order, a.check_order) <
+                                std::tie(model_first[b.model], b.order, b.check_order);
+                       });
       std::string keys;
-      for (const auto& k : restrict_keys) keys += (keys.empty() ? "" : ", ") + k;
+      for (const auto& r : restrict_keys) keys += (keys.empty() ? "" : ", ") + r.key;
       throw RestrictedError("Cannot delete some instances of model '" +
                                 p_.root_model->object_name +
                                 "' because they are referenced through restricted foreign keys: " +
                                 keys + ".",
                             dedupe(std::move(restrict_objects)));
     }
+  }
+
+  // ---- which relation a refusal names (rule 27) ------------------------------------------------
+  //
+  // Django's collect() walks depth first: everything reached through the root model's first
+  // relation (to any depth) is collected before anything reached through its second. A row is
+  // therefore collected under the smallest root relation through which it can be reached
+  // without passing through another root row, and a refusal found below it is named after that
+  // relation. The rows are found by walking up from the blocked row through the plan's
+  // relations: a few queries per ancestor of the blocking rows, nothing per row of the tree.
+
+  // The root model's relation index of a foreign key (Django's discovery order).
+  int root_relation_index(const Field* fk) const {
+    const auto& rel = p_.root_model->related_objects;
+    for (std::size_t r = 0; r < rel.size(); ++r) {
+      if (rel[r].field == fk) return static_cast<int>(r);
+    }
+    return static_cast<int>(rel.size());
+  }
+
+  bool is_root_row(const Value& pk) {
+    if (!p_.root_qs) return std::find(p_.root_pks.begin(), p_.root_pks.end(), pk) != p_.root_pks.end();
+    auto cached = root_row_.find(pk);
+    if (cached != root_row_.end()) return cached->second;
+    const ModelMeta& m = *p_.root_model;
+    Fragment where{col(m, m.pk().column) + " = " + std::string(1, kParamMarker) + " AND ", {pk}, false};
+    append(where, root_cond());
+    add_live_filter(where, m);
+    bool found = any(where, m);
+    root_row_[pk] = found;
+    return found;
+  }
+
+  // The relation (and its root relation index) a PROTECT / RESTRICT check names for a
+  // referencing row whose key is `parent_pk`.
+  std::pair<const Field*, int> refusal_key(const detail::Check& chk, const Value& parent_pk) {
+    if (chk.parent == 0 && is_root_row(parent_pk)) return {chk.fk, root_relation_index(chk.fk)};
+    int hop = first_root_relation(chk.parent, parent_pk);
+    if (hop < 0) {
+      // Not reachable from a root row through the plan's relations (cannot happen for rows the
+      // check found): the first relation through which the plan reached the model.
+      hop = p_.nodes[static_cast<std::size_t>(chk.parent)].first_hop;
+      if (hop < 0) return {chk.fk, root_relation_index(chk.fk)};
+    }
+    return {p_.root_model->related_objects[static_cast<std::size_t>(hop)].field, hop};
+  }
+
+  // The smallest root relation index through which the row `pk` of node n is reached; -1 if none.
+  int first_root_relation(int n, const Value& pk) {
+    auto memo = first_hop_of_.find({n, pk});
+    if (memo != first_hop_of_.end()) return memo->second;
+    int best = -1;
+    std::set<std::pair<int, Value>> seen{{n, pk}};
+    std::vector<std::pair<int, Value>> todo{{n, pk}};
+    while (!todo.empty()) {
+      auto [node, key] = todo.back();
+      todo.pop_back();
+      const ModelMeta& m = model(node);
+      std::vector<const detail::Source*> up;
+      std::string columns;
+      for (const auto& s : p_.nodes[static_cast<std::size_t>(node)].sources) {
+        if (s.root) continue;
+        up.push_back(&s);
+        columns += (columns.empty() ? "" : ", ") + col(m, s.fk->column);
+      }
+      if (up.empty()) continue;
+      Fragment f{"SELECT " + columns + " FROM " + q(m.db_table) + " WHERE " +
+                     col(m, m.pk().column) + " = " + std::string(1, kParamMarker),
+                 {key},
+                 false};
+      add_live_filter(f, m);
+      std::vector<Value> parents;
+      {
+        auto rows = query(f);
+        if (!rows->next()) continue;
+        for (std::size_t i = 0; i < up.size(); ++i) parents.push_back(rows->get(static_cast<int>(i)));
+      }
+      for (std::size_t i = 0; i < up.size(); ++i) {
+        const detail::Source& s = *up[i];
+        if (parents[i].is_null()) continue;
+        Value parent = model(s.parent).pk().to_python(parents[i]);
+        if (s.parent == 0 && is_root_row(parent)) {
+          int r = root_relation_index(s.fk);
+          if (best < 0 || r < best) best = r;
+          continue;
+        }
+        if (seen.insert({s.parent, parent}).second) todo.emplace_back(s.parent, parent);
+      }
+    }
+    first_hop_of_[{n, pk}] = best;
+    return best;
   }
 
   int node_of(const ModelMeta& m) const {
@@ -594,6 +725,23 @@ class Runner {
                false};
     append(f, cond(n));
     exec(f);
+    if (n == 0) {
+      // The root objects of an instance delete are the caller's instances, as they hold them
+      // (Django signals the instances it was given, even one whose row is already gone).
+      std::set<Value> done;
+      std::string marks;
+      for (std::size_t i = 0; i < m.fields.size(); ++i) marks += (i ? ", " : "") + std::string(1, kParamMarker);
+      for (const Instance* inst : p_.root_instances) {
+        if (!done.insert(inst->pk()).second) continue;
+        exec(Fragment{"DELETE FROM " + q(name) + " WHERE " + q(m.pk().column) + " = " +
+                          std::string(1, kParamMarker),
+                      {inst->pk()},
+                      false});
+        exec(Fragment{"INSERT INTO " + q(name) + " (" + cols + ") VALUES (" + marks + ")",
+                      inst->values(),
+                      false});
+      }
+    }
     snapshot_[static_cast<std::size_t>(n)] = name;
   }
 
@@ -670,11 +818,7 @@ class Runner {
   Fragment update_where(const detail::Update& u) const {
     Fragment where = referencing(u);
     int own = node_of(*u.fk->model);
-    if (own >= 0) {
-      where.sql = "(" + where.sql + ") AND NOT (";
-      append(where, cond(own));
-      where.sql += ")";
-    }
+    if (own >= 0) where = and_not(std::move(where), cond(own));
     return where;
   }
 
@@ -1130,6 +1274,8 @@ class Runner {
     bool final_chunk = true;
   };
   std::map<int, ChunkProbe> first_probe_;
+  std::map<Value, bool> root_row_;
+  std::map<std::pair<int, Value>, int> first_hop_of_;
 };
 
 }  // namespace

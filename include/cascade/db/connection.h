@@ -120,6 +120,13 @@ class Connection {
     return "CREATE TEMP TABLE " + quote_name(name) + " (" + columns + ")";
   }
 
+  // The statement that refreshes the planner's statistics of a table just filled (its quoted
+  // name), or "" where the backend needs none.
+  virtual std::string refresh_statistics_sql(const std::string& quoted_table) const {
+    (void)quoted_table;
+    return "";
+  }
+
   // The statement that opens a transaction; `immediate` asks for the write lock at once
   // (see Atomic::Mode).
   virtual std::string begin_sql(bool immediate) const {

@@ -219,6 +219,10 @@ class PostgresConnection final : public Connection {
     return "CREATE TEMP TABLE " + quote_name(name) + " (" + columns + ") ON COMMIT DROP";
   }
 
+  std::string refresh_statistics_sql(const std::string& quoted_table) const override {
+    return "ANALYZE " + quoted_table;
+  }
+
   std::string limit_offset_sql(std::optional<std::int64_t> limit,
                                std::int64_t offset) const override {
     std::string out;
