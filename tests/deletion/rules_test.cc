@@ -167,7 +167,9 @@ TEST_P(RulesTest, TypedReceiversGetStructs) {
   EXPECT_EQ(names, (std::vector<std::string>{"Ann", "Bob"}));
 }
 
-// Rules 33 and 34: a callable SET / default runs once, only when rows are affected; rule 40:
+// Rules 33 and 34: a callable SET / default runs once per batch (here three rows: one call;
+// Cascade updates every row of a relation in one statement, so one call per delete), only
+// when rows are affected; rule 40:
 // instances held in memory are not updated.
 TEST(RulesCallables, SetCallableRunsOnlyWhenRowsAreAffected) {
   struct Parent {
@@ -203,6 +205,8 @@ TEST(RulesCallables, SetCallableRunsOnlyWhenRowsAreAffected) {
   Parent gone = db.create(Parent{.id = {}, .name = "gone"});
   Parent lonely = db.create(Parent{.id = {}, .name = "lonely"});
   Child child = db.create(Child{.id = {}, .parent_id = gone.id, .other_id = gone.id});
+  db.create(Child{.id = {}, .parent_id = gone.id, .other_id = gone.id});
+  db.create(Child{.id = {}, .parent_id = gone.id, .other_id = gone.id});
   default_calls = 0;  // create() computed the default for nothing here (members were set)
   db.remove(lonely);
   EXPECT_EQ(set_calls, 0);
