@@ -193,7 +193,9 @@ TEST(Shell, AWritingStatementWaitsForAnotherWriter) {
   EXPECT_EQ(r.out, "(2, {'blog.Post': 1, 'blog.Author': 1})\n") << r.err;
 }
 
-TEST(Shell, AFailingStatementChangesNothing) {
+TEST(Shell, RunsInAutocommitAsDjangosShell) {
+  // Each ORM call commits on its own: a loop that fails on its third create keeps the first two,
+  // as in Django's shell.
   TempDir dir;
   std::string settings = (kGolden / "blog.toml").string();
   std::string url = "sqlite:///" + dir.file("a.db");
@@ -204,11 +206,34 @@ TEST(Shell, AFailingStatementChangesNothing) {
   EXPECT_NE(last_line(r.err).find("IntegrityError"), std::string::npos) << r.err;
   auto count = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
                             "print(Author.objects.count())"});
-  EXPECT_EQ(count.out, "0\n");  // the loop's first two creates were rolled back too
+  EXPECT_EQ(count.out, "2\n");
   EXPECT_EQ(last_line(run_process({kTool, "--settings", settings, "--database", url, "shell",
                                    "-c", "Post.objects.fliter(id=1)"})
                           .err),
             "AttributeError: 'Manager' object has no attribute 'fliter' (did you mean 'filter'?)");
+}
+
+TEST(Shell, AnErrorAtCommitComesOutOfTheDeleteItself) {
+  // A DO_NOTHING reference left behind fails the delete when it commits; Django raises it from
+  // delete(), so print() never runs and nothing is deleted.
+  TempDir dir;
+  std::string settings = dir.file("cascade.toml");
+  std::ofstream(settings) << R"([models.t.A]
+fields.name = { type = "char", max_length = 20 }
+[models.t.B]
+fields.a = { type = "foreign_key", to = "A", on_delete = "DO_NOTHING" }
+)";
+  std::string url = "sqlite:///" + dir.file("a.db");
+  ASSERT_EQ(run_process({kTool, "--settings", settings, "--database", url, "migrate"}).exit_code, 0);
+  auto r = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
+                        "a = A.objects.create(name='a'); B.objects.create(a=a); "
+                        "print(A.objects.all().delete())"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(last_line(r.err), "django.db.utils.IntegrityError: FOREIGN KEY constraint failed");
+  auto count = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
+                            "print(A.objects.count(), B.objects.count())"});
+  EXPECT_EQ(count.out, "1 1\n");
 }
 
 }  // namespace

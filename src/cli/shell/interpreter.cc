@@ -9,7 +9,6 @@
 #include <set>
 #include <sstream>
 
-#include "cascade/db/transaction.h"
 #include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
 #include "model/naming.h"
@@ -1204,37 +1203,6 @@ bool truthy(const Object& o) {
 }
 }  // namespace
 
-namespace {
-
-// Whether a statement calls a method that writes (by name: the shell cannot know an object's
-// type before running). Assigning to a field writes nothing until save().
-bool may_write(const Expr& e) {
-  static const std::set<std::string> kWriters = {
-      "delete", "hard_delete", "restore", "purge", "create", "get_or_create", "update",
-      "save", "add", "remove", "clear", "set"};
-  if (e.kind == Expr::Kind::Call && e.object && e.object->kind == Expr::Kind::Attribute &&
-      kWriters.count(e.object->text) != 0) {
-    return true;
-  }
-  if (e.object && may_write(*e.object)) return true;
-  for (const auto& i : e.items) {
-    if (i && may_write(*i)) return true;
-  }
-  for (const auto& [k, v] : e.keywords) {
-    if (v && may_write(*v)) return true;
-  }
-  return false;
-}
-
-bool may_write(const Stmt& s) {
-  if (s.value && may_write(*s.value)) return true;
-  for (const auto& t : s.targets) {
-    if (t && may_write(*t)) return true;
-  }
-  return s.body && may_write(*s.body);
-}
-
-}  // namespace
 
 Interpreter::Interpreter(Database& db, std::ostream& out, bool interactive)
     : impl_(std::make_unique<Impl>(db, out, interactive)) {}
@@ -1266,13 +1234,10 @@ bool Interpreter::run(const std::string& source, std::ostream& err) {
   }
   for (const auto& s : statements) {
     try {
-      // A statement is all or nothing: a failure rolls back what it wrote (a loop included).
-      // A statement that may write takes the write lock first (SQLite: BEGIN IMMEDIATE), so
-      // that it waits for another writer through the busy timeout; one that only reads
-      // does not lock writers out.
-      db::atomic(impl_->db.connection(),
-                 may_write(*s) ? db::Atomic::Mode::Immediate : db::Atomic::Mode::Deferred,
-                 [&] { impl_->execute(*s); });
+      // Autocommit, as Django's shell: each ORM call that writes commits on its own (a delete
+      // in its own transaction), so an error raised at its commit comes out of the call itself,
+      // and what earlier calls wrote stays written when a later one fails.
+      impl_->execute(*s);
     } catch (const ExitRequest& e) {
       impl_->exit_code = e.code;
       return true;
