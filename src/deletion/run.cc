@@ -109,6 +109,17 @@ class Runner {
     return out;
   }
 
+  // `where`, on node n's table, without node n's rows. With n's keys in a table, an anti-join
+  // (the planner can hash or merge it, however large the table); else and_not().
+  Fragment excluding(Fragment where, int n) const {
+    const std::string& table = keys_table_[static_cast<std::size_t>(n)];
+    if (table.empty()) return and_not(std::move(where), cond(n));
+    const ModelMeta& m = model(n);
+    where.sql = "(" + where.sql + ") AND NOT EXISTS (SELECT 1 FROM " + q(table) + " WHERE " +
+                q(table) + "." + q("pk") + " = " + col(m, m.pk().column) + ")";
+    return where;
+  }
+
   // Keys per chunk of a set-based step (Database::set_delete_chunk_size).
   std::int64_t chunk() const { return db_.delete_chunk_size(); }
 
@@ -236,7 +247,7 @@ class Runner {
     const ModelMeta& pm = model(parent);
     auto exclude = [&](Fragment& where) {
       add_live_filter(where, m);
-      if (exclude_own) where = and_not(std::move(where), cond(*exclude_own));
+      if (exclude_own) where = excluding(std::move(where), *exclude_own);
     };
     if (m.db_table != pm.db_table) {
       Fragment f{"SELECT 1 FROM " + q(m.db_table) + " INNER JOIN " + q(pm.db_table) + " ON " +
@@ -284,9 +295,18 @@ class Runner {
 
   // A key table just filled: the planner's statistics for it, where the backend keeps any
   // (PostgreSQL plans a temporary table without statistics as if it were tiny).
-  void refresh_statistics(const std::string& table) {
+  // A table filled generation by generation is analyzed each time it has doubled, so the
+  // statistics stay close at a logarithmic number of ANALYZEs.
+  void refresh_statistics(const std::string& table, std::int64_t added = -1) {
     std::string sql = c_.refresh_statistics_sql(q(table));
-    if (!sql.empty()) c_.execute(sql);
+    if (sql.empty()) return;
+    if (added >= 0) {
+      auto& [rows, analyzed] = table_rows_[table];
+      rows += added;
+      if (rows < 2 * std::max<std::int64_t>(analyzed, 500)) return;
+      analyzed = rows;
+    }
+    c_.execute(sql);
   }
 
   std::string key_type(int n) const {
@@ -361,7 +381,7 @@ class Runner {
         f.sql += ") AND NOT EXISTS (SELECT 1 FROM " + q(cycle_table_[n]) + " WHERE " +
                  q(cycle_table_[n]) + "." + q("pk") + " = " + col(m, m.pk().column) + ")";
         std::int64_t rows = exec(f);
-        if (rows > 0) refresh_statistics(cycle_table_[n]);
+        refresh_statistics(cycle_table_[n], rows);
         added += rows;
       }
       if (gen > 0 && added == 0) break;
@@ -502,7 +522,7 @@ class Runner {
       Fragment where = referencing(chk);
       // Forgiven when the referencing row is itself being deleted (rule 29).
       int own = node_of(*chk.fk->model);
-      if (own >= 0) where = and_not(std::move(where), cond(own));
+      if (own >= 0) where = excluding(std::move(where), own);
       if (!any_referencing(*chk.fk, chk.parent,
                            own >= 0 ? std::optional<int>(own) : std::nullopt)) {
         continue;
@@ -818,7 +838,7 @@ class Runner {
   Fragment update_where(const detail::Update& u) const {
     Fragment where = referencing(u);
     int own = node_of(*u.fk->model);
-    if (own >= 0) where = and_not(std::move(where), cond(own));
+    if (own >= 0) where = excluding(std::move(where), own);
     return where;
   }
 
@@ -1275,6 +1295,7 @@ class Runner {
   };
   std::map<int, ChunkProbe> first_probe_;
   std::map<Value, bool> root_row_;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> table_rows_;  // rows, at last ANALYZE
   std::map<std::pair<int, Value>, int> first_hop_of_;
 };
 
