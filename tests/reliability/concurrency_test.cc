@@ -44,7 +44,7 @@ TEST_P(ConcurrencyTest, OverlappingDeletesAndInsertsUnderThemLeaveNoDanglingChil
   Child b({RELIABILITY_WORKER_PATH, "delete", url, std::to_string(authors), one_third, "3"});
   Child inserter({RELIABILITY_WORKER_PATH, "insert", url, "2500", std::to_string(authors),
                   std::to_string(posts), "7"});
-  for (Child* c : {&a, &b, &inserter}) ASSERT_EQ(c->read_line(), "ready") << c->err();
+  for (Child* c : {&a, &b, &inserter}) ASSERT_EQ(c->read_line().substr(0, 5), "ready") << c->err();
   std::string a_done = a.read_line(std::chrono::minutes(3));
   std::string b_done = b.read_line(std::chrono::minutes(3));
   std::string i_done = inserter.read_line(std::chrono::minutes(3));

@@ -1,5 +1,6 @@
 // Crash consistency (issue "Reliability", item 2): a large delete runs in a child process that
-// is killed with SIGKILL at a random moment; the reopened database must equal the state before
+// is killed with SIGKILL at a random moment, and twice while it is stopped half-way through its
+// transaction; the reopened database must equal the state before
 // the delete or the state after it, never something in between, with no dangling reference.
 #include <gtest/gtest.h>
 
@@ -54,13 +55,39 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
     return testing::count_rows(*c, "blog_author");
   }
 
-  // Starts the delete of every author; returns once it is about to begin.
-  static std::unique_ptr<Child> start_delete(ScratchDatabase& s, std::int64_t authors) {
-    auto child = std::make_unique<Child>(std::vector<std::string>{
-        RELIABILITY_WORKER_PATH, "delete", s.url(), "1", std::to_string(authors), "0"});
+  // Starts the delete of every author; returns once it is about to begin (with `pause`: once
+  // it has stopped half-way, inside its transaction).
+  static std::unique_ptr<Child> start_delete(ScratchDatabase& s, std::int64_t authors,
+                                             bool pause = false) {
+    std::vector<std::string> args{RELIABILITY_WORKER_PATH, "delete", s.url(), "1",
+                                  std::to_string(authors), "0"};
+    if (pause) args.emplace_back("pause");
+    auto child = std::make_unique<Child>(args);
     EXPECT_TRUE(child->started());
-    EXPECT_EQ(child->read_line(), "ready") << child->err();
+    std::string ready = child->read_line();
+    EXPECT_EQ(ready.substr(0, 5), "ready") << child->err();
+    auto at = ready.find("backend=");
+    backend_ = at == std::string::npos ? "" : ready.substr(at + 8);
+    if (pause) {
+      EXPECT_EQ(child->read_line(), "paused") << child->err();
+    }
     return child;
+  }
+
+  // Kills the worker and waits until its PostgreSQL server process is gone too: a COMMIT the
+  // worker sent just before it died may still be completing there.
+  static void kill_and_wait(ScratchDatabase& s, Child& victim) {
+    victim.kill(SIGKILL);
+    victim.wait();
+    if (backend_.empty()) return;
+    auto c = s.connect();
+    for (int i = 0; i < 600; ++i) {
+      auto rows = c->query("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = " + backend_);
+      rows->next();
+      if (rows->get(0).as_integer() == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "the killed worker's server process " << backend_ << " is still there";
   }
 
   static void expect_consistent(db::Connection& c) {
@@ -75,6 +102,7 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
 
   testing::TempDir template_dir_;
   std::string template_file_;
+  static inline std::string backend_;  // the last worker's PostgreSQL server process
 };
 
 TEST_P(CrashTest, AKilledDeleteLeavesTheStateBeforeOrTheStateAfter) {
@@ -103,11 +131,10 @@ TEST_P(CrashTest, AKilledDeleteLeavesTheStateBeforeOrTheStateAfter) {
   for (int run = 0; run < kKills; ++run) {
     auto victim = start_delete(*scratch, authors);
     std::this_thread::sleep_for(std::chrono::microseconds(at(rng)));
-    victim->kill(SIGKILL);
-    int status = victim->wait();
+    kill_and_wait(*scratch, *victim);
     auto c = scratch->connect();
     std::string state = dump(*c);
-    SCOPED_TRACE("run " + std::to_string(run) + ", worker status " + std::to_string(status));
+    SCOPED_TRACE("run " + std::to_string(run));
     EXPECT_TRUE(state == before || state == after) << "the database is in between";
     expect_consistent(*c);
     if (state == before) {
@@ -117,6 +144,16 @@ TEST_P(CrashTest, AKilledDeleteLeavesTheStateBeforeOrTheStateAfter) {
       c.reset();
       scratch = fresh_database();  // the next run needs something to delete again
     }
+  }
+  // Kills that certainly land inside the transaction, after some of its statements ran: the
+  // delete is stopped half-way through its steps and killed there.
+  for (int run = 0; run < 2; ++run) {
+    auto victim = start_delete(*scratch, authors, true);
+    kill_and_wait(*scratch, *victim);
+    auto c = scratch->connect();
+    SCOPED_TRACE("kill inside the transaction, run " + std::to_string(run));
+    EXPECT_TRUE(dump(*c) == before) << "a delete killed inside its transaction left changes";
+    expect_consistent(*c);
   }
   RecordProperty("killed_before_commit", saw_before);
   RecordProperty("killed_after_commit", saw_after);

@@ -1,9 +1,11 @@
 // A separate process for the crash and concurrency tests, over the blog_shop models:
 //
-//   reliability_worker delete URL FIRST LAST BATCH
+//   reliability_worker delete URL FIRST LAST BATCH [pause]
 //     Deletes the authors with ids FIRST..LAST (descending when FIRST > LAST) and everything
 //     their on_delete rules reach, BATCH authors per delete (0: all in one delete). Prints
-//     "ready" before the first delete and "done deleted=N retries=R" at the end.
+//     "ready" (on PostgreSQL "ready backend=PID") before the first delete and "done deleted=N retries=R" at the end. With `pause`,
+//     the first delete stops half-way through its steps, inside its transaction after some of
+//     its statements have run, prints "paused" and waits to be killed.
 //   reliability_worker insert URL MILLISECONDS MAX_AUTHOR MAX_POST SEED
 //     For the given time, adds comments under random posts and posts under random authors.
 //     A parent deleted by someone else makes the insert fail on its foreign key: counted as
@@ -55,14 +57,23 @@ bool with_retries(F&& fn, std::int64_t& retries, std::mt19937& rng, bool foreign
   }
 }
 
-int run_delete(const std::string& url, std::int64_t first, std::int64_t last, std::int64_t batch) {
+int run_delete(const std::string& url, std::int64_t first, std::int64_t last, std::int64_t batch,
+               bool pause) {
   cascade::Database db = cascade::Database::open(registry(), url);
   std::mt19937 rng(static_cast<unsigned>(first * 31 + last));
   std::int64_t step = first <= last ? 1 : -1;
   std::int64_t lo_end = std::min(first, last), hi_end = std::max(first, last);
   if (batch <= 0) batch = hi_end - lo_end + 1;
   std::int64_t deleted = 0, retries = 0;
-  std::cout << "ready" << std::endl;
+  // On PostgreSQL the server process of this connection, which a test that kills this process
+  // waits for: it may still commit or roll back after the client is gone.
+  std::string backend;
+  if (db.connection().features().vendor == "postgresql") {
+    auto rows = db.connection().query("SELECT pg_backend_pid()");
+    rows->next();
+    backend = " backend=" + rows->get(0).to_string();
+  }
+  std::cout << "ready" << backend << std::endl;
   for (std::int64_t start = first; start >= lo_end && start <= hi_end; start += step * batch) {
     std::int64_t end = start + step * (batch - 1);
     std::int64_t lo = std::min(start, end), hi = std::max(start, end);
@@ -70,10 +81,17 @@ int run_delete(const std::string& url, std::int64_t first, std::int64_t last, st
     hi = std::min(hi, hi_end);
     with_retries(
         [&] {
-          deleted += db.objects("blog.Author")
-                         .filter({{"id__gte", lo}, {"id__lte", hi}})
-                         .remove()
-                         .total;
+          auto qs = db.objects("blog.Author").filter({{"id__gte", lo}, {"id__lte", hi}});
+          if (!pause) {
+            deleted += qs.remove().total;
+            return;
+          }
+          auto plan = cascade::Collector(db).collect(qs);
+          deleted += plan.execute([](int step, int steps, const std::string&) {
+                            if (step != steps / 2 + 1) return;
+                            std::cout << "paused" << std::endl;
+                            std::this_thread::sleep_for(std::chrono::minutes(10));
+                          }).total;
         },
         retries, rng, false);
   }
@@ -113,14 +131,15 @@ int run_insert(const std::string& url, std::int64_t ms, std::int64_t max_author,
 int main(int argc, char** argv) {
   try {
     std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "delete" && argc == 6) {
-      return run_delete(argv[2], std::stoll(argv[3]), std::stoll(argv[4]), std::stoll(argv[5]));
+    if (mode == "delete" && (argc == 6 || (argc == 7 && std::string(argv[6]) == "pause"))) {
+      return run_delete(argv[2], std::stoll(argv[3]), std::stoll(argv[4]), std::stoll(argv[5]),
+                        argc == 7);
     }
     if (mode == "insert" && argc == 7) {
       return run_insert(argv[2], std::stoll(argv[3]), std::stoll(argv[4]), std::stoll(argv[5]),
                         std::stoull(argv[6]));
     }
-    std::cerr << "usage: reliability_worker delete URL FIRST LAST BATCH\n"
+    std::cerr << "usage: reliability_worker delete URL FIRST LAST BATCH [pause]\n"
                  "       reliability_worker insert URL MILLISECONDS MAX_AUTHOR MAX_POST SEED\n";
     return 2;
   } catch (const cascade::Error& e) {
