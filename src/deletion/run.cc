@@ -44,7 +44,9 @@ class Runner {
         db_(*plan.db),
         c_(plan.db->connection()),
         keys_table_(plan.nodes.size()),
-        snapshot_(plan.nodes.size()) {}
+        snapshot_(plan.nodes.size()),
+        sorted_(plan.sorted),
+        fast_(plan.fast_queue) {}
 
   ~Runner() { drop_temp_tables(); }
 
@@ -564,6 +566,91 @@ class Runner {
     }
   }
 
+  // ---- the delete order ------------------------------------------------------------------------
+  //
+  // Django's order depends on the rows: its collect() enters a model, records that one model
+  // must be deleted after another, and queues fast deletes, only for relations that reach rows
+  // (rules 48, 59-61), and its sort() keeps that order where dependencies allow. The plan's
+  // order assumes every relation has rows; this one follows the same walk over the relations
+  // that do, so the result's labels and the signals come in Django's order.
+  void order_by_rows() {
+    if (p_.collected.size() <= 1 && p_.fast_queue.size() <= 1) return;
+    std::map<std::pair<const Field*, int>, bool> rows;
+    auto has_rows = [&](const Field* fk, int parent) {
+      auto [it, added] = rows.try_emplace({fk, parent}, false);
+      if (added) it->second = any_referencing(*fk, parent, std::nullopt);
+      return it->second;
+    };
+    std::map<std::pair<const Field*, int>, int> cascades_to;
+    for (std::size_t c = 0; c < p_.nodes.size(); ++c) {
+      for (const auto& s : p_.nodes[c].sources) {
+        if (!s.root) cascades_to[{s.fk, s.parent}] = static_cast<int>(c);
+      }
+    }
+    std::set<std::pair<const Field*, int>> restricts;
+    for (const auto& chk : p_.checks) {
+      if (!chk.protect && !chk.never) restricts.insert({chk.fk, chk.parent});
+    }
+    std::vector<int> data, fast;
+    std::map<int, std::set<int>> deps;
+    std::vector<bool> visited(p_.nodes.size(), false);
+    auto enter = [](std::vector<int>& list, int x) {
+      if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
+    };
+    std::function<void(int)> visit = [&](int n) {
+      visited[static_cast<std::size_t>(n)] = true;
+      std::vector<int> level_fast;
+      for (const auto& rel : model(n).related_objects) {
+        const Field* fk = rel.field;
+        auto to = cascades_to.find({fk, n});
+        if (to != cascades_to.end()) {
+          int c = to->second;
+          if (p_.nodes[static_cast<std::size_t>(c)].fast) {
+            enter(level_fast, c);  // queued whether or not it matches rows
+            continue;
+          }
+          if (!has_rows(fk, n)) continue;
+          enter(data, c);
+          if (!fk->null) deps[n].insert(c);  // a self reference too: then the sort gives up
+          if (!visited[static_cast<std::size_t>(c)]) visit(c);
+        } else if (restricts.count({fk, n}) && has_rows(fk, n)) {
+          int x = node_of(*fk->model);
+          if (x >= 0 && !p_.nodes[static_cast<std::size_t>(x)].fast) {
+            deps[n].insert(x);
+            enter(data, x);
+          }
+        }
+      }
+      for (int f : level_fast) enter(fast, f);
+    };
+    enter(data, 0);
+    visit(0);
+    // Nodes no relation with rows reaches have no rows: their place changes nothing.
+    for (int x : p_.collected) enter(data, x);
+    for (int x : p_.fast_queue) enter(fast, x);
+    // Django's sort(): each model once everything it depends on is placed; else the walk's order.
+    std::vector<int> sorted;
+    std::set<int> placed;
+    while (sorted.size() < data.size()) {
+      bool found = false;
+      for (int x : data) {
+        if (placed.count(x)) continue;
+        const auto& d = deps[x];
+        if (std::all_of(d.begin(), d.end(), [&](int y) { return placed.count(y) != 0; })) {
+          sorted.push_back(x);
+          placed.insert(x);
+          found = true;
+        }
+      }
+      if (!found) {
+        sorted = data;
+        break;
+      }
+    }
+    sorted_ = std::move(sorted);
+    fast_ = std::move(fast);
+  }
+
   // ---- which relation a refusal names (rule 27) ------------------------------------------------
   //
   // Django's collect() walks depth first: everything reached through the root model's first
@@ -886,7 +973,34 @@ class Runner {
 
   // Deletes the node's rows, or marks them for a soft delete, chunk() keys at a time: in ranges
   // of the parent's keys when the rows come from one relation, else of their own keys.
+  // Whether deleting rows of `m` can make the database delete other rows of `m` (a chain of
+  // DB_CASCADE keys back to it): SQLite then removes some selected rows through the foreign
+  // key action before the statement reaches them, and leaves them out of its row count.
+  static bool database_cascades_into_itself(const ModelMeta& m) {
+    std::vector<const ModelMeta*> todo{&m};
+    std::set<const ModelMeta*> seen;
+    while (!todo.empty()) {
+      const ModelMeta* x = todo.back();
+      todo.pop_back();
+      for (const auto& rel : x->related_objects) {
+        if (rel.field->on_delete != OnDelete::DbCascade) continue;
+        if (rel.field->model == &m) return true;
+        if (seen.insert(rel.field->model).second) todo.push_back(rel.field->model);
+      }
+    }
+    return false;
+  }
+
+  // The node's rows, deleted (or marked); the count is the rows selected when the delete began,
+  // whichever of its statements or the database's own actions removed them.
   std::int64_t delete_node(int n) {
+    if (marks(n) || !database_cascades_into_itself(model(n))) return delete_node_rows(n);
+    std::int64_t selected = count_node(n);
+    delete_node_rows(n);
+    return selected;
+  }
+
+  std::int64_t delete_node_rows(int n) {
     const ModelMeta& m = model(n);
     auto statement = [&] {
       if (!marks(n)) return Fragment{"DELETE FROM " + q(m.db_table) + " WHERE ", {}, false};
@@ -1001,10 +1115,10 @@ class Runner {
   // Before deleting node n, keep its keys if a later step still reads its table.
   void keep_keys_for_later(int n, std::size_t position) {
     if (!keys_table_[static_cast<std::size_t>(n)].empty()) return;
-    for (std::size_t i = position + 1; i < p_.sorted.size(); ++i) {
+    for (std::size_t i = position + 1; i < sorted_.size(); ++i) {
       std::set<int> reads;
-      tables_read(p_.sorted[i], reads);
-      reads.erase(p_.sorted[i]);
+      tables_read(sorted_[i], reads);
+      reads.erase(sorted_[i]);
       if (reads.count(n)) {
         materialize(n);
         return;
@@ -1027,8 +1141,8 @@ class Runner {
       }
       result.total += it->second;
     };
-    for (int n : p_.fast_queue) add(n);
-    for (int n : p_.sorted) add(n);
+    for (int n : fast_) add(n);
+    for (int n : sorted_) add(n);
     return result;
   }
 
@@ -1043,7 +1157,7 @@ class Runner {
 
   DeleteResult execute() {
     if (p_.root_empty) return {};
-    steps_ = 1 + static_cast<int>(p_.fast_queue.size() + p_.updates.size() + p_.sorted.size());
+    steps_ = 1 + static_cast<int>(fast_.size() + p_.updates.size() + sorted_.size());
     if (p_.single_statement) {
       report("delete " + p_.root_model->label());
       return execute_single();
@@ -1054,26 +1168,27 @@ class Runner {
       prepare();
       lock_referenced_rows();
       check();
+      order_by_rows();
       // Rows receivers will see are fixed before the first pre_delete.
-      for (int n : p_.sorted) {
+      for (int n : sorted_) {
         if (has_object_receivers(n)) snapshot(n);
       }
-      for (int n : p_.sorted) {
+      for (int n : sorted_) {
         if (has_batch_receivers(n) || (has_object_receivers(n) && keys_table_[static_cast<std::size_t>(n)].empty())) {
           materialize(n);
         }
       }
-      for (int n : p_.fast_queue) {
+      for (int n : fast_) {
         if (has_batch_receivers(n)) materialize(n);
       }
       // 1. pre_delete, model by model in delete order, primary keys ascending (rule 61).
-      for (int n : p_.sorted) {
+      for (int n : sorted_) {
         send_object_signals(n, Signal::PreDelete);
         send_batch_signals(n, Signal::PreDelete);
       }
       std::map<int, std::int64_t> counts;
       // 2. fast deletes, in Django's queue order.
-      for (int n : p_.fast_queue) {
+      for (int n : fast_) {
         report((marks(n) ? "mark " : "delete ") + model(n).label());
         send_batch_signals(n, Signal::PreDelete);
         counts[n] = delete_node(n);
@@ -1085,8 +1200,8 @@ class Runner {
         run_update(u);
       }
       // 4. deletes in sorted order, each followed by its post_delete (primary keys descending).
-      for (std::size_t i = 0; i < p_.sorted.size(); ++i) {
-        int n = p_.sorted[i];
+      for (std::size_t i = 0; i < sorted_.size(); ++i) {
+        int n = sorted_[i];
         report((marks(n) ? "mark " : "delete ") + model(n).label());
         keep_keys_for_later(n, i);
         counts[n] += delete_node(n);
@@ -1111,14 +1226,26 @@ class Runner {
   }
 
   DeleteResult execute_single() {
-    std::int64_t count;
-    if (p_.root_qs) {
-      auto compiled = sql::compile_delete(c_, p_.root_qs->state());
-      count = compiled.empty ? 0 : c_.execute(compiled.sql, compiled.params);
-    } else {
+    auto run = [&] {
+      if (p_.root_qs) {
+        auto compiled = sql::compile_delete(c_, p_.root_qs->state());
+        return compiled.empty ? std::int64_t{0} : c_.execute(compiled.sql, compiled.params);
+      }
       Fragment f{"DELETE FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
       append(f, root_cond());
-      count = exec(f);
+      return exec(f);
+    };
+    std::int64_t count = 0;
+    if (database_cascades_into_itself(*p_.root_model)) {
+      // The rows selected, counted in the delete's transaction (see delete_node()).
+      db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
+        Fragment f{"SELECT COUNT(*) FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
+        append(f, root_cond());
+        count = scalar(f);
+        run();
+      });
+    } else {
+      count = run();
     }
     DeleteResult result;
     if (count > 0 || p_.single_object) {
@@ -1153,9 +1280,10 @@ class Runner {
       } catch (const RestrictedError& e) {
         block(out, "RestrictedError", e.what(), e.restricted_objects());
       }
+      order_by_rows();
       std::map<int, std::int64_t> counts;
-      for (int n : p_.fast_queue) counts[n] = count_node(n);
-      for (int n : p_.sorted) counts[n] = count_node(n);
+      for (int n : fast_) counts[n] = count_node(n);
+      for (int n : sorted_) counts[n] = count_node(n);
       out.counts = assemble(counts);
       for (const auto& u : p_.updates) {
         std::int64_t n = count_update(u);
@@ -1263,12 +1391,12 @@ class Runner {
       out.push_back(std::string(chk.protect ? "check PROTECT " : "check RESTRICT ") +
                     chk.fk->model->label() + "." + chk.fk->name);
     }
-    for (int n : p_.fast_queue) out.push_back("delete " + model(n).label() + " (set-based)");
+    for (int n : fast_) out.push_back("delete " + model(n).label() + " (set-based)");
     for (const auto& u : p_.updates) {
       out.push_back("update " + u.fk->model->label() + "." + u.fk->name + " (" +
                     std::string(on_delete_name(u.fk->on_delete)) + ")");
     }
-    for (int n : p_.sorted) {
+    for (int n : sorted_) {
       const auto& node = p_.nodes[static_cast<std::size_t>(n)];
       out.push_back(std::string(marks(n) ? "mark " : "delete ") + model(n).label() +
                     (has_object_receivers(n) ? " (rows streamed to receivers)" : " (set-based)") +
@@ -1294,6 +1422,8 @@ class Runner {
     bool final_chunk = true;
   };
   std::map<int, ChunkProbe> first_probe_;
+  std::vector<int> sorted_;  // collected nodes in delete order (see order_by_rows())
+  std::vector<int> fast_;    // fast nodes in Django's queue order
   std::map<Value, bool> root_row_;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> table_rows_;  // rows, at last ANALYZE
   std::map<std::pair<int, Value>, int> first_hop_of_;
