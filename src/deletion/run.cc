@@ -921,11 +921,15 @@ class Runner {
 
   // ---- field updates ---------------------------------------------------------------------------
 
-  // The rows an update changes: referencing the deleted rows and not deleted themselves.
+  // The rows an update changes: referencing the deleted rows and not deleted themselves. Django
+  // updates the rows it deletes too; skipping them changes nothing, except where the value
+  // written must be unique: then every referencing row is updated, so that the delete fails
+  // on the constraint as Django's does.
   Fragment update_where(const detail::Update& u) const {
     Fragment where = referencing(u);
     int own = node_of(*u.fk->model);
-    if (own >= 0) where = excluding(std::move(where), own);
+    bool unique_value = u.fk->unique && u.fk->on_delete != OnDelete::SetNull;
+    if (own >= 0 && !unique_value) where = excluding(std::move(where), own);
     return where;
   }
 

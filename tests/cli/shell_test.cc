@@ -213,6 +213,20 @@ TEST(Shell, RunsInAutocommitAsDjangosShell) {
             "AttributeError: 'Manager' object has no attribute 'fliter' (did you mean 'filter'?)");
 }
 
+TEST(Shell, AddingADeletedInstanceToAManyToManyIsRefusedAsInDjango) {
+  TempDir dir;
+  std::string settings = (kGolden / "blog.toml").string();
+  std::string url = "sqlite:///" + dir.file("a.db");
+  run_process({kTool, "--settings", settings, "--database", url, "migrate"});
+  auto r = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
+                        "a = Author.objects.create(name='a'); p = Post.objects.create(title='p', "
+                        "author=a); t = Tag.objects.create(name='t'); t.delete(); p.tags.add(t)"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(last_line(r.err),
+            "ValueError: Cannot add \"<Tag: Tag object (None)>\": the value for field \"tag\" is "
+            "None");
+}
+
 TEST(Shell, AnErrorAtCommitComesOutOfTheDeleteItself) {
   // A DO_NOTHING reference left behind fails the delete when it commits; Django raises it from
   // delete(), so print() never runs and nothing is deleted.

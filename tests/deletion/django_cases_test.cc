@@ -79,6 +79,10 @@ fields.recipient = { type = "foreign_key", to = "Person", on_delete = "SET_NULL"
 display = "{name}"
 fields.name   = { type = "char", max_length = 20 }
 fields.person = { type = "foreign_key", to = "Person", on_delete = "DO_NOTHING", null = true, related_name = "+" }
+[models.o.Seat]
+display = "{name}"
+fields.name = { type = "char", max_length = 20 }
+fields.next = { type = "one_to_one", to = "self", on_delete = "SET_DEFAULT", default = 3, null = true, related_name = "previous" }
 [models.o.Vault]
 display = "{name}"
 fields.name = { type = "char", max_length = 20 }
@@ -342,6 +346,23 @@ TEST_P(DjangoCasesTest, RowsRemovedByTheDatabaseGetNoSignals) {
   EXPECT_EQ(db.objects("o.Vault").remove(v).repr(), "(1, {'o.Vault': 1})");
   EXPECT_EQ(seen, (std::vector<std::string>{"pre o.Vault", "post o.Vault"}));
   EXPECT_EQ(db.objects("o.Coin").count(), 0);
+}
+
+// Rules 33 and 36: Django's update of a SET_DEFAULT key covers the rows being deleted too; where
+// the key is unique (a one-to-one), two rows set to the same default fail the delete, as in
+// Django, instead of being skipped because they go anyway.
+TEST_P(DjangoCasesTest, AUniqueKeySetToItsDefaultFailsTheDeleteAsInDjango) {
+  Instance a1 = make("Seat", "a1", {{"next", Value()}}), a2 = make("Seat", "a2", {{"next", Value()}});
+  make("Seat", "a3", {{"next", Value()}});
+  a1.set("next", a1.pk());
+  db.objects("o.Seat").save(a1);
+  a2.set("next", a2.pk());
+  db.objects("o.Seat").save(a2);
+  // Django: IntegrityError: UNIQUE constraint failed: t_a.one_a_id
+  auto seats = db.objects("o.Seat");
+  EXPECT_THROW(seats.filter(Q("name__in", std::vector<Value>{Value("a1"), Value("a2")})).remove(),
+               IntegrityError);
+  EXPECT_EQ(names("Seat"), (std::vector<std::string>{"a1", "a2", "a3"}));
 }
 
 // Rule 5 / 76: a stale instance with receivers: Django still sends pre_delete and post_delete

@@ -28,6 +28,8 @@ class ManyToManyManager {
   // `field` is a ManyToMany field; `reverse` is true when managing it from its target's side
   // (tag.posts for Post.tags).
   ManyToManyManager(Database& db, const Field& field, bool reverse, Value owner_pk);
+  // The through model's key to the other side (Django's target_field).
+  const Field& target_field() const noexcept { return *target_; }
 
   // The model on the other side.
   const ModelMeta& model() const noexcept;

@@ -567,11 +567,19 @@ struct Interpreter::Impl {
       const Instance& owner = *self->self->instance;
       auto m2m = db.objects(owner.meta()).many_to_many(owner, self->name);
       std::vector<Value> pks;
+      auto one = [&](const ObjPtr& a) {
+        // Django refuses an unsaved or deleted instance by name (its pk is None).
+        if (name != "remove" && a->type == Object::Type::Instance && a->instance->pk().is_null()) {
+          raise("ValueError", "Cannot add \"" + repr(a) + "\": the value for field \"" +
+                                  m2m.target_field().name + "\" is None");
+        }
+        pks.push_back(to_value(a));
+      };
       auto collect = [&](const ObjPtr& a) {
         if (a->type == Object::Type::List || a->type == Object::Type::Tuple) {
-          for (const auto& i : a->items) pks.push_back(to_value(i));
+          for (const auto& i : a->items) one(i);
         } else {
-          pks.push_back(to_value(a));
+          one(a);
         }
       };
       if (name == "add" || name == "remove" || name == "set") {
