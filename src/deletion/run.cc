@@ -976,35 +976,10 @@ class Runner {
   bool marks(int n) const { return p_.nodes[static_cast<std::size_t>(n)].mark; }
 
   // Deletes the node's rows, or marks them for a soft delete, chunk() keys at a time: in ranges
-  // of the parent's keys when the rows come from one relation, else of their own keys.
-  // Whether deleting rows of `m` can make the database delete other rows of `m` (a chain of
-  // DB_CASCADE keys back to it): SQLite then removes some selected rows through the foreign
-  // key action before the statement reaches them, and leaves them out of its row count.
-  static bool database_cascades_into_itself(const ModelMeta& m) {
-    std::vector<const ModelMeta*> todo{&m};
-    std::set<const ModelMeta*> seen;
-    while (!todo.empty()) {
-      const ModelMeta* x = todo.back();
-      todo.pop_back();
-      for (const auto& rel : x->related_objects) {
-        if (rel.field->on_delete != OnDelete::DbCascade) continue;
-        if (rel.field->model == &m) return true;
-        if (seen.insert(rel.field->model).second) todo.push_back(rel.field->model);
-      }
-    }
-    return false;
-  }
-
-  // The node's rows, deleted (or marked); the count is the rows selected when the delete began,
-  // whichever of its statements or the database's own actions removed them.
+  // of the parent's keys when the rows come from one relation, else of their own keys. The
+  // count is the statements' row count, as Django's: rows the database's own DB_CASCADE removes
+  // before a statement reaches them are not in it.
   std::int64_t delete_node(int n) {
-    if (marks(n) || !database_cascades_into_itself(model(n))) return delete_node_rows(n);
-    std::int64_t selected = count_node(n);
-    delete_node_rows(n);
-    return selected;
-  }
-
-  std::int64_t delete_node_rows(int n) {
     const ModelMeta& m = model(n);
     auto statement = [&] {
       if (!marks(n)) return Fragment{"DELETE FROM " + q(m.db_table) + " WHERE ", {}, false};
@@ -1230,26 +1205,14 @@ class Runner {
   }
 
   DeleteResult execute_single() {
-    auto run = [&] {
-      if (p_.root_qs) {
-        auto compiled = sql::compile_delete(c_, p_.root_qs->state());
-        return compiled.empty ? std::int64_t{0} : c_.execute(compiled.sql, compiled.params);
-      }
+    std::int64_t count;
+    if (p_.root_qs) {
+      auto compiled = sql::compile_delete(c_, p_.root_qs->state());
+      count = compiled.empty ? 0 : c_.execute(compiled.sql, compiled.params);
+    } else {
       Fragment f{"DELETE FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
       append(f, root_cond());
-      return exec(f);
-    };
-    std::int64_t count = 0;
-    if (database_cascades_into_itself(*p_.root_model)) {
-      // The rows selected, counted in the delete's transaction (see delete_node()).
-      db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
-        Fragment f{"SELECT COUNT(*) FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
-        append(f, root_cond());
-        count = scalar(f);
-        run();
-      });
-    } else {
-      count = run();
+      count = exec(f);
     }
     DeleteResult result;
     if (count > 0 || p_.single_object) {

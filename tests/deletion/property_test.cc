@@ -111,6 +111,7 @@ struct Expected {
   State after;
   std::vector<std::pair<std::string, std::int64_t>> counts;  // in Django's order
   std::int64_t by_database = 0;  // rows the database deleted (not counted)
+  bool counts_exact = true;       // see remove() below
   std::int64_t collected_of_watched = 0;
 };
 
@@ -177,6 +178,26 @@ class DjangoModel {
       e.counts.emplace_back(label, n);
     };
     auto remove = [&](int x, const std::set<std::int64_t>& ids) {
+      // A selected row the database's action removes because of another selected row: whether
+      // the statement's row count includes it depends on the backend and on the order the rows
+      // are visited in (as for Django), so the counts are not compared then.
+      std::set<Object> reach;
+      for (auto id : ids) {
+        if (e.after[static_cast<std::size_t>(x)].count(id)) reach.insert({x, id});
+      }
+      for (bool grew = true; grew && e.counts_exact;) {
+        grew = false;
+        for (std::size_t y = 0; y < s_.models.size(); ++y) {
+          for (const auto& [id, row] : e.after[y]) {
+            for (std::size_t k = 0; k < row.size(); ++k) {
+              const auto& fk = s_.models[y].fks[k];
+              if (fk.rule != OnDelete::DbCascade || row[k] == 0 || !reach.count({fk.target, row[k]})) continue;
+              if (static_cast<int>(y) == x && ids.count(id)) e.counts_exact = false;
+              if (reach.insert({static_cast<int>(y), id}).second) grew = true;
+            }
+          }
+        }
+      }
       std::set<Object> removed;
       for (auto id : ids) {
         if (e.after[static_cast<std::size_t>(x)].erase(id)) removed.insert({x, id});
@@ -543,18 +564,22 @@ TEST_P(DeletionProperty, RandomSchemasBehaveAsDjangosRules) {
       EXPECT_EQ(blocking, expected.blocking);
       State after = dump(db, s);
       EXPECT_EQ(after, expected.after);
-      EXPECT_EQ(result.per_model, expected.counts);  // labels, counts and their order
       std::int64_t vanished = 0;
       for (std::size_t i = 0; i < s.models.size(); ++i) {
         vanished += static_cast<std::int64_t>(before[i].size() - after[i].size());
       }
-      EXPECT_EQ(result.total, vanished - expected.by_database);
+      if (expected.counts_exact) {
+        EXPECT_EQ(result.per_model, expected.counts);  // labels, counts and their order
+        EXPECT_EQ(result.total, vanished - expected.by_database);
+      } else {
+        EXPECT_LE(result.total, vanished);
+      }
       // The preview predicted the blocking error or the exact counts.
       if (expected.error == "ProtectedError" || expected.error == "RestrictedError") {
         EXPECT_EQ(preview.blocked_by, expected.error);
         EXPECT_EQ(preview.blocked_message, expected.message);
         ++refused;
-      } else if (expected.error.empty()) {
+      } else if (expected.error.empty() && expected.counts_exact) {
         EXPECT_EQ(preview.counts.repr(), result.repr());
         if (receivers) {
           EXPECT_EQ(pre_calls, expected.collected_of_watched);
