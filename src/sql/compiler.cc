@@ -104,7 +104,9 @@ class Builder {
 
   // The alias of the model reached after the first `count` hops, joining as needed. Joins to
   // single-valued relations are shared by the whole query; multi-valued ones per `scope`
-  // (one filter() call), as Django does.
+  // (one filter() call), as Django does. A negative scope (ORDER BY and values() columns)
+  // reuses the latest join made along the same relation, as Django's select and ordering do,
+  // and makes one only when there is none.
   std::string walk(const std::vector<Hop>& hops, std::size_t count, int scope,
                    std::string from = {}) {
     std::string alias = from.empty() ? base_alias_ : from;
@@ -112,9 +114,18 @@ class Builder {
     for (std::size_t i = 0; i < count; ++i) {
       const Hop& h = hops[i];
       in_multi = in_multi || h.multi();
-      std::string key = alias + "|" + h.fk->model->label() + "." + h.fk->name + "|" +
-                        (h.reverse ? "r" : "f") + "|" +
-                        (in_multi ? std::to_string(scope) : std::string("*"));
+      std::string relation =
+          alias + "|" + h.fk->model->label() + "." + h.fk->name + "|" + (h.reverse ? "r" : "f");
+      if (in_multi && scope < 0) {
+        auto latest = latest_join_.find(relation);
+        if (latest != latest_join_.end()) {
+          alias = latest->second;
+          continue;
+        }
+      }
+      std::string key = relation + "|" +
+                        (in_multi ? (scope < 0 ? std::string("select") : std::to_string(scope))
+                                  : std::string("*"));
       auto it = join_keys_.find(key);
       if (it != join_keys_.end()) {
         alias = it->second;
@@ -133,6 +144,7 @@ class Builder {
       joins_ += " LEFT OUTER JOIN " + table + (next == to.db_table ? "" : " " + c_.quote_name(next)) +
                 " ON (" + on + ")";
       join_keys_.emplace(key, next);
+      latest_join_[relation] = next;
       alias = next;
     }
     return alias;
@@ -194,6 +206,7 @@ class Builder {
   std::string base_alias_;
   std::string joins_;
   std::map<std::string, std::string> join_keys_;
+  std::map<std::string, std::string> latest_join_;  // relation -> its latest join's alias
 
   void add_order(std::string& out, const std::string& term, const std::string& prefix,
                  int depth) {
