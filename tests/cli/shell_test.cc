@@ -65,6 +65,20 @@ TEST_P(GoldenShell, OutputEqualsDjangos) {
   EXPECT_EQ(r.exit_code, expected_error.empty() ? 0 : 1);
 }
 
+// A migrated database of a models file (default: the golden blog models), and `shell -c`.
+struct Project {
+  TempDir dir;
+  std::string settings;
+  std::string url = "sqlite:///" + dir.file("p.db");
+  explicit Project(std::string models_file = (kGolden / "blog.toml").string())
+      : settings(std::move(models_file)) {
+    EXPECT_EQ(run_process({kTool, "--settings", settings, "--database", url, "migrate"}).exit_code, 0);
+  }
+  cascade::testing::ProcessResult shell(const std::string& code) const {
+    return run_process({kTool, "--settings", settings, "--database", url, "shell", "-c", code});
+  }
+};
+
 TEST(Shell, CommandOptionRunsCodeWithoutEcho) {
   TempDir dir;
   std::string settings = (kGolden / "blog.toml").string();
@@ -196,31 +210,19 @@ TEST(Shell, AWritingStatementWaitsForAnotherWriter) {
 TEST(Shell, RunsInAutocommitAsDjangosShell) {
   // Each ORM call commits on its own: a loop that fails on its third create keeps the first two,
   // as in Django's shell.
-  TempDir dir;
-  std::string settings = (kGolden / "blog.toml").string();
-  std::string url = "sqlite:///" + dir.file("a.db");
-  run_process({kTool, "--settings", settings, "--database", url, "migrate"});
-  auto r = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
-                        "for n in ['a', 'b', None]: Author.objects.create(name=n)"});
+  Project p;
+  auto r = p.shell("for n in ['a', 'b', None]: Author.objects.create(name=n)");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(last_line(r.err).find("IntegrityError"), std::string::npos) << r.err;
-  auto count = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
-                            "print(Author.objects.count())"});
-  EXPECT_EQ(count.out, "2\n");
-  EXPECT_EQ(last_line(run_process({kTool, "--settings", settings, "--database", url, "shell",
-                                   "-c", "Post.objects.fliter(id=1)"})
-                          .err),
+  EXPECT_EQ(p.shell("print(Author.objects.count())").out, "2\n");
+  EXPECT_EQ(last_line(p.shell("Post.objects.fliter(id=1)").err),
             "AttributeError: 'Manager' object has no attribute 'fliter' (did you mean 'filter'?)");
 }
 
 TEST(Shell, AddingADeletedInstanceToAManyToManyIsRefusedAsInDjango) {
-  TempDir dir;
-  std::string settings = (kGolden / "blog.toml").string();
-  std::string url = "sqlite:///" + dir.file("a.db");
-  run_process({kTool, "--settings", settings, "--database", url, "migrate"});
-  auto r = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
-                        "a = Author.objects.create(name='a'); p = Post.objects.create(title='p', "
-                        "author=a); t = Tag.objects.create(name='t'); t.delete(); p.tags.add(t)"});
+  Project p;
+  auto r = p.shell("a = Author.objects.create(name='a'); p = Post.objects.create(title='p', "
+                   "author=a); t = Tag.objects.create(name='t'); t.delete(); p.tags.add(t)");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(last_line(r.err),
             "ValueError: Cannot add \"<Tag: Tag object (None)>\": the value for field \"tag\" is "
@@ -230,24 +232,20 @@ TEST(Shell, AddingADeletedInstanceToAManyToManyIsRefusedAsInDjango) {
 TEST(Shell, AnErrorAtCommitComesOutOfTheDeleteItself) {
   // A DO_NOTHING reference left behind fails the delete when it commits; Django raises it from
   // delete(), so print() never runs and nothing is deleted.
-  TempDir dir;
-  std::string settings = dir.file("cascade.toml");
-  std::ofstream(settings) << R"([models.t.A]
+  TempDir models;
+  std::string file = models.file("cascade.toml");
+  std::ofstream(file) << R"([models.t.A]
 fields.name = { type = "char", max_length = 20 }
 [models.t.B]
 fields.a = { type = "foreign_key", to = "A", on_delete = "DO_NOTHING" }
 )";
-  std::string url = "sqlite:///" + dir.file("a.db");
-  ASSERT_EQ(run_process({kTool, "--settings", settings, "--database", url, "migrate"}).exit_code, 0);
-  auto r = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
-                        "a = A.objects.create(name='a'); B.objects.create(a=a); "
-                        "print(A.objects.all().delete())"});
+  Project p(file);
+  auto r = p.shell("a = A.objects.create(name='a'); B.objects.create(a=a); "
+                   "print(A.objects.all().delete())");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(last_line(r.err), "django.db.utils.IntegrityError: FOREIGN KEY constraint failed");
-  auto count = run_process({kTool, "--settings", settings, "--database", url, "shell", "-c",
-                            "print(A.objects.count(), B.objects.count())"});
-  EXPECT_EQ(count.out, "1 1\n");
+  EXPECT_EQ(p.shell("print(A.objects.count(), B.objects.count())").out, "1 1\n");
 }
 
 }  // namespace

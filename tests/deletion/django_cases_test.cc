@@ -114,6 +114,16 @@ class DjangoCasesTest : public cascade::testing::BackendTest {
     return inst;
   }
 
+  // Three rows of a self-referencing model, each the `parent` of the next: x1 <- x2 <- x3.
+  std::vector<Instance> chain(const std::string& model, const std::string& prefix) {
+    std::vector<Instance> out{make(model, prefix + "1")};
+    for (const char* n : {"2", "3"}) out.push_back(make(model, prefix + n, {{"parent", out.back().pk()}}));
+    return out;
+  }
+  QuerySet named(const std::string& model, const std::string& a, const std::string& b) {
+    return db.objects("o." + model).filter(Q("name__in", std::vector<Value>{Value(a), Value(b)}));
+  }
+
   // names of a model's rows, by primary key
   std::vector<std::string> names(const std::string& model) {
     std::vector<std::string> out;
@@ -221,36 +231,26 @@ TEST_P(DjangoCasesTest, ProtectKeysFollowTheRootRelationsAcrossLevels) {
 // Rule 25: PROTECT refuses even when the protecting rows are deleted by the same delete, and
 // names all of them; rule 26: one message for every protecting row.
 TEST_P(DjangoCasesTest, SelfReferencingProtectNamesEveryProtectingRow) {
-  Instance n1 = make("Node", "n1");
-  Instance n2 = make("Node", "n2", {{"parent", n1.pk()}});
-  make("Node", "n3", {{"parent", n2.pk()}});
+  auto n = chain("Node", "n");
   const std::string message =
       "Cannot delete some instances of model 'Node' because they are referenced through "
       "protected foreign keys: 'Node.parent'. | ";
   auto nodes = db.objects("o.Node");
   EXPECT_EQ(refusal<ProtectedError>([&] { nodes.all().remove(); }), message + "n2 n3");
-  EXPECT_EQ(refusal<ProtectedError>([&] {
-              nodes.filter(Q("name__in", std::vector<Value>{Value("n1"), Value("n2")})).remove();
-            }),
-            message + "n2 n3");
-  EXPECT_EQ(refusal<ProtectedError>([&] { nodes.remove(n1); }), message + "n2");
+  EXPECT_EQ(refusal<ProtectedError>([&] { named("Node", "n1", "n2").remove(); }), message + "n2 n3");
+  EXPECT_EQ(refusal<ProtectedError>([&] { nodes.remove(n[0]); }), message + "n2");
   EXPECT_EQ(nodes.count(), 3);
 }
 
 // Rule 29: a self-referencing RESTRICT is forgiven for the rows the delete takes, not others.
 TEST_P(DjangoCasesTest, SelfReferencingRestrictBlocksOnlyOnRowsLeftBehind) {
-  Instance r1 = make("RNode", "r1");
-  Instance r2 = make("RNode", "r2", {{"parent", r1.pk()}});
-  make("RNode", "r3", {{"parent", r2.pk()}});
+  auto r = chain("RNode", "r");
   const std::string message =
       "Cannot delete some instances of model 'RNode' because they are referenced through "
       "restricted foreign keys: 'RNode.parent'. | ";
   auto nodes = db.objects("o.RNode");
-  EXPECT_EQ(refusal<RestrictedError>([&] {
-              nodes.filter(Q("name__in", std::vector<Value>{Value("r1"), Value("r2")})).remove();
-            }),
-            message + "r3");
-  EXPECT_EQ(refusal<RestrictedError>([&] { nodes.remove(r1); }), message + "r2");
+  EXPECT_EQ(refusal<RestrictedError>([&] { named("RNode", "r1", "r2").remove(); }), message + "r3");
+  EXPECT_EQ(refusal<RestrictedError>([&] { nodes.remove(r[0]); }), message + "r2");
   EXPECT_EQ(nodes.all().remove().repr(), "(3, {'o.RNode': 3})");
 }
 
@@ -359,9 +359,7 @@ TEST_P(DjangoCasesTest, AUniqueKeySetToItsDefaultFailsTheDeleteAsInDjango) {
   a2.set("next", a2.pk());
   db.objects("o.Seat").save(a2);
   // Django: IntegrityError: UNIQUE constraint failed: t_a.one_a_id
-  auto seats = db.objects("o.Seat");
-  EXPECT_THROW(seats.filter(Q("name__in", std::vector<Value>{Value("a1"), Value("a2")})).remove(),
-               IntegrityError);
+  EXPECT_THROW(named("Seat", "a1", "a2").remove(), IntegrityError);
   EXPECT_EQ(names("Seat"), (std::vector<std::string>{"a1", "a2", "a3"}));
 }
 
