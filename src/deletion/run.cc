@@ -46,7 +46,20 @@ class Runner {
         keys_table_(plan.nodes.size()),
         snapshot_(plan.nodes.size()),
         sorted_(plan.sorted),
-        fast_(plan.fast_queue) {}
+        fast_(plan.fast_queue) {
+    for (int f : fast_) {
+      for (const auto& s : plan.nodes[static_cast<std::size_t>(f)].sources) {
+        if (!s.root) add_fast_entry(f, s.parent);
+      }
+    }
+  }
+
+  void add_fast_entry(int node, int parent) {
+    if (std::find(fast_entries_.begin(), fast_entries_.end(), std::make_pair(node, parent)) ==
+        fast_entries_.end()) {
+      fast_entries_.emplace_back(node, parent);
+    }
+  }
 
   ~Runner() { drop_temp_tables(); }
 
@@ -592,6 +605,7 @@ class Runner {
       if (!chk.protect && !chk.never) restricts.insert({chk.fk, chk.parent});
     }
     std::vector<int> data, fast;
+    std::vector<std::pair<int, int>> entries;
     std::map<int, std::set<int>> deps;
     std::vector<bool> visited(p_.nodes.size(), false);
     auto enter = [](std::vector<int>& list, int x) {
@@ -621,7 +635,10 @@ class Runner {
           }
         }
       }
-      for (int f : level_fast) enter(fast, f);
+      for (int f : level_fast) {
+        enter(fast, f);
+        entries.emplace_back(f, n);
+      }
     };
     enter(data, 0);
     visit(0);
@@ -649,6 +666,11 @@ class Runner {
     }
     sorted_ = std::move(sorted);
     fast_ = std::move(fast);
+    // Entries of levels the walk did not reach (no rows there) go last.
+    auto plan_entries = std::move(fast_entries_);
+    fast_entries_.clear();
+    for (const auto& [f, n] : entries) add_fast_entry(f, n);
+    for (const auto& [f, n] : plan_entries) add_fast_entry(f, n);
   }
 
   // ---- which relation a refusal names (rule 27) ------------------------------------------------
@@ -979,7 +1001,7 @@ class Runner {
   // of the parent's keys when the rows come from one relation, else of their own keys. The
   // count is the statements' row count, as Django's: rows the database's own DB_CASCADE removes
   // before a statement reaches them are not in it.
-  std::int64_t delete_node(int n) {
+  std::int64_t delete_node(int n, const detail::Source* only = nullptr) {
     const ModelMeta& m = model(n);
     auto statement = [&] {
       if (!marks(n)) return Fragment{"DELETE FROM " + q(m.db_table) + " WHERE ", {}, false};
@@ -991,8 +1013,10 @@ class Runner {
     };
     const auto& sources = p_.nodes[static_cast<std::size_t>(n)].sources;
     std::int64_t total = 0;
-    if (keys_table_[static_cast<std::size_t>(n)].empty() && sources.size() == 1 && !sources[0].root) {
-      const detail::Source& src = sources[0];
+    // `only`: the rows referencing one source's parent (a fast-delete entry).
+    if (keys_table_[static_cast<std::size_t>(n)].empty() &&
+        (only != nullptr || (sources.size() == 1 && !sources[0].root))) {
+      const detail::Source& src = only != nullptr ? *only : sources[0];
       if (table_empty(m)) return 0;
       // The rows referencing the parent's keys `keys` (a key select).
       auto children = [&](const Fragment& keys) {
@@ -1085,6 +1109,30 @@ class Runner {
     return total;
   }
 
+  void add_fast_label(int n) {
+    if (std::find(fast_labels_.begin(), fast_labels_.end(), n) == fast_labels_.end()) {
+      fast_labels_.push_back(n);
+    }
+  }
+
+  // Rows of fast node n referencing the rows of `parent` (through any of its keys to it).
+  Fragment fast_entry_cond(int n, int parent) const {
+    const ModelMeta& m = model(n);
+    Fragment out{"(", {}, false};
+    bool first = true;
+    for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
+      if (s.root || s.parent != parent) continue;
+      out.sql += first ? "" : " OR ";
+      first = false;
+      out.sql += col(m, s.fk->column) + " IN (";
+      append(out, keys(parent));
+      out.sql += ")";
+    }
+    out.sql += ")";
+    add_live_filter(out, m);
+    return out;
+  }
+
   std::int64_t count_node(int n) {
     Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
     append(f, cond(n));
@@ -1120,7 +1168,7 @@ class Runner {
       }
       result.total += it->second;
     };
-    for (int n : fast_) add(n);
+    for (int n : fast_labels_) add(n);
     for (int n : sorted_) add(n);
     return result;
   }
@@ -1166,12 +1214,25 @@ class Runner {
         send_batch_signals(n, Signal::PreDelete);
       }
       std::map<int, std::int64_t> counts;
-      // 2. fast deletes, in Django's queue order.
-      for (int n : fast_) {
-        report((marks(n) ? "mark " : "delete ") + model(n).label());
-        send_batch_signals(n, Signal::PreDelete);
-        counts[n] = delete_node(n);
-        send_batch_signals(n, Signal::PostDelete);
+      // 2. fast deletes, in Django's queue order: each entry deletes the rows referencing its
+      // level (a node with batch receivers, its keys fixed, goes whole at its first entry).
+      std::set<int> started, whole;
+      for (const auto& [n, parent] : fast_entries_) {
+        if (whole.count(n)) continue;
+        if (started.insert(n).second) report((marks(n) ? "mark " : "delete ") + model(n).label());
+        std::int64_t deleted = 0;
+        if (!keys_table_[static_cast<std::size_t>(n)].empty()) {
+          whole.insert(n);
+          send_batch_signals(n, Signal::PreDelete);
+          deleted = delete_node(n);
+          send_batch_signals(n, Signal::PostDelete);
+        } else {
+          for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
+            if (!s.root && s.parent == parent) deleted += delete_node(n, &s);
+          }
+        }
+        counts[n] += deleted;
+        if (deleted > 0) add_fast_label(n);
       }
       // 3. field updates.
       for (const auto& u : p_.updates) {
@@ -1249,7 +1310,21 @@ class Runner {
       }
       order_by_rows();
       std::map<int, std::int64_t> counts;
-      for (int n : fast_) counts[n] = count_node(n);
+      // Each fast entry counts the rows it will delete: those its level's keys reach and no
+      // earlier entry of the same node does.
+      for (std::size_t e = 0; e < fast_entries_.size(); ++e) {
+        auto [n, parent] = fast_entries_[e];
+        Fragment where = fast_entry_cond(n, parent);
+        for (std::size_t earlier = 0; earlier < e; ++earlier) {
+          if (fast_entries_[earlier].first != n) continue;
+          where = and_not(std::move(where), fast_entry_cond(n, fast_entries_[earlier].second));
+        }
+        Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
+        append(f, where);
+        std::int64_t c = scalar(f);
+        counts[n] += c;
+        if (c > 0) add_fast_label(n);
+      }
       for (int n : sorted_) counts[n] = count_node(n);
       out.counts = assemble(counts);
       for (const auto& u : p_.updates) {
@@ -1391,6 +1466,11 @@ class Runner {
   std::map<int, ChunkProbe> first_probe_;
   std::vector<int> sorted_;  // collected nodes in delete order (see order_by_rows())
   std::vector<int> fast_;    // fast nodes in Django's queue order
+  // Django's fast-delete queue: one entry per fast node and level (the node whose rows its
+  // keys reference), in the order its walk queued them; a label takes the place of the first
+  // entry that deleted rows.
+  std::vector<std::pair<int, int>> fast_entries_;
+  std::vector<int> fast_labels_;
   std::map<Value, bool> root_row_;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> table_rows_;  // rows, at last ANALYZE
   std::map<std::pair<int, Value>, int> first_hop_of_;
