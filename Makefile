@@ -6,8 +6,10 @@ DEMO_DB := build/demo.db
 DEMO_SIZE ?= 200
 
 BENCH ?= default
+SEEDS ?= 200
+DB ?= sqlite
 
-.PHONY: demo test bench deps build build-test clean
+.PHONY: demo test bench conformance deps build build-test clean
 
 deps:
 	@scripts/install-deps
@@ -30,6 +32,20 @@ demo: build
 bench: build
 	@scripts/install-deps --bench
 	@python3 bench/run_bench.py $(RELEASE_DIR) $(BENCH)
+
+# Django as the oracle (tests/oracle/README.md): SEEDS random scripts run side by side in
+# Django 3.2's shell and in `cascade shell`; DB=postgres runs them on a throw-away server.
+conformance: build-test
+	@if [ "$(DB)" = postgres ]; then \
+	  scripts/install-deps --postgres-server || exit 1; \
+	  dir=$$(mktemp -d /tmp/cascade-pg.XXXXXX); url=$$(scripts/pg-test-server start $$dir) || exit 1; \
+	  /usr/bin/python3 tests/oracle/run.py --tool $(TEST_DIR)/src/cascade --seeds 1..$(SEEDS) \
+	    -j $(JOBS) --db postgres $$url --keep build/oracle-failures; rc=$$?; \
+	  scripts/pg-test-server stop $$dir; exit $$rc; \
+	else \
+	  /usr/bin/python3 tests/oracle/run.py --tool $(TEST_DIR)/src/cascade --seeds 1..$(SEEDS) \
+	    -j $(JOBS) --keep build/oracle-failures; \
+	fi
 
 clean:
 	rm -rf build

@@ -1,0 +1,371 @@
+#!/usr/bin/python3
+"""Random schema + data + operation script for the Django oracle (see README.md).
+
+generate(seed) returns a Case: the models (as data), the Cascade models file, the Django
+models.py and the shell script. Everything is derived from random.Random(seed) only, so a seed
+is a complete reproduction recipe.
+"""
+import random
+
+# on_delete rules, and which of them need a nullable key.
+RULES = ["CASCADE", "PROTECT", "RESTRICT", "SET_NULL", "SET_DEFAULT", "SET", "DO_NOTHING",
+         "DB_CASCADE", "DB_SET_NULL", "DB_SET_DEFAULT"]
+NEEDS_NULL = {"SET_NULL", "DB_SET_NULL"}
+# Django 3.2 has no DB_* rules: the Django side declares them DO_NOTHING and the shared schema's
+# ON DELETE clause does the work (Django 6.1's behaviour: not collected, not counted).
+DJANGO_RULE = {"DB_CASCADE": "DO_NOTHING", "DB_SET_NULL": "DO_NOTHING",
+               "DB_SET_DEFAULT": "DO_NOTHING"}
+
+
+class Rel:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+class Model:
+    def __init__(self, index, name):
+        self.index = index
+        self.name = name            # class name: A, B, ...
+        self.lower = name.lower()
+        self.fks = []               # Rel(kind foreign_key|one_to_one, name, target, rule, null, value)
+        self.m2ms = []              # Rel(kind many_to_many, name, target)
+        self.rows = 0
+
+    def var(self, i):               # variable and `name` value of row i (1-based)
+        return "%s%d" % (self.lower, i)
+
+    def columns(self):
+        return ["id", "name"] + [r.name for r in self.fks]
+
+
+class Case:
+    pass
+
+
+# Rules that make most deletes fail (PROTECT, DO_NOTHING, ...) are drawn less often, so that
+# scripts get further before their first error.
+WEIGHTS = {"CASCADE": 4, "PROTECT": 1.2, "RESTRICT": 1.5, "SET_NULL": 3, "SET_DEFAULT": 1,
+           "SET": 1, "DO_NOTHING": 0.6, "DB_CASCADE": 1.5, "DB_SET_NULL": 1.5,
+           "DB_SET_DEFAULT": 0.6}
+
+
+def pick_rule(rng, null):
+    rules = [r for r in RULES if null or r not in NEEDS_NULL]
+    return rng.choices(rules, weights=[WEIGHTS[r] for r in rules])[0]
+
+
+def generate(seed):
+    rng = random.Random(seed)
+    n = rng.randint(3, 6)
+    models = [Model(i, chr(ord("A") + i)) for i in range(n)]
+    for m in models:
+        # a few dozen rows at most, usually a handful
+        m.rows = rng.randint(1, 6) if rng.random() < 0.7 else rng.randint(7, 25)
+
+    for m in models:
+        nfk = rng.choice([0, 1, 1, 2, 2, 3])
+        for k in range(nfk):
+            t = rng.choice(models)
+            # Keys to the same or a later model (self references, cycles) must be nullable:
+            # rows are created in model order and those keys are set afterwards.
+            forward = t.index >= m.index
+            null = forward or rng.random() < 0.4
+            kind = "one_to_one" if rng.random() < 0.1 else "foreign_key"
+            if kind == "one_to_one" and not null and m.rows > t.rows:
+                null = True
+            rule = pick_rule(rng, null)
+            value = None
+            if rule in ("SET_DEFAULT", "SET", "DB_SET_DEFAULT"):
+                value = rng.randint(1, t.rows)      # an id that exists once the data is created
+            base = "fk_" + t.lower if kind == "foreign_key" else "one_" + t.lower
+            name = base
+            j = 2
+            while any(r.name == name for r in m.fks):
+                name = "%s_%d" % (base, j)
+                j += 1
+            m.fks.append(Rel(kind=kind, name=name, target=t, rule=rule, null=null, value=value,
+                             related_name=None))
+        if rng.random() < 0.35:
+            t = rng.choice(models)
+            m.m2ms.append(Rel(kind="many_to_many", name="m2m_" + t.lower, target=t,
+                              related_name=None))
+
+    # Reverse accessors: default (`<model>_set`, `<model>` for one_to_one) unless two relations
+    # of one model point at the same target, then an explicit related_name for each.
+    for m in models:
+        rels = m.fks + m.m2ms
+        for r in rels:
+            same = [x for x in rels if x.target is r.target]
+            if len(same) > 1:
+                r.related_name = "%s_%s_set" % (m.lower, r.name)
+
+    case = Case()
+    case.seed = seed
+    case.models = models
+    case.toml = render_toml(models)
+    case.django_models = render_django(models)
+    case.script = render_script(rng, models)
+    return case
+
+
+# ------------------------------------------------------------------------------ rendering
+
+def render_toml(models):
+    out = []
+    for m in models:
+        out.append("[models.t.%s]" % m.name)
+        out.append('display = "{name}"')
+        out.append('fields.name = { type = "char", max_length = 50 }')
+        for r in m.fks:
+            parts = ['type = "%s"' % r.kind, 'to = "%s"' % r.target.name,
+                     'on_delete = "%s"' % r.rule]
+            if r.null:
+                parts.append("null = true")
+            if r.rule in ("SET_DEFAULT", "DB_SET_DEFAULT"):
+                parts.append("default = %d" % r.value)
+            if r.rule == "SET":
+                parts.append("set = %d" % r.value)
+            if r.related_name:
+                parts.append('related_name = "%s"' % r.related_name)
+            out.append("fields.%s = { %s }" % (r.name, ", ".join(parts)))
+        for r in m.m2ms:
+            parts = ['type = "many_to_many"', 'to = "%s"' % r.target.name]
+            if r.related_name:
+                parts.append('related_name = "%s"' % r.related_name)
+            out.append("fields.%s = { %s }" % (r.name, ", ".join(parts)))
+        out.append("")
+    return "\n".join(out)
+
+
+def render_django(models):
+    out = ["from django.db import models", "", ""]
+    for m in models:
+        out.append("class %s(models.Model):" % m.name)
+        out.append("    name = models.CharField(max_length=50)")
+        for r in m.fks:
+            cls = "ForeignKey" if r.kind == "foreign_key" else "OneToOneField"
+            rule = DJANGO_RULE.get(r.rule, r.rule)
+            args = ["'%s'" % r.target.name]
+            if rule == "SET":
+                args.append("on_delete=models.SET(%d)" % r.value)
+            else:
+                args.append("on_delete=models.%s" % rule)
+            if r.null:
+                args.append("null=True")
+            if r.rule in ("SET_DEFAULT", "DB_SET_DEFAULT"):
+                args.append("default=%d" % r.value)
+            if r.related_name:
+                args.append("related_name='%s'" % r.related_name)
+            out.append("    %s = models.%s(%s)" % (r.name, cls, ", ".join(args)))
+        for r in m.m2ms:
+            args = ["'%s'" % r.target.name]
+            if r.target is m:
+                args.append("symmetrical=False")   # Cascade's self m2m is not symmetrical
+            if r.related_name:
+                args.append("related_name='%s'" % r.related_name)
+            out.append("    %s = models.ManyToManyField(%s)" % (r.name, ", ".join(args)))
+        out.append("")
+        out.append("    class Meta:")
+        out.append("        app_label = 't'")
+        out.append("")
+        out.append("    def __str__(self):")
+        out.append("        return self.name")
+        out.append("")
+        out.append("")
+    return "\n".join(out)
+
+
+def dump_lines(models):
+    """Statements printing every table, deterministically."""
+    out = []
+    for m in models:
+        out.append("print(%r, list(%s.objects.order_by('id').values_list(%s)))" % (
+            m.name, m.name, ", ".join(repr(c) for c in m.columns())))
+        # One line per row: ordering by, or listing, a many-to-many column in values_list()
+        # next to a filter on it is a join-reuse case Cascade's QuerySets get wrong (duplicates;
+        # see README.md), which is not what this test is about.
+        for r in m.m2ms:
+            out.append("for o in %s.objects.order_by('id'): print(%r, o.id, list(o.%s.order_by('id')"
+                       ".values_list('id', flat=True)))" % (m.name, m.name + "." + r.name, r.name))
+    return out
+
+
+def closure_risk(models, root):
+    """Whether deleting rows of `root` can raise for some data: PROTECT, RESTRICT, DO_NOTHING,
+    SET/SET_DEFAULT (the value's row may go), one_to_one SET_* (unique), a DB_CASCADE'd model
+    that Python-level relations or m2m point at."""
+    seen = {root.name}
+    todo = [(root, False)]
+    while todo:
+        x, by_db = todo.pop()
+        for s in models:
+            for r in s.fks:
+                if r.target is not x:
+                    continue
+                if by_db and r.rule not in ("DB_CASCADE", "DB_SET_NULL"):
+                    return True
+                if r.rule in ("PROTECT", "RESTRICT", "DO_NOTHING", "SET", "SET_DEFAULT",
+                              "DB_SET_DEFAULT"):
+                    return True
+                if r.kind == "one_to_one" and r.rule != "CASCADE" and r.rule != "DB_CASCADE":
+                    return True
+                if r.rule in ("CASCADE", "DB_CASCADE") and s.name not in seen:
+                    seen.add(s.name)
+                    todo.append((s, r.rule == "DB_CASCADE"))
+            if by_db:
+                for r in s.m2ms:
+                    if r.target is x or s is x:
+                        return True
+    return False
+
+
+def render_script(rng, models):
+    names = ", ".join(m.name for m in models)
+    lines = ["from t.models import " + names, "from django.db.models import Q"]
+
+    # --- data, created in model order
+    later = []
+    o2o_used = {}
+    for m in models:
+        for i in range(1, m.rows + 1):
+            args = ["name=%r" % m.var(i)]
+            for r in m.fks:
+                t = r.target
+                if t.index >= m.index:
+                    args.append("%s=None" % r.name)
+                    if rng.random() < 0.7:
+                        later.append((m, i, r))
+                    continue
+                args.append("%s=%s" % (r.name, pick_target(rng, m, r, o2o_used)))
+            lines.append("%s = %s.objects.create(%s)" % (m.var(i), m.name, ", ".join(args)))
+    sets = {}
+    for m, i, r in later:
+        v = pick_target(rng, m, r, o2o_used)
+        if v != "None":
+            sets.setdefault((m.index, i), []).append("%s.%s = %s" % (m.var(i), r.name, v))
+    for (mi, i), assigns in sorted(sets.items()):
+        lines.append("; ".join(assigns + ["%s.save()" % models[mi].var(i)]))
+    for m in models:
+        for r in m.m2ms:
+            for i in range(1, m.rows + 1):
+                k = rng.randint(0, min(3, r.target.rows))
+                if k:
+                    picks = sorted(rng.sample(range(1, r.target.rows + 1), k))
+                    lines.append("%s.%s.add(%s)" % (m.var(i), r.name,
+                                                   ", ".join(r.target.var(j) for j in picks)))
+    dump = dump_lines(models)
+    lines += dump
+
+    # --- operations: the ones that cannot raise first, the risky ones last (the script stops
+    # at the first uncaught error, as `manage.py shell < script` does)
+    safe, risky = [], []
+    deleted_vars = set()
+    for _ in range(rng.randint(3, 9)):
+        m = rng.choice(models)
+        op, can_raise = make_op(rng, models, m, deleted_vars)
+        (risky if can_raise or closure_risk(models, m) else safe).append(op)
+    if rng.random() < 0.3:
+        m = rng.choice(models)
+        (risky if closure_risk(models, m) else safe).append(
+            "print(%s.objects.all().delete())" % m.name)
+    for op in safe + risky:
+        lines.append(op)
+        lines += dump
+    return "\n".join(lines) + "\n"
+
+
+def pick_target(rng, m, r, o2o_used):
+    t = r.target
+    if r.null and rng.random() < 0.3:
+        return "None"
+    if r.kind == "one_to_one":
+        used = o2o_used.setdefault((m.name, r.name), set())
+        free = [j for j in range(1, t.rows + 1) if j not in used]
+        if not free:
+            return "None"   # only reachable with null=True (checked by the generator)
+        j = rng.choice(free)
+        used.add(j)
+        return t.var(j)
+    return t.var(rng.randint(1, t.rows))
+
+
+def some_names(rng, m, k=None):
+    k = k or rng.randint(1, min(3, m.rows))
+    return sorted(rng.sample(range(1, m.rows + 1), min(k, m.rows)))
+
+
+def make_op(rng, models, m, deleted_vars):
+    """One operation on model m; returns (statement, can_raise_regardless_of_schema)."""
+    kind = rng.choices(
+        ["var", "for", "get", "in", "fk_name", "fk2_name", "exclude", "isnull", "q", "reverse",
+         "m2m_filter", "m2m_add", "m2m_clear", "all"],
+        weights=[14, 8, 3, 10, 8, 4, 4, 5, 4, 5, 3, 4, 2, 2])[0]
+    fks = m.fks
+    if kind == "var":
+        i = rng.randint(1, m.rows)
+        v = m.var(i)
+        again = v in deleted_vars
+        deleted_vars.add(v)
+        # deleting a variable twice: its pk is None after the first delete (an error)
+        return "print(%s.delete())" % v, again
+    if kind == "for":
+        names = [m.var(i) for i in some_names(rng, m)]
+        return "for o in %s.objects.filter(name__in=%r).order_by('id'): print(o.delete())" % (
+            m.name, names), False
+    if kind == "get":
+        return "print(%s.objects.get(name=%r).delete())" % (m.name, m.var(rng.randint(1, m.rows))), True
+    if kind == "fk_name" and fks:
+        r = rng.choice(fks)
+        return "print(%s.objects.filter(%s__name=%r).delete())" % (
+            m.name, r.name, r.target.var(rng.randint(1, r.target.rows))), False
+    if kind == "fk2_name" and fks:
+        r = rng.choice(fks)
+        if r.target.fks:
+            r2 = rng.choice(r.target.fks)
+            return "print(%s.objects.filter(%s__%s__name=%r).delete())" % (
+                m.name, r.name, r2.name, r2.target.var(rng.randint(1, r2.target.rows))), False
+    if kind == "exclude":
+        return "print(%s.objects.exclude(name__in=%r).delete())" % (
+            m.name, [m.var(i) for i in some_names(rng, m)]), False
+    if kind == "isnull":
+        nullable = [r for r in fks if r.null]
+        if nullable:
+            r = rng.choice(nullable)
+            return "print(%s.objects.filter(%s=None).delete())" % (m.name, r.name), False
+    if kind == "q" and fks:
+        r = rng.choice(fks)
+        return "print(%s.objects.filter(Q(name=%r) | Q(%s__name=%r)).delete())" % (
+            m.name, m.var(rng.randint(1, m.rows)), r.name,
+            r.target.var(rng.randint(1, r.target.rows))), False
+    if kind == "reverse":
+        refs = [(s, r) for s in models for r in s.fks + s.m2ms if r.target is m]
+        if refs:
+            s, r = rng.choice(refs)
+            query = r.related_name or s.lower
+            return "print(%s.objects.filter(%s__name=%r).delete())" % (
+                m.name, query, s.var(rng.randint(1, s.rows))), False
+    if kind == "m2m_filter" and m.m2ms:
+        r = rng.choice(m.m2ms)
+        return "print(%s.objects.filter(%s__name__in=%r).delete())" % (
+            m.name, r.name, [r.target.var(i) for i in some_names(rng, r.target)]), False
+    if kind in ("m2m_add", "m2m_clear") and m.m2ms:
+        r = rng.choice(m.m2ms)
+        i = rng.randint(1, m.rows)
+        if kind == "m2m_clear":
+            return "for o in %s.objects.filter(name=%r): o.%s.clear()" % (m.name, m.var(i), r.name), False
+        j = rng.randint(1, r.target.rows)
+        # the target variable may hold a row deleted meanwhile: a foreign key error at commit
+        return "for o in %s.objects.filter(name=%r): o.%s.add(%s)" % (
+            m.name, m.var(i), r.name, r.target.var(j)), True
+    if kind == "all":
+        return "print(%s.objects.all().delete())" % m.name, False
+    return "print(%s.objects.filter(name__in=%r).delete())" % (
+        m.name, [m.var(i) for i in some_names(rng, m)]), False
+
+
+if __name__ == "__main__":
+    import sys
+    c = generate(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
+    print(c.toml)
+    print(c.django_models)
+    print(c.script)
