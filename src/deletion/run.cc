@@ -39,6 +39,14 @@ Fragment and_not(Fragment where, const Fragment& excluded) {
 
 class Runner {
  public:
+  // An entry of Django's fast-delete queue: the rows of a fast node referencing its level.
+  struct FastEntry {
+    int node;
+    int parent;
+    std::int64_t gen = -1;  // a cyclic parent: the rows of one generation of it; -1: all
+    bool operator==(const FastEntry&) const = default;
+  };
+
   explicit Runner(const detail::Plan& plan)
       : p_(plan),
         db_(*plan.db),
@@ -54,10 +62,10 @@ class Runner {
     }
   }
 
-  void add_fast_entry(int node, int parent) {
-    if (std::find(fast_entries_.begin(), fast_entries_.end(), std::make_pair(node, parent)) ==
-        fast_entries_.end()) {
-      fast_entries_.emplace_back(node, parent);
+  void add_fast_entry(int node, int parent, std::int64_t gen = -1) {
+    FastEntry e{node, parent, gen};
+    if (std::find(fast_entries_.begin(), fast_entries_.end(), e) == fast_entries_.end()) {
+      fast_entries_.push_back(e);
     }
   }
 
@@ -605,7 +613,7 @@ class Runner {
       if (!chk.protect && !chk.never) restricts.insert({chk.fk, chk.parent});
     }
     std::vector<int> data, fast;
-    std::vector<std::pair<int, int>> entries;
+    std::vector<FastEntry> entries;
     std::map<int, std::set<int>> deps;
     std::vector<bool> visited(p_.nodes.size(), false);
     auto enter = [](std::vector<int>& list, int x) {
@@ -635,9 +643,19 @@ class Runner {
           }
         }
       }
+      // On a CASCADE cycle Django's walk recurses once per generation and queues a level's
+      // fast deletes when the level ends: the deepest generation's first.
+      std::int64_t generations = 0;
+      if (!level_fast.empty() && cycle_table_.count(n)) {
+        auto rows = query(Fragment{"SELECT MAX(" + q("gen") + ") FROM " + q(cycle_table_[n]), {}, false});
+        if (rows->next() && !rows->get(0).is_null()) generations = rows->get(0).as_integer() + 1;
+      }
+      for (std::int64_t g = generations - 1; g >= 0; --g) {
+        for (int f : level_fast) entries.push_back({f, n, g});
+      }
       for (int f : level_fast) {
         enter(fast, f);
-        entries.emplace_back(f, n);
+        if (generations == 0) entries.push_back({f, n, -1});
       }
     };
     enter(data, 0);
@@ -669,8 +687,13 @@ class Runner {
     // Entries of levels the walk did not reach (no rows there) go last.
     auto plan_entries = std::move(fast_entries_);
     fast_entries_.clear();
-    for (const auto& [f, n] : entries) add_fast_entry(f, n);
-    for (const auto& [f, n] : plan_entries) add_fast_entry(f, n);
+    for (const auto& e : entries) add_fast_entry(e.node, e.parent, e.gen);
+    for (const auto& e : plan_entries) {
+      bool split = std::any_of(fast_entries_.begin(), fast_entries_.end(), [&](const FastEntry& x) {
+        return x.node == e.node && x.parent == e.parent;
+      });
+      if (!split) add_fast_entry(e.node, e.parent, e.gen);
+    }
   }
 
   // ---- which relation a refusal names (rule 27) ------------------------------------------------
@@ -1115,17 +1138,63 @@ class Runner {
     }
   }
 
-  // Rows of fast node n referencing the rows of `parent` (through any of its keys to it).
-  Fragment fast_entry_cond(int n, int parent) const {
+  // The keys of one generation of a cyclic node, optionally in the range (lo, hi].
+  Fragment generation_keys(int n, std::int64_t gen, const std::optional<Value>& lo = std::nullopt,
+                           const std::optional<Value>& hi = std::nullopt) const {
+    std::string mark(1, kParamMarker);
+    Fragment f{"SELECT " + q("pk") + " FROM " + q(cycle_table_.at(n)) + " WHERE " + q("gen") +
+                   " = " + std::to_string(gen),
+               {},
+               false};
+    if (lo) {
+      f.sql += " AND " + q("pk") + " > " + mark;
+      f.params.push_back(*lo);
+    }
+    if (hi) {
+      f.sql += " AND " + q("pk") + " <= " + mark;
+      f.params.push_back(*hi);
+    }
+    return f;
+  }
+
+  // Deletes the rows of fast node n whose key `s` references one generation of its cyclic
+  // parent, chunk() parent keys at a time.
+  std::int64_t delete_generation_children(int n, const detail::Source& s, std::int64_t gen) {
+    const ModelMeta& m = model(n);
+    std::int64_t total = 0;
+    std::optional<Value> lo;
+    while (true) {
+      Fragment next = generation_keys(s.parent, gen, lo);
+      next.sql += " ORDER BY " + q("pk") + " LIMIT 1 OFFSET " + std::to_string(chunk() - 1);
+      std::optional<Value> hi;
+      {
+        auto rows = query(next);
+        if (rows->next()) hi = rows->get(0);
+      }
+      Fragment f{"DELETE FROM " + q(m.db_table) + " WHERE " + col(m, s.fk->column) + " IN (", {},
+                 false};
+      append(f, generation_keys(s.parent, gen, lo, hi));
+      f.sql += ")";
+      add_live_filter(f, m);
+      total += exec(f);
+      if (!hi) return total;
+      lo = hi;
+    }
+  }
+
+  // Rows of a fast entry's node referencing the rows of its level (through any of its keys to
+  // it; a generation of them on a cycle).
+  Fragment fast_entry_cond(const FastEntry& e) const {
+    int n = e.node;
     const ModelMeta& m = model(n);
     Fragment out{"(", {}, false};
     bool first = true;
     for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
-      if (s.root || s.parent != parent) continue;
+      if (s.root || s.parent != e.parent) continue;
       out.sql += first ? "" : " OR ";
       first = false;
       out.sql += col(m, s.fk->column) + " IN (";
-      append(out, keys(parent));
+      append(out, e.gen < 0 ? keys(e.parent) : generation_keys(e.parent, e.gen));
       out.sql += ")";
     }
     out.sql += ")";
@@ -1217,7 +1286,7 @@ class Runner {
       // 2. fast deletes, in Django's queue order: each entry deletes the rows referencing its
       // level (a node with batch receivers, its keys fixed, goes whole at its first entry).
       std::set<int> started, whole;
-      for (const auto& [n, parent] : fast_entries_) {
+      for (const auto& [n, parent, gen] : fast_entries_) {
         if (whole.count(n)) continue;
         if (started.insert(n).second) report((marks(n) ? "mark " : "delete ") + model(n).label());
         std::int64_t deleted = 0;
@@ -1228,7 +1297,8 @@ class Runner {
           send_batch_signals(n, Signal::PostDelete);
         } else {
           for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
-            if (!s.root && s.parent == parent) deleted += delete_node(n, &s);
+            if (s.root || s.parent != parent) continue;
+            deleted += gen < 0 ? delete_node(n, &s) : delete_generation_children(n, s, gen);
           }
         }
         counts[n] += deleted;
@@ -1313,11 +1383,12 @@ class Runner {
       // Each fast entry counts the rows it will delete: those its level's keys reach and no
       // earlier entry of the same node does.
       for (std::size_t e = 0; e < fast_entries_.size(); ++e) {
-        auto [n, parent] = fast_entries_[e];
-        Fragment where = fast_entry_cond(n, parent);
+        const FastEntry& entry = fast_entries_[e];
+        int n = entry.node;
+        Fragment where = fast_entry_cond(entry);
         for (std::size_t earlier = 0; earlier < e; ++earlier) {
-          if (fast_entries_[earlier].first != n) continue;
-          where = and_not(std::move(where), fast_entry_cond(n, fast_entries_[earlier].second));
+          if (fast_entries_[earlier].node != n) continue;
+          where = and_not(std::move(where), fast_entry_cond(fast_entries_[earlier]));
         }
         Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
         append(f, where);
@@ -1469,7 +1540,7 @@ class Runner {
   // Django's fast-delete queue: one entry per fast node and level (the node whose rows its
   // keys reference), in the order its walk queued them; a label takes the place of the first
   // entry that deleted rows.
-  std::vector<std::pair<int, int>> fast_entries_;
+  std::vector<FastEntry> fast_entries_;
   std::vector<int> fast_labels_;
   std::map<Value, bool> root_row_;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> table_rows_;  // rows, at last ANALYZE
