@@ -128,17 +128,31 @@ Lookup parse_filter(const std::string& text) {
   return {key, Arg(Value(value))};
 }
 
-std::int64_t parse_duration(const std::string& text) {
+// Seconds from 0001-01-01T00:00:00 (the calendar's first day) to the Unix epoch.
+constexpr std::int64_t kSecondsBeforeEpoch = 62135596800;
+
+// Checked arithmetic: a duration that overflowed used to wrap around and select rows
+// soft-deleted seconds ago.
+std::int64_t parse_duration(const std::string& text, const DateTime& now) {
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   std::string unit(p, text.data() + text.size());
   std::int64_t scale = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400
                        : unit == "w" ? 604800 : 0;
-  if (ec != std::errc() || n < 0 || scale == 0 || p == text.data()) {
+  bool too_large = ec == std::errc::result_out_of_range;  // refused below, not as a typo
+  if ((ec != std::errc() && !too_large) || n < 0 || scale == 0 || p == text.data()) {
     throw ValueError("duration " + python_repr(text) +
                      " must be a number and a unit: s, m, h, d or w (e.g. 30d)");
   }
-  return n * scale;
+  std::int64_t seconds = 0;
+  bool overflow = too_large || __builtin_mul_overflow(n, scale, &seconds);
+  std::int64_t limit = now.micros / 1'000'000 + kSecondsBeforeEpoch;
+  if (overflow || seconds > limit) {
+    throw ValueError("duration " + python_repr(text) +
+                     " reaches back before the year 1: at most " + std::to_string(limit / 86400) +
+                     "d from now");
+  }
+  return seconds;
 }
 
 int delete_command(Database& db, const OperationOptions& o, std::istream& in, std::ostream& out,
@@ -219,9 +233,8 @@ int restore_command(Database& db, const OperationOptions& o, std::istream& in, s
 
 int purge_command(Database& db, const OperationOptions& o, std::istream& in, std::ostream& out,
                   std::ostream& err) {
-  std::int64_t seconds = parse_duration(o.older_than);
   DateTime cutoff = DateTime::now();
-  cutoff.micros -= seconds * 1'000'000;
+  cutoff.micros -= parse_duration(o.older_than, cutoff) * 1'000'000;
   std::vector<const ModelMeta*> models;
   if (!o.model.empty()) {
     models.push_back(&db.registry().get(o.model));

@@ -42,7 +42,8 @@ int purge_command(Database& db, const OperationOptions& o, std::istream& in, std
 // "status=draft" -> ("status", "draft"); values for __in / __range are comma-separated;
 // __isnull takes true / false. Throws ValueError for a malformed filter.
 Lookup parse_filter(const std::string& text);
-// "30d" -> seconds. Throws ValueError.
-std::int64_t parse_duration(const std::string& text);
+// "30d" -> seconds. Throws ValueError for a malformed duration, and for one that reaches back
+// from `now` before the calendar's first day (0001-01-01).
+std::int64_t parse_duration(const std::string& text, const DateTime& now);
 
 }  // namespace cascade::cli

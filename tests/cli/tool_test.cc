@@ -261,6 +261,15 @@ TEST(SoftDeleteCommands, RestoreAndPurgeWithPreviews) {
   auto bad = run_process({kTool, "--settings", settings, "purge", "--older-than", "soon"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(contains(bad.err, "must be a number and a unit"));
+  // Durations past the calendar's range are refused, not wrapped around into "seconds ago".
+  run_process({kTool, "--settings", settings, "delete", "app.Note", "--yes"});
+  for (const char* huge : {"200000000d", "99999999999999999999d", "9223372036854775807w"}) {
+    auto r = run_process({kTool, "--settings", settings, "purge", "--older-than", huge, "--yes"});
+    EXPECT_EQ(r.exit_code, 1) << huge << ": " << r.out;
+    EXPECT_TRUE(contains(r.err, "reaches back before the year 1")) << r.err;
+  }
+  auto still = run_process({kTool, "--settings", settings, "restore", "app.Note", "--dry-run"});
+  EXPECT_TRUE(contains(still.out, "Will restore")) << still.out;  // nothing was purged
 }
 
 TEST_P(DeleteCommand, InspectdbDescribesTheDatabaseItCameFrom) {

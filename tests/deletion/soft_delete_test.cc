@@ -2,6 +2,9 @@
 // signals, previews; and every policy mixed with every on_delete rule. Every backend.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <set>
+
 #include <sstream>
 
 #include "cascade/database.h"
@@ -177,6 +180,32 @@ TEST_P(SoftDeleteTest, RestoreBringsBackExactlyOneOperation) {
   EXPECT_EQ(db.deleted_objects("s.Post").count(), 1);
   // Restoring live rows, or through the default manager, does nothing.
   EXPECT_EQ(posts.all().restore().total, 0);
+}
+
+TEST_P(SoftDeleteTest, OperationIdsAreRandomUuids) {
+  // Restore selects rows by their operation id: ids are version 4 UUIDs from the operating
+  // system's random source, so two operations (or two processes) do not share one.
+  Instance ann = authors.create({{"name", "Ann"}});
+  Instance p1 = posts.create({{"title", "one"}, {"author", ann.pk()}});
+  Instance p2 = posts.create({{"title", "two"}, {"author", ann.pk()}});
+  posts.remove(p1);
+  posts.remove(p2);
+  std::set<std::string> ids;
+  for (const auto& row : db.deleted_objects("s.Post").all().values_list({"deletion_id"}, true).rows()) {
+    const std::string id = row[0].as_text();
+    ASSERT_EQ(id.size(), 36u) << id;
+    for (std::size_t i = 0; i < id.size(); ++i) {
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        EXPECT_EQ(id[i], '-') << id;
+      } else {
+        EXPECT_TRUE(std::isxdigit(static_cast<unsigned char>(id[i]))) << id;
+      }
+    }
+    EXPECT_EQ(id[14], '4') << id;                                   // version 4
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // RFC 4122 variant
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 2u);
 }
 
 TEST_P(SoftDeleteTest, RestoreRefusesARowWhoseParentIsStillDeleted) {
