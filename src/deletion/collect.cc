@@ -167,35 +167,8 @@ class Builder {
     }
   }
 
-  // Django's Collector.sort(): place a model once everything it must come after is placed;
-  // on a cycle keep the collection order (rule 60).
-  void sort() {
-    std::vector<int> sorted;
-    std::set<int> placed;
-    const auto& models = plan_.collected;
-    while (sorted.size() < models.size()) {
-      bool found = false;
-      for (int m : models) {
-        if (placed.count(m)) continue;
-        const auto& deps = after_[m];
-        bool ready = std::all_of(deps.begin(), deps.end(), [&](int d) {
-          // Dependencies on fast (never collected) nodes do not hold Django back.
-          return placed.count(d) || plan_.nodes[static_cast<std::size_t>(d)].fast ||
-                 std::find(models.begin(), models.end(), d) == models.end();
-        });
-        if (ready) {
-          sorted.push_back(m);
-          placed.insert(m);
-          found = true;
-        }
-      }
-      if (!found) {
-        plan_.sorted = models;
-        return;
-      }
-    }
-    plan_.sorted = sorted;
-  }
+  // Django's sort (fast nodes are not among the collected ones, so they hold nothing back).
+  void sort() { plan_.sorted = detail::sort_models(plan_.collected, after_); }
 };
 
 // A version 4 UUID from the operating system's random source (128 bits, 122 random): the id of

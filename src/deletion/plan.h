@@ -2,6 +2,7 @@
 // steps to run. Built by collect.cc, run by execute.cc, evaluated by preview.cc.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,5 +73,33 @@ struct Plan {
   std::vector<Update> updates;
   DeleteOrigin origin;
 };
+
+// Django's Collector.sort() (rule 60): each model once every model it must come after is
+// placed (a dependency on a model outside `models` holds nothing back); when none can be
+// placed (a cycle), the models keep their given order.
+inline std::vector<int> sort_models(const std::vector<int>& models,
+                                    const std::map<int, std::set<int>>& after) {
+  std::vector<int> sorted;
+  std::set<int> placed;
+  while (sorted.size() < models.size()) {
+    bool found = false;
+    for (int m : models) {
+      if (placed.count(m)) continue;
+      auto it = after.find(m);
+      bool ready = it == after.end() ||
+                   std::all_of(it->second.begin(), it->second.end(), [&](int d) {
+                     return placed.count(d) != 0 ||
+                            std::find(models.begin(), models.end(), d) == models.end();
+                   });
+      if (ready) {
+        sorted.push_back(m);
+        placed.insert(m);
+        found = true;
+      }
+    }
+    if (!found) return models;
+  }
+  return sorted;
+}
 
 }  // namespace cascade::detail

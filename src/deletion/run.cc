@@ -132,14 +132,20 @@ class Runner {
     return out;
   }
 
-  // `where`, on node n's table, without node n's rows. With n's keys in a table, an anti-join
-  // (the planner can hash or merge it, however large the table); else and_not().
+  // "NOT EXISTS (...)": the row of `m` is not among the keys in `table`. An anti-join, which the
+  // planner can hash or merge however large the table (PostgreSQL runs a NOT IN as a scan of
+  // the table per row once it outgrows work_mem).
+  std::string absent_from(const std::string& table, const ModelMeta& m) const {
+    return "NOT EXISTS (SELECT 1 FROM " + q(table) + " WHERE " + q(table) + "." + q("pk") +
+           " = " + col(m, m.pk().column) + ")";
+  }
+
+  // `where`, on node n's table, without node n's rows: with n's keys in a table, an anti-join;
+  // else and_not().
   Fragment excluding(Fragment where, int n) const {
     const std::string& table = keys_table_[static_cast<std::size_t>(n)];
     if (table.empty()) return and_not(std::move(where), cond(n));
-    const ModelMeta& m = model(n);
-    where.sql = "(" + where.sql + ") AND NOT EXISTS (SELECT 1 FROM " + q(table) + " WHERE " +
-                q(table) + "." + q("pk") + " = " + col(m, m.pk().column) + ")";
+    where.sql = "(" + where.sql + ") AND " + absent_from(table, model(n));
     return where;
   }
 
@@ -399,10 +405,7 @@ class Runner {
           }
         }
         if (first) continue;  // no source for this generation
-        // An anti-join (not NOT IN, which PostgreSQL runs as a scan of the key table per
-        // candidate row once the table outgrows work_mem).
-        f.sql += ") AND NOT EXISTS (SELECT 1 FROM " + q(cycle_table_[n]) + " WHERE " +
-                 q(cycle_table_[n]) + "." + q("pk") + " = " + col(m, m.pk().column) + ")";
+        f.sql += ") AND " + absent_from(cycle_table_[n], m);
         std::int64_t rows = exec(f);
         refresh_statistics(cycle_table_[n], rows);
         added += rows;
@@ -484,7 +487,7 @@ class Runner {
       if (!chk.never) continue;
       if (!any_referencing(*chk.fk, chk.parent, std::nullopt)) continue;
       Fragment where = referencing(chk);
-      std::string key = "'" + chk.fk->model->object_name + "." + chk.fk->name + "'";
+      std::string key = relation_label(*chk.fk);
       if (std::find(never_keys.begin(), never_keys.end(), key) == never_keys.end()) {
         never_keys.push_back(key);
       }
@@ -508,7 +511,7 @@ class Runner {
       // protected row (rule 27), or by the PROTECT field itself when it protects a root row.
       for (auto& obj : found) {
         auto [key_field, order] = refusal_key(chk, obj.get(chk.fk->name));
-        std::string key = "'" + key_field->model->object_name + "." + key_field->name + "'";
+        std::string key = relation_label(*key_field);
         auto hit = std::find_if(protect_keys.begin(), protect_keys.end(),
                                 [&](const Hit& h) { return h.key == key; });
         if (hit == protect_keys.end()) {
@@ -550,7 +553,7 @@ class Runner {
                            own >= 0 ? std::optional<int>(own) : std::nullopt)) {
         continue;
       }
-      std::string key = "'" + chk.fk->model->object_name + "." + chk.fk->name + "'";
+      std::string key = relation_label(*chk.fk);
       std::vector<Instance> found;
       load(where, *chk.fk->model, found);
       int order = std::numeric_limits<int>::max();
@@ -663,25 +666,8 @@ class Runner {
     // Nodes no relation with rows reaches have no rows: their place changes nothing.
     for (int x : p_.collected) enter(data, x);
     for (int x : p_.fast_queue) enter(fast, x);
-    // Django's sort(): each model once everything it depends on is placed; else the walk's order.
-    std::vector<int> sorted;
-    std::set<int> placed;
-    while (sorted.size() < data.size()) {
-      bool found = false;
-      for (int x : data) {
-        if (placed.count(x)) continue;
-        const auto& d = deps[x];
-        if (std::all_of(d.begin(), d.end(), [&](int y) { return placed.count(y) != 0; })) {
-          sorted.push_back(x);
-          placed.insert(x);
-          found = true;
-        }
-      }
-      if (!found) {
-        sorted = data;
-        break;
-      }
-    }
+    // Django's sort(), over the models in the walk's order.
+    std::vector<int> sorted = detail::sort_models(data, deps);
     sorted_ = std::move(sorted);
     fast_ = std::move(fast);
     // Entries of levels the walk did not reach (no rows there) go last.
@@ -747,10 +733,10 @@ class Runner {
     if (memo != first_hop_of_.end()) return memo->second;
     int best = -1;
     std::set<std::pair<int, Value>> seen{{n, pk}};
-    std::vector<std::pair<int, Value>> todo{{n, pk}};
-    while (!todo.empty()) {
-      auto [node, key] = todo.back();
-      todo.pop_back();
+    std::vector<std::pair<int, Value>> pending{{n, pk}};
+    while (!pending.empty()) {
+      auto [node, key] = pending.back();
+      pending.pop_back();
       const ModelMeta& m = model(node);
       std::vector<const detail::Source*> up;
       std::string columns;
@@ -780,11 +766,16 @@ class Runner {
           if (best < 0 || r < best) best = r;
           continue;
         }
-        if (seen.insert({s.parent, parent}).second) todo.emplace_back(s.parent, parent);
+        if (seen.insert({s.parent, parent}).second) pending.emplace_back(s.parent, parent);
       }
     }
     first_hop_of_[{n, pk}] = best;
     return best;
+  }
+
+  // How Django's refusals name a relation: 'Model.field'.
+  static std::string relation_label(const Field& fk) {
+    return "'" + fk.model->object_name + "." + fk.name + "'";
   }
 
   int node_of(const ModelMeta& m) const {

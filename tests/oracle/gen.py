@@ -195,9 +195,9 @@ def closure_risk(models, root):
     SET/SET_DEFAULT (the value's row may go), one_to_one SET_* (unique), a DB_CASCADE'd model
     that Python-level relations or m2m point at."""
     seen = {root.name}
-    todo = [(root, False)]
-    while todo:
-        x, by_db = todo.pop()
+    pending = [(root, False)]
+    while pending:
+        x, by_db = pending.pop()
         for s in models:
             for r in s.fks:
                 if r.target is not x:
@@ -211,7 +211,7 @@ def closure_risk(models, root):
                     return True
                 if r.rule in ("CASCADE", "DB_CASCADE") and s.name not in seen:
                     seen.add(s.name)
-                    todo.append((s, r.rule == "DB_CASCADE"))
+                    pending.append((s, r.rule == "DB_CASCADE"))
             if by_db:
                 for r in s.m2ms:
                     if r.target is x or s is x:
