@@ -1,6 +1,8 @@
 #include "cascade/cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <nlohmann/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <fmt/format.h>
@@ -14,6 +16,7 @@
 #include "cli/inspect.h"
 #include "cli/inspectdb.h"
 #include "cli/shell/shell.h"
+#include "model/naming.h"
 
 #ifndef CASCADE_VERSION
 #define CASCADE_VERSION "unknown"
@@ -60,6 +63,51 @@ Context context_for(const Options& o, const Registry* app_registry, const std::s
   return ctx;
 }
 
+// The tool's name in messages: the program's file name, without its directory.
+std::string program_name(int argc, const char* const* argv) {
+  if (argc < 1 || argv[0] == nullptr || *argv[0] == '\0') return "cascade";
+  std::string path = argv[0];
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The first argument that is not an option (or an option's value): the command.
+std::optional<std::string> command_word(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--settings" || a == "--database") {
+      ++i;
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') continue;
+    return a;
+  }
+  return std::nullopt;
+}
+
+bool wants_json(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--format=json" || (a == "--format" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A command-line error: "cascade: error: ..." and exit code 2, or one JSON document.
+int usage_error(const std::string& name, const std::string& message, bool json, std::ostream& out,
+                std::ostream& err) {
+  if (json) {
+    nlohmann::json doc{{"status", "error"},
+                       {"error", {{"type", "UsageError"}, {"message", message}}},
+                       {"exit_code", 2}};
+    out << doc.dump(2) << "\n";
+  }
+  err << name << ": error: " << message << "\nRun with --help for usage.\n";
+  return 2;
+}
+
 int migrate_command(const Options& o, Context& ctx, std::ostream& out) {
   auto conn = db::Connection::open(ctx.url, ctx.base_dir);
   if (o.plan_only) {
@@ -91,7 +139,8 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
                    ? "Cascade: data tools over this application's models."
                    : "Cascade: delete data correctly, previewably and reversibly.\n"
                      "Works on the project described by a settings file (cascade.toml)."};
-  app.name(argc > 0 ? std::string(argv[0]) : "cascade");
+  const std::string name = program_name(argc, argv);
+  app.name(name);
   app.set_version_flag("--version", CASCADE_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // --database / --settings may also follow the command
@@ -124,6 +173,11 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   inspectdb->add_option("--app", inspect_app, "App label of the models")->capture_default_str();
   inspectdb->add_option("-o,--output", inspect_output, "Write to this file instead of standard output");
 
+  auto* check = app.add_subcommand(
+      "check", "Compare the models with the database: missing tables and columns, constraints, "
+               "and ON DELETE rules that differ from the models' on_delete (errors, exit code 1), "
+               "and foreign-key columns without an index (warnings). Changes nothing.");
+
   std::string shell_code;
   auto* shell = app.add_subcommand(
       "shell", "The Django-syntax shell: Post.objects.filter(status='draft').delete(), "
@@ -133,19 +187,37 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   shell->add_option("-c,--command", shell_code, "Code to run instead of the interactive prompt");
 
   OperationOptions op;
+  std::int64_t expect = -1;
+  int verbosity = 1;
+  auto non_negative = [](const std::string& text) -> std::string {
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || p != text.data() + text.size() || n < 0) {
+      return "must be a whole number, 0 or more (got " + text + ")";
+    }
+    return {};
+  };
   auto add_common = [&](CLI::App* sub) {
     sub->add_flag("--dry-run", op.dry_run, "Show the preview and change nothing");
     sub->add_flag("-y,--yes", op.yes, "Do not ask for confirmation");
-    sub->add_option("--format", op.format, "Output format")
+    sub->add_option("--format", op.format,
+                    "Output format: text, or json (one JSON document on standard output, errors "
+                    "included; the question goes to standard error)")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
     sub->add_option("--max-items", op.max_items, "Objects listed in the preview")
-        ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Validator(non_negative, "N"))
         ->capture_default_str();
+    sub->add_option("--expect", expect,
+                    "Change nothing (exit code 5) unless the selection matches exactly N rows")
+        ->check(CLI::Validator(non_negative, "N"));
   };
   const char* exit_codes =
-      "Exit codes: 0 done (or dry run), 1 error or cancelled, 2 bad command line, 3 nothing "
-      "matched, 4 refused (PROTECT, RESTRICT, or a restore check).";
+      "The operation is bound to its preview: if the rows changed after it was shown, nothing is "
+      "changed and the new preview is shown. Exit codes: 0 done (or dry run), 1 error or "
+      "declined, 2 bad command line (option, model, filter), 3 nothing matched, 4 refused "
+      "(PROTECT, RESTRICT, a restore check, or the database), 5 the rows changed since the "
+      "preview, or --expect differs.";
   auto* del = app.add_subcommand(
       "delete", std::string("Delete rows of a model and everything their on_delete rules reach, "
                             "after a preview (nested objects, counts per model, updates, "
@@ -154,7 +226,13 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   del->add_option("model", op.model, "The model: app.Model or Model")->required();
   del->add_option("--filter", op.filters,
                   "A lookup, Django style: status=draft, author__name__startswith=A, "
-                  "id__in=1,2,3, editor__isnull=true (repeatable; all must hold)");
+                  "id__in=1,2,3, editor__isnull=true, active=false (repeatable; all must hold)");
+  del->add_flag("--all", op.all, "Delete every row of the model (required when there is no --filter)");
+  del->add_flag("--sql", op.sql,
+                "Also print the SQL statements the delete will run (found by running it in a "
+                "transaction that is rolled back)");
+  del->add_option("-v,--verbosity", verbosity, "1 (default); 2 or more also prints the SQL (--sql)")
+      ->check(CLI::Range(0, 3));
   add_common(del);
   auto* restore = app.add_subcommand(
       "restore", std::string("Restore soft-deleted rows of a model and every row their delete "
@@ -180,6 +258,21 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     custom.emplace_back(sub, &command);
   }
 
+  // A misspelled command: CLI11 would only say that one is required.
+  if (auto word = command_word(argc, argv)) {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      names.push_back(sub->get_name());
+    }
+    if (std::find(names.begin(), names.end(), *word) == names.end()) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      return usage_error(name,
+                         "unknown command '" + *word + "'" + naming::did_you_mean(*word, names) +
+                             "; commands: " + known,
+                         wants_json(argc, argv), out, err);
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -192,10 +285,10 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     out << CASCADE_VERSION << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
-    err << app.get_name() << ": error: " << e.what() << "\n"
-        << "Run with --help for usage.\n";
-    return 2;
+    return usage_error(name, e.what(), wants_json(argc, argv), out, err);
   }
+  if (expect >= 0) op.expect = expect;
+  if (verbosity >= 2) op.sql = true;
 
   try {
     if (inspectdb->parsed()) {
@@ -209,7 +302,7 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       }
       if (url.empty()) url = default_url;
       if (url.empty()) throw ConfigError("inspectdb needs --database URL");
-      auto conn = db::Connection::open(url, base);
+      auto conn = db::Connection::open(url, base, /*create_missing=*/false);
       std::string text = inspect_database(*conn, url, inspect_app, inspect_tables);
       if (inspect_output.empty()) {
         out << text;
@@ -224,8 +317,12 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     Context ctx = context_for(o, app_registry, default_url);
     if (migrate->parsed()) return migrate_command(o, ctx, out);
     if (inspect->parsed()) {
-      auto conn = db::Connection::open(ctx.url, ctx.base_dir);
+      auto conn = db::Connection::open(ctx.url, ctx.base_dir, /*create_missing=*/false);
       return inspect_command(*conn, *ctx.registry, o.models, out);
+    }
+    if (check->parsed()) {
+      auto conn = db::Connection::open(ctx.url, ctx.base_dir, /*create_missing=*/false);
+      return check_command(*conn, *ctx.registry, out);
     }
     if (shell->parsed()) {
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
@@ -234,7 +331,23 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       return shell::shell_command(db, code, out, err);
     }
     if (del->parsed() || restore->parsed() || purge->parsed()) {
-      Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
+      op.command = del->parsed() ? "delete" : restore->parsed() ? "restore" : "purge";
+      // Nothing to delete, restore or purge in a database that does not exist yet.
+      std::unique_ptr<db::Connection> conn;
+      try {
+        conn = db::Connection::open(ctx.url, ctx.base_dir, /*create_missing=*/false);
+      } catch (const Error& e) {
+        if (op.format != "json") throw;
+        out << nlohmann::json{{"command", op.command},
+                              {"status", "error"},
+                              {"error", {{"type", e.python_name()}, {"message", e.what()}}},
+                              {"exit_code", 1}}
+                   .dump(2)
+            << "\n";
+        err << name << ": error: " << e.what() << "\n";
+        return 1;
+      }
+      Database db(*ctx.registry, std::move(conn));
       if (del->parsed()) return delete_command(db, op, std::cin, out, err);
       if (restore->parsed()) return restore_command(db, op, std::cin, out, err);
       return purge_command(db, op, std::cin, out, err);
@@ -245,11 +358,13 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
         return command->run(db, sub->remaining(), out);
       }
     }
+  } catch (const UsageError& e) {
+    return usage_error(name, e.what(), false, out, err);
   } catch (const Error& e) {
-    err << app.get_name() << ": error: " << e.what() << "\n";
+    err << name << ": error: " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    err << app.get_name() << ": internal error: " << e.what() << "\n";
+    err << name << ": internal error: " << e.what() << "\n";
     return 1;
   }
   return 0;

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <ostream>
 
+#include "cascade/db/schema.h"
 #include "cascade/error.h"
+#include "cli/delete_commands.h"
 
 namespace cascade::cli {
 
@@ -37,13 +39,65 @@ std::string describe_field(const Field& f) {
   return out;
 }
 
+namespace {
+
+std::string policy_meaning(DeletePolicy p) {
+  switch (p) {
+    case DeletePolicy::Hard: return "delete removes the rows";
+    case DeletePolicy::Soft: return "delete marks the rows; what they cascade to follows its own policy";
+    case DeletePolicy::SoftCascade: return "delete marks the rows and every soft-deletable row it reaches";
+    case DeletePolicy::Never: return "rows are never deleted: a delete reaching them is refused";
+  }
+  return "";
+}
+
+bool has_table(const std::vector<std::string>& tables, const std::string& name) {
+  return std::find(tables.begin(), tables.end(), name) != tables.end();
+}
+
+}  // namespace
+
+int check_command(db::Connection& c, const Registry& registry, std::ostream& out) {
+  auto plan = db::plan_migration(c, registry);
+  auto tables = c.table_names();
+  std::vector<std::string> problems = plan.problems;
+  for (const auto& label : plan.create_tables) {
+    problems.push_back(label + ": table missing (run `cascade migrate`)");
+  }
+  std::vector<std::string> warnings;
+  for (const ModelMeta* m : registry.models()) {
+    if (!has_table(tables, m->db_table)) continue;
+    auto indexes = c.indexes(m->db_table);
+    for (const auto& f : m->fields) {
+      if (!f.is_foreign_key()) continue;
+      bool indexed = f.primary_key || std::any_of(indexes.begin(), indexes.end(), [&](const auto& ix) {
+        return !ix.partial && !ix.columns.empty() && ix.columns.front() == f.column;
+      });
+      if (!indexed) {
+        warnings.push_back(m->label() + "." + f.name + ": foreign key column \"" + f.column +
+                           "\" has no index: every delete of a " + f.target->label() +
+                           " row scans table \"" + m->db_table + "\"");
+      }
+    }
+  }
+  out << "Database: " << c.describe() << "\n";
+  for (const auto& p : problems) out << "error: " << p << "\n";
+  for (const auto& w : warnings) out << "warning: " << w << "\n";
+  out << problems.size() << " error" << (problems.size() == 1 ? "" : "s") << ", " << warnings.size()
+      << " warning" << (warnings.size() == 1 ? "" : "s") << ": "
+      << (problems.empty() ? "the schema matches the models, ON DELETE rules included"
+                           : "the schema does not match the models")
+      << "\n";
+  return problems.empty() ? 0 : 1;
+}
+
 int inspect_command(db::Connection& c, const Registry& registry,
                     const std::vector<std::string>& only, std::ostream& out) {
   std::vector<const ModelMeta*> models;
   if (only.empty()) {
     models = registry.models();
   } else {
-    for (const auto& name : only) models.push_back(&registry.get(name));
+    for (const auto& name : only) models.push_back(&find_model(registry, name));
   }
   auto tables = c.table_names();
   out << "Database: " << c.describe() << "\n";
@@ -51,6 +105,14 @@ int inspect_command(db::Connection& c, const Registry& registry,
     std::string count;
     if (std::find(tables.begin(), tables.end(), m->db_table) == tables.end()) {
       count = "table missing: run `cascade migrate`";
+    } else if (m->soft_deletable()) {
+      auto rows = c.query("SELECT COUNT(*), COUNT(" + c.quote_name(kDeletedAtField) + ") FROM " +
+                          c.quote_name(m->db_table));
+      rows->next();
+      auto all = rows->get(0).as_integer();
+      auto deleted = rows->get(1).as_integer();
+      count = fmt::format("{} live row{}, {} soft-deleted", all - deleted,
+                          all - deleted == 1 ? "" : "s", deleted);
     } else {
       auto rows = c.query("SELECT COUNT(*) FROM " + c.quote_name(m->db_table));
       rows->next();
@@ -59,6 +121,10 @@ int inspect_command(db::Connection& c, const Registry& registry,
     }
     out << "\n" << m->label() << (m->auto_created ? " (auto-created through model)" : "")
         << "  table \"" << m->db_table << "\", " << count << "\n";
+    if (!m->auto_created) {
+      out << "  delete policy: " << delete_policy_name(m->delete_policy) << " ("
+          << policy_meaning(m->delete_policy) << ")\n";
+    }
     std::size_t width = 0;
     for (const auto& f : m->fields) width = std::max(width, f.name.size());
     for (const auto& f : m->many_to_many) width = std::max(width, f.name.size());

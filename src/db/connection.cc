@@ -57,7 +57,8 @@ void Connection::on_commit(std::function<void()> fn) {
   on_commit_.push_back({atomic_depth_, std::move(fn)});
 }
 
-std::unique_ptr<Connection> Connection::open(std::string_view url, std::string_view base_dir) {
+std::unique_ptr<Connection> Connection::open(std::string_view url, std::string_view base_dir,
+                                             bool create_missing) {
   auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) {
     throw ConfigError("database URL " + python_repr(url) +
@@ -65,7 +66,7 @@ std::unique_ptr<Connection> Connection::open(std::string_view url, std::string_v
   }
   std::string_view scheme = url.substr(0, scheme_end);
   if (scheme == "sqlite" || scheme == "sqlite3") {
-    return open_sqlite(url, base_dir);
+    return open_sqlite(url, base_dir, create_missing);
   }
   if (scheme == "postgresql" || scheme == "postgres") return open_postgres(url);
   throw ConfigError("unsupported database URL scheme '" + std::string(scheme) +

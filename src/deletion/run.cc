@@ -437,8 +437,9 @@ class Runner {
   void prepare() {
     // The root's rows are fixed before anything changes (Django evaluates the QuerySet once);
     // a condition on the root table alone cannot change before the root's delete.
-    if (p_.root_qs && writes_before_root_delete() && !p_.nodes[0].cyclic &&
-        root_condition_may_change()) {
+    // A bound delete fixes them always: it compares them with its preview.
+    if (p_.root_qs && !p_.nodes[0].cyclic &&
+        (shown_ != nullptr || (writes_before_root_delete() && root_condition_may_change()))) {
       materialize(0);
     }
     materialize_cycles();
@@ -840,12 +841,13 @@ class Runner {
   }
   bool has_object_receivers(int n) const {
     const ModelMeta& m = model(n);
-    if (m.auto_created) return false;  // never signalled (rule 55)
+    if (m.auto_created || silent_) return false;  // never signalled (rule 55)
     return db_.signals().has_receivers(signal_for(n, Signal::PreDelete), m) ||
            db_.signals().has_receivers(signal_for(n, Signal::PostDelete), m);
   }
   bool has_batch_receivers(int n) const {
     const ModelMeta& m = model(n);
+    if (silent_) return false;
     return db_.signals().has_batch_receivers(signal_for(n, Signal::PreDelete), m) ||
            db_.signals().has_batch_receivers(signal_for(n, Signal::PostDelete), m);
   }
@@ -949,7 +951,7 @@ class Runner {
   void send_batch_signals(int n, Signal base) {
     const ModelMeta& m = model(n);
     Signal signal = signal_for(n, base);
-    if (!db_.signals().has_batch_receivers(signal, m)) return;
+    if (silent_ || !db_.signals().has_batch_receivers(signal, m)) return;
     stream_keys(n, base == Signal::PreDelete, [&](std::span<const Value> pks) {
       db_.signals().send_batch(BatchEvent{signal, m, pks, db_});
     });
@@ -1236,6 +1238,8 @@ class Runner {
   // ---- the whole delete ------------------------------------------------------------------------
 
   DeletionPlan::Progress progress_;
+  const Preview* shown_ = nullptr;  // a bound execute(): the preview it must match
+  bool silent_ = false;  // a purge preview's trial run: no signal is sent
   int step_ = 0;
   int steps_ = 0;
   void report(const std::string& what) {
@@ -1245,7 +1249,7 @@ class Runner {
   DeleteResult execute() {
     if (p_.root_empty) return {};
     steps_ = 1 + static_cast<int>(fast_.size() + p_.updates.size() + sorted_.size());
-    if (p_.single_statement) {
+    if (p_.single_statement && shown_ == nullptr) {
       report("delete " + p_.root_model->label());
       return execute_single();
     }
@@ -1256,6 +1260,7 @@ class Runner {
       lock_referenced_rows();
       check();
       order_by_rows();
+      if (shown_ != nullptr) verify(*shown_);
       // Rows receivers will see are fixed before the first pre_delete.
       for (int n : sorted_) {
         if (has_object_receivers(n)) snapshot(n);
@@ -1311,6 +1316,10 @@ class Runner {
       }
       drop_temp_tables();
       result = assemble(counts);
+      if (shown_ != nullptr && counts_are_exact()) {
+        std::string diff = count_differences(shown_->counts, result, "deleted");
+        if (!diff.empty()) throw PreviewChanged(kChanged + diff);  // rolls everything back
+      }
     });
     if (p_.kind == detail::Kind::Hard) {
       for (Instance* inst : p_.root_instances) inst->set_pk(Value());
@@ -1370,41 +1379,210 @@ class Runner {
         block(out, "RestrictedError", e.what(), e.restricted_objects());
       }
       order_by_rows();
-      std::map<int, std::int64_t> counts;
-      // Each fast entry counts the rows it will delete: those its level's keys reach and no
-      // earlier entry of the same node does.
-      for (std::size_t e = 0; e < fast_entries_.size(); ++e) {
-        const FastEntry& entry = fast_entries_[e];
-        int n = entry.node;
-        Fragment where = fast_entry_cond(entry);
-        for (std::size_t earlier = 0; earlier < e; ++earlier) {
-          if (fast_entries_[earlier].node != n) continue;
-          where = and_not(std::move(where), fast_entry_cond(fast_entries_[earlier]));
-        }
-        Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
-        append(f, where);
-        std::int64_t c = scalar(f);
-        counts[n] += c;
-        if (c > 0) add_fast_label(n);
-      }
-      for (int n : sorted_) counts[n] = count_node(n);
-      out.counts = assemble(counts);
-      for (const auto& u : p_.updates) {
-        std::int64_t n = count_update(u);
-        if (n == 0) continue;
-        std::string value = has_callable(u) ? "<computed>" : update_value(u).repr();
-        out.updates.push_back({u.fk->model->label(), u.fk->name, value, n});
-      }
+      count_all(out, true);
+    }
+    std::tie(out.roots, out.roots_digest) = root_fingerprint();
+    for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
+      if (marks(static_cast<int>(n))) continue;  // a soft delete removes no row
+      const ModelMeta& m = model(static_cast<int>(n));
+      database_effects(out, m, keys(static_cast<int>(n)), {&m});
     }
     if (max_items > 0) build_tree(out, max_items);
     return out;
+  }
+
+  // What the database's own rules do when the rows of `m` whose keys `deleted` selects go:
+  // DB_* actions (followed through DB_CASCADE), and DO_NOTHING references left dangling, which
+  // make the commit fail (a foreseen refusal, unless the plan already refuses).
+  void database_effects(Preview& out, const ModelMeta& m, const Fragment& deleted,
+                        std::vector<const ModelMeta*> path) {
+    for (const auto& rel : m.related_objects) {
+      const Field* fk = rel.field;
+      if (fk->type == FieldType::ManyToMany) continue;
+      OnDelete rule = fk->on_delete;
+      const char* action = rule == OnDelete::DbCascade      ? "ON DELETE CASCADE"
+                           : rule == OnDelete::DbSetNull    ? "ON DELETE SET NULL"
+                           : rule == OnDelete::DbSetDefault ? "ON DELETE SET DEFAULT"
+                           : rule == OnDelete::DoNothing    ? "DO_NOTHING"
+                                                            : nullptr;
+      if (action == nullptr) continue;
+      const ModelMeta& r = *fk->model;
+      Fragment where{col(r, fk->column) + " IN (", {}, false};
+      append(where, deleted);
+      where.sql += ")";
+      if (rule == OnDelete::DoNothing) {
+        // Rows the plan deletes itself are not left behind.
+        int own = node_of(r);
+        if (own >= 0 && !marks(own)) where = and_not(std::move(where), cond(own));
+      }
+      Fragment f{"SELECT COUNT(*) FROM " + q(r.db_table) + " WHERE ", {}, false};
+      append(f, where);
+      std::int64_t count = scalar(f);
+      if (count == 0) continue;
+      out.database_effects.push_back({r.label(), fk->name, action, count});
+      if (rule == OnDelete::DoNothing && out.blocked_by.empty()) {
+        out.blocked_by = "IntegrityError";
+        out.blocked_message = "the commit would fail: " + std::to_string(count) + " " + r.label() +
+                              " row" + (count == 1 ? "" : "s") + " would still reference deleted " +
+                              m.label() + " rows through " + relation_label(*fk) +
+                              " (on_delete=DO_NOTHING)";
+        std::int64_t cap = std::max<std::int64_t>(out.max_items, 1);
+        Fragment list{"SELECT " + select_columns(r) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
+        append(list, where);
+        list.sql += " ORDER BY " + col(r, r.pk().column) + c_.limit_offset_sql(cap, 0);
+        auto rows = query(list);
+        while (rows->next()) {
+          Instance o = read(r, *rows);
+          out.blocking.push_back({r.label(), display(o), false, {}, o.pk()});
+        }
+      }
+      if (rule == OnDelete::DbCascade && std::find(path.begin(), path.end(), &r) == path.end()) {
+        Fragment keys{"SELECT " + col(r, r.pk().column) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
+        append(keys, where);
+        path.push_back(&r);
+        database_effects(out, r, keys, path);
+        path.pop_back();
+      }
+    }
+  }
+
+  // The rows the plan will delete (per model, Django's order) and update, in the current state.
+  // `values`: also the values the updates write (a SET callable is not called: "<computed>").
+  void count_all(Preview& out, bool values) {
+    std::map<int, std::int64_t> counts;
+    // Each fast entry counts the rows it will delete: those its level's keys reach and no
+    // earlier entry of the same node does.
+    for (std::size_t e = 0; e < fast_entries_.size(); ++e) {
+      const FastEntry& entry = fast_entries_[e];
+      int n = entry.node;
+      Fragment where = fast_entry_cond(entry);
+      for (std::size_t earlier = 0; earlier < e; ++earlier) {
+        if (fast_entries_[earlier].node != n) continue;
+        where = and_not(std::move(where), fast_entry_cond(fast_entries_[earlier]));
+      }
+      Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
+      append(f, where);
+      std::int64_t c = scalar(f);
+      counts[n] += c;
+      if (c > 0) add_fast_label(n);
+    }
+    for (int n : sorted_) counts[n] = count_node(n);
+    out.counts = assemble(counts);
+    for (const auto& u : p_.updates) {
+      std::int64_t n = count_update(u);
+      if (n == 0) continue;
+      std::string value;
+      if (values) value = has_callable(u) ? "<computed>" : update_value(u).repr();
+      out.updates.push_back({u.fk->model->label(), u.fk->name, value, n});
+    }
+  }
+
+  // ---- binding a delete to its preview ---------------------------------------------------------
+
+  static constexpr const char* kChanged =
+      "The rows changed since the preview, so nothing was changed: ";
+
+  // The root rows now: how many, and a digest (64-bit FNV-1a) of their primary keys in order.
+  std::pair<std::int64_t, std::uint64_t> root_fingerprint() {
+    // A cyclic root node's keys also hold the rows its cycle reaches: read the root condition.
+    Fragment f = keys(0);
+    if (p_.nodes[0].cyclic) {
+      const ModelMeta& m = *p_.root_model;
+      f = Fragment{"SELECT " + col(m, m.pk().column) + " FROM " + q(m.db_table) + " WHERE ", {}, false};
+      append(f, root_cond());
+      add_live_filter(f, m);
+    }
+    f.sql += " ORDER BY 1";
+    auto rows = query(f);
+    std::uint64_t h = 14695981039346656037ULL;
+    auto mix = [&h](unsigned char byte) {
+      h ^= byte;
+      h *= 1099511628211ULL;
+    };
+    std::int64_t n = 0;
+    while (rows->next()) {
+      for (unsigned char ch : rows->get(0).repr()) mix(ch);
+      mix(0);  // a separator no repr contains
+      ++n;
+    }
+    return {n, h};
+  }
+
+  static std::string count_differences(const DeleteResult& shown, const DeleteResult& now,
+                                        const std::string& verb) {
+    std::vector<std::string> labels;
+    for (const auto* r : {&shown, &now}) {
+      for (const auto& e : r->per_model) {
+        if (std::find(labels.begin(), labels.end(), e.first) == labels.end()) labels.push_back(e.first);
+      }
+    }
+    std::string out;
+    for (const auto& label : labels) {
+      std::int64_t a = shown.count(label);
+      std::int64_t b = now.count(label);
+      if (a == b) continue;
+      out += (out.empty() ? "" : "; ") + label + ": " + std::to_string(b) + " " + verb +
+             ", the preview showed " + std::to_string(a);
+    }
+    return out;
+  }
+
+  // In the delete's transaction, before anything is written: the root rows, the counts and the
+  // updates must be those of the preview.
+  void verify(const Preview& shown) {
+    auto [roots, digest] = root_fingerprint();
+    if (roots != shown.roots) {
+      throw PreviewChanged(kChanged + std::to_string(roots) + " " + p_.root_model->label() +
+                           " row" + (roots == 1 ? "" : "s") + " match now, the preview showed " +
+                           std::to_string(shown.roots));
+    }
+    if (digest != shown.roots_digest) {
+      throw PreviewChanged(kChanged + std::string("the ") + p_.root_model->label() +
+                           " rows that match are not those the preview showed");
+    }
+    Preview now;
+    count_all(now, false);
+    fast_labels_.clear();  // the deletes record their labels again, as they go
+    std::string diff = count_differences(shown.counts, now.counts, marks(0) ? "to mark" : "to delete");
+    for (const std::vector<Preview::FieldUpdate>* list : {&shown.updates, &std::as_const(now.updates)}) {
+      for (const auto& u : *list) {
+        auto count_in = [&](const std::vector<Preview::FieldUpdate>& l) {
+          std::int64_t c = 0;
+          for (const auto& x : l) {
+            if (x.label == u.label && x.field == u.field) c += x.count;
+          }
+          return c;
+        };
+        std::int64_t a = count_in(shown.updates);
+        std::int64_t b = count_in(now.updates);
+        std::string what = u.label + "." + u.field + ": " + std::to_string(b) +
+                           " to update, the preview showed " + std::to_string(a);
+        if (a != b && diff.find(what) == std::string::npos) diff += (diff.empty() ? "" : "; ") + what;
+      }
+    }
+    if (!diff.empty()) throw PreviewChanged(kChanged + diff);
+  }
+
+  // Whether the statements' row counts must equal the preview's counts: not when the database's
+  // own ON DELETE actions reach a model the plan deletes (its rows may go before a statement
+  // reaches them, and Django's count leaves them out).
+  bool counts_are_exact() const {
+    for (const auto& node : p_.nodes) {
+      for (const auto& rel : node.model->related_objects) {
+        OnDelete r = rel.field->on_delete;
+        if (r == OnDelete::DbCascade || r == OnDelete::DbSetNull || r == OnDelete::DbSetDefault) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   static void block(Preview& out, const std::string& kind, const std::string& message,
                     const std::vector<Instance>& objects) {
     out.blocked_by = kind;
     out.blocked_message = message;
-    for (const auto& o : objects) out.blocking.push_back(display(o));
+    for (const auto& o : objects) out.blocking.push_back({o.meta().label(), display(o), false, {}, o.pk()});
   }
 
   static std::string display(const Instance& inst) {
@@ -1433,7 +1611,7 @@ class Runner {
       }
       ++listed;
       int node = node_of(inst.meta());
-      siblings.push_back({inst.meta().label(), display(inst), node >= 0 && marks(node), {}});
+      siblings.push_back({inst.meta().label(), display(inst), node >= 0 && marks(node), {}, inst.pk()});
       std::size_t me = siblings.size() - 1;
       for (const auto& rel : inst.meta().related_objects) {
         const Field* fk = rel.field;
@@ -1556,6 +1734,44 @@ DeleteResult DeletionPlan::execute(const Progress& progress) const {
   return r.execute();
 }
 
+DeleteResult DeletionPlan::execute(const Preview& shown, const Progress& progress) const {
+  Runner r(*plan_);
+  r.progress_ = progress;
+  r.shown_ = &shown;
+  return r.execute();
+}
+
+DeleteResult DeletionPlan::execute_silently(const Preview* shown) const {
+  Runner r(*plan_);
+  r.silent_ = true;
+  r.shown_ = shown;
+  return r.execute();
+}
+
+std::vector<std::string> DeletionPlan::statements(const Preview* shown) const {
+  db::Connection& c = plan_->db->connection();
+  std::vector<std::string> out;
+  db::Atomic trial(c);  // never committed: the destructor rolls the trial back
+  auto previous = c.observe_statements([&out](std::string_view sql, std::span<const Value> params) {
+    // The trial's own savepoint stands for the delete's transaction.
+    if (sql.starts_with("SAVEPOINT") || sql.starts_with("RELEASE")) return;
+    std::string line(sql);
+    if (!params.empty()) {
+      line += "  -- params: ";
+      for (std::size_t i = 0; i < params.size(); ++i) line += (i ? ", " : "") + params[i].repr();
+    }
+    out.push_back(std::move(line));
+  });
+  try {
+    execute_silently(shown);
+  } catch (...) {
+    c.observe_statements(std::move(previous));
+    throw;
+  }
+  c.observe_statements(std::move(previous));
+  return out;
+}
+
 std::vector<std::string> DeletionPlan::steps() const {
   Runner r(*plan_);
   return r.describe();
@@ -1600,12 +1816,22 @@ std::string Preview::text() const {
     out << "Will set " << u.label << "." << u.field << " = " << u.value << " on " << u.count
         << " row" << (u.count == 1 ? "" : "s") << "\n";
   }
+  for (const auto& e : database_effects) {
+    std::string rows = std::to_string(e.count) + " " + e.label + " row" + (e.count == 1 ? "" : "s");
+    if (e.action == "DO_NOTHING") {
+      out << "The commit would fail: " << rows << " would still reference deleted rows through "
+          << e.field << " (DO_NOTHING)\n";
+    } else {
+      out << "The database will " << (e.action == "ON DELETE CASCADE" ? "delete " : "change ")
+          << rows << " through " << e.field << " (" << e.action << ")\n";
+    }
+  }
   if (!blocked_by.empty()) {
     out << "Blocked (" << blocked_by << "): " << blocked_message << "\n";
     std::int64_t shown = 0;
     for (const auto& b : blocking) {
       if (shown++ >= std::max<std::int64_t>(max_items, 1)) break;
-      out << "  - " << b << "\n";
+      out << "  - " << b.text << "\n";
     }
     auto hidden = static_cast<std::int64_t>(blocking.size()) - std::max<std::int64_t>(max_items, 1);
     if (hidden > 0) out << "  ... and " << hidden << " more\n";

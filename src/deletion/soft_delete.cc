@@ -1,5 +1,6 @@
 #include "cascade/deletion/soft_delete.h"
 
+#include <algorithm>
 #include <set>
 
 #include "cascade/database.h"
@@ -8,6 +9,44 @@
 
 namespace cascade {
 namespace {
+
+std::vector<Value> deletion_ids(const QuerySet& rows) {
+  std::set<Value> ids;
+  for (const auto& row : rows.values_list({kDeletionIdField}, true).rows()) {
+    if (!row.empty() && !row[0].is_null()) ids.insert(row[0]);
+  }
+  return std::vector<Value>(ids.begin(), ids.end());
+}
+
+// The rows the operations `ids` marked, per soft-deletable model (registry order).
+DeleteResult count_marked(Database& db, const std::vector<Value>& ids) {
+  DeleteResult out;
+  for (const ModelMeta* m : db.registry().models()) {
+    if (!m->soft_deletable()) continue;
+    std::int64_t n = QuerySet(db, *m, QuerySet::Visibility::Deleted)
+                         .filter(Q(std::string(kDeletionIdField) + "__in", Arg(ids)))
+                         .count();
+    if (n > 0) {
+      out.per_model.emplace_back(m->label(), n);
+      out.total += n;
+    }
+  }
+  return out;
+}
+
+// Adds a result's counts to `into`, each label once, in first-seen order.
+void merge_result(DeleteResult& into, const DeleteResult& r) {
+  for (const auto& [label, n] : r.per_model) {
+    auto it = std::find_if(into.per_model.begin(), into.per_model.end(),
+                           [&, &label = label](const auto& e) { return e.first == label; });
+    if (it == into.per_model.end()) {
+      into.per_model.emplace_back(label, n);
+    } else {
+      it->second += n;
+    }
+  }
+  into.total += r.total;
+}
 
 class Restorer {
  public:
@@ -106,13 +145,16 @@ class Restorer {
     }
   }
 
-  DeleteResult run() {
+  // `shown`: a bound restore, which changes nothing unless `rows` still select the operations
+  // it showed, and the operations still mark the rows it counted.
+  DeleteResult run(const RestorePreview* shown = nullptr, const QuerySet* rows = nullptr) {
     DeleteResult result;
     std::vector<const ModelMeta*> models;
     for (const ModelMeta* m : db_.registry().models()) {
       if (m->soft_deletable()) models.push_back(m);
     }
     db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
+      if (shown != nullptr) verify(*shown, *rows);
       for (const ModelMeta* m : models) check(*m);
       for (const ModelMeta* m : models) {
         bool signals = db_.signals().has_receivers(Signal::PreRestore, *m) ||
@@ -147,84 +189,187 @@ class Restorer {
     return result;
   }
 
+  void verify(const RestorePreview& shown, const QuerySet& rows) {
+    static const std::string changed = "The rows changed since the preview, so nothing was restored: ";
+    if (deletion_ids(rows) != shown.operations) {
+      throw PreviewChanged(changed + "the selected rows now belong to other delete operations");
+    }
+    DeleteResult now = count_marked(db_, ids_);
+    for (const auto& [label, n] : now.per_model) {
+      if (shown.counts.count(label) != n) {
+        throw PreviewChanged(changed + label + ": " + std::to_string(n) +
+                             " to restore, the preview showed " +
+                             std::to_string(shown.counts.count(label)));
+      }
+    }
+    if (now.total != shown.counts.total) {
+      throw PreviewChanged(changed + std::to_string(now.total) +
+                           " rows to restore, the preview showed " +
+                           std::to_string(shown.counts.total));
+    }
+  }
+
  private:
   Database& db_;
   db::Connection& c_;
   std::vector<Value> ids_;
 };
 
-}  // namespace
-
-namespace {
-std::vector<Value> deletion_ids(const QuerySet& rows) {
-  std::set<Value> ids;
-  for (const auto& row : rows.values_list({kDeletionIdField}, true).rows()) {
-    if (!row.empty() && !row[0].is_null()) ids.insert(row[0]);
+void require_soft_deletable(const ModelMeta& m, const std::string& what) {
+  if (!m.soft_deletable()) {
+    throw NotSupportedError("Cannot " + what + " instances of model '" + m.object_name +
+                            "': it is not soft-deletable (delete_policy is not soft or "
+                            "soft_cascade).");
   }
-  return std::vector<Value>(ids.begin(), ids.end());
 }
+
 }  // namespace
 
-DeleteResult restore_preview(const QuerySet& rows) {
-  DeleteResult out;
+RestorePreview restore_preview(const QuerySet& rows) {
+  RestorePreview out;
   if (!rows.model().soft_deletable()) return out;
-  std::vector<Value> ids = deletion_ids(rows);
-  if (ids.empty()) return out;
-  Database& db = rows.database();
-  for (const ModelMeta* m : db.registry().models()) {
-    if (!m->soft_deletable()) continue;
-    std::int64_t n = QuerySet(db, *m, QuerySet::Visibility::Deleted)
-                         .filter(Q(std::string(kDeletionIdField) + "__in", Arg(ids)))
-                         .count();
-    if (n > 0) {
-      out.per_model.emplace_back(m->label(), n);
-      out.total += n;
-    }
-  }
+  out.operations = deletion_ids(rows);
+  if (!out.operations.empty()) out.counts = count_marked(rows.database(), out.operations);
   return out;
 }
 
 DeleteResult restore_soft_deleted(const QuerySet& rows) {
-  if (!rows.model().soft_deletable()) {
-    throw NotSupportedError("Cannot restore instances of model '" + rows.model().object_name +
-                            "': it is not soft-deletable (delete_policy is not soft or "
-                            "soft_cascade).");
-  }
+  require_soft_deletable(rows.model(), "restore");
   std::vector<Value> ids = deletion_ids(rows);
   if (ids.empty()) return {};
   return Restorer(rows.database(), std::move(ids)).run();
 }
 
+DeleteResult restore_soft_deleted(const QuerySet& rows, const RestorePreview& shown) {
+  require_soft_deletable(rows.model(), "restore");
+  Restorer restorer(rows.database(), shown.operations);
+  return restorer.run(&shown, &rows);
+}
+
+// ---- purge ---------------------------------------------------------------------------------------
+
+namespace {
+
+std::uint64_t combine(std::uint64_t h, std::uint64_t part) {
+  for (int i = 0; i < 8; ++i) {
+    h ^= (part >> (8 * i)) & 0xff;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::int64_t tree_size(const std::vector<Preview::Node>& nodes) {
+  std::int64_t n = 0;
+  for (const auto& node : nodes) n += 1 + tree_size(node.children);
+  return n;
+}
+
+// Adds one step's preview to the merged one.
+void merge(Preview& into, Preview part) {
+  merge_result(into.counts, part.counts);
+  for (auto& u : part.updates) {
+    auto it = std::find_if(into.updates.begin(), into.updates.end(), [&](const auto& e) {
+      return e.label == u.label && e.field == u.field && e.value == u.value;
+    });
+    if (it == into.updates.end()) {
+      into.updates.push_back(std::move(u));
+    } else {
+      it->count += u.count;
+    }
+  }
+  for (auto& node : part.tree) into.tree.push_back(std::move(node));
+  into.omitted += part.omitted;
+  into.roots += part.roots;
+  into.roots_digest = combine(into.roots_digest, part.roots_digest);
+  if (into.blocked_by.empty() && !part.blocked_by.empty()) {
+    into.blocked_by = part.blocked_by;
+    into.blocked_message = part.blocked_message;
+    into.blocking = std::move(part.blocking);
+  }
+}
+
+}  // namespace
+
+PurgePlan::PurgePlan(Database& db, std::vector<const ModelMeta*> models, DateTime cutoff)
+    : db_(db), cutoff_(cutoff) {
+  for (const ModelMeta* m : models) {
+    require_soft_deletable(*m, "purge");
+    QuerySet qs = QuerySet(db, *m, QuerySet::Visibility::Deleted)
+                      .filter(Q(std::string(kDeletedAtField) + "__lt", Arg(cutoff)));
+    steps_.push_back(Collector(db).collect(qs, Collector::Mode::Hard));
+  }
+}
+
+PurgePlan::PurgePlan(PurgePlan&&) noexcept = default;
+PurgePlan::~PurgePlan() = default;
+
+Preview PurgePlan::preview(std::int64_t max_items) {
+  Preview out;
+  out.max_items = max_items;
+  shown_.clear();
+  {
+    db::Atomic trial(db_.connection());  // never committed: the trial runs are rolled back
+    for (std::size_t i = 0; i < steps_.size(); ++i) {
+      std::int64_t budget = max_items > 0 ? std::max<std::int64_t>(max_items - tree_size(out.tree), 0) : 0;
+      Preview part = steps_[i].preview(budget);
+      if (budget == 0 && max_items > 0) part.omitted = part.counts.total;
+      bool blocked = !part.blocked_by.empty();
+      bool empty = part.counts.total == 0 && part.updates.empty();
+      shown_.push_back(part);
+      merge(out, std::move(part));
+      if (blocked) break;  // the purge cannot run: nothing after it matters
+      // The next models' previews see the state this one leaves.
+      if (!empty && i + 1 < steps_.size()) steps_[i].execute_silently();
+    }
+  }
+  shown_roots_ = out.roots;
+  shown_digest_ = out.roots_digest;
+  return out;
+}
+
+DeleteResult PurgePlan::execute() const {
+  DeleteResult all;
+  db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&] {
+    for (const auto& step : steps_) merge_result(all, step.execute());
+  });
+  return all;
+}
+
+DeleteResult PurgePlan::execute(const Preview& shown) const {
+  if (shown_.empty() || shown.roots != shown_roots_ || shown.roots_digest != shown_digest_) {
+    throw PreviewChanged("PurgePlan::execute(shown) needs this plan's last preview()");
+  }
+  DeleteResult all;
+  db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&] {
+    for (std::size_t i = 0; i < steps_.size(); ++i) {
+      // A refused preview stops at the refusing step, whose execute() refuses again.
+      if (i >= shown_.size()) {
+        throw PreviewChanged("The rows changed since the preview, so nothing was changed: the "
+                             "purge it refused is no longer refused");
+      }
+      merge_result(all, steps_[i].execute(shown_[i]));
+    }
+  });
+  return all;
+}
+
 DeleteResult purge_soft_deleted(Database& db, const ModelMeta& model,
                                 std::chrono::seconds older_than) {
-  if (!model.soft_deletable()) return {};
   DateTime cutoff = DateTime::now();
   cutoff.micros -= std::chrono::duration_cast<std::chrono::microseconds>(older_than).count();
-  return QuerySet(db, model, QuerySet::Visibility::Deleted)
-      .filter(Q(std::string(kDeletedAtField) + "__lt", Arg(cutoff)))
-      .hard_remove();
+  return PurgePlan(db, {&model}, cutoff).execute();
 }
 
 DeleteResult QuerySet::restore() const { return restore_soft_deleted(*this); }
 
 DeleteResult Database::purge(std::chrono::seconds older_than) {
-  DeleteResult total;
-  db::atomic(*connection_, db::Atomic::Mode::Immediate, [&] {
-    for (const ModelMeta* m : registry_->models()) {
-      DeleteResult r = purge_soft_deleted(*this, *m, older_than);
-      for (const auto& [label, n] : r.per_model) {
-        auto it = std::find_if(total.per_model.begin(), total.per_model.end(),
-                               [&, &label = label](const auto& e) { return e.first == label; });
-        if (it == total.per_model.end()) {
-          total.per_model.emplace_back(label, n);
-        } else {
-          it->second += n;
-        }
-      }
-      total.total += r.total;
-    }
-  });
-  return total;
+  std::vector<const ModelMeta*> models;
+  for (const ModelMeta* m : registry_->models()) {
+    if (m->soft_deletable()) models.push_back(m);
+  }
+  DateTime cutoff = DateTime::now();
+  cutoff.micros -= std::chrono::duration_cast<std::chrono::microseconds>(older_than).count();
+  return PurgePlan(*this, std::move(models), cutoff).execute();
 }
 
 }  // namespace cascade

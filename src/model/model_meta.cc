@@ -17,6 +17,16 @@ std::string ModelMeta::model_name() const {
   return out;
 }
 
+std::string_view delete_policy_name(DeletePolicy policy) noexcept {
+  switch (policy) {
+    case DeletePolicy::Hard: return "hard";
+    case DeletePolicy::Soft: return "soft";
+    case DeletePolicy::SoftCascade: return "soft_cascade";
+    case DeletePolicy::Never: return "never";
+  }
+  return "?";
+}
+
 std::string ModelMeta::label() const { return app_label + "." + object_name; }
 std::string ModelMeta::label_lower() const { return app_label + "." + model_name(); }
 

@@ -621,7 +621,8 @@ TEST_P(DeletionTest, PreviewReportsProtectedObjects) {
   Preview p = products.all().preview_remove();
   EXPECT_EQ(p.blocked_by, "ProtectedError");
   ASSERT_EQ(p.blocking.size(), 1u);
-  EXPECT_EQ(p.blocking[0], "Order item: 2 x product 1");
+  EXPECT_EQ(p.blocking[0].text, "Order item: 2 x product 1");
+  EXPECT_EQ(p.blocking[0].label, "shop.OrderItem");
   EXPECT_NE(p.text().find("Blocked (ProtectedError)"), std::string::npos);
 }
 

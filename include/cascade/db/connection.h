@@ -88,12 +88,21 @@ class Connection {
   // Opens a connection for a database URL:
   //   sqlite:///relative.db   (relative to base_dir, or the working directory when empty)
   //   sqlite:////absolute.db  sqlite://:memory:
+  // SQLite URL options: mode=ro (read-only), mode=rw (the file must exist), mode=rwc (the
+  // default: created if missing), timeout=MS, max_variables=N, journal_mode=...
+  // `create_missing` false: a missing SQLite file is an error, not a new empty database (for
+  // commands that only read); a URL's explicit mode=rwc still creates it.
   // Throws ConfigError for a URL Cascade cannot use, OperationalError when it cannot connect.
-  static std::unique_ptr<Connection> open(std::string_view url, std::string_view base_dir = {});
+  static std::unique_ptr<Connection> open(std::string_view url, std::string_view base_dir = {},
+                                          bool create_missing = true);
 
   virtual const Features& features() const noexcept = 0;
   // The URL with any password removed, for messages.
   virtual std::string describe() const = 0;
+  // Asks the statement running on this connection, if any, to stop early: it fails with
+  // OperationalError (Ctrl-C in `cascade shell`). Async-signal-safe, and may be called from
+  // another thread; without a running statement it does nothing.
+  virtual void interrupt() noexcept {}
 
   // ---- SQL dialect ---------------------------------------------------------------------------
   // Quotes an identifier ("name", with embedded quotes doubled).
@@ -139,16 +148,25 @@ class Connection {
   // Throws IntegrityError, OperationalError or ProgrammingError with the database's message.
   std::int64_t execute(std::string_view sql, std::span<const Value> params = {}) {
     ++statements_;
+    if (observer_) observer_(sql, params);
     return do_execute(sql, params);
   }
   // Runs a query; rows are read one at a time from the returned cursor, which must be
   // destroyed before the connection.
   std::unique_ptr<Rows> query(std::string_view sql, std::span<const Value> params = {}) {
     ++statements_;
+    if (observer_) observer_(sql, params);
     return do_query(sql, params);
   }
   // Number of statements executed so far (for tests and benchmarks).
   std::int64_t statement_count() const noexcept { return statements_; }
+  // Called with each statement before it runs (Django's CaptureQueriesContext); empty: none.
+  // Returns the previous observer.
+  using StatementObserver = std::function<void(std::string_view sql, std::span<const Value> params)>;
+  StatementObserver observe_statements(StatementObserver observer) {
+    std::swap(observer, observer_);
+    return observer;
+  }
 
   // ---- introspection -------------------------------------------------------------------------
   virtual std::vector<std::string> table_names() = 0;
@@ -180,6 +198,7 @@ class Connection {
   int atomic_depth_ = 0;
   int savepoint_counter_ = 0;
   std::int64_t statements_ = 0;
+  StatementObserver observer_;
   std::vector<PendingCallback> on_commit_;
 };
 

@@ -53,6 +53,14 @@ class ProtectedError : public IntegrityError {
   std::vector<Instance> objects_;
 };
 
+// A bound execute() found rows other than its preview showed (a row was added, changed or
+// deleted meanwhile): nothing was written and no signal was sent. what() says what differs.
+class PreviewChanged : public Error {
+ public:
+  using Error::Error;
+  std::string python_name() const override { return "cascade.PreviewChanged"; }
+};
+
 class RestrictedError : public IntegrityError {
  public:
   RestrictedError(std::string message, std::vector<Instance> objects);
@@ -70,6 +78,7 @@ struct Preview {
     std::string text;      // "Post: Hello" (verbose name capitalised, str())
     bool marked = false;   // soft-deleted (kept and marked) rather than deleted
     std::vector<Node> children;
+    Value pk;              // the object's primary key
   };
   struct FieldUpdate {
     std::string label;     // model updated: "blog.Post"
@@ -77,18 +86,35 @@ struct Preview {
     std::string value;     // Python repr of the new value: None
     std::int64_t count = 0;
   };
+  // What the database itself will do beyond the plan: rows its ON DELETE CASCADE / SET NULL /
+  // SET DEFAULT actions (the DB_* rules) remove or change, and rows left referencing deleted
+  // rows through DO_NOTHING, which make the commit fail.
+  struct DatabaseEffect {
+    std::string label;    // the referencing model: "blog.Like"
+    std::string field;    // its key: "post"
+    std::string action;   // "ON DELETE CASCADE", "ON DELETE SET NULL", "ON DELETE SET DEFAULT",
+                          // or "DO_NOTHING" (the commit will fail)
+    std::int64_t count = 0;
+  };
   DeleteResult counts;                // exactly what execute() returns
   std::vector<FieldUpdate> updates;   // rows that will be changed, not deleted
-  // Set when the delete would be refused: the error's message and the blocking objects.
-  std::string blocked_by;             // "" or "ProtectedError" / "RestrictedError"
+  std::vector<DatabaseEffect> database_effects;
+  // Set when the delete would be refused: the error's message and the blocking objects. An
+  // "IntegrityError" is the database's refusal at commit, foreseen: DO_NOTHING references to
+  // deleted rows (execute() still runs the delete and fails at commit, as Django's does).
+  std::string blocked_by;             // "" or "ProtectedError" / "RestrictedError" / "IntegrityError"
   std::string blocked_message;
-  std::vector<std::string> blocking;  // "Order item: 1 x product 3"
+  std::vector<Node> blocking;         // the blocking objects ("Order item: 1 x product 3")
   // The objects that will be deleted, each under the object that pulled it in, depth first,
   // each once (Django admin's nested list). At most `max_items` entries; `omitted` counts the
   // rest.
   std::vector<Node> tree;
   std::int64_t omitted = 0;
   std::int64_t max_items = 1000;  // the preview's budget; text() lists as many blocking objects
+  // The rows the delete starts from, as the preview saw them: how many, and a digest of their
+  // primary keys in order (64-bit FNV-1a). execute(preview) compares them with the rows it finds.
+  std::int64_t roots = 0;
+  std::uint64_t roots_digest = 0;
 
   // A plain-text rendering: the tree (indented), the summary per model, updates, blockers.
   std::string text() const;
@@ -115,13 +141,29 @@ class DeletionPlan {
   // The same, calling `progress(step, steps, what)` before each step ("delete blog.Comment").
   using Progress = std::function<void(int step, int steps, const std::string& what)>;
   DeleteResult execute(const Progress& progress) const;
+  // Deletes only what `shown` (this plan's preview) showed. In the delete's own transaction,
+  // before anything is written or any signal sent, the root rows are fixed and compared with
+  // the preview's (count and primary keys), then the per-model counts and the field updates;
+  // if anything differs, throws PreviewChanged and changes nothing. Refusals throw as execute().
+  // The rows cannot change between the comparison and the writes: SQLite's transaction holds
+  // the write lock from its start; on PostgreSQL the root keys are fixed in a table and the
+  // referenced rows are locked before the comparison (see docs/deletion.md).
+  DeleteResult execute(const Preview& shown, const Progress& progress = {}) const;
 
   // The plan's steps as text, for tests and `--explain`: one line per step.
   std::vector<std::string> steps() const;
+  // The SQL statements execute(shown) (or execute(), without `shown`) would run now, with their
+  // parameters as Python reprs after "-- params: ". Found by running the delete in a
+  // transaction that is rolled back, without signals: nothing changes, but it costs a delete.
+  std::vector<std::string> statements(const Preview* shown = nullptr) const;
 
  private:
   friend class Collector;
+  friend class PurgePlan;
   explicit DeletionPlan(std::unique_ptr<detail::Plan> plan);
+  // execute() (bound to `shown` if given) without sending any signal: a trial run, inside a
+  // transaction the caller rolls back (a purge preview, `cascade delete --sql`).
+  DeleteResult execute_silently(const Preview* shown = nullptr) const;
   std::unique_ptr<detail::Plan> plan_;
 };
 

@@ -19,6 +19,8 @@ namespace cascade {
 //                rows of other models are left as they are.
 //   Never:       remove() refuses.
 enum class DeletePolicy { Hard, Soft, SoftCascade, Never };
+// The policy as the models file spells it: "hard", "soft", "soft_cascade", "never".
+std::string_view delete_policy_name(DeletePolicy policy) noexcept;
 
 // The columns a soft-deletable model gets (added by Registry::finalize()).
 inline constexpr const char* kDeletedAtField = "deleted_at";

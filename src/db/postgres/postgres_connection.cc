@@ -178,14 +178,22 @@ class PostgresConnection final : public Connection {
     features_.can_defer_constraint_checks = true;
     features_.foreign_keys_inline = false;
     features_.supports_select_for_update = true;
+    cancel_ = PQgetCancel(conn_);
   }
 
   ~PostgresConnection() override {
+    if (cancel_ != nullptr) PQfreeCancel(cancel_);
     if (conn_ != nullptr) PQfinish(conn_);
   }
 
   const Features& features() const noexcept override { return features_; }
   std::string describe() const override { return url_.describe(); }
+  // PQcancel is safe in a signal handler with a buffer of its own; the statement fails with
+  // 57014 (query_canceled), an OperationalError.
+  void interrupt() noexcept override {
+    char error[256];
+    if (cancel_ != nullptr) PQcancel(cancel_, error, sizeof error);
+  }
   std::string placeholder(int n) const override { return "$" + std::to_string(n); }
 
   std::string value_column_type(const Field& f) const override {
@@ -325,6 +333,7 @@ class PostgresConnection final : public Connection {
 
  private:
   PGconn* conn_ = nullptr;
+  PGcancel* cancel_ = nullptr;  // made at connect: PQgetCancel is not async-signal-safe
   PostgresUrl url_;
   Features features_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name

@@ -23,6 +23,11 @@ constexpr std::size_t kStatementCacheSize = 128;
   int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
   std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (!context.empty()) message = std::string(context) + ": " + message;
+  if ((rc & 0xff) == SQLITE_READONLY && db != nullptr) {
+    // SQLite's message names no file.
+    const char* file = sqlite3_db_filename(db, "main");
+    if (file != nullptr && *file != '\0') message += " (" + std::string(file) + ")";
+  }
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT: throw IntegrityError(message, extended);
     case SQLITE_BUSY:
@@ -149,14 +154,26 @@ class SqliteConnection final : public Connection {
  public:
   SqliteConnection(const SqliteUrl& target, std::string url) : path_(target.path), url_(std::move(url)) {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path_.c_str(), &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int flags = SQLITE_OPEN_NOMUTEX;
+    if (target.mode == "ro") {
+      flags |= SQLITE_OPEN_READONLY;
+    } else {
+      flags |= SQLITE_OPEN_READWRITE;
+      if (target.mode == "rwc") flags |= SQLITE_OPEN_CREATE;
+    }
+    int rc = sqlite3_open_v2(path_.c_str(), &db, flags, nullptr);
     db_ = db;
     if (rc != SQLITE_OK) {
       std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
       sqlite3_close_v2(db);
       db_ = nullptr;
+      if ((rc & 0xff) == SQLITE_CANTOPEN && target.mode != "rwc" && path_ != ":memory:" &&
+          !std::filesystem::exists(path_)) {
+        throw OperationalError("SQLite database " + python_repr(path_) +
+                                   " does not exist (it is not created unless the command "
+                                   "writes; `cascade migrate` creates it)",
+                               rc);
+      }
       throw OperationalError("cannot open SQLite database " + python_repr(path_) + ": " + message,
                              rc);
     }
@@ -167,7 +184,7 @@ class SqliteConnection final : public Connection {
     }
     try {
       execute("PRAGMA foreign_keys = ON");
-      if (path_ != ":memory:" && target.journal_mode != "keep") {
+      if (path_ != ":memory:" && target.journal_mode != "keep" && target.mode != "ro") {
         // WAL (the default) lets readers and one writer work at the same time.
         auto rows = query("PRAGMA journal_mode = " + target.journal_mode);
         while (rows->next()) {
@@ -195,6 +212,9 @@ class SqliteConnection final : public Connection {
 
   const Features& features() const noexcept override { return features_; }
   std::string describe() const override { return url_; }
+  // SQLite's own Ctrl-C (its shell calls it from a signal handler); a statement started after
+  // the running ones have ended is not affected.
+  void interrupt() noexcept override { sqlite3_interrupt(db_); }
   std::string placeholder(int) const override { return "?"; }
   std::string begin_sql(bool immediate) const override {
     return immediate ? "BEGIN IMMEDIATE" : "BEGIN";
@@ -398,14 +418,16 @@ SqliteUrl parse_sqlite_url(std::string_view url, std::string_view base_dir) {
       out.max_variables = n;
     } else if (key == "timeout" && number && n >= 0) {
       out.timeout_ms = n;
+    } else if (key == "mode" && (value == "ro" || value == "rw" || value == "rwc")) {
+      out.mode = std::string(value);
     } else if (key == "journal_mode" &&
                (value == "wal" || value == "delete" || value == "truncate" || value == "persist" ||
                 value == "memory" || value == "off" || value == "keep")) {
       out.journal_mode = std::string(value);
     } else {
       throw ConfigError("SQLite URL option " + python_repr(item) +
-                        " is not understood; options: max_variables=N (N > 0), timeout=MS, "
-                        "journal_mode=wal|delete|truncate|persist|memory|off|keep");
+                        " is not understood; options: mode=ro|rw|rwc, max_variables=N (N > 0), "
+                        "timeout=MS, journal_mode=wal|delete|truncate|persist|memory|off|keep");
     }
   }
   if (rest == ":memory:" || rest == "/:memory:") {
@@ -428,8 +450,14 @@ SqliteUrl parse_sqlite_url(std::string_view url, std::string_view base_dir) {
   return out;
 }
 
-std::unique_ptr<Connection> open_sqlite(std::string_view url, std::string_view base_dir) {
-  return std::make_unique<SqliteConnection>(parse_sqlite_url(url, base_dir), std::string(url));
+std::unique_ptr<Connection> open_sqlite(std::string_view url, std::string_view base_dir,
+                                        bool create_missing) {
+  SqliteUrl target = parse_sqlite_url(url, base_dir);
+  // A URL's own mode wins; else a command that only reads opens without creating.
+  if (!create_missing && target.mode == "rwc" && url.find("mode=rwc") == std::string_view::npos) {
+    target.mode = "rw";
+  }
+  return std::make_unique<SqliteConnection>(target, std::string(url));
 }
 
 }  // namespace cascade::db

@@ -9,7 +9,8 @@
 namespace cascade::db {
 
 // Opens a sqlite:// URL (see Connection::open).
-std::unique_ptr<Connection> open_sqlite(std::string_view url, std::string_view base_dir);
+std::unique_ptr<Connection> open_sqlite(std::string_view url, std::string_view base_dir,
+                                        bool create_missing = true);
 
 // What a sqlite:// URL says: the file (":memory:" for the in-memory database), resolved against
 // base_dir when relative, and the options after '?':
@@ -22,6 +23,7 @@ struct SqliteUrl {
   std::string journal_mode = "wal";
   int max_variables = 0;  // 0: the library's limit
   int timeout_ms = 5000;
+  std::string mode = "rwc";  // ro: read-only; rw: read-write, the file must exist; rwc: created
 };
 // Throws ConfigError for a malformed URL or an unknown option.
 SqliteUrl parse_sqlite_url(std::string_view url, std::string_view base_dir);
