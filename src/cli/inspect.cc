@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <map>
 #include <ostream>
 
 #include "cascade/db/schema.h"
@@ -78,6 +79,26 @@ int check_command(db::Connection& c, const Registry& registry, std::ostream& out
                            "\" has no index: every delete of a " + f.target->label() +
                            " row scans table \"" + m->db_table + "\"");
       }
+    }
+  }
+  // Tables the models do not describe, whose foreign keys reach the models' rows: their
+  // database rules act on deletes that no preview can show.
+  std::map<std::string, const ModelMeta*> model_of_table;
+  for (const ModelMeta* m : registry.models()) model_of_table[m->db_table] = m;
+  for (const auto& table : tables) {
+    if (model_of_table.count(table)) continue;
+    for (const auto& fk : c.foreign_keys(table)) {
+      auto target = model_of_table.find(fk.target_table);
+      if (target == model_of_table.end()) continue;
+      std::string effect = fk.on_delete == "CASCADE"  ? "the database deletes its rows with them"
+                           : fk.on_delete == "SET NULL" ? "the database sets its column to NULL"
+                           : fk.on_delete == "SET DEFAULT"
+                               ? "the database sets its column to its default"
+                               : "a delete of " + target->second->label() +
+                                     " rows it references fails";
+      warnings.push_back("table \"" + table + "\" has no model; its column \"" + fk.column +
+                         "\" references " + target->second->label() + " (ON DELETE " +
+                         fk.on_delete + "): " + effect + ", and previews cannot show it");
     }
   }
   out << "Database: " << c.describe() << "\n";

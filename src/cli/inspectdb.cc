@@ -41,7 +41,14 @@ std::string field_name(std::string column, bool relation) {
   while (out.find("__") != std::string::npos) out.replace(out.find("__"), 2, "_");
   while (!out.empty() && out.back() == '_') out.pop_back();
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "field_" + out;
-  if (out == "pk") out = "pk_field";
+  // Names the shell (Python's grammar) cannot write as keyword arguments or attributes.
+  static const std::set<std::string> kReserved = {
+      "False", "None",  "True",     "and",    "as",     "assert", "async",  "await",
+      "break", "class", "continue", "def",    "del",    "elif",   "else",   "except",
+      "finally", "for", "from",     "global", "if",     "import", "in",     "is",
+      "lambda", "nonlocal", "not",  "or",     "pass",   "raise",  "return", "try",
+      "while", "with",  "yield",    "pk"};
+  if (kReserved.count(out)) out += "_field";
   return out;
 }
 
@@ -79,9 +86,10 @@ std::string type_for(const std::string& declared, int* max_length) {
   }
   if (base == "bigint" || base == "int8") return "big_integer";
   if (base == "real" || base == "double precision" || base == "double" || base == "float" ||
-      base == "float8" || base == "float4" || base == "numeric" || base == "decimal") {
+      base == "float8" || base == "float4") {
     return "float";
   }
+  if (base == "numeric" || base == "decimal") return "decimal";  // read as a float, see below
   if (base == "bool" || base == "boolean") return "boolean";
   if (base == "date") return "date";
   if (base == "datetime" || base.rfind("timestamp", 0) == 0) return "datetime";
@@ -102,25 +110,65 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
     }
   }
   if (!only.empty()) tables = only;
+  // Tables with one primary-key column become models; the others cannot name a row by one key
+  // (Cascade, as Django before 5.2, has no composite keys) and are described in comments.
   std::map<std::string, std::string> model_of;
+  std::map<std::string, std::string> pk_of;      // table -> its primary-key column
+  std::map<std::string, std::string> skipped;    // table -> why it has no model
   std::set<std::string> used;
   for (const auto& t : c.table_names()) {
+    std::vector<std::string> keys;
+    for (const auto& col : c.columns(t)) {
+      if (col.primary_key) keys.push_back(col.name);
+    }
+    if (keys.empty()) {
+      skipped[t] = "it has no primary key";
+      continue;
+    }
+    if (keys.size() > 1) {
+      std::string list;
+      for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+      skipped[t] = "its primary key has several columns (" + list +
+                   "), and Cascade has no composite keys";
+      continue;
+    }
+    pk_of[t] = keys.front();
     std::string m = model_name(t);
     while (!used.insert(m).second) m += "_";
     model_of[t] = m;
   }
   std::ostringstream out;
   out << "# Written by `cascade inspectdb` from " << c.describe() << ".\n"
-      << "# Review it: on_delete comes from the database's ON DELETE (DB_CASCADE, DB_SET_NULL)\n"
-      << "# or is DO_NOTHING; change it to the rule Cascade should carry out (CASCADE, PROTECT...).\n\n"
+      << "# Review it. on_delete follows the database's ON DELETE: CASCADE -> DB_CASCADE, SET NULL\n"
+      << "# -> DB_SET_NULL, RESTRICT -> RESTRICT (Cascade refuses first, naming the rows), NO ACTION\n"
+      << "# -> DO_NOTHING (a delete that leaves such a reference fails; previews say so). Change\n"
+      << "# them to the rules Cascade should carry out (CASCADE, PROTECT, SET_NULL...).\n\n"
       << "[database]\nurl = " << quote(url) << "\n";
   for (const auto& table : tables) {
+    if (auto why = skipped.find(table); why != skipped.end()) {
+      out << "\n# Table " << quote(table) << " has no model: " << why->second << ".\n"
+          << "# Its rows cannot be listed or deleted one by one; a foreign key of it that\n"
+          << "# references rows a delete removes still makes that delete fail (see `cascade check`).\n";
+      continue;
+    }
     auto columns = c.columns(table);
     auto fks = c.foreign_keys(table);
     auto indexes = c.indexes(table);
+    // A key becomes a relation when it references a model's primary key; else it stays a plain
+    // column (a reference to a table without a model, or to another column: to_field).
     std::map<std::string, const db::ForeignKeyInfo*> fk_of;
+    std::map<std::string, std::string> plain_reference;  // column -> why it is no relation
     std::map<std::string, int> targets;
     for (const auto& fk : fks) {
+      if (!model_of.count(fk.target_table)) {
+        plain_reference[fk.column] = "references table " + quote(fk.target_table) + ", which has no model";
+        continue;
+      }
+      if (!fk.target_column.empty() && fk.target_column != pk_of[fk.target_table]) {
+        plain_reference[fk.column] = "references " + fk.target_table + "." + fk.target_column +
+                                     ", not its primary key (to_field is not supported yet)";
+        continue;
+      }
       fk_of[fk.column] = &fk;
       ++targets[fk.target_table];
     }
@@ -156,9 +204,14 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
         opts.push_back("type = \"foreign_key\"");
         auto target = model_of.find(fk.target_table);
         opts.push_back("to = " + quote(target != model_of.end() ? target->second : model_name(fk.target_table)));
-        std::string rule = fk.on_delete == "CASCADE" ? "DB_CASCADE"
+        std::string rule = fk.on_delete == "CASCADE"                     ? "DB_CASCADE"
                            : fk.on_delete == "SET NULL" && !col.not_null ? "DB_SET_NULL"
-                                                                        : "DO_NOTHING";
+                           : fk.on_delete == "RESTRICT"                  ? "RESTRICT"
+                                                                         : "DO_NOTHING";
+        if (fk.on_delete != "CASCADE" && fk.on_delete != "RESTRICT" && fk.on_delete != "NO ACTION" &&
+            rule == "DO_NOTHING") {
+          comment = "  # ON DELETE " + fk.on_delete + " in the database: review";
+        }
         opts.push_back("on_delete = " + quote(rule));
         if (targets[fk.target_table] > 1 || fk.target_table == table) {
           opts.push_back("related_name = " + quote(model_of[table] + "_" + name + "_set"));
@@ -171,6 +224,16 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
         if (type.empty()) {
           comment = "  # unknown column type '" + col.type + "': read as text";
           type = "text";
+        }
+        if (col.type == "timestamp without time zone" || col.type == "timestamp") {
+          comment = "  # " + col.type + " in the database: its times are read as UTC";
+        }
+        if (type == "decimal") {
+          comment = "  # " + col.type + " in the database: read as a float (no decimal field yet)";
+          type = "float";
+        }
+        if (auto why = plain_reference.find(col.name); why != plain_reference.end()) {
+          comment = "  # a foreign key that " + why->second;
         }
         opts.push_back("type = " + quote(type));
         if (type == "char") opts.push_back("max_length = " + std::to_string(max_length));

@@ -70,6 +70,39 @@ std::string references(const Connection& c, const Field& f) {
 
 std::string expected_type(const Connection& c, const Field& f) { return c.column_type(f); }
 
+// A declared type in one spelling per meaning: "bool" is "boolean", "int4" is "integer",
+// "character varying(20)" is "varchar(20)", every integer width is "integer" (a key declared
+// INTEGER where Cascade writes bigint holds the same values), "numeric(8,2)" is "real" (read as
+// a float), a PostgreSQL timestamp with or without time zone is "timestamptz".
+std::string type_family(std::string t) {
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  auto starts = [&](const char* p) { return t.rfind(p, 0) == 0; };
+  if (t == "bool" || t == "boolean") return "boolean";
+  if (t == "integer" || t == "int" || t == "int2" || t == "int4" || t == "int8" || t == "bigint" ||
+      t == "smallint" || t == "tinyint" || t == "mediumint") {
+    return "integer";
+  }
+  if (t == "real" || t == "float" || t == "float4" || t == "float8" || t == "double" ||
+      t == "double precision" || starts("numeric") || starts("decimal")) {
+    return "real";
+  }
+  if (starts("character varying")) return "varchar" + t.substr(17);
+  // A column without a time zone holds UTC times for Cascade (its sessions run in UTC).
+  if (t == "timestamp with time zone" || t == "timestamp without time zone" || t == "timestamp") {
+    return "timestamptz";
+  }
+  return t;
+}
+
+// Whether the database's ON DELETE `have` carries out the model's rule: its own action for the
+// DB_* rules; else NO ACTION, or RESTRICT for PROTECT / RESTRICT (Cascade refuses first, and
+// deletes referencing rows before the rows they reference when it may).
+bool on_delete_agrees(const std::string& have, OnDelete rule) {
+  std::string want = on_delete_action(rule);
+  if (have == want) return true;
+  return have == "RESTRICT" && (rule == OnDelete::Protect || rule == OnDelete::Restrict);
+}
+
 std::string partial_unique(const Connection& c, const ModelMeta& m,
                            const std::vector<std::string>& columns) {
   std::string cols;
@@ -169,7 +202,7 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
       continue;
     }
     const ColumnInfo& have = it->second;
-    if (have.type != want) {
+    if (type_family(have.type) != type_family(want)) {
       problems.push_back(t + "column \"" + f.column + "\" is " + have.type +
                          ", the model says " + want);
     }
@@ -201,10 +234,10 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
     } else if (it->target_table != f.target->db_table) {
       problems.push_back(t + "column \"" + f.column + "\" references \"" + it->target_table +
                          "\", the model says \"" + f.target->db_table + "\"");
-    } else if (std::string want = on_delete_action(f.on_delete); it->on_delete != want) {
+    } else if (!on_delete_agrees(it->on_delete, f.on_delete)) {
       problems.push_back(t + "foreign key \"" + f.column + "\" has ON DELETE " + it->on_delete +
                          ", the model's on_delete=" + std::string(on_delete_name(f.on_delete)) +
-                         " needs " + want);
+                         " needs " + on_delete_action(f.on_delete));
     }
   }
   auto indexes = c.indexes(m.db_table);
