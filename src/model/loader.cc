@@ -379,9 +379,16 @@ class Loader {
         target = project.registry->find(to);
       }
       if (target == nullptr) {
-        fail(*r.at, "model " + r.label + ", field '" + r.field + "': 'to': Field defines a " +
-                        "relation with model '" + r.to +
-                        "', which is either not installed, or is abstract.");
+        // Django's "either not installed, or is abstract" says nothing useful about a file:
+        // name what the file declares instead.
+        std::vector<std::string> names;
+        for (const ModelMeta* m : project.registry->models()) {
+          names.push_back(m->label());
+          if (m->app_label == r.app) names.push_back(m->object_name);
+        }
+        fail(*r.at, "model " + r.label + ", field '" + r.field + "': 'to': no model '" + r.to +
+                        "' in this file" + naming::did_you_mean(r.to, names) +
+                        " (a model of the same app by name, another app's as app.Model)");
       }
     }
     project.registry->finalize();

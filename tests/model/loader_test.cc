@@ -550,8 +550,14 @@ fields.title = "text"
 fields.author = { type = "foreign_key", to = "Writer", on_delete = "CASCADE" }
 )");
   expect_error_at(e, 3,
-                  {"model blog.Post, field 'author': 'to': Field defines a relation with "
-                   "model 'Writer', which is either not installed, or is abstract."});
+                  {"model blog.Post, field 'author': 'to': no model 'Writer' in this file "
+                   "(a model of the same app by name, another app's as app.Model)"});
+  e = load_error(R"([models.blog.Author]
+fields.name = "text"
+[models.blog.Post]
+fields.author = { type = "foreign_key", to = "Autor", on_delete = "CASCADE" }
+)");
+  expect_error_at(e, 4, {"'to': no model 'Autor' in this file (did you mean 'Author'?)"});
   e = load_error(R"([models.blog.Post]
 fields.title = "text"
 
