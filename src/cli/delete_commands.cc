@@ -110,10 +110,10 @@ json preview_json(const Preview& p) {
   }
   out["database_effects"] = effects;
   json blocked = nullptr;
-  if (!p.blocked_by.empty()) {
+  if (p.blocked()) {
     json objects = json::array();
     for (const auto& b : p.blocking) objects.push_back(object_json(b));
-    blocked = {{"error", p.blocked_by}, {"message", p.blocked_message}, {"objects", objects}};
+    blocked = {{"error", std::string(refusal_name(p.blocked_by))}, {"message", p.blocked_message}, {"objects", objects}};
   }
   out["blocked"] = blocked;
   return out;
@@ -366,7 +366,7 @@ int delete_command(Database& db, const OperationOptions& o, std::istream& in, st
     Preview preview = plan.preview(o.max_items);
     rep.doc()["preview"] = preview_json(preview);
     rep.text() << preview.text();
-    if (!preview.blocked_by.empty()) {
+    if (preview.blocked()) {
       return rep.finish(kExitBlocked, "refused", "nothing deleted: " + preview.blocked_message);
     }
     if (!expected(rep, o, preview.roots, qs.model().label() + " row")) return kExitChanged;
@@ -471,7 +471,7 @@ int purge_command(Database& db, const OperationOptions& o, std::istream& in, std
     Preview preview = plan.preview(o.max_items);
     rep.doc()["preview"] = preview_json(preview);
     rep.text() << "Rows soft-deleted before " << cutoff_text(cutoff) << ":\n" << preview.text();
-    if (!preview.blocked_by.empty()) {
+    if (preview.blocked()) {
       return rep.finish(kExitBlocked, "refused", "nothing purged: " + preview.blocked_message);
     }
     if (!expected(rep, o, preview.roots, "soft-deleted row")) return kExitChanged;

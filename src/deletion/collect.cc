@@ -241,7 +241,8 @@ DeletionPlan Collector::collect(const QuerySet& qs, Mode mode) const {
   set_kind(*plan, mode);
   // The delete ignores the QuerySet's ordering (Django drops it, rule 8).
   plan->root_qs = qs.order_by({});
-  plan->origin.queryset = &qs;
+  // The origin receivers see is the plan's own copy: the caller's QuerySet may be a temporary.
+  plan->origin.queryset = &*plan->root_qs;
   plan->root_empty = plan->root_qs->is_empty();
   Builder(db_, *plan).build();
   plan->single_statement = single_statement_possible(db_, *plan);

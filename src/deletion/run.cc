@@ -1374,9 +1374,9 @@ class Runner {
       try {
         check();
       } catch (const ProtectedError& e) {
-        block(out, "ProtectedError", e.what(), e.protected_objects());
+        block(out, Refusal::Protected, e.what(), e.protected_objects());
       } catch (const RestrictedError& e) {
-        block(out, "RestrictedError", e.what(), e.restricted_objects());
+        block(out, Refusal::Restricted, e.what(), e.restricted_objects());
       }
       order_by_rows();
       count_all(out, true);
@@ -1420,8 +1420,8 @@ class Runner {
       std::int64_t count = scalar(f);
       if (count == 0) continue;
       out.database_effects.push_back({r.label(), fk->name, action, count});
-      if (rule == OnDelete::DoNothing && out.blocked_by.empty()) {
-        out.blocked_by = "IntegrityError";
+      if (rule == OnDelete::DoNothing && !out.blocked()) {
+        out.blocked_by = Refusal::Commit;
         out.blocked_message = "the commit would fail: " + std::to_string(count) + " " + r.label() +
                               " row" + (count == 1 ? "" : "s") + " would still reference deleted " +
                               m.label() + " rows through " + relation_label(*fk) +
@@ -1578,7 +1578,7 @@ class Runner {
     return true;
   }
 
-  static void block(Preview& out, const std::string& kind, const std::string& message,
+  static void block(Preview& out, Refusal kind, const std::string& message,
                     const std::vector<Instance>& objects) {
     out.blocked_by = kind;
     out.blocked_message = message;
@@ -1795,6 +1795,16 @@ std::string DeleteResult::repr() const {
   return out + "})";
 }
 
+std::string_view refusal_name(Refusal refusal) noexcept {
+  switch (refusal) {
+    case Refusal::None: return "";
+    case Refusal::Protected: return "ProtectedError";
+    case Refusal::Restricted: return "RestrictedError";
+    case Refusal::Commit: return "IntegrityError";
+  }
+  return "";
+}
+
 ProtectedError::ProtectedError(std::string message, std::vector<Instance> objects)
     : IntegrityError(std::move(message)), objects_(std::move(objects)) {}
 
@@ -1826,8 +1836,8 @@ std::string Preview::text() const {
           << rows << " through " << e.field << " (" << e.action << ")\n";
     }
   }
-  if (!blocked_by.empty()) {
-    out << "Blocked (" << blocked_by << "): " << blocked_message << "\n";
+  if (blocked()) {
+    out << "Blocked (" << refusal_name(blocked_by) << "): " << blocked_message << "\n";
     std::int64_t shown = 0;
     for (const auto& b : blocking) {
       if (shown++ >= std::max<std::int64_t>(max_items, 1)) break;

@@ -281,7 +281,7 @@ void merge(Preview& into, Preview part) {
   into.omitted += part.omitted;
   into.roots += part.roots;
   into.roots_digest = combine(into.roots_digest, part.roots_digest);
-  if (into.blocked_by.empty() && !part.blocked_by.empty()) {
+  if (!into.blocked() && part.blocked()) {
     into.blocked_by = part.blocked_by;
     into.blocked_message = part.blocked_message;
     into.blocking = std::move(part.blocking);
@@ -313,7 +313,7 @@ Preview PurgePlan::preview(std::int64_t max_items) {
       std::int64_t budget = max_items > 0 ? std::max<std::int64_t>(max_items - tree_size(out.tree), 0) : 0;
       Preview part = steps_[i].preview(budget);
       if (budget == 0 && max_items > 0) part.omitted = part.counts.total;
-      bool blocked = !part.blocked_by.empty();
+      bool blocked = part.blocked();
       bool empty = part.counts.total == 0 && part.updates.empty();
       shown_.push_back(part);
       merge(out, std::move(part));

@@ -537,7 +537,7 @@ fields.owner = { type = "foreign_key", to = "Owner", on_delete = "DO_NOTHING" }
   Instance owner = pets.objects("t.Owner").create({{"name", "o"}});
   pets.objects("t.Pet").create({{"owner", owner.pk()}});
   Preview p = pets.objects("t.Owner").all().preview_remove();
-  EXPECT_EQ(p.blocked_by, "IntegrityError");
+  EXPECT_EQ(p.blocked_by, Refusal::Commit);
   EXPECT_TRUE(contains(p.blocked_message, "the commit would fail: 1 t.Pet row would still "
                                           "reference deleted t.Owner rows through 'Pet.owner' "
                                           "(on_delete=DO_NOTHING)"))

@@ -619,7 +619,7 @@ TEST_P(DeletionTest, PreviewReportsProtectedObjects) {
   Instance order = db.objects("shop.Order").create({{"number", "1"}, {"placed", "2024-01-01"}});
   db.objects("shop.OrderItem").create({{"order", order.pk()}, {"product", pr.pk()}, {"quantity", 2}});
   Preview p = products.all().preview_remove();
-  EXPECT_EQ(p.blocked_by, "ProtectedError");
+  EXPECT_EQ(p.blocked_by, Refusal::Protected);
   ASSERT_EQ(p.blocking.size(), 1u);
   EXPECT_EQ(p.blocking[0].text, "Order item: 2 x product 1");
   EXPECT_EQ(p.blocking[0].label, "shop.OrderItem");

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -71,6 +72,16 @@ class RestrictedError : public IntegrityError {
   std::vector<Instance> objects_;
 };
 
+// Why a delete would be refused, as a preview foresees it.
+enum class Refusal {
+  None,
+  Protected,   // ProtectedError: PROTECT relations reach rows that stay
+  Restricted,  // RestrictedError: RESTRICT relations (or a model that is never deleted)
+  Commit,      // IntegrityError at commit: DO_NOTHING references left to deleted rows
+};
+// The exception's class name: "ProtectedError", "RestrictedError", "IntegrityError" ("" for None).
+std::string_view refusal_name(Refusal refusal) noexcept;
+
 // What preview() reports.
 struct Preview {
   struct Node {
@@ -99,10 +110,10 @@ struct Preview {
   DeleteResult counts;                // exactly what execute() returns
   std::vector<FieldUpdate> updates;   // rows that will be changed, not deleted
   std::vector<DatabaseEffect> database_effects;
-  // Set when the delete would be refused: the error's message and the blocking objects. An
-  // "IntegrityError" is the database's refusal at commit, foreseen: DO_NOTHING references to
+  // Set when the delete would be refused: the error's message and the blocking objects.
+  // Refusal::Commit is the database's refusal at commit, foreseen: DO_NOTHING references to
   // deleted rows (execute() still runs the delete and fails at commit, as Django's does).
-  std::string blocked_by;             // "" or "ProtectedError" / "RestrictedError" / "IntegrityError"
+  Refusal blocked_by = Refusal::None;
   std::string blocked_message;
   std::vector<Node> blocking;         // the blocking objects ("Order item: 1 x product 3")
   // The objects that will be deleted, each under the object that pulled it in, depth first,
@@ -116,6 +127,7 @@ struct Preview {
   std::int64_t roots = 0;
   std::uint64_t roots_digest = 0;
 
+  bool blocked() const noexcept { return blocked_by != Refusal::None; }
   // A plain-text rendering: the tree (indented), the summary per model, updates, blockers.
   std::string text() const;
 };
@@ -125,6 +137,10 @@ struct Plan;
 }
 
 // An immutable plan for one delete. Built by Collector::collect(); cheap to keep.
+// Lifetime: the plan keeps a reference to its Database (which must outlive it) and owns a copy
+// of the QuerySet it was built from. A plan built from instances keeps pointers to them, to
+// unset their primary keys (or show their marks) after execute(): those instances must outlive
+// the plan's last execute(). preview() never touches them.
 class DeletionPlan {
  public:
   DeletionPlan(DeletionPlan&&) noexcept;
