@@ -34,6 +34,20 @@ TEST(PostgresUrl, ParsesEveryPart) {
   EXPECT_EQ(parse_postgres_url("postgresql:///db?host=%2Fvar%2Frun%2Fpostgresql").host,
             "/var/run/postgresql");
   EXPECT_EQ(parse_postgres_url("postgresql://h/db?max_variables=10").max_variables, 10);
+  // What libpq's URIs allow: IPv6, several hosts, its own parameters.
+  auto v6 = parse_postgres_url("postgresql://ann@[::1]:5433/db");
+  EXPECT_EQ(v6.host, "::1");
+  EXPECT_EQ(v6.port, "5433");
+  EXPECT_EQ(v6.describe(), "postgresql://ann@[::1]:5433/db");
+  auto multi = parse_postgres_url("postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write");
+  EXPECT_EQ(multi.where(), "h1:5432,h2:5433");
+  EXPECT_EQ(multi.options.at("target_session_attrs"), "read-write");
+  auto files = parse_postgres_url(
+      "postgresql://h/db?sslrootcert=%2Fetc%2Fca.pem&passfile=%2Ftmp%2Fpgpass&schema=app");
+  EXPECT_EQ(files.options.at("sslrootcert"), "/etc/ca.pem");
+  EXPECT_EQ(files.options.at("passfile"), "/tmp/pgpass");
+  EXPECT_EQ(files.schema, "app");
+  EXPECT_EQ(parse_postgres_url("postgresql:///db?service=main").options.at("service"), "main");
 }
 
 TEST(PostgresUrl, RejectsBadPortsOptionsAndEncodings) {
@@ -42,6 +56,12 @@ TEST(PostgresUrl, RejectsBadPortsOptionsAndEncodings) {
   EXPECT_THROW(parse_postgres_url("postgresql://h/db?frobnicate=1"), ConfigError);
   EXPECT_THROW(parse_postgres_url("postgresql://a%zz@h/db"), ConfigError);
   EXPECT_THROW(parse_postgres_url("postgresql://h/db?max_variables=0"), ConfigError);
+  try {
+    parse_postgres_url("postgresql://ann:pa%zzword@h/db");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).find("pa%zz"), std::string::npos) << e.what();
+  }
 }
 
 TEST(PostgresConnection, AnUnreachableServerIsAClearErrorWithoutThePassword) {

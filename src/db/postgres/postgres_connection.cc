@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "cascade/error.h"
@@ -142,17 +143,20 @@ class PgRows final : public Rows {
 class PostgresConnection final : public Connection {
  public:
   explicit PostgresConnection(PostgresUrl url) : url_(std::move(url)) {
-    std::vector<const char*> keys = {"host", "port", "dbname", "user", "password",
-                                     "client_encoding", "connect_timeout"};
+    std::vector<const char*> keys = {"port", "dbname", "client_encoding", "connect_timeout"};
     std::string timeout = url_.options.count("connect_timeout") ? url_.options.at("connect_timeout")
                                                                 : "10";
-    std::vector<const char*> values = {url_.host.c_str(), url_.port.c_str(),
-                                       url_.dbname.empty() ? nullptr : url_.dbname.c_str(),
-                                       url_.user.empty() ? nullptr : url_.user.c_str(),
-                                       url_.password.empty() ? nullptr : url_.password.c_str(),
-                                       "UTF8", timeout.c_str()};
+    std::vector<const char*> values = {url_.port.c_str(), url_.dbname.c_str(), "UTF8",
+                                       timeout.c_str()};
+    const std::pair<const char*, const std::string*> given[] = {
+        {"host", &url_.host}, {"user", &url_.user}, {"password", &url_.password}};
+    for (const auto& [key, value] : given) {
+      if (value->empty()) continue;
+      keys.push_back(key);
+      values.push_back(value->c_str());
+    }
     for (const auto& [k, v] : url_.options) {
-      if (k == "connect_timeout") continue;
+      if (k == "connect_timeout" || k == "client_encoding") continue;
       keys.push_back(k.c_str());
       values.push_back(v.c_str());
     }
@@ -339,7 +343,7 @@ class PostgresConnection final : public Connection {
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
   int next_statement_ = 0;
 
-  std::string where() const { return url_.host + ":" + url_.port; }
+  std::string where() const { return url_.where(); }
 
   static std::string regclass() {
     return "to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))";
@@ -407,93 +411,126 @@ class PostgresConnection final : public Connection {
 
 }  // namespace
 
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    auto comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
+std::string PostgresUrl::where() const {
+  auto hosts = split_commas(host.empty() ? "localhost" : host);
+  auto ports = split_commas(port);
+  std::string out;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    std::string h = hosts[i].find(':') != std::string::npos ? "[" + hosts[i] + "]" : hosts[i];
+    const std::string& p = ports.size() == hosts.size() ? ports[i] : ports.front();
+    out += (i ? "," : "") + h + ":" + p;
+  }
+  return out;
+}
+
 std::string PostgresUrl::describe() const {
   std::string out = "postgresql://";
   if (!user.empty()) out += user + "@";
-  out += host + ":" + port + "/" + dbname;
+  out += where() + "/" + dbname;
   if (!schema.empty()) out += "?schema=" + schema;
   return out;
 }
 
+// libpq parses the URI (every parameter it knows: several hosts, IPv6 addresses, sslrootcert,
+// target_session_attrs, passfile, service...); Cascade takes out its own options first.
 PostgresUrl parse_postgres_url(std::string_view url) {
   PostgresUrl out;
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    throw ConfigError("database URL " + python_repr(url) + " has no scheme (scheme://...)");
+  if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
+    throw ConfigError("database URL " + python_repr(url) +
+                      " is not a PostgreSQL URL (postgresql://user@host:port/dbname)");
   }
-  std::string_view rest = url.substr(scheme_end + 3);
-  std::string_view query;
-  if (auto q = rest.find('?'); q != std::string_view::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
+  std::string libpq_url(url);
+  std::string query;
+  if (auto q = libpq_url.find('?'); q != std::string::npos) {
+    query = libpq_url.substr(q + 1);
+    libpq_url.resize(q);
   }
-  std::string_view authority = rest;
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    authority = rest.substr(0, slash);
-    out.dbname = percent_decode(rest.substr(slash + 1), "database name");
-  }
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
-    std::string_view userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
-    if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
-      out.user = percent_decode(userinfo.substr(0, colon), "user name");
-      out.password = percent_decode(userinfo.substr(colon + 1), "password");
-    } else {
-      out.user = percent_decode(userinfo, "user name");
-    }
-  }
-  if (!authority.empty()) {
-    std::string_view host = authority;
-    if (auto colon = authority.rfind(':');
-        colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-      host = authority.substr(0, colon);
-      out.port = std::string(authority.substr(colon + 1));
-      int port = 0;
-      auto [p, ec] = std::from_chars(out.port.data(), out.port.data() + out.port.size(), port);
-      if (ec != std::errc() || p != out.port.data() + out.port.size() || port <= 0 || port > 65535) {
-        throw ConfigError("PostgreSQL URL: the port must be a number from 1 to 65535");
-      }
-    }
-    if (!host.empty()) out.host = percent_decode(host, "host");
-  }
-  if (out.dbname.empty()) out.dbname = out.user.empty() ? "postgres" : out.user;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view item = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  std::string kept;
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view item = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     auto eq = item.find('=');
     std::string key(item.substr(0, eq));
     std::string value = eq == std::string_view::npos ? "" : percent_decode(item.substr(eq + 1), key);
+    auto number = [&](int low, int high, const char* message) {
+      int n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || ec != std::errc() || p != value.data() + value.size() || n < low || n > high) {
+        throw ConfigError(message);
+      }
+      return n;
+    };
     if (key == "schema") {
       out.schema = value;
     } else if (key == "max_variables") {
-      int n = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || p != value.data() + value.size() || n <= 0 || n > 65535) {
-        throw ConfigError("PostgreSQL URL option max_variables must be from 1 to 65535");
-      }
-      out.max_variables = n;
+      out.max_variables = number(1, 65535, "PostgreSQL URL option max_variables must be from 1 to 65535");
     } else if (key == "lock_timeout") {
-      int n = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || p != value.data() + value.size() || n < 0) {
-        throw ConfigError("PostgreSQL URL option lock_timeout must be a number of milliseconds "
-                          "(0: wait for ever)");
-      }
-      out.lock_timeout_ms = n;
-    } else if (key == "connect_timeout" || key == "sslmode" || key == "application_name" ||
-               key == "host") {
-      if (key == "host") {
-        out.host = value;
-      } else {
-        out.options[key] = value;
-      }
+      out.lock_timeout_ms = number(0, std::numeric_limits<int>::max(),
+                                   "PostgreSQL URL option lock_timeout must be a number of "
+                                   "milliseconds (0: wait for ever)");
     } else {
-      throw ConfigError("PostgreSQL URL option '" + key +
-                        "' is not understood; options: schema, max_variables, lock_timeout, "
-                        "connect_timeout, sslmode, application_name, host");
+      kept += (kept.empty() ? "" : "&") + std::string(item);
     }
   }
+  if (!kept.empty()) libpq_url += "?" + kept;
+
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(libpq_url.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error != nullptr ? trim(error) : "out of memory";
+    if (error != nullptr) PQfreemem(error);
+    // libpq quotes the bad part, which may be in the password: never repeat the user info.
+    auto at = libpq_url.find('@');
+    auto start = libpq_url.find("://") + 3;
+    if (at != std::string::npos && at > start) {
+      std::string userinfo = libpq_url.substr(start, at - start);
+      auto colon = userinfo.find(':');
+      for (const std::string& part :
+           {userinfo, colon == std::string::npos ? std::string() : userinfo.substr(colon + 1)}) {
+        if (part.empty()) continue;
+        for (auto pos = message.find(part); pos != std::string::npos; pos = message.find(part)) {
+          message.replace(pos, part.size(), "***");
+        }
+      }
+    }
+    throw ConfigError("PostgreSQL URL: " + message);
+  }
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    std::string key = o->keyword, value = o->val;
+    if (key == "user") out.user = value;
+    else if (key == "password") out.password = value;
+    else if (key == "host" || key == "hostaddr") { if (out.host.empty() || key == "host") out.host = value; }
+    else if (key == "port") out.port = value;
+    else if (key == "dbname") out.dbname = value;
+    else out.options[key] = value;
+  }
+  PQconninfoFree(options);
+  for (const auto& p : split_commas(out.port)) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || n <= 0 || n > 65535) {
+      throw ConfigError("PostgreSQL URL: the port must be a number from 1 to 65535");
+    }
+  }
+  if (out.dbname.empty()) out.dbname = out.user.empty() ? "postgres" : out.user;
   return out;
 }
 
