@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <toml.hpp>
 
 #include "cascade/error.h"
 #include "cascade/value.h"
@@ -52,18 +53,8 @@ std::string field_name(std::string column, bool relation) {
   return out;
 }
 
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
+// A TOML basic string, escaped by toml11 (control characters included).
+std::string quote(const std::string& s) { return toml::format(toml::value(s)); }
 
 // The models-file type for a column's declared type; empty when unknown.
 std::string type_for(const std::string& declared, int* max_length) {

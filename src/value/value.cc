@@ -22,13 +22,6 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
   return q;
 }
 
-bool is_leap(int y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int days_in_month(int y, int m) noexcept {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
-
 // Reads exactly `width` decimal digits at text[pos]; -1 when they are not all digits.
 int read_digits(std::string_view text, std::size_t pos, std::size_t width) noexcept {
   if (pos + width > text.size()) return -1;
@@ -141,33 +134,28 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
 
 // ---- Date -------------------------------------------------------------------------------------
 
+// The calendar is <chrono>'s (proleptic Gregorian, as Python's datetime).
 std::int64_t Date::days_since_epoch() const noexcept {
-  // Days from civil date, counting eras of 400 years (146097 days) from 0000-03-01.
-  std::int64_t y = year - (month <= 2 ? 1 : 0);
-  std::int64_t era = floor_div(y, 400);
-  std::int64_t yoe = y - era * 400;
-  std::int64_t mp = (month + 9) % 12;  // March = 0
-  std::int64_t doy = (153 * mp + 2) / 5 + day - 1;
-  std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  using namespace std::chrono;
+  return sys_days(year_month_day(std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                                 std::chrono::day(static_cast<unsigned>(day))))
+      .time_since_epoch()
+      .count();
 }
 
 Date Date::from_days_since_epoch(std::int64_t days) noexcept {
-  days += 719468;
-  std::int64_t era = floor_div(days, 146097);
-  std::int64_t doe = days - era * 146097;
-  std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  std::int64_t mp = (5 * doy + 2) / 153;
-  int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  int y = static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
-  return Date{y, m, d};
+  using namespace std::chrono;
+  year_month_day ymd{sys_days(std::chrono::days(days))};
+  return Date{static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
+              static_cast<int>(static_cast<unsigned>(ymd.day()))};
 }
 
 bool Date::valid() const noexcept {
-  return year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 &&
-         day <= days_in_month(year, month);
+  using namespace std::chrono;
+  return year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && day <= 31 &&
+         year_month_day(std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                        std::chrono::day(static_cast<unsigned>(day)))
+             .ok();
 }
 
 std::optional<Date> Date::parse(std::string_view text) noexcept {
