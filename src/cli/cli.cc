@@ -12,15 +12,13 @@
 #include "cascade/database.h"
 #include "cascade/error.h"
 #include "cascade/model/loader.h"
+#include "cascade/version.h"
 #include "cli/delete_commands.h"
 #include "cli/inspect.h"
 #include "cli/inspectdb.h"
 #include "cli/shell/shell.h"
 #include "model/naming.h"
 
-#ifndef CASCADE_VERSION
-#define CASCADE_VERSION "unknown"
-#endif
 
 namespace cascade::cli {
 namespace {
@@ -141,7 +139,7 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
                      "Works on the project described by a settings file (cascade.toml)."};
   const std::string name = program_name(argc, argv);
   app.name(name);
-  app.set_version_flag("--version", CASCADE_VERSION);
+  app.set_version_flag("--version", CASCADE_VERSION_STRING);
   app.require_subcommand(1);
   app.fallthrough();  // --database / --settings may also follow the command
   if (app_registry == nullptr) {
@@ -282,7 +280,7 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     out << app.help("", CLI::AppFormatMode::All);
     return 0;
   } catch (const CLI::CallForVersion& e) {
-    out << CASCADE_VERSION << "\n";
+    out << CASCADE_VERSION_STRING << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
     return usage_error(name, e.what(), wants_json(argc, argv), out, err);

@@ -3,7 +3,10 @@
 #include "cascade/error.h"
 #include "cascade/model/field.h"
 #include "cascade/model/model_meta.h"
+#include "cascade/version.h"
+#if CASCADE_WITH_POSTGRESQL
 #include "db/postgres/postgres_connection.h"
+#endif
 #include "db/sqlite/sqlite_connection.h"
 
 namespace cascade::db {
@@ -68,7 +71,14 @@ std::unique_ptr<Connection> Connection::open(std::string_view url, std::string_v
   if (scheme == "sqlite" || scheme == "sqlite3") {
     return open_sqlite(url, base_dir, create_missing);
   }
-  if (scheme == "postgresql" || scheme == "postgres") return open_postgres(url);
+  if (scheme == "postgresql" || scheme == "postgres") {
+#if CASCADE_WITH_POSTGRESQL
+    return open_postgres(url);
+#else
+    throw ConfigError("this build of Cascade has no PostgreSQL support (configured with "
+                      "CASCADE_WITH_POSTGRESQL=OFF)");
+#endif
+  }
   throw ConfigError("unsupported database URL scheme '" + std::string(scheme) +
                     "'; supported: sqlite, postgresql");
 }

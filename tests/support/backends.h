@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cascade/database.h"
+#include "cascade/version.h"
 #include "cascade/db/connection.h"
 #include "query/query_state.h"
 #include "support/test_db.h"
@@ -21,7 +22,7 @@ namespace cascade::testing {
 inline std::vector<std::string> test_backends() {
   std::vector<std::string> out{"sqlite"};
   const char* pg = std::getenv("CASCADE_TEST_POSTGRES");
-  if (pg != nullptr && *pg != '\0') out.emplace_back("postgresql");
+  if (CASCADE_WITH_POSTGRESQL && pg != nullptr && *pg != '\0') out.emplace_back("postgresql");
   return out;
 }
 

@@ -1,0 +1,7 @@
+#include "cascade/version.h"
+
+namespace cascade {
+
+const char* version() noexcept { return CASCADE_VERSION_STRING; }
+
+}  // namespace cascade
