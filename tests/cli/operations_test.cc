@@ -14,6 +14,7 @@
 #include "generate.h"
 #include "support/backends.h"
 #include "support/process.h"
+#include "tool_fixture.h"
 
 namespace cascade {
 namespace {
@@ -258,18 +259,8 @@ fields.text = { type = "text" }
 
 // ---- the tool as a process -----------------------------------------------------------------------
 
-class ToolRun : public cascade::testing::BackendTest {
+class ToolRun : public cascade::testing::ToolOnExample {
  protected:
-  std::string url = scratch.url();
-  void SetUp() override {
-    ASSERT_EQ(run_process({kApp, "--database", url, "migrate"}).exit_code, 0);
-    ASSERT_EQ(run_process({kApp, "--database", url, "generate", "--size", "20"}).exit_code, 0);
-  }
-  cascade::testing::ProcessResult tool(std::vector<std::string> args, const std::string& in = {}) {
-    std::vector<std::string> all = {kTool, "--settings", kSettings, "--database", url};
-    all.insert(all.end(), args.begin(), args.end());
-    return run_process(all, in);
-  }
   // Exactly one JSON document on standard output.
   static json document(const cascade::testing::ProcessResult& r) {
     json doc;

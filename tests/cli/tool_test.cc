@@ -9,6 +9,7 @@
 #include "generate.h"
 #include "support/process.h"
 #include "support/backends.h"
+#include "tool_fixture.h"
 
 namespace cascade {
 namespace {
@@ -161,23 +162,7 @@ TEST(BlogShopApp, GeneratesDataThatTheStandaloneToolReads) {
   EXPECT_TRUE(contains(bad.err, "--size needs a positive number"));
 }
 
-class DeleteCommand : public cascade::testing::BackendTest {
- protected:
-  std::string url = scratch.url();
-  void SetUp() override {
-    ASSERT_EQ(run_process({kApp, "--database", url, "migrate"}).exit_code, 0);
-    ASSERT_EQ(run_process({kApp, "--database", url, "generate", "--size", "20"}).exit_code, 0);
-  }
-  cascade::testing::ProcessResult tool(std::vector<std::string> args, const std::string& in = {}) {
-    std::vector<std::string> all = {kTool, "--settings", kSettings, "--database", url};
-    all.insert(all.end(), args.begin(), args.end());
-    return run_process(all, in);
-  }
-  std::int64_t rows(const std::string& table) {
-    auto c = db::Connection::open(url);
-    return cascade::testing::count_rows(*c, table);
-  }
-};
+class DeleteCommand : public cascade::testing::ToolOnExample {};
 CASCADE_ON_EVERY_BACKEND(DeleteCommand);
 
 TEST_P(DeleteCommand, DryRunShowsThePreviewAndChangesNothing) {
