@@ -13,6 +13,7 @@
 #include "deletion/plan.h"
 #include "query/query_state.h"
 #include "sql/compiler.h"
+#include "sql/rows.h"
 
 namespace cascade {
 namespace {
@@ -802,11 +803,7 @@ class Runner {
     return f;
   }
 
-  std::string select_columns(const ModelMeta& m) const {
-    std::string cols;
-    for (const auto& f : m.fields) cols += (cols.empty() ? "" : ", ") + col(m, f.column);
-    return cols;
-  }
+  std::string select_columns(const ModelMeta& m) const { return sql::column_list(c_, m); }
 
   void load(const Fragment& where, const ModelMeta& m, std::vector<Instance>& out) {
     Fragment f{"SELECT " + select_columns(m) + " FROM " + q(m.db_table) + " WHERE ", {}, false};
@@ -816,12 +813,7 @@ class Runner {
     while (rows->next()) out.push_back(read(m, *rows));
   }
 
-  static Instance read(const ModelMeta& m, db::Rows& rows) {
-    std::vector<Value> values;
-    values.reserve(m.fields.size());
-    for (int i = 0; i < static_cast<int>(m.fields.size()); ++i) values.push_back(rows.get(i));
-    return Instance::from_row(m, std::move(values));
-  }
+  static Instance read(const ModelMeta& m, db::Rows& rows) { return sql::read_instance(m, rows); }
 
   static std::vector<Instance> dedupe(std::vector<Instance> objects) {
     std::vector<Instance> out;

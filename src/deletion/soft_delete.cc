@@ -6,6 +6,7 @@
 #include "cascade/database.h"
 #include "cascade/db/transaction.h"
 #include "query/query_state.h"
+#include "sql/rows.h"
 
 namespace cascade {
 namespace {
@@ -69,15 +70,12 @@ class Restorer {
 
   std::optional<Instance> first(const ModelMeta& m, const std::string& where,
                                 const std::vector<Value>& params) {
-    std::string cols;
-    for (const auto& f : m.fields) cols += (cols.empty() ? "" : ", ") + col("r", f.column);
-    auto rows = c_.query("SELECT " + cols + " FROM " + q(m.db_table) + " " + q("r") + " WHERE " +
-                             where + " ORDER BY " + col("r", m.pk().column) + " LIMIT 1",
+    auto rows = c_.query("SELECT " + sql::column_list(c_, m, "r") + " FROM " + q(m.db_table) + " " +
+                             q("r") + " WHERE " + where + " ORDER BY " + col("r", m.pk().column) +
+                             " LIMIT 1",
                          params);
     if (!rows->next()) return std::nullopt;
-    std::vector<Value> values;
-    for (int i = 0; i < static_cast<int>(m.fields.size()); ++i) values.push_back(rows->get(i));
-    return Instance::from_row(m, std::move(values));
+    return sql::read_instance(m, *rows);
   }
 
   // Refuses restores that would leave a dangling key or a duplicate among live rows.

@@ -8,23 +8,14 @@
 #include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
 
+#include "sql/rows.h"
+
 namespace cascade {
 namespace {
 
-std::string select_columns(const db::Connection& c, const ModelMeta& m) {
-  std::string cols;
-  for (const auto& f : m.fields) {
-    cols += (cols.empty() ? "" : ", ") + c.quote_name(m.db_table) + "." + c.quote_name(f.column);
-  }
-  return cols;
-}
+using sql::read_instance;
 
-Instance read_instance(const ModelMeta& m, db::Rows& rows) {
-  std::vector<Value> values;
-  values.reserve(m.fields.size());
-  for (int i = 0; i < static_cast<int>(m.fields.size()); ++i) values.push_back(rows.get(i));
-  return Instance::from_row(m, std::move(values));
-}
+std::string select_columns(const db::Connection& c, const ModelMeta& m) { return sql::column_list(c, m); }
 
 // "?, ?, ?" for n parameters starting at `first`.
 std::string placeholders(const db::Connection& c, int first, std::size_t n) {

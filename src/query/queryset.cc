@@ -9,6 +9,8 @@
 #include "query/query_state.h"
 #include "sql/compiler.h"
 
+#include "sql/rows.h"
+
 namespace cascade {
 namespace {
 
@@ -20,12 +22,6 @@ std::string reverse_term(const std::string& term) {
   return !term.empty() && term.front() == '-' ? term.substr(1) : "-" + term;
 }
 
-Instance instance_from_row(const ModelMeta& m, db::Rows& rows) {
-  std::vector<Value> values;
-  values.reserve(m.fields.size());
-  for (int i = 0; i < static_cast<int>(m.fields.size()); ++i) values.push_back(rows.get(i));
-  return Instance::from_row(m, std::move(values));
-}
 
 }  // namespace
 
@@ -171,7 +167,7 @@ QuerySet::Cursor& QuerySet::Cursor::operator=(Cursor&&) noexcept = default;
 
 std::optional<Instance> QuerySet::Cursor::next() {
   if (!rows_ || !rows_->next()) return std::nullopt;
-  return instance_from_row(*model_, *rows_);
+  return sql::read_instance(*model_, *rows_);
 }
 
 std::optional<std::vector<Value>> QuerySet::Cursor::next_row() {
