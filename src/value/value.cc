@@ -91,6 +91,26 @@ void append_escaped_byte(std::string& out, unsigned char c) {
   out += kHex[c & 15];
 }
 
+// Python's escape of one byte of a str or bytes literal quoted with `quote`: \n \r \t, the
+// quote and the backslash, and \xNN for the other control bytes and the bytes past ASCII (in a
+// str only 0x7f reaches here: longer UTF-8 sequences are copied by the caller).
+void append_escaped(std::string& out, unsigned char c, char quote) {
+  switch (c) {
+    case '\n': out += "\\n"; return;
+    case '\r': out += "\\r"; return;
+    case '\t': out += "\\t"; return;
+    default: break;
+  }
+  if (c == static_cast<unsigned char>(quote) || c == '\\') {
+    out += '\\';
+    out += static_cast<char>(c);
+  } else if (c < 0x20 || c >= 0x7f) {
+    append_escaped_byte(out, c);
+  } else {
+    out += static_cast<char>(c);
+  }
+}
+
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
   auto c = static_cast<unsigned char>(s[i]);
@@ -355,22 +375,7 @@ std::string Value::repr() const {
       char quote = has_single && !has_double ? '"' : '\'';
       std::string out = "b";
       out += quote;
-      for (std::uint8_t c : blob) {
-        if (c == static_cast<std::uint8_t>(quote) || c == '\\') {
-          out += '\\';
-          out += static_cast<char>(c);
-        } else if (c == '\n') {
-          out += "\\n";
-        } else if (c == '\r') {
-          out += "\\r";
-        } else if (c == '\t') {
-          out += "\\t";
-        } else if (c < 0x20 || c >= 0x7f) {
-          append_escaped_byte(out, c);
-        } else {
-          out += static_cast<char>(c);
-        }
-      }
+      for (std::uint8_t c : blob) append_escaped(out, c, quote);
       return out + quote;
     }
     case Kind::Date: {
@@ -451,20 +456,7 @@ std::string python_repr(std::string_view text) {
       i += n;
       continue;
     }
-    if (c == static_cast<unsigned char>(quote) || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      append_escaped_byte(out, c);
-    } else {
-      out += static_cast<char>(c);
-    }
+    append_escaped(out, c, quote);
     ++i;
   }
   out += quote;
