@@ -49,6 +49,8 @@ class Budget {
   void collect_targets(const Stmt& s) {
     for (const auto& t : s.targets) collect_names(t);
     if (s.body) collect_targets(*s.body);
+    if (s.orelse) collect_targets(*s.orelse);
+    for (const auto& b : s.statements) collect_targets(*b);
   }
   void collect_names(const ExprPtr& e) {
     if (!e) return;
@@ -66,6 +68,25 @@ class Budget {
     return n;
   }
 
+  // A range of small literals, or a name (a QuerySet or a list already bounded).
+  bool bounded(const ExprPtr& e) const {
+    if (e->kind == Expr::Kind::Name) return true;
+    return e->kind == Expr::Kind::Call && e->object->kind == Expr::Kind::Name &&
+           e->object->text == "range" && expression(e, false);
+  }
+  static bool contains_comprehension(const ExprPtr& e) {
+    if (!e) return false;
+    if (e->kind == Expr::Kind::Comprehension) return true;
+    if (contains_comprehension(e->object)) return true;
+    for (const auto& i : e->items) {
+      if (contains_comprehension(i)) return true;
+    }
+    for (const auto& [k, v] : e->keywords) {
+      if (contains_comprehension(v)) return true;
+    }
+    return false;
+  }
+
   static bool small_int(const ExprPtr& e) {
     if (e->kind == Expr::Kind::Unary && (e->text == "-" || e->text == "+")) return small_int(e->items[0]);
     return e->kind == Expr::Kind::Int && e->text.size() <= 3 && std::stol(e->text) <= kMaxRange;
@@ -75,6 +96,14 @@ class Budget {
   // it) only where their result is not kept.
   bool expression(const ExprPtr& e, bool kept) const {
     if (!e) return true;
+    // A comprehension is a loop: its iterable must be bounded and nothing in it may nest.
+    if (e->kind == Expr::Kind::Comprehension) {
+      if (e->items.size() < 2 || !bounded(e->items[1])) return false;
+      for (const auto& i : e->items) {
+        if (contains_comprehension(i)) return false;
+      }
+      return !contains_comprehension(e->object) && expression(e->object, kept);
+    }
     if (e->kind == Expr::Kind::Name && e->text == "range") return false;  // not called directly
     if (e->kind == Expr::Kind::Name && kept && (e->text == "str" || e->text == "repr")) return false;
     if (e->kind == Expr::Kind::Call && e->object->kind == Expr::Kind::Name && e->object->text == "range") {
@@ -110,7 +139,24 @@ class Budget {
         return expression(s.value, true);
       case Stmt::Kind::For:
         if (in_loop || ++loops_ > kMaxLoops) return false;
-        return expression(s.value, false) && statement(*s.body, true);
+        return expression(s.value, false) && statement(*s.body, true) &&
+               (!s.orelse || statement(*s.orelse, true));
+      case Stmt::Kind::While: return false;  // no bound on its iterations
+      case Stmt::Kind::AugAssign:
+        // n += 1 grows nothing; s += s doubles, and anything in a loop may grow each time.
+        if (in_loop || references(s.value) > 0) return false;
+        return expression(s.targets[0], true) && expression(s.value, true);
+      case Stmt::Kind::If:
+      case Stmt::Kind::With:
+        return expression(s.value, false) && statement(*s.body, in_loop) &&
+               (!s.orelse || statement(*s.orelse, in_loop));
+      case Stmt::Kind::Block:
+        for (const auto& b : s.statements) {
+          if (!statement(*b, in_loop)) return false;
+        }
+        return true;
+      case Stmt::Kind::Break:
+      case Stmt::Kind::Continue: return true;
     }
     return false;
   }

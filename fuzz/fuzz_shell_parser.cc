@@ -79,11 +79,39 @@ void check(const Stmt& s) {
       if (s.targets.size() != 1 || !s.body) malformed("for shape");
       check(s.targets[0]);
       check(*s.body);
+      if (s.orelse) check(*s.orelse);
+      break;
+    case Stmt::Kind::If:
+    case Stmt::Kind::While:
+      check(s.value);
+      if (!s.body) malformed("if / while without body");
+      check(*s.body);
+      if (s.orelse) check(*s.orelse);
+      break;
+    case Stmt::Kind::With:
+      check(s.value);
+      if (!s.body || s.targets.size() > 1) malformed("with shape");
+      for (const auto& t : s.targets) check(t);
+      check(*s.body);
+      break;
+    case Stmt::Kind::Block:
+      if (s.statements.empty()) malformed("empty block");
+      for (const auto& b : s.statements) {
+        if (!b) malformed("null statement in a block");
+        check(*b);
+      }
+      break;
+    case Stmt::Kind::AugAssign:
+      check(s.value);
+      if (s.targets.size() != 1 || s.op.empty()) malformed("augmented assignment shape");
+      check(s.targets[0]);
       break;
     case Stmt::Kind::Import:
       if (s.module.empty()) malformed("import without module");
       break;
-    case Stmt::Kind::Pass: break;
+    case Stmt::Kind::Pass:
+    case Stmt::Kind::Break:
+    case Stmt::Kind::Continue: break;
   }
 }
 

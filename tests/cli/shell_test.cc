@@ -2,13 +2,19 @@
 // under tests/cli/golden/ was run through Django 3.2; its output is checked in.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "cascade/db/connection.h"
+#include "cascade/error.h"
+#include "cascade/model/loader.h"
 #include "cascade/value.h"
+#include "cli/shell/interpreter.h"
+#include "support/backends.h"
 #include "support/process.h"
 #include "support/pty.h"
 
@@ -246,6 +252,409 @@ fields.a = { type = "foreign_key", to = "A", on_delete = "DO_NOTHING" }
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(last_line(r.err), "django.db.utils.IntegrityError: FOREIGN KEY constraint failed");
   EXPECT_EQ(p.shell("print(A.objects.count(), B.objects.count())").out, "1 1\n");
+}
+
+// ---- Python's forgiveness (issue #14, item 5) ---------------------------------------------------
+
+// An interactive `cascade shell` in a pseudo-terminal, with a HOME of its own (its history).
+struct Terminal {
+  cascade::testing::PtyProcess shell;
+  Terminal(const Project& p, const std::filesystem::path& home)
+      : shell({"/usr/bin/env", "HOME=" + home.string(), kTool, "--settings", p.settings, "--database",
+               p.url, "shell"}) {}
+  // Types `input` and returns what the terminal showed until `until` (a prompt by default).
+  std::string type(const std::string& input, const std::string& until = ">>> ") {
+    if (!input.empty()) shell.send(input);
+    return shell.read_until(until);
+  }
+  // Ctrl-D at the prompt; the exit code.
+  int eof() {
+    shell.send("\x04");
+    return shell.wait();
+  }
+};
+
+bool has(const std::string& screen, const std::string& text) { return screen.find(text) != std::string::npos; }
+
+TEST(Shell, CtrlCAtThePromptDropsTheLineAndTheShellGoesOn) {
+  Project p;
+  TempDir home;
+  Terminal t(p, home.path());
+  ASSERT_TRUE(t.shell.started());
+  t.type("");
+  // Half a statement, then Ctrl-C: Python's prompt prints KeyboardInterrupt and forgets it.
+  std::string screen = t.type("Author.objects.create(name='half typed')\x03");
+  EXPECT_TRUE(has(screen, "KeyboardInterrupt")) << screen;
+  // At the continuation prompt, the whole block is dropped.
+  t.type("for i in range(3):\n", "... ");
+  screen = t.type("    Author.objects.create(name='in the block')\x03");
+  EXPECT_TRUE(has(screen, "KeyboardInterrupt")) << screen;
+  screen = t.type("print(Author.objects.count() + 40)\n");
+  EXPECT_TRUE(has(screen, "\r\n40\r\n")) << screen;
+  EXPECT_EQ(t.eof(), 0);
+}
+
+TEST(Shell, CtrlCInterruptsAStatementAndRollsBackItsAtomicBlock) {
+  Project p;
+  p.shell("Author.objects.create(name='kept')");
+  TempDir home;
+  Terminal t(p, home.path());
+  ASSERT_TRUE(t.shell.started());
+  t.type("");
+  t.type("from django.db import transaction\n");
+  t.type("with transaction.atomic():\n", "... ");
+  t.type("    Author.objects.create(name='rolled back')\n", "... ");
+  t.type("    print('running')\n", "... ");
+  t.type("    while True: n = 1\n", "... ");
+  t.type("\n", "running\r\n");
+  std::string screen = t.type("\x03");
+  EXPECT_TRUE(has(screen, "KeyboardInterrupt")) << screen;
+  screen = t.type("print(list(Author.objects.values_list('name', flat=True)))\n");
+  EXPECT_TRUE(has(screen, "['kept']")) << screen;
+  // Outside an atomic block the shell stays in autocommit: what ran before Ctrl-C stays.
+  t.type("Tag.objects.create(name='t')\n");
+  t.type("if True:\n", "... ");
+  t.type("    print('looping')\n", "... ");
+  t.type("    while True: n = 1\n", "... ");
+  t.type("\n", "looping\r\n");
+  screen = t.type("\x03");
+  EXPECT_TRUE(has(screen, "KeyboardInterrupt")) << screen;
+  screen = t.type("print(Tag.objects.count(), Author.objects.count())\n");
+  EXPECT_TRUE(has(screen, "1 1")) << screen;
+  EXPECT_EQ(t.eof(), 0);
+}
+
+TEST(Shell, CtrlCStopsALongSqlStatement) {
+  // One author who wrote and edited 10000 posts: the count joins them 10000 x 10000 times,
+  // half a minute of SQL. Ctrl-C stops it (sqlite3_interrupt); its result is never printed.
+  Project p;
+  {
+    auto c = db::Connection::open(p.url);
+    c->execute("INSERT INTO blog_author (name) VALUES ('a')");
+    c->execute("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10000) "
+               "INSERT INTO blog_post (title, status, author_id, editor_id, is_deleted) "
+               "SELECT 't' || x, 'published', 1, 1, 0 FROM n");
+  }
+  TempDir home;
+  Terminal t(p, home.path());
+  ASSERT_TRUE(t.shell.started());
+  t.type("");
+  t.type("print('counting'); Author.objects.filter(posts__title__contains='t', "
+         "edited_posts__title__contains='t').count()\n",
+         "counting\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  std::string screen = t.type("\x03");
+  EXPECT_TRUE(has(screen, "KeyboardInterrupt")) << screen;
+  EXPECT_FALSE(has(screen, "100000000")) << screen;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  screen = t.type("print(Post.objects.count())\n");
+  EXPECT_TRUE(has(screen, "\r\n10000\r\n")) << screen;
+  EXPECT_EQ(t.eof(), 0);
+}
+
+TEST(Shell, ConnectionInterruptStopsTheRunningStatementOnEachBackend) {
+  // What Ctrl-C calls, on each backend: the statement fails, the connection goes on working.
+  for (const auto& backend : cascade::testing::test_backends()) {
+    SCOPED_TRACE(backend);
+    cascade::testing::ScratchDatabase scratch(backend);
+    auto c = scratch.connect();
+    std::string slow = backend == "sqlite"
+                           ? "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                             "WHERE x < 1000000000) SELECT count(*) FROM n"
+                           : "SELECT pg_sleep(60)";
+    std::atomic<bool> done{false};
+    std::thread ctrl_c([&] {
+      while (!done) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (!done) c->interrupt();
+      }
+    });
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(c->query(slow)->next(), OperationalError);
+    done = true;
+    ctrl_c.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+    auto rows = c->query("SELECT 1");
+    ASSERT_TRUE(rows->next());
+    EXPECT_EQ(rows->get(0).as_integer(), 1);
+  }
+}
+
+TEST(Shell, AScriptStopsAtCtrlCWithPythonsStatus) {
+  Project p;
+  cascade::testing::PtyProcess shell({kTool, "--settings", p.settings, "--database", p.url, "shell", "-c",
+                                      "print('running')\nwhile True:\n    pass\nprint('never')"});
+  ASSERT_TRUE(shell.started());
+  shell.read_until("running");
+  shell.send("\x03");
+  std::string screen = shell.read_until("KeyboardInterrupt");
+  EXPECT_TRUE(has(screen, "KeyboardInterrupt")) << screen;
+  EXPECT_FALSE(has(screen, "never")) << screen;
+  EXPECT_EQ(shell.wait(), 130);
+}
+
+TEST(Shell, HistoryIsSavedAfterEachStatementAndABlockIsOneEntry) {
+  Project p;
+  TempDir home;
+  auto history = home.path() / ".cascade_history";
+  auto entries = [&] {
+    std::vector<std::string> lines;
+    std::ifstream in(history);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  };
+  {
+    Terminal t(p, home.path());
+    ASSERT_TRUE(t.shell.started());
+    t.type("");
+    t.type("x = 41\n");
+    auto saved = entries();  // written at once, while the shell runs
+    ASSERT_FALSE(saved.empty());
+    EXPECT_EQ(saved.back(), "x\\040=\\04041");  // libedit's file: one line an entry, escaped
+    t.type("for i in range(2):\n", "... ");
+    t.type("    print('line', i)\n", "... ");
+    t.type("\n");
+    saved = entries();
+    ASSERT_EQ(saved.size(), 3u);  // libedit's header, then two entries: the loop is one
+    EXPECT_TRUE(has(saved.back(), "range(2):")) << saved.back();
+    EXPECT_TRUE(has(saved.back(), "print('line',")) << saved.back();
+    // The shell is killed, not ended: nothing more is needed to keep the history.
+  }
+  Terminal t(p, home.path());
+  ASSERT_TRUE(t.shell.started());
+  t.type("");
+  std::string screen = t.type("\x10", "print('line', i)");  // Ctrl-P: the loop, whole
+  EXPECT_TRUE(has(screen, "for i in range(2):")) << screen;
+  screen = t.type("\n");
+  EXPECT_TRUE(has(screen, "line 0\r\nline 1\r\n")) << screen;
+  EXPECT_EQ(t.eof(), 0);
+}
+
+TEST(Shell, PromptContinuesABlockUntilAnEmptyLine) {
+  Project p;
+  TempDir home;
+  Terminal t(p, home.path());
+  ASSERT_TRUE(t.shell.started());
+  t.type("");
+  EXPECT_TRUE(has(t.type("for i in range(2):\n", "... "), "... "));
+  std::string screen = t.type("    print('in the loop', i)\n", "... ");  // the block goes on
+  EXPECT_FALSE(has(screen, "in the loop 0")) << screen;
+  screen = t.type("\n");
+  EXPECT_TRUE(has(screen, "in the loop 0\r\nin the loop 1")) << screen;
+  // Pasted code: a line at the margin ends the block before it, without the empty line.
+  screen = t.type("a = Author.objects.create(name='a')\nfor n in ['x', 'y']:\n    "
+                  "Post.objects.create(title=n, author=a, status='draft')\nprint('pasted', "
+                  "Post.objects.count())\n",
+                  "pasted 2");
+  EXPECT_TRUE(has(screen, "pasted 2")) << screen;
+  t.type("");
+  screen = t.type("for post in Post.objects.filter(status=\"draft\"):\n    post.delete()\n\n");
+  screen += t.type("print(Post.objects.count())\n");
+  EXPECT_TRUE(has(screen, "\r\n0\r\n")) << screen;
+  // A header and an empty line: Python's IndentationError, and the prompt goes on.
+  t.type("if True:\n", "... ");
+  screen = t.type("\n");
+  EXPECT_TRUE(has(screen, "IndentationError: expected an indented block after 'if' statement on line 1"))
+      << screen;
+  // if / elif / else, nested in a loop.
+  t.type("for k in range(3):\n", "... ");
+  t.type("    if k == 0:\n", "... ");
+  t.type("        print('zero')\n", "... ");
+  t.type("    elif k == 1:\n", "... ");
+  t.type("        print('one')\n", "... ");
+  t.type("    else:\n", "... ");
+  t.type("        print('more')\n", "... ");
+  screen = t.type("\n");
+  EXPECT_TRUE(has(screen, "zero\r\none\r\nmore\r\n")) << screen;
+  EXPECT_EQ(t.eof(), 0);
+}
+
+TEST(Shell, TabCompletesNamesManagersFieldsAndMethods) {
+  TempDir dir;
+  Project blog;
+  auto project = load_project(blog.settings);
+  auto db = Database::open(*project.registry, "sqlite:///" + dir.file("c.db"));
+  db.migrate();
+  std::ostringstream out, err;
+  shell::Interpreter interp(db, out, true);
+  using List = std::vector<std::string>;
+  EXPECT_EQ(interp.completions("Pos"), (List{"Post("}));
+  EXPECT_EQ(interp.completions("pri"), (List{"print("}));
+  EXPECT_EQ(interp.completions("fo"), (List{"for ", "format("}));
+  EXPECT_EQ(interp.completions("Post.obj"), (List{"Post.objects"}));
+  EXPECT_EQ(interp.completions("Post.objects.fi"), (List{"Post.objects.filter(", "Post.objects.first("}));
+  // A manager has no delete(); a QuerySet has.
+  EXPECT_EQ(interp.completions("Post.objects.de"), (List{}));
+  ASSERT_TRUE(interp.run("qs = Post.objects.all(); post = Post(title='t')", err)) << err.str();
+  EXPECT_EQ(interp.completions("qs.de"), (List{"qs.delete("}));
+  EXPECT_EQ(interp.completions("post.ti"), (List{"post.title"}));
+  EXPECT_EQ(interp.completions("post.ta"), (List{"post.tags"}));
+  EXPECT_EQ(interp.completions("post.tags.a"), (List{"post.tags.add(", "post.tags.all("}));
+  EXPECT_EQ(interp.completions("post.comm"), (List{"post.comments"}));  // a reverse relation
+  // Through a foreign key, without a query (the post is not even saved).
+  EXPECT_EQ(interp.completions("post.author.na"), (List{"post.author.name"}));
+  ASSERT_TRUE(interp.run("from django.utils import timezone", err)) << err.str();
+  EXPECT_EQ(interp.completions("timezone.n"), (List{"timezone.now("}));
+  EXPECT_EQ(interp.completions("Nope.x"), (List{}));
+  EXPECT_EQ(out.str(), "");
+
+  // And at the prompt, through libedit.
+  TempDir home;
+  Terminal t(blog, home.path());
+  ASSERT_TRUE(t.shell.started());
+  t.type("");
+  std::string screen = t.type("Post.obj\t", "objects");
+  EXPECT_TRUE(has(screen, "Post.objects")) << screen;
+  screen = t.type(".count()\n");
+  EXPECT_TRUE(has(screen, "\r\n0\r\n")) << screen;
+  EXPECT_EQ(t.eof(), 0);
+}
+
+TEST(Shell, BlocksAreIndentedAsInPython) {
+  Project p;
+  auto r = p.shell(
+      "a = Author.objects.create(name='a')\n"
+      "for i in range(3):\n"
+      "    p = Post.objects.create(title=str(i), author=a, status='draft' if i else 'published')\n"
+      "    if i == 0:\n"
+      "        print('first')\n"
+      "    elif i == 1:\n"
+      "        print('second')\n"
+      "\n"
+      "    else:  # comments and empty lines do not end a block\n"
+      "        print('third')\n"
+      "print(Post.objects.count())\n");
+  EXPECT_EQ(r.out, "first\nsecond\nthird\n3\n") << r.err;
+  // The loop of issue #14, as pasted from a Django tutorial.
+  r = p.shell("for post in Post.objects.filter(status=\"draft\"):\n    post.delete()\nprint(Post.objects.count())");
+  EXPECT_EQ(r.out, "1\n") << r.err;
+  // while, break, continue and a loop's else.
+  r = p.shell("i = 0\nwhile i < 10:\n    i += 1\n    if i % 2:\n        continue\n    if i > 5:\n        break\n"
+              "else:\n    print('not reached')\nfor k in []:\n    pass\nelse:\n    print('empty loop', i)");
+  EXPECT_EQ(r.out, "empty loop 6\n") << r.err;
+  // The body of a one-line loop is everything after the colon, as in Python.
+  r = p.shell("for i in range(2): print('a', i); print('b', i)");
+  EXPECT_EQ(r.out, "a 0\nb 0\na 1\nb 1\n") << r.err;
+  // A script on standard input: indentation decides too (tabs count to multiples of 8).
+  auto piped = run_process({kTool, "--settings", p.settings, "--database", p.url, "shell"},
+                           "for i in range(2):\n\tif i:\n\t\tprint('tab', i)\n");
+  EXPECT_EQ(piped.out, "tab 1\n") << piped.err;
+}
+
+TEST(Shell, IndentationErrorsAreThoseOfPython) {
+  Project p;
+  auto no_body = p.shell("for x in [1]:\nprint(x)");
+  EXPECT_EQ(no_body.exit_code, 1);
+  EXPECT_EQ(last_line(no_body.err), "IndentationError: expected an indented block after 'for' statement on line 1");
+  EXPECT_TRUE(has(no_body.err, "line 2\n    print(x)\n    ^\n")) << no_body.err;
+  EXPECT_EQ(last_line(p.shell("if True:\n    a = 1\n  b = 2").err),
+            "IndentationError: unindent does not match any outer indentation level");
+  EXPECT_EQ(last_line(p.shell("  x = 1").err), "IndentationError: unexpected indent");
+  EXPECT_EQ(last_line(p.shell("if True:\n\tx = 1\n        y = 2").err),
+            "TabError: inconsistent use of tabs and spaces in indentation");
+  EXPECT_EQ(last_line(p.shell("if True:\n    pass\nelif False:\nx = 1").err),
+            "IndentationError: expected an indented block after 'elif' statement on line 3");
+  EXPECT_EQ(last_line(p.shell("break").err), "SyntaxError: 'break' outside loop");
+  EXPECT_EQ(last_line(p.shell("if x\n    pass").err), "SyntaxError: expected ':'");
+  EXPECT_EQ(last_line(p.shell("x = 1; for a in []: pass").err), "SyntaxError: invalid syntax");
+  // Nothing ran: a script is parsed whole first, as Python compiles it.
+  EXPECT_EQ(p.shell("Author.objects.create(name='a')\nif True:\npass").exit_code, 1);
+  EXPECT_EQ(p.shell("print(Author.objects.count())").out, "0\n");
+}
+
+TEST(Shell, AnAtomicBlockIsRolledBackWhenItRaises) {
+  Project p;
+  auto r = p.shell("from django.db import transaction\n"
+                   "Author.objects.create(name='kept')\n"
+                   "with transaction.atomic():\n"
+                   "    Author.objects.create(name='gone')\n"
+                   "    Author.objects.get(name='nobody')\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(last_line(r.err), "blog.models.Author.DoesNotExist: Author matching query does not exist.");
+  EXPECT_EQ(p.shell("print(list(Author.objects.values_list('name', flat=True)))").out, "['kept']\n");
+  // A block that ends, by its end or by break, commits; blocks nest as savepoints.
+  r = p.shell("from django.db import transaction\n"
+              "for n in ['x', 'y']:\n"
+              "    with transaction.atomic() as block:\n"
+              "        Author.objects.create(name=n)\n"
+              "        break\n"
+              "with transaction.atomic():\n"
+              "    Author.objects.create(name='outer')\n"
+              "    with transaction.atomic():\n"
+              "        Author.objects.create(name='inner')\n"
+              "print(Author.objects.count())");
+  EXPECT_EQ(r.out, "4\n") << r.err;
+  EXPECT_EQ(last_line(p.shell("with 1:\n    pass").err),
+            "TypeError: 'int' object does not support the context manager protocol");
+}
+
+TEST(Shell, AugmentedAssignmentWorksAsInPython) {
+  Project p;
+  auto r = p.shell("n = 1\nn += 2\nn *= 5\nn -= 1\nn //= 2\nprint(n)\n"
+                   "l = [1]\nm = l\nl += [2]\nprint(m)\n"
+                   "d = {'k': 1}\nd['k'] += 1\nprint(d)\n"
+                   "a = Author.objects.create(name='x')\na.name += 'y'\na.save()\n"
+                   "print(Author.objects.get(pk=a.pk).name)\n"
+                   "count = 0\nfor post in Post.objects.all(): count += 1\nprint(count)");
+  EXPECT_EQ(r.out, "7\n[1, 2]\n{'k': 2}\nxy\n0\n") << r.err;
+  EXPECT_EQ(last_line(p.shell("x, y += 1").err),
+            "SyntaxError: 'tuple' is an illegal expression for augmented assignment");
+  EXPECT_EQ(last_line(p.shell("n = 1\nn += 'a'").err),
+            "TypeError: unsupported operand type(s) for +=: 'int' and 'str'");
+  EXPECT_EQ(last_line(p.shell("undefined += 1").err), "NameError: name 'undefined' is not defined");
+}
+
+TEST(Shell, ComprehensionsAndFStringsWork) {
+  Project p;
+  auto r = p.shell("for n in ['b', 'a']: Author.objects.create(name=n)\n"
+                   "print([a.name for a in Author.objects.order_by('name')])\n"
+                   "print({a.name: a.id for a in Author.objects.all() if a.name == 'a'})\n"
+                   "print(sum(a.id for a in Author.objects.all()), [(i, j) for i, j in [(1, 2)]])\n"
+                   "a = 'kept'\nprint([a for a in range(2)], a)\n"  // the comprehension's own variable
+                   "n = Author.objects.count()\n"
+                   "print(f\"{n} authors, {'x'!r}, {2.5:.2f}|{7:>3}|{1234567:,}|{n=}, {{braces}}\")");
+  EXPECT_EQ(r.out,
+            "['a', 'b']\n{'a': 2}\n3 [(1, 2)]\n[0, 1] kept\n2 authors, 'x', 2.50|  7|1,234,567|n=2, {braces}\n")
+      << r.err;
+  // What the shell does not do is named precisely, not a bare "invalid syntax".
+  EXPECT_EQ(last_line(p.shell("[x for a in [[1]] for x in a]").err),
+            "SyntaxError: comprehensions with more than one 'for' are not supported by the cascade shell");
+  EXPECT_EQ(last_line(p.shell("{1 for x in []}").err),
+            "SyntaxError: set comprehensions are not supported by the cascade shell");
+  EXPECT_EQ(last_line(p.shell("n = 3\nprint(f'{n:{n}}')").err),
+            "SyntaxError: f-string: nested replacement fields in format specs are not supported by the "
+            "cascade shell");
+  EXPECT_EQ(last_line(p.shell("print(f'{}')").err), "SyntaxError: f-string: empty expression not allowed");
+}
+
+TEST(Shell, DatetimeAndTimedeltaWorkAsFilterValues) {
+  Project p((std::filesystem::path(CASCADE_SOURCE_DIR) / "examples/blog_shop/cascade.toml").string());
+  auto r = p.shell(
+      "from django.utils import timezone\n"
+      "from datetime import datetime, timedelta, date\n"
+      "a = Author.objects.create(name='a')\n"
+      "Post.objects.create(title='old', author=a, published=timezone.now() - timedelta(days=40))\n"
+      "Post.objects.create(title='new', author=a, published=timezone.now() - timedelta(hours=1))\n"
+      "Post.objects.create(title='never', author=a)\n"
+      "print(Post.objects.filter(published__lt=timezone.now() - timedelta(days=30)).delete())\n"
+      "print(list(Post.objects.order_by('id').values_list('title', flat=True)))\n"
+      "print(Post.objects.get(title='new').published > timezone.now() - timedelta(days=1))\n"
+      "print(repr(timedelta(days=30)), repr(timedelta(minutes=-1)), timedelta(hours=36))\n"
+      "print(repr(datetime(2026, 1, 2, 3, 4, 5) + timedelta(weeks=1)), datetime(2026, 1, 2) - timedelta(seconds=1))\n"
+      "print(repr(date(2026, 3, 1) - date(2026, 1, 1)), repr(date(2026, 1, 31) + timedelta(days=1)))\n"
+      "print(datetime(2026, 3, 1) - datetime(2026, 1, 1, 12), timedelta(days=1) / timedelta(hours=8))");
+  EXPECT_EQ(r.out,
+            "(1, {'blog.Post': 1})\n['new', 'never']\nTrue\n"
+            "datetime.timedelta(days=30) datetime.timedelta(days=-1, seconds=86340) 1 day, 12:00:00\n"
+            "datetime.datetime(2026, 1, 9, 3, 4, 5) 2026-01-01 23:59:59\n"
+            "datetime.timedelta(days=59) datetime.date(2026, 2, 1)\n"
+            "58 days, 12:00:00 3.0\n")
+      << r.err;
+  EXPECT_EQ(last_line(p.shell("from datetime import datetime, date\ndatetime(2026, 1, 1) < date(2026, 1, 1)").err),
+            "TypeError: can't compare datetime.datetime to datetime.date");
+  EXPECT_EQ(last_line(p.shell("from datetime import datetime, timedelta\ndatetime(9999, 12, 31) + timedelta(days=1)").err),
+            "OverflowError: date value out of range");
 }
 
 }  // namespace

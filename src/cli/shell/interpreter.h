@@ -2,11 +2,13 @@
 // Django's printing (reprs, QuerySet truncation, delete results, error lines).
 #pragma once
 
+#include <csignal>
 #include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cascade/database.h"
 #include "cli/shell/ast.h"
@@ -16,6 +18,11 @@ namespace cascade::shell {
 struct Object;
 using ObjPtr = std::shared_ptr<Object>;
 
+// Ctrl-C: set by the shell's SIGINT handler (a plain store, so async-signal-safe). The running
+// statement stops at its next step (a statement, a loop iteration, an expression, a row read)
+// with Python's KeyboardInterrupt. Whoever runs the interpreter clears it.
+inline volatile std::sig_atomic_t interrupt_requested = 0;
+
 class Interpreter {
  public:
   // `interactive`: echo the repr of expression statements, as Python's prompt does.
@@ -23,12 +30,20 @@ class Interpreter {
   ~Interpreter();
 
   // Runs source code; on error prints Python's last traceback line ("blog.models.Post.
-  // DoesNotExist: ...") to `err` and returns false. Nothing of a failing statement stays
-  // half-applied: each statement that writes runs in its own transaction.
+  // DoesNotExist: ...") to `err` and returns false. Autocommit, as Django's shell: each ORM
+  // call that writes commits on its own, unless inside `with transaction.atomic():`, whose
+  // block is rolled back when it raises. Ctrl-C (interrupt_requested) prints
+  // "KeyboardInterrupt" and returns false.
   bool run(const std::string& source, std::ostream& err);
 
   // exit() / quit() was called: the session should end, with this exit code.
   std::optional<int> exit_requested() const;
+
+  // What completes `text`, a (dotted) name being typed at the prompt ("Po", "Post.obj",
+  // "post.ti"), as Python's rlcompleter offers it: names in scope and keywords, or the
+  // attributes of what the dotted prefix names (model classes, managers, instances' fields and
+  // relations, modules). Methods end with "(". Nothing is called and no query runs.
+  std::vector<std::string> completions(const std::string& text) const;
 
  private:
   struct Impl;

@@ -7,15 +7,94 @@
 namespace cascade::shell {
 namespace {
 
-// Brackets open at once (Python's tokenizer allows 200) and levels of one expression tree.
+// Brackets open at once (Python's tokenizer allows 200), levels of one expression tree, and
+// levels of indentation (Python's tokenizer allows 100).
 constexpr int kMaxBrackets = 200;
 constexpr int kMaxDepth = 1000;
+constexpr std::size_t kMaxIndents = 100;
 
 struct Token {
-  enum Kind { Name, Int, Float, Str, Op, Newline, End } kind;
-  std::string text;
+  enum Kind { Name, Int, Float, Str, FStr, Op, Newline, Indent, Dedent, End } kind;
+  std::string text;  // Str: decoded; FStr: the body as written (decoded by the parser)
   Location where;
+  bool raw = false;  // FStr: an rf'' string, whose backslashes stay as they are
 };
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The escapes of a string literal's body, as Python decodes them; `at` is where the literal
+// starts, for errors.
+std::string decode_escapes(const std::string& s, Location at) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 >= s.size()) {
+      out += c;
+      continue;
+    }
+    char e = s[++i];
+    auto hex = [&](std::size_t digits, const char* what) {
+      std::uint32_t v = 0;
+      for (std::size_t k = 1; k <= digits; ++k) {
+        if (i + k >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + k]))) {
+          throw SyntaxError{std::string("(unicode error) truncated ") + what + " escape", at};
+        }
+        v = v * 16 + static_cast<std::uint32_t>(std::stoi(std::string(1, s[i + k]), nullptr, 16));
+      }
+      i += digits;
+      return v;
+    };
+    switch (e) {
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case 'a': out += '\a'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'v': out += '\v'; break;
+      case '\\': out += '\\'; break;
+      case '\'': out += '\''; break;
+      case '"': out += '"'; break;
+      case '\n': break;
+      case 'x': out += static_cast<char>(hex(2, "\\xXX")); break;
+      case 'u': append_utf8(out, hex(4, "\\uXXXX")); break;
+      case 'U': {
+        std::uint32_t cp = hex(8, "\\UXXXXXXXX");
+        if (cp > 0x10FFFF) throw SyntaxError{"(unicode error) illegal Unicode character", at};
+        append_utf8(out, cp);
+        break;
+      }
+      default:
+        if (e >= '0' && e <= '7') {
+          std::uint32_t v = static_cast<std::uint32_t>(e - '0');
+          for (int k = 0; k < 2 && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7'; ++k) {
+            v = v * 8 + static_cast<std::uint32_t>(s[++i] - '0');
+          }
+          append_utf8(out, v);
+        } else {
+          out += '\\';
+          out += e;
+        }
+    }
+  }
+  return out;
+}
 
 class Lexer {
  public:
@@ -24,7 +103,14 @@ class Lexer {
   std::vector<Token> run() {
     std::vector<Token> out;
     int depth = 0;  // inside brackets newlines do not end a statement
+    bool line_start = true;
+    bool line_has_tokens = false;
     while (i_ < s_.size()) {
+      if (line_start && depth == 0) {
+        line_start = false;
+        indentation(out);
+        continue;
+      }
       char c = s_[i_];
       if (c == '#') {
         while (i_ < s_.size() && s_[i_] != '\n') advance();
@@ -35,8 +121,12 @@ class Lexer {
         advance();
         continue;
       }
-      if (c == '\n' || c == ';') {
-        if (depth == 0 || c == ';') out.push_back({Token::Newline, std::string(1, c), here()});
+      if (c == '\n') {
+        if (depth == 0) {
+          if (line_has_tokens) out.push_back({Token::Newline, "\n", here()});
+          line_has_tokens = false;
+          line_start = true;
+        }
         advance();
         continue;
       }
@@ -44,6 +134,7 @@ class Lexer {
         advance();
         continue;
       }
+      line_has_tokens = true;
       Location at = here();
       if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' ||
           static_cast<unsigned char>(c) >= 0x80) {
@@ -53,10 +144,23 @@ class Lexer {
           word += s_[i_];
           advance();
         }
-        // String prefixes: r'...', b'...' are not supported; u'...' is a plain string.
-        if ((word == "u" || word == "U") && i_ < s_.size() && (s_[i_] == '\'' || s_[i_] == '"')) {
-          out.push_back({Token::Str, string_literal(), at});
-          continue;
+        if (i_ < s_.size() && (s_[i_] == '\'' || s_[i_] == '"') && word.size() <= 2) {
+          std::string prefix = word;
+          for (auto& ch : prefix) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          bool raw = prefix.find('r') != std::string::npos;
+          bool f = prefix.find('f') != std::string::npos;
+          if (prefix == "b" || prefix == "rb" || prefix == "br") {
+            throw SyntaxError{"bytes literals are not supported by the cascade shell", at};
+          }
+          if (prefix == "u" || prefix == "r" || prefix == "f" || prefix == "rf" || prefix == "fr") {
+            std::string body = string_body();
+            if (f) {
+              out.push_back({Token::FStr, body, at, raw});
+            } else {
+              out.push_back({Token::Str, raw ? body : decode_escapes(body, at), at});
+            }
+            continue;
+          }
         }
         out.push_back({Token::Name, word, at});
         continue;
@@ -67,12 +171,13 @@ class Lexer {
         continue;
       }
       if (c == '\'' || c == '"') {
-        out.push_back({Token::Str, string_literal(), at});
+        out.push_back({Token::Str, decode_escapes(string_body(), at), at});
         continue;
       }
-      static const char* kOps[] = {"**", "//", "==", "!=", "<=", ">=", "(", ")", "[", "]", "{",
-                                   "}", ",", ":", ".", "=", "<", ">", "+", "-", "*", "/", "%",
-                                   "&", "|", "~", "^"};
+      static const char* kOps[] = {"**=", "//=", "**", "//", "==", "!=", "<=", ">=", "+=", "-=",
+                                   "*=", "/=", "%=", "&=", "|=", "^=", "(", ")", "[", "]", "{",
+                                   "}", ",", ":", ";", ".", "=", "<", ">", "+", "-", "*", "/",
+                                   "%", "&", "|", "~", "^"};
       bool matched = false;
       for (const char* op : kOps) {
         std::string o(op);
@@ -90,7 +195,8 @@ class Lexer {
       }
       if (!matched) throw SyntaxError{"invalid character '" + std::string(1, c) + "'", at};
     }
-    out.push_back({Token::Newline, "", here()});
+    if (line_has_tokens) out.push_back({Token::Newline, "", here()});
+    for (std::size_t k = 1; k < indents_.size(); ++k) out.push_back({Token::Dedent, "", here()});
     out.push_back({Token::End, "", here()});
     return out;
   }
@@ -100,6 +206,10 @@ class Lexer {
   std::size_t i_ = 0;
   int line_ = 1;
   int column_ = 1;
+  // The indentation of each open block: columns with tabs to multiples of 8, and with tabs as
+  // one column (Python's check that tabs and spaces are used consistently).
+  std::vector<int> indents_{0};
+  std::vector<int> alt_indents_{0};
 
   Location here() const { return {line_, column_}; }
   void advance() {
@@ -110,6 +220,56 @@ class Lexer {
       ++column_;
     }
     ++i_;
+  }
+
+  // At the start of a line: Indent or Dedent tokens when its indentation differs from the
+  // enclosing block's. Blank lines and comment lines have no indentation.
+  void indentation(std::vector<Token>& out) {
+    int col = 0, alt = 0;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\f')) {
+      if (s_[i_] == ' ') {
+        ++col;
+        ++alt;
+      } else if (s_[i_] == '\t') {
+        col = (col / 8 + 1) * 8;
+        ++alt;
+      } else {
+        col = alt = 0;
+      }
+      advance();
+    }
+    std::size_t j = i_;
+    while (j < s_.size() && s_[j] == '\r') ++j;
+    if (j >= s_.size() || s_[j] == '\n' || s_[j] == '#') return;
+    Location at = here();
+    auto tab_error = [&] {
+      throw SyntaxError{"inconsistent use of tabs and spaces in indentation", at, "TabError"};
+    };
+    if (col == indents_.back()) {
+      if (alt != alt_indents_.back()) tab_error();
+    } else if (col > indents_.back()) {
+      if (alt <= alt_indents_.back()) tab_error();
+      if (indents_.size() >= kMaxIndents) {
+        throw SyntaxError{"too many levels of indentation", at, "IndentationError"};
+      }
+      indents_.push_back(col);
+      alt_indents_.push_back(alt);
+      out.push_back({Token::Indent, "", at});
+    } else {
+      while (indents_.size() > 1 && col < indents_.back()) {
+        indents_.pop_back();
+        alt_indents_.pop_back();
+        out.push_back({Token::Dedent, "", at});
+      }
+      if (col != indents_.back()) {
+        // Python puts the caret after the line's text.
+        std::size_t eol = s_.find('\n', i_);
+        int length = static_cast<int>((eol == std::string::npos ? s_.size() : eol) - i_);
+        throw SyntaxError{"unindent does not match any outer indentation level",
+                          {line_, column_ + length}, "IndentationError"};
+      }
+      if (alt != alt_indents_.back()) tab_error();
+    }
   }
 
   Token number(Location at) {
@@ -142,7 +302,8 @@ class Lexer {
     return {is_float ? Token::Float : Token::Int, digits, at};
   }
 
-  std::string string_literal() {
+  // The body of a string literal between its quotes, as written (escapes not decoded).
+  std::string string_body() {
     char quote = s_[i_];
     Location start = here();
     bool triple = s_.compare(i_, 3, std::string(3, quote)) == 0;
@@ -150,9 +311,10 @@ class Lexer {
     std::string out;
     while (true) {
       if (i_ >= s_.size()) {
-        throw SyntaxError{triple ? "unterminated triple-quoted string literal"
-                                 : "unterminated string literal",
-                          start};
+        if (triple) {
+          throw SyntaxError{"unterminated triple-quoted string literal", start, "SyntaxError", true};
+        }
+        throw SyntaxError{"unterminated string literal", start};
       }
       char c = s_[i_];
       if (!triple && c == '\n') throw SyntaxError{"unterminated string literal", start};
@@ -161,32 +323,10 @@ class Lexer {
         return out;
       }
       if (c == '\\' && i_ + 1 < s_.size()) {
+        out += c;
         advance();
-        char e = s_[i_];
+        out += s_[i_];
         advance();
-        switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case '0': out += '\0'; break;
-          case '\\': out += '\\'; break;
-          case '\'': out += '\''; break;
-          case '"': out += '"'; break;
-          case '\n': break;
-          case 'x': {
-            if (i_ + 1 >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[i_])) ||
-                !std::isxdigit(static_cast<unsigned char>(s_[i_ + 1]))) {
-              throw SyntaxError{"(unicode error) truncated \\xXX escape", start};
-            }
-            out += static_cast<char>(std::stoi(s_.substr(i_, 2), nullptr, 16));
-            advance();
-            advance();
-            break;
-          }
-          default:
-            out += '\\';
-            out += e;
-        }
         continue;
       }
       out += c;
@@ -202,20 +342,31 @@ class Parser {
   std::vector<StmtPtr> program() {
     std::vector<StmtPtr> out;
     while (peek().kind != Token::End) {
-      if (peek().kind == Token::Newline) {
+      if (peek().kind == Token::Newline || peek().kind == Token::Dedent) {
         ++p_;
         continue;
       }
-      out.push_back(statement());
-      if (peek().kind != Token::Newline && peek().kind != Token::End) fail("invalid syntax");
+      statement(out);
     }
     return out;
+  }
+
+  // The expression of an f-string's replacement field: the whole input.
+  ExprPtr lone_expression() {
+    if (peek().kind == Token::Newline || peek().kind == Token::End) {
+      fail("f-string: empty expression not allowed");
+    }
+    ExprPtr e = expression_list();
+    while (peek().kind == Token::Newline) ++p_;
+    if (peek().kind != Token::End) fail("invalid syntax");
+    return e;
   }
 
  private:
   std::vector<Token> t_;
   std::size_t p_ = 0;
   std::vector<Token> open_;  // brackets not closed yet, for "'(' was never closed"
+  int loops_ = 0;            // loop bodies being parsed, for "'break' outside loop"
 
   // Consumes an opening bracket.
   void open() { open_.push_back(t_[p_++]); }
@@ -229,10 +380,19 @@ class Parser {
   bool is_name(const std::string& name) const {
     return peek().kind == Token::Name && peek().text == name;
   }
+  // Only dedents remain: the input ended.
+  bool at_eof() const {
+    for (std::size_t k = p_; k < t_.size(); ++k) {
+      if (t_[k].kind != Token::Dedent && t_[k].kind != Token::End) return false;
+    }
+    return true;
+  }
+  bool at_line_end() const { return peek().kind == Token::Newline || peek().kind == Token::End; }
   [[noreturn]] void fail(const std::string& message) const {
     // Running out of input inside brackets: Python names the bracket left open.
-    if ((peek().kind == Token::Newline || peek().kind == Token::End) && !open_.empty()) {
-      throw SyntaxError{"'" + open_.back().text + "' was never closed", open_.back().where};
+    if (at_line_end() && !open_.empty()) {
+      throw SyntaxError{"'" + open_.back().text + "' was never closed", open_.back().where,
+                        "SyntaxError", true};
     }
     throw SyntaxError{message, peek().where};
   }
@@ -241,18 +401,28 @@ class Parser {
     if ((op == ")" || op == "]" || op == "}") && !open_.empty()) open_.pop_back();
     ++p_;
   }
+  // The colon that ends a block's header.
+  void expect_colon() {
+    if (!is_op(":")) fail(at_line_end() ? "expected ':'" : "invalid syntax");
+    ++p_;
+  }
   std::string name() {
     if (peek().kind != Token::Name || is_keyword(peek().text)) fail("invalid syntax");
     return t_[p_++].text;
   }
   static bool is_keyword(const std::string& w) {
     static const char* kw[] = {"and", "or", "not", "in", "is", "for", "from", "import", "as",
-                               "if", "else", "def", "class", "return", "while", "with", "pass",
-                               "lambda", "True", "False", "None", "del", "global", "yield"};
+                               "if", "elif", "else", "def", "class", "return", "while", "with",
+                               "pass", "break", "continue", "lambda", "True", "False", "None",
+                               "del", "global", "nonlocal", "yield", "try", "except", "finally",
+                               "raise", "assert", "async", "await"};
     for (const char* k : kw) {
       if (w == k) return true;
     }
     return false;
+  }
+  bool at_compound() const {
+    return is_name("for") || is_name("if") || is_name("while") || is_name("with");
   }
 
   // Every node knows its depth, so evaluating a tree never recurses deeper than kMaxDepth
@@ -271,6 +441,12 @@ class Parser {
     return std::make_shared<const Expr>(std::move(e));
   }
 
+  static StmtPtr stmt(Stmt s) { return std::make_shared<const Stmt>(std::move(s)); }
+  static Stmt node(Stmt::Kind kind, Location at) {
+    Stmt s{kind, at, nullptr, {}, {}, {}, nullptr, {}, nullptr, {}};
+    return s;
+  }
+
   // Bounds the parser's own recursion (unary operators, nested statements).
   class Nesting {
    public:
@@ -286,37 +462,76 @@ class Parser {
   };
   int nesting_ = 0;
 
-  StmtPtr statement() {
+  // ---- statements ----------------------------------------------------------------------------
+
+  // One line's statements (a; b) or one compound statement, appended to `out`.
+  void statement(std::vector<StmtPtr>& out) {
     Nesting guard(*this);
+    if (peek().kind == Token::Indent) {
+      throw SyntaxError{"unexpected indent", peek().where, "IndentationError"};
+    }
+    if (at_compound()) {
+      out.push_back(compound());
+      return;
+    }
+    simple_statements(out);
+  }
+
+  void simple_statements(std::vector<StmtPtr>& out) {
+    while (true) {
+      out.push_back(small_statement());
+      if (!is_op(";")) break;
+      ++p_;
+      if (at_line_end()) break;
+      if (at_compound()) fail("invalid syntax");
+    }
+    if (!at_line_end()) fail("invalid syntax");
+    if (peek().kind == Token::Newline) ++p_;
+  }
+
+  StmtPtr small_statement() {
     Location at = peek().where;
     if (is_name("from")) return import_from(at);
     if (is_name("import")) {
       ++p_;
-      Stmt s{Stmt::Kind::Import, at, nullptr, {}, dotted(), {}, nullptr};
-      return std::make_shared<const Stmt>(std::move(s));
+      Stmt s = node(Stmt::Kind::Import, at);
+      s.module = dotted();
+      return stmt(std::move(s));
     }
     if (is_name("pass")) {
       ++p_;
-      return std::make_shared<const Stmt>(Stmt{Stmt::Kind::Pass, at, nullptr, {}, {}, {}, nullptr});
+      return stmt(node(Stmt::Kind::Pass, at));
     }
-    if (is_name("for")) {
+    if (is_name("break") || is_name("continue")) {
+      bool is_break = is_name("break");
+      if (loops_ == 0) {
+        throw SyntaxError{is_break ? "'break' outside loop" : "'continue' not properly in loop", at};
+      }
       ++p_;
-      std::vector<ExprPtr> target{make(Expr{Expr::Kind::Name, peek().where, name(), nullptr, {}, {}})};
-      if (!is_name("in")) fail("invalid syntax");
-      ++p_;
-      ExprPtr iter = expression_list();
-      expect(":");
-      if (peek().kind == Token::Newline) fail("expected an indented block (the shell accepts one-line loops: for x in qs: print(x))");
-      StmtPtr body = statement();
-      return std::make_shared<const Stmt>(Stmt{Stmt::Kind::For, at, iter, target, {}, {}, body});
+      return stmt(node(is_break ? Stmt::Kind::Break : Stmt::Kind::Continue, at));
     }
-    for (const char* unsupported : {"def", "class", "while", "if", "with", "return", "del", "lambda",
-                                    "try", "global"}) {
+    for (const char* unsupported : {"def", "class", "return", "del", "lambda", "try", "global",
+                                    "nonlocal", "raise", "assert", "yield", "async", "await"}) {
       if (is_name(unsupported)) {
         fail("'" + std::string(unsupported) + "' is not supported by the cascade shell");
       }
     }
     ExprPtr first = expression_list();
+    static const char* kAugmented[] = {"+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^="};
+    for (const char* op : kAugmented) {
+      if (!is_op(op)) continue;
+      if (first->kind != Expr::Kind::Name && first->kind != Expr::Kind::Attribute &&
+          first->kind != Expr::Kind::Subscript) {
+        throw SyntaxError{"'" + describe(*first) + "' is an illegal expression for augmented assignment",
+                          first->where};
+      }
+      ++p_;
+      Stmt s = node(Stmt::Kind::AugAssign, at);
+      s.op = std::string(op).substr(0, std::string(op).size() - 1);
+      s.targets = {first};
+      s.value = expression_list();
+      return stmt(std::move(s));
+    }
     if (is_op("=")) {
       std::vector<ExprPtr> targets{first};
       ExprPtr value;
@@ -326,16 +541,149 @@ class Parser {
         targets.push_back(value);
       }
       targets.pop_back();
-      for (const auto& t : targets) {
-        if (t->kind != Expr::Kind::Name && t->kind != Expr::Kind::Attribute &&
-            t->kind != Expr::Kind::Subscript && t->kind != Expr::Kind::Tuple) {
-          throw SyntaxError{"cannot assign to expression here. Maybe you meant '==' instead of '='?",
-                            t->where};
-        }
-      }
-      return std::make_shared<const Stmt>(Stmt{Stmt::Kind::Assign, at, value, targets, {}, {}, nullptr});
+      for (const auto& t : targets) check_target(t);
+      Stmt s = node(Stmt::Kind::Assign, at);
+      s.value = value;
+      s.targets = targets;
+      return stmt(std::move(s));
     }
-    return std::make_shared<const Stmt>(Stmt{Stmt::Kind::Expr, at, first, {}, {}, {}, nullptr});
+    Stmt s = node(Stmt::Kind::Expr, at);
+    s.value = first;
+    return stmt(std::move(s));
+  }
+
+  // Python's name for an expression that cannot be assigned to.
+  static std::string describe(const Expr& e) {
+    switch (e.kind) {
+      case Expr::Kind::Tuple: return "tuple";
+      case Expr::Kind::List: return "list";
+      case Expr::Kind::Dict: return "dict literal";
+      case Expr::Kind::Call: return "function call";
+      case Expr::Kind::Int:
+      case Expr::Kind::Float:
+      case Expr::Kind::Str:
+      case Expr::Kind::FString: return "literal";
+      case Expr::Kind::Compare: return "comparison";
+      case Expr::Kind::Comprehension: return e.text == "dict" ? "dict comprehension" : "list comprehension";
+      default: return "expression";
+    }
+  }
+
+  void check_target(const ExprPtr& t) {
+    if (t->kind == Expr::Kind::Tuple || t->kind == Expr::Kind::List) {
+      for (const auto& i : t->items) check_target(i);
+      return;
+    }
+    if (t->kind != Expr::Kind::Name && t->kind != Expr::Kind::Attribute &&
+        t->kind != Expr::Kind::Subscript) {
+      throw SyntaxError{"cannot assign to " + describe(*t) +
+                            " here. Maybe you meant '==' instead of '='?",
+                        t->where};
+    }
+  }
+
+  // for / if / while / with, with their indented (or same-line) bodies.
+  StmtPtr compound() {
+    Location at = peek().where;
+    if (is_name("if")) return if_statement("if");
+    if (is_name("for")) {
+      ++p_;
+      ExprPtr target = target_list();
+      if (!is_name("in")) fail("invalid syntax");
+      ++p_;
+      Stmt s = node(Stmt::Kind::For, at);
+      s.value = expression_list();
+      s.targets = {target};
+      expect_colon();
+      ++loops_;
+      s.body = suite("for", at);
+      --loops_;
+      s.orelse = else_clause();
+      return stmt(std::move(s));
+    }
+    if (is_name("while")) {
+      ++p_;
+      Stmt s = node(Stmt::Kind::While, at);
+      s.value = expression();
+      expect_colon();
+      ++loops_;
+      s.body = suite("while", at);
+      --loops_;
+      s.orelse = else_clause();
+      return stmt(std::move(s));
+    }
+    // with a, b as c: body -> with a: (with b as c: body)
+    ++p_;
+    std::vector<std::pair<ExprPtr, ExprPtr>> items;
+    while (true) {
+      ExprPtr manager = expression();
+      ExprPtr as;
+      if (is_name("as")) {
+        ++p_;
+        as = target_list();
+      }
+      items.emplace_back(manager, as);
+      if (!is_op(",")) break;
+      ++p_;
+    }
+    expect_colon();
+    StmtPtr body = suite("with", at);
+    for (auto it = items.rbegin(); it != items.rend(); ++it) {
+      Stmt s = node(Stmt::Kind::With, at);
+      s.value = it->first;
+      if (it->second) s.targets = {it->second};
+      s.body = body;
+      body = stmt(std::move(s));
+    }
+    return body;
+  }
+
+  StmtPtr if_statement(const std::string& keyword) {
+    Location at = peek().where;
+    ++p_;  // if / elif
+    Stmt s = node(Stmt::Kind::If, at);
+    s.value = expression();
+    expect_colon();
+    s.body = suite(keyword, at);
+    if (is_name("elif")) {
+      s.orelse = if_statement("elif");
+    } else {
+      s.orelse = else_clause();
+    }
+    return stmt(std::move(s));
+  }
+
+  StmtPtr else_clause() {
+    if (!is_name("else")) return nullptr;
+    Location at = peek().where;
+    ++p_;
+    expect_colon();
+    return suite("else", at);
+  }
+
+  // A block's body: statements on the header's line, or an indented block on the next lines.
+  StmtPtr suite(const std::string& keyword, Location header) {
+    std::vector<StmtPtr> body;
+    Location at = peek().where;
+    if (peek().kind == Token::Newline) {
+      Location line_end = t_[p_++].where;
+      if (peek().kind != Token::Indent) {
+        bool eof = at_eof();
+        throw SyntaxError{"expected an indented block after '" + keyword + "' statement on line " +
+                              std::to_string(header.line),
+                          eof ? line_end : peek().where, "IndentationError", eof};
+      }
+      ++p_;
+      while (peek().kind != Token::Dedent && peek().kind != Token::End) statement(body);
+      if (peek().kind == Token::Dedent) ++p_;
+    } else {
+      if (at_compound()) fail("invalid syntax");
+      simple_statements(body);
+    }
+    if (body.size() == 1) return body[0];
+    Stmt block = node(Stmt::Kind::Block, at);
+    block.statements = std::move(body);
+    return stmt(std::move(block));
   }
 
   std::string dotted() {
@@ -373,7 +721,28 @@ class Parser {
       if (paren && is_op(")")) break;
     }
     if (paren) expect(")");
-    return std::make_shared<const Stmt>(Stmt{Stmt::Kind::Import, at, nullptr, {}, module, names, nullptr});
+    Stmt s = node(Stmt::Kind::Import, at);
+    s.module = module;
+    s.names = names;
+    return stmt(std::move(s));
+  }
+
+  // ---- expressions ---------------------------------------------------------------------------
+
+  // The targets of `for` (and of a comprehension): `x`, `a, b`; stops before `in`.
+  ExprPtr target_list() {
+    Location at = peek().where;
+    std::vector<ExprPtr> items{bit_or()};
+    bool tuple = false;
+    while (is_op(",")) {
+      ++p_;
+      tuple = true;
+      if (is_name("in") || is_op(":")) break;
+      items.push_back(bit_or());
+    }
+    ExprPtr target = tuple ? make(Expr{Expr::Kind::Tuple, at, "", nullptr, items, {}}) : items[0];
+    check_target(target);
+    return target;
   }
 
   // a, b  -> a tuple
@@ -384,15 +753,28 @@ class Parser {
     Expr tuple{Expr::Kind::Tuple, at, "", nullptr, {first}, {}};
     while (is_op(",")) {
       ++p_;
-      if (peek().kind == Token::Newline || is_op("=") || is_op(")") || is_op(":")) break;
+      if (at_line_end() || is_op("=") || is_op(")") || is_op(":") || is_op(";") ||
+          (peek().kind == Token::Op && peek().text.size() >= 2 && peek().text.back() == '=' &&
+           peek().text != "==" && peek().text != "!=" && peek().text != "<=" && peek().text != ">=")) {
+        break;
+      }
       tuple.items.push_back(expression());
     }
     return make(std::move(tuple));
   }
 
+  // or_test [if or_test else expression]
   ExprPtr expression() {
     Nesting guard(*this);
-    return or_test();
+    ExprPtr value = or_test();
+    if (!is_name("if")) return value;
+    Location at = peek().where;
+    ++p_;
+    ExprPtr test = or_test();
+    if (!is_name("else")) fail("expected 'else' after 'if' expression");
+    ++p_;
+    ExprPtr other = expression();
+    return make(Expr{Expr::Kind::IfExp, at, "", nullptr, {test, value, other}, {}});
   }
 
   ExprPtr or_test() {
@@ -511,7 +893,15 @@ class Parser {
             call.keywords.emplace_back(key, expression());
           } else {
             if (!call.keywords.empty()) fail("positional argument follows keyword argument");
-            call.items.push_back(expression());
+            Location arg_at = peek().where;
+            ExprPtr arg = expression();
+            if (is_name("for")) {
+              // A generator expression as the argument: sum(p.n for p in qs).
+              if (!call.items.empty()) fail("Generator expression must be parenthesized");
+              arg = comprehension("list", arg, arg_at);
+              if (!is_op(")")) fail("Generator expression must be parenthesized");
+            }
+            call.items.push_back(arg);
           }
           if (!is_op(",")) break;
           ++p_;
@@ -532,7 +922,7 @@ class Parser {
   ExprPtr subscript() {
     Location at = peek().where;
     ExprPtr start, stop, step;
-    if (!is_op(":")) start = expression();
+    if (!is_op(":")) start = expression_list();
     if (!is_op(":")) return start;
     ++p_;
     if (!is_op("]") && !is_op(":")) stop = expression();
@@ -543,21 +933,38 @@ class Parser {
     return make(Expr{Expr::Kind::Slice, at, "", nullptr, {start, stop, step}, {}});
   }
 
+  // [element for target in iterable if condition ...], the `for` next.
+  ExprPtr comprehension(const std::string& kind, ExprPtr element, Location at) {
+    ++p_;  // for
+    ExprPtr target = target_list();
+    if (!is_name("in")) fail("invalid syntax");
+    ++p_;
+    std::vector<ExprPtr> items{target, or_test()};
+    while (is_name("if")) {
+      ++p_;
+      items.push_back(or_test());
+    }
+    if (is_name("for")) {
+      fail("comprehensions with more than one 'for' are not supported by the cascade shell");
+    }
+    return make(Expr{Expr::Kind::Comprehension, at, kind, element, items, {}});
+  }
+
   ExprPtr atom() {
     const Token& tok = peek();
     Location at = tok.where;
     switch (tok.kind) {
       case Token::Int: ++p_; return make(Expr{Expr::Kind::Int, at, tok.text, nullptr, {}, {}});
       case Token::Float: ++p_; return make(Expr{Expr::Kind::Float, at, tok.text, nullptr, {}, {}});
-      case Token::Str: {
-        std::string text;
-        while (peek().kind == Token::Str) text += t_[p_++].text;  // adjacent literals join
-        return make(Expr{Expr::Kind::Str, at, text, nullptr, {}, {}});
-      }
+      case Token::Str:
+      case Token::FStr: return strings();
       case Token::Name:
         if (tok.text == "True" || tok.text == "False" || tok.text == "None") {
           ++p_;
           return make(Expr{Expr::Kind::Const, at, tok.text, nullptr, {}, {}});
+        }
+        if (tok.text == "lambda" || tok.text == "yield" || tok.text == "await") {
+          fail("'" + tok.text + "' is not supported by the cascade shell");
         }
         return make(Expr{Expr::Kind::Name, at, name(), nullptr, {}, {}});
       case Token::Op:
@@ -568,6 +975,11 @@ class Parser {
             return make(Expr{Expr::Kind::Tuple, at, "", nullptr, {}, {}});
           }
           ExprPtr inner = expression();
+          if (is_name("for")) {
+            ExprPtr gen = comprehension("list", inner, at);
+            expect(")");
+            return gen;
+          }
           if (is_op(",")) {
             Expr tuple{Expr::Kind::Tuple, at, "", nullptr, {inner}, {}};
             while (is_op(",")) {
@@ -586,6 +998,11 @@ class Parser {
           Expr list{Expr::Kind::List, at, "", nullptr, {}, {}};
           while (!is_op("]")) {
             list.items.push_back(expression());
+            if (list.items.size() == 1 && is_name("for")) {
+              ExprPtr comp = comprehension("list", list.items[0], at);
+              expect("]");
+              return comp;
+            }
             if (!is_op(",")) break;
             ++p_;
           }
@@ -597,8 +1014,22 @@ class Parser {
           Expr dict{Expr::Kind::Dict, at, "", nullptr, {}, {}};
           while (!is_op("}")) {
             dict.items.push_back(expression());
+            if (!is_op(":")) {
+              if (dict.items.size() == 1 && is_name("for")) {
+                fail("set comprehensions are not supported by the cascade shell");
+              }
+              if (dict.items.size() == 1 && (is_op(",") || is_op("}"))) {
+                fail("sets are not supported by the cascade shell");
+              }
+            }
             expect(":");
             dict.items.push_back(expression());
+            if (dict.items.size() == 2 && is_name("for")) {
+              ExprPtr pair = make(Expr{Expr::Kind::Tuple, dict.items[0]->where, "", nullptr, dict.items, {}});
+              ExprPtr comp = comprehension("dict", pair, at);
+              expect("}");
+              return comp;
+            }
             if (!is_op(",")) break;
             ++p_;
           }
@@ -609,6 +1040,129 @@ class Parser {
       default: break;
     }
     fail("invalid syntax");
+  }
+
+  // Adjacent string literals join; with an f-string among them the result is an f-string.
+  ExprPtr strings() {
+    Location at = peek().where;
+    std::vector<ExprPtr> parts;
+    std::string literal;
+    bool formatted = false;
+    auto flush = [&](Location where) {
+      if (!literal.empty()) parts.push_back(make(Expr{Expr::Kind::Str, where, literal, nullptr, {}, {}}));
+      literal.clear();
+    };
+    while (peek().kind == Token::Str || peek().kind == Token::FStr) {
+      const Token& tok = t_[p_++];
+      if (tok.kind == Token::Str) {
+        literal += tok.text;
+        continue;
+      }
+      formatted = true;
+      fstring(tok, literal, parts, flush);
+    }
+    if (!formatted) return make(Expr{Expr::Kind::Str, at, literal, nullptr, {}, {}});
+    flush(at);
+    return make(Expr{Expr::Kind::FString, at, "", nullptr, parts, {}});
+  }
+
+  // Splits an f-string's body into literal text (appended to `literal`) and replacement fields
+  // (each flushed after the literal before it).
+  template <typename Flush>
+  void fstring(const Token& tok, std::string& literal, std::vector<ExprPtr>& parts, Flush& flush) {
+    const std::string& body = tok.text;
+    auto error = [&](const std::string& message) { throw SyntaxError{"f-string: " + message, tok.where}; };
+    std::string pending;  // literal text still to decode
+    auto decode = [&] {
+      literal += tok.raw ? pending : decode_escapes(pending, tok.where);
+      pending.clear();
+    };
+    for (std::size_t i = 0; i < body.size();) {
+      char c = body[i];
+      if (c == '\\' && !tok.raw && i + 1 < body.size() && body[i + 1] != '{' && body[i + 1] != '}') {
+        pending += body.substr(i, 2);
+        i += 2;
+        continue;
+      }
+      if ((c == '{' || c == '}') && i + 1 < body.size() && body[i + 1] == c) {
+        pending += c;
+        i += 2;
+        continue;
+      }
+      if (c == '}') error("single '}' is not allowed");
+      if (c != '{') {
+        pending += c;
+        ++i;
+        continue;
+      }
+      // A replacement field: {expression[=][!c][:spec]}
+      std::size_t j = i + 1;
+      int depth = 0;
+      char quote = 0;
+      for (; j < body.size(); ++j) {
+        char d = body[j];
+        if (quote != 0) {
+          if (d == quote) quote = 0;
+          continue;
+        }
+        if (d == '\'' || d == '"') {
+          quote = d;
+        } else if (d == '(' || d == '[' || d == '{') {
+          ++depth;
+        } else if (d == ')' || d == ']' || (d == '}' && depth > 0)) {
+          --depth;
+        } else if (depth == 0 && (d == '}' || d == ':' ||
+                                  (d == '!' && (j + 1 >= body.size() || body[j + 1] != '=')))) {
+          break;
+        }
+      }
+      if (j >= body.size()) error("expecting '}'");
+      std::string text = body.substr(i + 1, j - i - 1);
+      std::string conversion;
+      // {x=} prints "x=" and then the value's repr.
+      std::size_t last = text.find_last_not_of(" \t");
+      bool debug = last != std::string::npos && text[last] == '=' && last > 0 &&
+                   std::string("=!<>").find(text[last - 1]) == std::string::npos;
+      if (debug) {
+        pending += text;
+        text = text.substr(0, last);
+        conversion = "r";
+      }
+      if (body[j] == '!') {
+        if (j + 1 >= body.size() || std::string("rsa").find(body[j + 1]) == std::string::npos) {
+          error("invalid conversion character: expected 's', 'r', or 'a'");
+        }
+        conversion = std::string(1, body[j + 1]);
+        j += 2;
+      }
+      std::string spec;
+      if (j < body.size() && body[j] == ':') {
+        if (debug && conversion == "r") conversion.clear();  // {x=:spec} formats the value
+        std::size_t k = j + 1;
+        while (k < body.size() && body[k] != '}') {
+          if (body[k] == '{') error("nested replacement fields in format specs are not supported by the cascade shell");
+          ++k;
+        }
+        spec = body.substr(j + 1, k - j - 1);
+        j = k;
+      }
+      if (j >= body.size() || body[j] != '}') error("expecting '}'");
+      if (text.find_first_not_of(" \t\n") == std::string::npos) error("empty expression not allowed");
+      if (text.find('\\') != std::string::npos) error("expression part cannot include a backslash");
+      ExprPtr value;
+      try {
+        // In brackets, as Python reads it: spaces before it and newlines in it do not count.
+        std::string parenthesized = "(" + text + ")";
+        value = Parser(Lexer(parenthesized).run()).lone_expression();
+      } catch (const SyntaxError& e) {
+        error(e.message.rfind("f-string: ", 0) == 0 ? e.message.substr(10) : "invalid syntax");
+      }
+      decode();
+      flush(tok.where);
+      parts.push_back(make(Expr{Expr::Kind::FormatValue, tok.where, conversion + ":" + spec, value, {}, {}}));
+      i = j + 1;
+    }
+    decode();
   }
 };
 
