@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "fixture.h"
-#include "query/path.h"
+#include "sql/path.h"
 #include "broken.h"
 
 namespace {

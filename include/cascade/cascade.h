@@ -9,6 +9,7 @@
 #include "cascade/deletion/collector.h"
 #include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
+#include "cascade/results.h"
 #include "cascade/model/field.h"
 #include "cascade/model/instance.h"
 #include "cascade/model/loader.h"

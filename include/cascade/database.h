@@ -22,6 +22,7 @@
 #include "cascade/db/connection.h"
 #include "cascade/db/schema.h"
 #include "cascade/deletion/collector.h"
+#include "cascade/query/context.h"
 #include "cascade/model/mapping.h"
 #include "cascade/model/registry.h"
 #include "cascade/query/manager.h"
@@ -30,41 +31,29 @@
 
 namespace cascade {
 
-class Database {
+class Database : public Context {
  public:
   // REQUIRES: registry.finalized().
   Database(const Registry& registry, std::unique_ptr<db::Connection> connection);
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
+  ~Database();
   // Opens `url` (see db::Connection::open). Finalizes nothing: pass a finalized registry.
   static Database open(const Registry& registry, std::string_view url,
                        std::string_view base_dir = {});
 
-  const Registry& registry() const noexcept { return *registry_; }
-  db::Connection& connection() noexcept { return *connection_; }
-  // The receivers of this Database's saves and deletes.
-  Signals& signals() noexcept { return *signals_; }
-
-  // How many keys one statement of a delete handles (default 100000): set-based steps run in
-  // chunks so that what the database holds in memory for a statement (the rows a DELETE
-  // collects, the keys an IN (subquery) materialises) stays bounded whatever the size of the
-  // cascade. REQUIRES: size > 0.
-  std::int64_t delete_chunk_size() const noexcept { return delete_chunk_size_; }
-  void set_delete_chunk_size(std::int64_t size) {
-    if (size <= 0) throw ValueError("the delete chunk size must be positive");
-    delete_chunk_size_ = size;
-  }
-
   // Creates missing tables (see db::migrate).
-  db::MigrationPlan migrate() { return db::migrate(*connection_, *registry_); }
+  db::MigrationPlan migrate() { return db::migrate(connection(), registry()); }
 
   // The default manager: soft-deleted rows are hidden (Django's Model.objects).
-  Manager objects(std::string_view label) { return Manager(*this, registry_->get(label)); }
+  Manager objects(std::string_view label) { return Manager(*this, registry().get(label)); }
   Manager objects(const ModelMeta& meta) { return Manager(*this, meta); }
   // Every row, soft-deleted ones included; and soft-deleted rows only.
   Manager all_objects(std::string_view label) {
-    return Manager(*this, registry_->get(label), QuerySet::Visibility::All);
+    return Manager(*this, registry().get(label), QuerySet::Visibility::All);
   }
   Manager deleted_objects(std::string_view label) {
-    return Manager(*this, registry_->get(label), QuerySet::Visibility::Deleted);
+    return Manager(*this, registry().get(label), QuerySet::Visibility::Deleted);
   }
   // Hard-deletes the rows of every soft-deletable model soft-deleted more than `older_than` ago.
   DeleteResult purge(std::chrono::seconds older_than);
@@ -73,17 +62,17 @@ class Database {
   // Every row of T's model, as a QuerySet yielding T (Django's Post.objects.all()).
   template <typename T>
   TypedQuerySet<T> objects() {
-    return TypedQuerySet<T>(*registry_, QuerySet(*this, meta_of<T>(*registry_)));
+    return TypedQuerySet<T>(registry(), QuerySet(*this, meta_of<T>(registry())));
   }
   template <typename T>
   TypedQuerySet<T> all_objects() {
-    return TypedQuerySet<T>(*registry_,
-                            QuerySet(*this, meta_of<T>(*registry_), QuerySet::Visibility::All));
+    return TypedQuerySet<T>(registry(),
+                            QuerySet(*this, meta_of<T>(registry()), QuerySet::Visibility::All));
   }
   template <typename T>
   TypedQuerySet<T> deleted_objects() {
-    return TypedQuerySet<T>(*registry_,
-                            QuerySet(*this, meta_of<T>(*registry_), QuerySet::Visibility::Deleted));
+    return TypedQuerySet<T>(registry(),
+                            QuerySet(*this, meta_of<T>(registry()), QuerySet::Visibility::Deleted));
   }
   template <typename T>
   DeleteResult hard_remove(T& obj) {
@@ -95,13 +84,13 @@ class Database {
   }
   template <typename T>
   T get(const Value& pk) {
-    return from_instance<T>(*registry_, objects(meta_of<T>(*registry_)).get(pk));
+    return from_instance<T>(registry(), objects(meta_of<T>(registry())).get(pk));
   }
   template <typename T>
   std::optional<T> find(const Value& pk) {
-    auto inst = objects(meta_of<T>(*registry_)).find(pk);
+    auto inst = objects(meta_of<T>(registry())).find(pk);
     if (!inst) return std::nullopt;
-    return from_instance<T>(*registry_, *inst);
+    return from_instance<T>(registry(), *inst);
   }
   // Inserts or updates; sets obj's primary key after an insert.
   template <typename T>
@@ -126,7 +115,7 @@ class Database {
   // What remove(obj) would do, without doing it.
   template <typename T>
   Preview preview_remove(const T& obj, std::int64_t max_items = 1000) {
-    Instance inst = to_instance(*registry_, obj);
+    Instance inst = to_instance(registry(), obj);
     return Collector(*this).collect({&inst}).preview(max_items);
   }
 
@@ -134,23 +123,23 @@ class Database {
   //   db.connect<Post>(cascade::Signal::PreDelete, [](const Post& p) { ... });
   template <typename T>
   Signals::Id connect(Signal signal, std::function<void(const T&)> receiver) {
-    const Registry* registry = registry_;
-    return signals_->connect(
+    const Registry* models = &registry();
+    return signals().connect(
         signal,
-        [registry, receiver = std::move(receiver)](const SignalEvent& e) {
-          receiver(from_instance<T>(*registry, e.instance));
+        [models, receiver = std::move(receiver)](const SignalEvent& e) {
+          receiver(from_instance<T>(*models, e.instance));
         },
-        &meta_of<T>(*registry_));
+        &meta_of<T>(registry()));
   }
 
   template <typename T>
   ManyToManyManager many_to_many(const T& obj, std::string_view name) {
-    Instance inst = to_instance(*registry_, obj);
+    Instance inst = to_instance(registry(), obj);
     return objects(inst.meta()).many_to_many(inst, name);
   }
   template <typename T>
   std::int64_t count() {
-    return objects(meta_of<T>(*registry_)).count();
+    return objects(meta_of<T>(registry())).count();
   }
 
  private:
@@ -158,21 +147,17 @@ class Database {
   // insert, unset by a delete, marks of a soft delete).
   template <typename T, typename F>
   auto through_instance(T& obj, F&& fn) {
-    Instance inst = to_instance(*registry_, obj);
+    Instance inst = to_instance(registry(), obj);
     if constexpr (std::is_void_v<decltype(fn(inst))>) {
       fn(inst);
-      assign(*registry_, inst, obj);
+      assign(registry(), inst, obj);
     } else {
       auto result = fn(inst);
-      assign(*registry_, inst, obj);
+      assign(registry(), inst, obj);
       return result;
     }
   }
 
-  const Registry* registry_;
-  std::unique_ptr<db::Connection> connection_;
-  std::unique_ptr<Signals> signals_;
-  std::int64_t delete_chunk_size_ = 100000;
 };
 
 }  // namespace cascade

@@ -9,10 +9,12 @@
 #include <cstring>
 #include <functional>
 
-#include "cascade/database.h"
+#include "cascade/query/context.h"
+#include "cascade/query/manager.h"
+#include "cascade/query/queryset.h"
 #include "cascade/error.h"
 #include "deletion/plan.h"
-#include "query/query_state.h"
+#include "sql/query.h"
 
 namespace cascade {
 namespace {
@@ -24,8 +26,8 @@ bool skips_collection(OnDelete rule) {
 
 // Django's can_fast_delete for a model reached through a CASCADE relation (rule 48): no
 // per-object delete receivers, and every relation pointing at it is DO_NOTHING or DB_*.
-bool can_fast_delete(const Database& db, const ModelMeta& model) {
-  auto& signals = const_cast<Database&>(db).signals();
+bool can_fast_delete(const Context& db, const ModelMeta& model) {
+  auto& signals = const_cast<Context&>(db).signals();
   if (signals.has_receivers(Signal::PreDelete, model) ||
       signals.has_receivers(Signal::PostDelete, model)) {
     return false;
@@ -39,7 +41,7 @@ bool can_fast_delete(const Database& db, const ModelMeta& model) {
 
 class Builder {
  public:
-  Builder(Database& db, detail::Plan& plan) : db_(db), plan_(plan) {}
+  Builder(Context& db, detail::Plan& plan) : db_(db), plan_(plan) {}
 
   void build() {
     detail::Node root;
@@ -54,7 +56,7 @@ class Builder {
   }
 
  private:
-  Database& db_;
+  Context& db_;
   detail::Plan& plan_;
   std::map<const ModelMeta*, int> node_of_;
   std::map<int, std::set<int>> after_;  // node -> nodes it must be deleted after
@@ -216,7 +218,7 @@ void set_kind(detail::Plan& plan, Collector::Mode mode) {
   }
 }
 
-bool single_statement_possible(Database& db, const detail::Plan& plan) {
+bool single_statement_possible(Context& db, const detail::Plan& plan) {
   return plan.kind == detail::Kind::Hard && plan.nodes.size() == 1 && plan.checks.empty() &&
          plan.updates.empty() && can_fast_delete(db, *plan.root_model) &&
          !db.signals().has_batch_receivers(Signal::PreDelete, *plan.root_model) &&

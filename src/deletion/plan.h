@@ -51,7 +51,7 @@ struct Update {
 enum class Kind { Hard, Soft, SoftCascade };
 
 struct Plan {
-  Database* db = nullptr;
+  Context* db = nullptr;
   Kind kind = Kind::Hard;
   std::string deletion_id;  // soft: stored in every row the operation marks
   DateTime now;             // soft: their deleted_at

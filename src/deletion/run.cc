@@ -7,11 +7,13 @@
 #include <set>
 #include <sstream>
 
-#include "cascade/database.h"
+#include "cascade/query/context.h"
+#include "cascade/query/manager.h"
+#include "cascade/query/queryset.h"
 #include "cascade/db/transaction.h"
 #include "cascade/error.h"
 #include "deletion/plan.h"
-#include "query/query_state.h"
+#include "sql/query.h"
 #include "sql/compiler.h"
 #include "sql/rows.h"
 
@@ -936,7 +938,7 @@ class Runner {
     Signal signal = signal_for(n, base);
     if (!db_.signals().has_receivers(signal, m)) return;
     stream_snapshot(n, base == Signal::PreDelete, [&](const Instance& inst) {
-      db_.signals().send(SignalEvent{signal, m, inst, db_, false, p_.origin});
+      db_.signals().send(SignalEvent{signal, m, inst, db_.database(), false, p_.origin});
     });
   }
 
@@ -945,7 +947,7 @@ class Runner {
     Signal signal = signal_for(n, base);
     if (silent_ || !db_.signals().has_batch_receivers(signal, m)) return;
     stream_keys(n, base == Signal::PreDelete, [&](std::span<const Value> pks) {
-      db_.signals().send_batch(BatchEvent{signal, m, pks, db_});
+      db_.signals().send_batch(BatchEvent{signal, m, pks, db_.database()});
     });
   }
 
@@ -1681,7 +1683,7 @@ class Runner {
 
  private:
   const detail::Plan& p_;
-  Database& db_;
+  Context& db_;
   db::Connection& c_;
   std::vector<std::string> keys_table_;
   std::vector<std::string> snapshot_;

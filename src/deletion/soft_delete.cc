@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <set>
 
-#include "cascade/database.h"
+#include "cascade/query/context.h"
+#include "cascade/query/manager.h"
+#include "cascade/query/queryset.h"
 #include "cascade/db/transaction.h"
-#include "query/query_state.h"
+#include "sql/query.h"
 #include "sql/rows.h"
 
 namespace cascade {
@@ -20,7 +22,7 @@ std::vector<Value> deletion_ids(const QuerySet& rows) {
 }
 
 // The rows the operations `ids` marked, per soft-deletable model (registry order).
-DeleteResult count_marked(Database& db, const std::vector<Value>& ids) {
+DeleteResult count_marked(Context& db, const std::vector<Value>& ids) {
   DeleteResult out;
   for (const ModelMeta* m : db.registry().models()) {
     if (!m->soft_deletable()) continue;
@@ -51,7 +53,7 @@ void merge_result(DeleteResult& into, const DeleteResult& r) {
 
 class Restorer {
  public:
-  Restorer(Database& db, std::vector<Value> ids) : db_(db), c_(db.connection()), ids_(std::move(ids)) {}
+  Restorer(Context& db, std::vector<Value> ids) : db_(db), c_(db.connection()), ids_(std::move(ids)) {}
 
   std::string q(const std::string& s) const { return c_.quote_name(s); }
   std::string col(const std::string& alias, const std::string& column) const {
@@ -94,7 +96,7 @@ class Restorer {
       }
       where += ")";
       if (auto bad = first(m, where, params)) {
-        bool exists = db_.all_objects(t.label()).find(bad->get(f.name)).has_value();
+        bool exists = Manager(db_, t, Visibility::All).find(bad->get(f.name)).has_value();
         throw RestoreError("Cannot restore " + bad->repr() + ": its " + f.name + " refers to " +
                            t.object_name + " " + bad->get(f.name).to_string() + ", which " +
                            (exists ? "is deleted and not restored with it" : "no longer exists") +
@@ -137,8 +139,8 @@ class Restorer {
     for (std::size_t start = 0; start < pks.size(); start += batch) {
       std::vector<Value> part(pks.begin() + static_cast<std::ptrdiff_t>(start),
                               pks.begin() + static_cast<std::ptrdiff_t>(std::min(pks.size(), start + batch)));
-      for (const Instance& inst : db_.all_objects(m.label()).filter(Q("pk__in", Arg(part))).order_by({"pk"})) {
-        db_.signals().send(SignalEvent{signal, m, inst, db_, false, {}});
+      for (const Instance& inst : QuerySet(db_, m, Visibility::All).filter(Q("pk__in", Arg(part))).order_by({"pk"})) {
+        db_.signals().send(SignalEvent{signal, m, inst, db_.database(), false, {}});
       }
     }
   }
@@ -208,7 +210,7 @@ class Restorer {
   }
 
  private:
-  Database& db_;
+  Context& db_;
   db::Connection& c_;
   std::vector<Value> ids_;
 };
@@ -288,7 +290,7 @@ void merge(Preview& into, Preview part) {
 
 }  // namespace
 
-PurgePlan::PurgePlan(Database& db, std::vector<const ModelMeta*> models, DateTime cutoff)
+PurgePlan::PurgePlan(Context& db, std::vector<const ModelMeta*> models, DateTime cutoff)
     : db_(db), cutoff_(cutoff) {
   for (const ModelMeta* m : models) {
     require_soft_deletable(*m, "purge");
@@ -351,7 +353,7 @@ DeleteResult PurgePlan::execute(const Preview& shown) const {
   return all;
 }
 
-DeleteResult purge_soft_deleted(Database& db, const ModelMeta& model,
+DeleteResult purge_soft_deleted(Context& db, const ModelMeta& model,
                                 std::chrono::seconds older_than) {
   DateTime cutoff = DateTime::now();
   cutoff.micros -= std::chrono::duration_cast<std::chrono::microseconds>(older_than).count();
@@ -359,15 +361,5 @@ DeleteResult purge_soft_deleted(Database& db, const ModelMeta& model,
 }
 
 DeleteResult QuerySet::restore() const { return restore_soft_deleted(*this); }
-
-DeleteResult Database::purge(std::chrono::seconds older_than) {
-  std::vector<const ModelMeta*> models;
-  for (const ModelMeta* m : registry_->models()) {
-    if (m->soft_deletable()) models.push_back(m);
-  }
-  DateTime cutoff = DateTime::now();
-  cutoff.micros -= std::chrono::duration_cast<std::chrono::microseconds>(older_than).count();
-  return PurgePlan(*this, std::move(models), cutoff).execute();
-}
 
 }  // namespace cascade

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <set>
 
-#include "cascade/database.h"
+#include "cascade/query/context.h"
+#include "cascade/query/manager.h"
 #include "cascade/db/transaction.h"
-#include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
 
 #include "sql/rows.h"
@@ -54,31 +54,11 @@ Instance Manager::get(const Value& pk) {
   throw DoesNotExist(meta_.label(), meta_.object_name);
 }
 
-DeleteResult Manager::remove(Instance& inst) {
-  if (&inst.meta() != &meta_) {
-    throw TypeError("cannot delete a " + inst.meta().label() + " through the manager of " +
-                    meta_.label());
-  }
-  return Collector(db_).collect({&inst}).execute();
-}
-
-DeleteResult Manager::hard_remove(Instance& inst) {
-  if (&inst.meta() != &meta_) {
-    throw TypeError("cannot delete a " + inst.meta().label() + " through the manager of " +
-                    meta_.label());
-  }
-  return Collector(db_).collect({&inst}, Collector::Mode::Hard).execute();
-}
-
 DeleteResult Manager::restore(Instance& inst) {
   require_saved(inst, "it can be restored");
   DeleteResult r = QuerySet(db_, meta_, QuerySet::Visibility::All).filter(Q("pk", inst.pk())).restore();
   refresh(inst);
   return r;
-}
-
-DeleteResult Manager::purge(std::chrono::seconds older_than) {
-  return purge_soft_deleted(db_, meta_, older_than);
 }
 
 void Manager::save(Instance& inst) {
@@ -94,9 +74,9 @@ void Manager::save(Instance& inst) {
   }
   // Receivers and the write happen together or not at all.
   db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&] {
-    db_.signals().send(SignalEvent{Signal::PreSave, meta_, inst, db_, false, {}});
+    db_.signals().send(SignalEvent{Signal::PreSave, meta_, inst, db_.database(), false, {}});
     bool created = save_row(inst);
-    db_.signals().send(SignalEvent{Signal::PostSave, meta_, inst, db_, created, {}});
+    db_.signals().send(SignalEvent{Signal::PostSave, meta_, inst, db_.database(), created, {}});
   });
 }
 
@@ -211,7 +191,7 @@ ManyToManyManager Manager::many_to_many(const Instance& inst, std::string_view n
 
 // ---- ManyToManyManager -----------------------------------------------------------------------
 
-ManyToManyManager::ManyToManyManager(Database& db, const Field& field, bool reverse,
+ManyToManyManager::ManyToManyManager(Context& db, const Field& field, bool reverse,
                                      Value owner_pk)
     : db_(db), through_(*field.through), owner_pk_(std::move(owner_pk)) {
   // The through model's fields: [id, <owner side>, <target side>].
@@ -328,20 +308,6 @@ void ManyToManyManager::set(std::span<const Value> pks) {
     std::vector<Value> missing(wanted.begin(), wanted.end());
     add(missing);
   });
-}
-
-// ---- Database --------------------------------------------------------------------------------
-
-Database::Database(const Registry& registry, std::unique_ptr<db::Connection> connection)
-    : registry_(&registry), connection_(std::move(connection)), signals_(std::make_unique<Signals>()) {
-  if (!registry.finalized()) {
-    throw Error("Database needs a finalized Registry: call registry.finalize() first");
-  }
-}
-
-Database Database::open(const Registry& registry, std::string_view url,
-                        std::string_view base_dir) {
-  return Database(registry, db::Connection::open(url, base_dir));
 }
 
 }  // namespace cascade

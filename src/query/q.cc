@@ -4,13 +4,16 @@
 
 #include "cascade/query/queryset.h"
 
+#include "sql/query.h"
+
 namespace cascade {
 
-Arg::Arg(const QuerySet& subquery) : data_(std::make_shared<const QuerySet>(subquery)) {}
+// The QuerySet's state, shared: it is immutable once built.
+Arg::Arg(const QuerySet& subquery) : data_(subquery.state_ptr()) {}
 
 std::string Arg::repr() const {
   if (is_value()) return value().repr();
-  if (is_subquery()) return "<QuerySet of " + subquery().model().object_name + ">";
+  if (is_subquery()) return "<QuerySet of " + subquery().model->object_name + ">";
   std::string out = "[";
   for (std::size_t i = 0; i < values().size(); ++i) out += (i ? ", " : "") + values()[i].repr();
   return out + "]";

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <limits>
 
-#include "cascade/database.h"
+#include "cascade/query/context.h"
+#include "cascade/query/manager.h"
 #include "cascade/error.h"
-#include "query/path.h"
-#include "query/query_state.h"
+#include "sql/path.h"
+#include "sql/query.h"
 #include "sql/compiler.h"
 
 #include "sql/rows.h"
@@ -27,7 +28,7 @@ std::string reverse_term(const std::string& term) {
 
 // ---- construction and chaining -------------------------------------------------------------
 
-QuerySet::QuerySet(Database& db, const ModelMeta& model, Visibility visibility) {
+QuerySet::QuerySet(Context& db, const ModelMeta& model, Visibility visibility) {
   auto state = std::make_shared<detail::QueryState>();
   state->db = &db;
   state->model = &model;
@@ -39,7 +40,7 @@ QuerySet::QuerySet(std::shared_ptr<const detail::QueryState> state) : state_(std
 
 const ModelMeta& QuerySet::model() const noexcept { return *state_->model; }
 QuerySet::Visibility QuerySet::visibility() const noexcept { return state_->visibility; }
-Database& QuerySet::database() const noexcept { return *state_->db; }
+Context& QuerySet::database() const noexcept { return *state_->db; }
 QuerySet::ResultKind QuerySet::result_kind() const noexcept { return state_->kind; }
 const std::vector<std::string>& QuerySet::value_names() const noexcept {
   return state_->value_fields;
@@ -315,16 +316,6 @@ std::map<Value, Instance> QuerySet::in_bulk(const std::optional<std::vector<Valu
     collect(base.filter(Q(f.name + "__in", Arg(std::move(part)))));
   }
   return out;
-}
-
-DeleteResult QuerySet::remove() const { return Collector(database()).collect(*this).execute(); }
-
-DeleteResult QuerySet::hard_remove() const {
-  return Collector(database()).collect(*this, Collector::Mode::Hard).execute();
-}
-
-Preview QuerySet::preview_remove(std::int64_t max_items) const {
-  return Collector(database()).collect(*this).preview(max_items);
 }
 
 std::int64_t QuerySet::update(std::initializer_list<std::pair<std::string_view, Value>> values) const {

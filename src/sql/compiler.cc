@@ -5,7 +5,7 @@
 #include <set>
 
 #include "cascade/error.h"
-#include "query/path.h"
+#include "sql/path.h"
 
 namespace cascade::sql {
 namespace {
@@ -157,14 +157,14 @@ class Builder {
   }
 
   Cond where(const std::vector<Q>& filters,
-             QuerySet::Visibility visibility = QuerySet::Visibility::Live) {
+             Visibility visibility = Visibility::Live) {
     std::vector<Cond> parts;
     int scope = 0;
     for (const auto& q : filters) parts.push_back(condition(q, false, scope++));
-    if (model_.soft_deletable() && visibility != QuerySet::Visibility::All) {
+    if (model_.soft_deletable() && visibility != Visibility::All) {
       parts.push_back(Cond{Cond::Sql,
                            col(base_alias_, kDeletedAtField) +
-                               (visibility == QuerySet::Visibility::Live ? " IS NULL" : " IS NOT NULL"),
+                               (visibility == Visibility::Live ? " IS NULL" : " IS NOT NULL"),
                            {}});
     }
     return combine(std::move(parts), Q::Kind::And);
@@ -237,7 +237,7 @@ struct LeafPlan {
   enum Op { IsNull, NotNull, Compare, Pattern, In, InSubquery, Range, Never } op = Compare;
   std::string sql_op;  // "=", ">", ... for Compare; the lookup for Pattern
   std::vector<Value> values;
-  const QuerySet* subquery = nullptr;
+  const detail::QueryState* subquery = nullptr;
 };
 
 [[noreturn]] void none_not_allowed() { throw ValueError("Cannot use None as a query value"); }
@@ -350,7 +350,7 @@ Cond Builder::compare(const ResolvedPath& path, const Arg& arg, bool negated, in
       break;
     }
     case LeafPlan::InSubquery: {
-      const detail::QueryState& sq = plan.subquery->state();
+      const detail::QueryState& sq = *plan.subquery;
       Builder sub(c_, aliases_, *sq.model);
       Cond where = sub.where(sq.filters, sq.visibility);
       if (where.kind == Cond::False) return Cond::always(false);
@@ -406,9 +406,9 @@ Cond Builder::leaf(const std::string& path_text, const Arg& arg, bool negated, i
 std::string pk_select(Builder& b, const detail::QueryState& q, const db::Connection& c,
                       Cond& where) {
   std::string target;
-  if (q.kind != QuerySet::ResultKind::Instances && q.value_fields.size() == 1) {
+  if (q.kind != ResultKind::Instances && q.value_fields.size() == 1) {
     target = b.column(query::resolve_path(*q.model, q.value_fields[0], false), 0);
-  } else if (q.kind != QuerySet::ResultKind::Instances && q.value_fields.size() > 1) {
+  } else if (q.kind != ResultKind::Instances && q.value_fields.size() > 1) {
     throw TypeError("a subquery must select one field, not " +
                     std::to_string(q.value_fields.size()));
   } else {
@@ -457,7 +457,7 @@ Compiled compile_select(const db::Connection& c, const detail::QueryState& q, Se
   }
   // Columns: every concrete field, or the values() paths.
   std::string columns;
-  if (q.kind == QuerySet::ResultKind::Instances || q.value_fields.empty()) {
+  if (q.kind == ResultKind::Instances || q.value_fields.empty()) {
     for (const auto& f : q.model->fields) {
       columns += (columns.empty() ? "" : ", ") + b.col(b.base_alias(), f.column);
     }
@@ -567,7 +567,7 @@ Fragment where_fragment(const db::Connection& c, const detail::QueryState& q, bo
   if (subselect) {
     // The rows' keys, selected with the joins the condition needs (one compilation).
     detail::QueryState pk_only = q;
-    pk_only.kind = QuerySet::ResultKind::Instances;  // the primary key, not values()
+    pk_only.kind = ResultKind::Instances;  // the primary key, not values()
     out.sql = pk_select(b, pk_only, c, where);
     if (!as_pk_select) {
       out.sql = c.quote_name(q.model->db_table) + "." + c.quote_name(q.model->pk().column) +

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cascade/db/connection.h"
-#include "query/query_state.h"
+#include "sql/query.h"
 
 namespace cascade::sql {
 

@@ -1,4 +1,4 @@
-#include "query/path.h"
+#include "sql/path.h"
 
 #include <algorithm>
 #include <array>

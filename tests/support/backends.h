@@ -14,7 +14,7 @@
 #include "cascade/database.h"
 #include "cascade/version.h"
 #include "cascade/db/connection.h"
-#include "query/query_state.h"
+#include "sql/query.h"
 #include "support/test_db.h"
 
 namespace cascade::testing {

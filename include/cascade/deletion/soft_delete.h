@@ -16,7 +16,7 @@
 
 namespace cascade {
 
-class Database;
+class Context;
 class ModelMeta;
 class QuerySet;
 
@@ -51,7 +51,7 @@ RestorePreview restore_preview(const QuerySet& rows);
 class PurgePlan {
  public:
   // Throws NotSupportedError for a model that is not soft-deletable.
-  PurgePlan(Database& db, std::vector<const ModelMeta*> models, DateTime cutoff);
+  PurgePlan(Context& db, std::vector<const ModelMeta*> models, DateTime cutoff);
   PurgePlan(PurgePlan&&) noexcept;
   ~PurgePlan();
 
@@ -67,7 +67,7 @@ class PurgePlan {
   DeleteResult execute(const Preview& shown) const;
 
  private:
-  Database& db_;
+  Context& db_;
   DateTime cutoff_;
   std::vector<DeletionPlan> steps_;
   std::vector<Preview> shown_;  // the last preview, per step
@@ -76,7 +76,7 @@ class PurgePlan {
 };
 
 // Hard-deletes the rows of `model` soft-deleted before now - older_than (a PurgePlan).
-DeleteResult purge_soft_deleted(Database& db, const ModelMeta& model,
+DeleteResult purge_soft_deleted(Context& db, const ModelMeta& model,
                                 std::chrono::seconds older_than);
 
 }  // namespace cascade

@@ -16,18 +16,18 @@
 #include <vector>
 
 #include "cascade/model/instance.h"
-#include "cascade/deletion/collector.h"
+#include "cascade/results.h"
 #include "cascade/query/queryset.h"
 
 namespace cascade {
 
-class Database;
+class Context;
 
 class ManyToManyManager {
  public:
   // `field` is a ManyToMany field; `reverse` is true when managing it from its target's side
   // (tag.posts for Post.tags).
-  ManyToManyManager(Database& db, const Field& field, bool reverse, Value owner_pk);
+  ManyToManyManager(Context& db, const Field& field, bool reverse, Value owner_pk);
   // The through model's key to the other side (Django's target_field).
   const Field& target_field() const noexcept { return *target_; }
 
@@ -53,7 +53,7 @@ class ManyToManyManager {
   std::vector<Instance> all() const;
 
  private:
-  Database& db_;
+  Context& db_;
   const ModelMeta& through_;
   const Field* source_;  // through FK pointing at the owner's side
   const Field* target_;  // through FK pointing at the other side
@@ -62,7 +62,7 @@ class ManyToManyManager {
 
 class Manager {
  public:
-  Manager(Database& db, const ModelMeta& meta,
+  Manager(Context& db, const ModelMeta& meta,
           QuerySet::Visibility visibility = QuerySet::Visibility::Live) noexcept
       : db_(db), meta_(meta), visibility_(visibility) {}
 
@@ -109,7 +109,7 @@ class Manager {
   ManyToManyManager many_to_many(const Instance& instance, std::string_view name);
 
  private:
-  Database& db_;
+  Context& db_;
   const ModelMeta& meta_;
   QuerySet::Visibility visibility_;
 

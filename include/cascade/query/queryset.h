@@ -23,12 +23,13 @@
 #include <vector>
 
 #include "cascade/model/instance.h"
-#include "cascade/deletion/collector.h"
-#include "cascade/query/q.h"
+#include "cascade/results.h"
+#include "cascade/sql/q.h"
+#include "cascade/sql/query_kinds.h"
 
 namespace cascade {
 
-class Database;
+class Context;
 namespace db {
 class Rows;
 }
@@ -39,17 +40,14 @@ struct QueryState;
 class QuerySet {
  public:
   // What evaluating the QuerySet yields: instances, or (after values() / values_list()) rows.
-  enum class ResultKind { Instances, Dicts, Tuples, Flat };
+  using ResultKind = cascade::ResultKind;
+  // Which rows of a soft-deletable model a QuerySet sees (cascade/sql/query_kinds.h).
+  using Visibility = cascade::Visibility;
 
-  // Which rows of a soft-deletable model a QuerySet sees: live ones (the default manager,
-  // `objects`), all (`all_objects`) or soft-deleted ones only (`deleted_objects`). Models that
-  // are not soft-deletable have only live rows.
-  enum class Visibility { Live, All, Deleted };
-
-  QuerySet(Database& db, const ModelMeta& model, Visibility visibility = Visibility::Live);
+  QuerySet(Context& db, const ModelMeta& model, Visibility visibility = Visibility::Live);
 
   const ModelMeta& model() const noexcept;
-  Database& database() const noexcept;
+  Context& database() const noexcept;
   ResultKind result_kind() const noexcept;
   // The names of the columns rows() returns (values() / values_list()).
   const std::vector<std::string>& value_names() const noexcept;
@@ -157,6 +155,7 @@ class QuerySet {
   bool is_empty() const;
 
   const detail::QueryState& state() const noexcept { return *state_; }
+  const std::shared_ptr<const detail::QueryState>& state_ptr() const noexcept { return state_; }
 
  private:
   std::shared_ptr<const detail::QueryState> state_;

@@ -22,6 +22,9 @@
 namespace cascade {
 
 class QuerySet;
+namespace detail {
+struct QueryState;
+}  // namespace detail
 
 // The right-hand side of a lookup: a value, a list (for __in and __range), an instance (its
 // primary key), or a QuerySet (a subquery, for __in).
@@ -46,16 +49,19 @@ class Arg {
   bool is_value() const noexcept { return std::holds_alternative<Value>(data_); }
   bool is_list() const noexcept { return std::holds_alternative<std::vector<Value>>(data_); }
   bool is_subquery() const noexcept {
-    return std::holds_alternative<std::shared_ptr<const QuerySet>>(data_);
+    return std::holds_alternative<std::shared_ptr<const detail::QueryState>>(data_);
   }
   const Value& value() const { return std::get<Value>(data_); }
   const std::vector<Value>& values() const { return std::get<std::vector<Value>>(data_); }
-  const QuerySet& subquery() const { return *std::get<std::shared_ptr<const QuerySet>>(data_); }
+  // The subquery's representation (what the SQL compiler reads of the QuerySet).
+  const detail::QueryState& subquery() const {
+    return *std::get<std::shared_ptr<const detail::QueryState>>(data_);
+  }
   // Python's repr of the argument, for messages.
   std::string repr() const;
 
  private:
-  std::variant<Value, std::vector<Value>, std::shared_ptr<const QuerySet>> data_;
+  std::variant<Value, std::vector<Value>, std::shared_ptr<const detail::QueryState>> data_;
 };
 
 using Lookup = std::pair<std::string, Arg>;
