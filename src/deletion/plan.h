@@ -1,5 +1,5 @@
 // The deletion plan's data: model-level nodes whose rows are defined by predicates, and the
-// steps to run. Built by collect.cc, run by execute.cc, evaluated by preview.cc.
+// steps to run. Built by collect.cc; run and previewed by the Runner (runner.h, run*.cc).
 #pragma once
 
 #include <algorithm>

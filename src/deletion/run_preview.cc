@@ -1,0 +1,316 @@
+// The preview, what the database's own rules will do, and binding a delete to its preview.
+#include "deletion/runner.h"
+
+namespace cascade::detail {
+
+Preview Runner::preview(std::int64_t max_items) {
+  Preview out;
+  out.max_items = max_items;
+  if (p_.root_empty) return out;
+  db::Atomic tx(c_);  // never committed: the destructor rolls everything back
+  if (p_.single_statement) {
+    Fragment f{"SELECT COUNT(*) FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
+    append(f, root_cond());
+    std::int64_t count = scalar(f);
+    if (count > 0 || p_.single_object) {
+      out.counts.total = count;
+      out.counts.per_model.emplace_back(p_.root_model->label(), count);
+    }
+  } else {
+    prepare();
+    try {
+      check();
+    } catch (const ProtectedError& e) {
+      block(out, Refusal::Protected, e.what(), e.protected_objects());
+    } catch (const RestrictedError& e) {
+      block(out, Refusal::Restricted, e.what(), e.restricted_objects());
+    }
+    order_by_rows();
+    count_all(out, true);
+  }
+  std::tie(out.roots, out.roots_digest) = root_fingerprint();
+  for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
+    if (marks(static_cast<int>(n))) continue;  // a soft delete removes no row
+    const ModelMeta& m = model(static_cast<int>(n));
+    database_effects(out, m, keys(static_cast<int>(n)), {&m});
+  }
+  if (max_items > 0) build_tree(out, max_items);
+  return out;
+}
+
+void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& deleted, std::vector<const ModelMeta*> path) {
+  for (const auto& rel : m.related_objects) {
+    const Field* fk = rel.field;
+    if (fk->type == FieldType::ManyToMany) continue;
+    OnDelete rule = fk->on_delete;
+    const char* action = rule == OnDelete::DbCascade      ? "ON DELETE CASCADE"
+                         : rule == OnDelete::DbSetNull    ? "ON DELETE SET NULL"
+                         : rule == OnDelete::DbSetDefault ? "ON DELETE SET DEFAULT"
+                         : rule == OnDelete::DoNothing    ? "DO_NOTHING"
+                                                          : nullptr;
+    if (action == nullptr) continue;
+    const ModelMeta& r = *fk->model;
+    Fragment where{col(r, fk->column) + " IN (", {}, false};
+    append(where, deleted);
+    where.sql += ")";
+    if (rule == OnDelete::DoNothing) {
+      // Rows the plan deletes itself are not left behind.
+      int own = node_of(r);
+      if (own >= 0 && !marks(own)) where = and_not(std::move(where), cond(own));
+    }
+    Fragment f{"SELECT COUNT(*) FROM " + q(r.db_table) + " WHERE ", {}, false};
+    append(f, where);
+    std::int64_t count = scalar(f);
+    if (count == 0) continue;
+    out.database_effects.push_back({r.label(), fk->name, action, count});
+    if (rule == OnDelete::DoNothing && !out.blocked()) {
+      out.blocked_by = Refusal::Commit;
+      out.blocked_message = "the commit would fail: " + std::to_string(count) + " " + r.label() +
+                            " row" + (count == 1 ? "" : "s") + " would still reference deleted " +
+                            m.label() + " rows through " + relation_label(*fk) +
+                            " (on_delete=DO_NOTHING)";
+      std::int64_t cap = std::max<std::int64_t>(out.max_items, 1);
+      Fragment list{"SELECT " + select_columns(r) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
+      append(list, where);
+      list.sql += " ORDER BY " + col(r, r.pk().column) + c_.limit_offset_sql(cap, 0);
+      auto rows = query(list);
+      while (rows->next()) {
+        Instance o = read(r, *rows);
+        out.blocking.push_back({r.label(), display(o), false, {}, o.pk()});
+      }
+    }
+    if (rule == OnDelete::DbCascade && std::find(path.begin(), path.end(), &r) == path.end()) {
+      Fragment keys{"SELECT " + col(r, r.pk().column) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
+      append(keys, where);
+      path.push_back(&r);
+      database_effects(out, r, keys, path);
+      path.pop_back();
+    }
+  }
+}
+
+void Runner::count_all(Preview& out, bool values) {
+  std::map<int, std::int64_t> counts;
+  // Each fast entry counts the rows it will delete: those its level's keys reach and no
+  // earlier entry of the same node does.
+  for (std::size_t e = 0; e < fast_entries_.size(); ++e) {
+    const FastEntry& entry = fast_entries_[e];
+    int n = entry.node;
+    Fragment where = fast_entry_cond(entry);
+    for (std::size_t earlier = 0; earlier < e; ++earlier) {
+      if (fast_entries_[earlier].node != n) continue;
+      where = and_not(std::move(where), fast_entry_cond(fast_entries_[earlier]));
+    }
+    Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
+    append(f, where);
+    std::int64_t c = scalar(f);
+    counts[n] += c;
+    if (c > 0) add_fast_label(n);
+  }
+  for (int n : sorted_) counts[n] = count_node(n);
+  out.counts = assemble(counts);
+  for (const auto& u : p_.updates) {
+    std::int64_t n = count_update(u);
+    if (n == 0) continue;
+    std::string value;
+    if (values) value = has_callable(u) ? "<computed>" : update_value(u).repr();
+    out.updates.push_back({u.fk->model->label(), u.fk->name, value, n});
+  }
+}
+
+std::pair<std::int64_t, std::uint64_t> Runner::root_fingerprint() {
+  // A cyclic root node's keys also hold the rows its cycle reaches: read the root condition.
+  Fragment f = keys(0);
+  if (p_.nodes[0].cyclic) {
+    const ModelMeta& m = *p_.root_model;
+    f = Fragment{"SELECT " + col(m, m.pk().column) + " FROM " + q(m.db_table) + " WHERE ", {}, false};
+    append(f, root_cond());
+    add_live_filter(f, m);
+  }
+  f.sql += " ORDER BY 1";
+  auto rows = query(f);
+  std::uint64_t h = 14695981039346656037ULL;
+  auto mix = [&h](unsigned char byte) {
+    h ^= byte;
+    h *= 1099511628211ULL;
+  };
+  std::int64_t n = 0;
+  while (rows->next()) {
+    for (unsigned char ch : rows->get(0).repr()) mix(ch);
+    mix(0);  // a separator no repr contains
+    ++n;
+  }
+  return {n, h};
+}
+
+std::string Runner::count_differences(const DeleteResult& shown, const DeleteResult& now, const std::string& verb) {
+  std::vector<std::string> labels;
+  for (const auto* r : {&shown, &now}) {
+    for (const auto& e : r->per_model) {
+      if (std::find(labels.begin(), labels.end(), e.first) == labels.end()) labels.push_back(e.first);
+    }
+  }
+  std::string out;
+  for (const auto& label : labels) {
+    std::int64_t a = shown.count(label);
+    std::int64_t b = now.count(label);
+    if (a == b) continue;
+    out += (out.empty() ? "" : "; ") + label + ": " + std::to_string(b) + " " + verb +
+           ", the preview showed " + std::to_string(a);
+  }
+  return out;
+}
+
+void Runner::verify(const Preview& shown) {
+  auto [roots, digest] = root_fingerprint();
+  if (roots != shown.roots) {
+    throw PreviewChanged(kChanged + std::to_string(roots) + " " + p_.root_model->label() +
+                         " row" + (roots == 1 ? "" : "s") + " match now, the preview showed " +
+                         std::to_string(shown.roots));
+  }
+  if (digest != shown.roots_digest) {
+    throw PreviewChanged(kChanged + std::string("the ") + p_.root_model->label() +
+                         " rows that match are not those the preview showed");
+  }
+  Preview now;
+  count_all(now, false);
+  fast_labels_.clear();  // the deletes record their labels again, as they go
+  std::string diff = count_differences(shown.counts, now.counts, marks(0) ? "to mark" : "to delete");
+  for (const std::vector<Preview::FieldUpdate>* list : {&shown.updates, &std::as_const(now.updates)}) {
+    for (const auto& u : *list) {
+      auto count_in = [&](const std::vector<Preview::FieldUpdate>& l) {
+        std::int64_t c = 0;
+        for (const auto& x : l) {
+          if (x.label == u.label && x.field == u.field) c += x.count;
+        }
+        return c;
+      };
+      std::int64_t a = count_in(shown.updates);
+      std::int64_t b = count_in(now.updates);
+      std::string what = u.label + "." + u.field + ": " + std::to_string(b) +
+                         " to update, the preview showed " + std::to_string(a);
+      if (a != b && diff.find(what) == std::string::npos) diff += (diff.empty() ? "" : "; ") + what;
+    }
+  }
+  if (!diff.empty()) throw PreviewChanged(kChanged + diff);
+}
+
+bool Runner::counts_are_exact() const {
+  for (const auto& node : p_.nodes) {
+    for (const auto& rel : node.model->related_objects) {
+      OnDelete r = rel.field->on_delete;
+      if (r == OnDelete::DbCascade || r == OnDelete::DbSetNull || r == OnDelete::DbSetDefault) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void Runner::block(Preview& out, Refusal kind, const std::string& message, const std::vector<Instance>& objects) {
+  out.blocked_by = kind;
+  out.blocked_message = message;
+  for (const auto& o : objects) out.blocking.push_back({o.meta().label(), display(o), false, {}, o.pk()});
+}
+
+std::string Runner::display(const Instance& inst) {
+  std::string name = inst.meta().verbose_name;
+  if (!name.empty()) name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  return name + ": " + inst.str();
+}
+
+void Runner::build_tree(Preview& out, std::int64_t max_items) {
+  std::int64_t listed = 0;
+  std::set<std::pair<const ModelMeta*, Value>> seen;
+  std::set<const Field*> followed;
+  for (const auto& node : p_.nodes) {
+    for (const auto& src : node.sources) {
+      if (!src.root) followed.insert(src.fk);
+    }
+  }
+  std::function<void(const Instance&, std::vector<Preview::Node>&)> visit;
+  visit = [&](const Instance& inst, std::vector<Preview::Node>& siblings) {
+    if (!seen.insert({&inst.meta(), inst.pk()}).second) return;
+    if (listed >= max_items) {
+      ++out.omitted;
+      return;
+    }
+    ++listed;
+    int node = node_of(inst.meta());
+    siblings.push_back({inst.meta().label(), display(inst), node >= 0 && marks(node), {}, inst.pk()});
+    std::size_t me = siblings.size() - 1;
+    for (const auto& rel : inst.meta().related_objects) {
+      const Field* fk = rel.field;
+      if (!followed.count(fk)) continue;
+      const ModelMeta& child = *fk->model;
+      Fragment where{col(child, fk->column) + " = " + std::string(1, kParamMarker), {inst.pk()},
+                     false};
+      add_live_filter(where, child);
+      Fragment f{"SELECT " + select_columns(child) + " FROM " + q(child.db_table) + " WHERE ",
+                 {},
+                 false};
+      append(f, where);
+      f.sql += " ORDER BY " + col(child, child.pk().column);
+      std::vector<Instance> children;
+      auto rows = query(f);
+      while (rows->next()) children.push_back(read(child, *rows));
+      rows.reset();
+      for (const auto& ch : children) visit(ch, siblings[me].children);
+    }
+  };
+  // The root rows, in the QuerySet's order (primary key order for instances).
+  std::vector<Instance> roots;
+  if (p_.root_qs) {
+    QuerySet ordered = p_.root_qs->order_by(p_.root_model->ordering.empty()
+                                                ? std::vector<std::string>{"pk"}
+                                                : p_.root_model->ordering);
+    auto cursor = ordered.cursor();
+    std::set<Value> root_keys;  // a QuerySet across a multi-valued join repeats rows
+    while (auto inst = cursor.next()) {
+      if (!root_keys.insert(inst->pk()).second) continue;
+      if (static_cast<std::int64_t>(roots.size()) >= max_items) {
+        ++out.omitted;
+        continue;
+      }
+      roots.push_back(std::move(*inst));
+    }
+  } else {
+    Fragment f{"SELECT " + select_columns(*p_.root_model) + " FROM " +
+                   q(p_.root_model->db_table) + " WHERE ",
+               {},
+               false};
+    append(f, root_cond());
+    add_live_filter(f, *p_.root_model);
+    f.sql += " ORDER BY " + col(*p_.root_model, p_.root_model->pk().column);
+    auto rows = query(f);
+    while (rows->next()) roots.push_back(read(*p_.root_model, *rows));
+  }
+  for (const auto& r : roots) visit(r, out.tree);
+  // Objects beyond the budget are counted from the plan's totals.
+  std::int64_t total = out.counts.total;
+  if (total > listed) out.omitted = std::max(out.omitted, total - listed);
+}
+
+std::vector<std::string> Runner::describe() const {
+  std::vector<std::string> out;
+  if (p_.root_empty) return {"nothing to delete (the query matches no row)"};
+  if (p_.single_statement) return {"delete " + p_.root_model->label() + " in one statement"};
+  for (const auto& chk : p_.checks) {
+    out.push_back(std::string(chk.protect ? "check PROTECT " : "check RESTRICT ") +
+                  chk.fk->model->label() + "." + chk.fk->name);
+  }
+  for (int n : fast_) out.push_back("delete " + model(n).label() + " (set-based)");
+  for (const auto& u : p_.updates) {
+    out.push_back("update " + u.fk->model->label() + "." + u.fk->name + " (" +
+                  std::string(on_delete_name(u.fk->on_delete)) + ")");
+  }
+  for (int n : sorted_) {
+    const auto& node = p_.nodes[static_cast<std::size_t>(n)];
+    out.push_back(std::string(marks(n) ? "mark " : "delete ") + model(n).label() +
+                  (has_object_receivers(n) ? " (rows streamed to receivers)" : " (set-based)") +
+                  (node.cyclic ? " (cycle: keys computed to a fixpoint)" : ""));
+  }
+  return out;
+}
+
+}  // namespace cascade::detail

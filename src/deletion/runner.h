@@ -1,0 +1,378 @@
+// The Runner: what execute() and preview() of a DeletionPlan share, so that both evaluate the
+// very same predicates in the same order. Internal to the deletion layer. Its parts live in:
+//   run_keys.cc     the SQL for a node's rows, key sets in temporary tables, chunks, statements
+//   run_checks.cc   the collection phase (fixing root rows, locks, PROTECT / RESTRICT / never) and
+//                   which relation a refusal names
+//   run_order.cc    Django's delete order from the rows that exist
+//   run_writes.cc   signals, field updates, deletes
+//   run_preview.cc  the preview, what the database's own rules will do, binding to a preview
+//   run.cc          the whole delete, and DeletionPlan's entry points
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <tuple>
+#include <set>
+#include <sstream>
+
+#include "cascade/query/context.h"
+#include "cascade/query/manager.h"
+#include "cascade/query/queryset.h"
+#include "cascade/db/transaction.h"
+#include "cascade/error.h"
+#include "deletion/plan.h"
+#include "sql/query.h"
+#include "sql/compiler.h"
+#include "sql/rows.h"
+
+
+namespace cascade::detail {
+
+using sql::Fragment;
+using sql::kParamMarker;
+
+inline constexpr std::int64_t kStreamBatch = 1000;
+
+inline void append(Fragment& to, const Fragment& more) {
+  to.sql += more.sql;
+  to.params.insert(to.params.end(), more.params.begin(), more.params.end());
+}
+
+// `where AND NOT excluded`, where a row for which `excluded` is NULL (a NULL key in one of its
+// `fk IN (...)` terms) counts as not excluded: SQL's NOT (NULL) would drop the row instead.
+inline Fragment and_not(Fragment where, const Fragment& excluded) {
+  where.sql = "(" + where.sql + ") AND (";
+  append(where, excluded);
+  where.sql += ") IS NOT TRUE";
+  return where;
+}
+
+class Runner {
+ public:
+  // An entry of Django's fast-delete queue: the rows of a fast node referencing its level.
+  struct FastEntry {
+    int node;
+    int parent;
+    std::int64_t gen = -1;  // a cyclic parent: the rows of one generation of it; -1: all
+    bool operator==(const FastEntry&) const = default;
+  };
+
+  explicit Runner(const Plan& plan)
+      : p_(plan),
+        db_(*plan.db),
+        c_(plan.db->connection()),
+        keys_table_(plan.nodes.size()),
+        snapshot_(plan.nodes.size()),
+        sorted_(plan.sorted),
+        fast_(plan.fast_queue) {
+    for (int f : fast_) {
+      for (const auto& s : plan.nodes[static_cast<std::size_t>(f)].sources) {
+        if (!s.root) add_fast_entry(f, s.parent);
+      }
+    }
+  }
+
+  void add_fast_entry(int node, int parent, std::int64_t gen = -1);
+
+  ~Runner() { drop_temp_tables(); }
+
+  // ---- SQL for the rows of a node -------------------------------------------------------------
+
+  std::string q(const std::string& id) const { return c_.quote_name(id); }
+  std::string col(const ModelMeta& m, const std::string& column) const;
+  const ModelMeta& model(int n) const { return *p_.nodes[static_cast<std::size_t>(n)].model; }
+
+  // The condition, on the node's table, selecting the node's rows.
+  Fragment cond(int n) const;
+
+  // A soft delete sees live rows only: rows already soft-deleted keep their own marks.
+  bool live_only(const ModelMeta& m) const;
+  void add_live_filter(Fragment& where, const ModelMeta& m) const;
+
+  // "SELECT pk FROM <table> WHERE <cond>": the node's primary keys.
+  Fragment keys(int n) const;
+
+  // "NOT EXISTS (...)": the row of `m` is not among the keys in `table`. An anti-join, which the
+  // planner can hash or merge however large the table (PostgreSQL runs a NOT IN as a scan of
+  // the table per row once it outgrows work_mem).
+  std::string absent_from(const std::string& table, const ModelMeta& m) const;
+
+  // `where`, on node n's table, without node n's rows: with n's keys in a table, an anti-join;
+  // else and_not().
+  Fragment excluding(Fragment where, int n) const;
+
+  // Keys per chunk of a set-based step (Database::set_delete_chunk_size).
+  std::int64_t chunk() const { return db_.delete_chunk_size(); }
+
+  // Calls fn(lo, hi, last) for consecutive ranges of the node's keys, ascending, chunk() keys
+  // each: the range is (lo, hi], lo absent for the first one; `last` for the final range. A probe
+  // reads up to chunk() + 1 keys, so a set of exactly chunk() keys is known to be one chunk. The
+  // first probe is reused while nothing has been written since (a check and the delete after it
+  // probe the same set).
+  void for_each_chunk(int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn);
+
+  // The node's keys in (lo, hi].
+  Fragment key_range(int n, const std::optional<Value>& lo, const Value& hi) const;
+
+  Fragment root_cond() const;
+
+  // Tables a node's condition reads (while not materialized).
+  void tables_read(int n, std::set<int>& out) const;
+
+  // ---- statements -----------------------------------------------------------------------------
+
+  std::int64_t exec(const Fragment& f);
+  std::unique_ptr<db::Rows> query(const Fragment& f);
+  std::int64_t scalar(const Fragment& f);
+  bool any(const Fragment& where, const ModelMeta& m);
+
+  // Whether any row of the relation's model references the parent's rows. One join when the
+  // two are different tables (the database picks the order: an empty or small referencing table
+  // is read first, and no key set is materialised); else a chunk of parent keys at a time (a
+  // check over a million keys must not materialise them all).
+  bool any_referencing(const Field& fk, int parent, const std::optional<int>& exclude_own);
+
+  // Whether the table holds no row at all: a step on it has nothing to do.
+  bool table_empty(const ModelMeta& m) { return !any(Fragment{"1 = 1", {}, false}, m); }
+
+  std::string new_temp(const std::string& columns);
+
+  void drop_temp_tables() noexcept;
+
+  // A key table just filled: the planner's statistics for it, where the backend keeps any
+  // (PostgreSQL plans a temporary table without statistics as if it were tiny).
+  // A table filled generation by generation is analyzed each time it has doubled, so the
+  // statistics stay close at a logarithmic number of ANALYZEs.
+  void refresh_statistics(const std::string& table, std::int64_t added = -1);
+
+  std::string key_type(int n) const;
+
+  // Stores the node's keys in a temporary table; its condition then reads only that table.
+  void materialize(int n);
+
+  // Nodes on CASCADE cycles: their keys, computed generation by generation until no new row
+  // appears (each generation reads only the rows the previous one found).
+  void materialize_cycles();
+
+  // ---- the collection phase: reads only ------------------------------------------------------
+
+  bool writes_before_root_delete() const;
+
+  // True when the root QuerySet's condition could change before the root's own delete: it
+  // reads another table (a join or a subquery), or an update writes the root's table.
+  bool root_condition_may_change() const;
+
+  void prepare();
+
+  // Where rows can be locked (PostgreSQL), the rows other rows reference are locked, parents
+  // before children, before the children and the PROTECT/RESTRICT rows are read: an insert of a
+  // child under a locked row waits for this transaction and then fails on its foreign key,
+  // rather than committing a child this delete has already passed over (which would make the
+  // delete fail at commit). SQLite has one writer at a time: the delete's transaction begins
+  // IMMEDIATE and nothing can change under it.
+  void lock_referenced_rows();
+
+  // PROTECT then RESTRICT (rules 24-31); throws with nothing written.
+  void check();
+
+  // ---- the delete order ------------------------------------------------------------------------
+  //
+  // Django's order depends on the rows: its collect() enters a model, records that one model
+  // must be deleted after another, and queues fast deletes, only for relations that reach rows
+  // (rules 48, 59-61), and its sort() keeps that order where dependencies allow. The plan's
+  // order assumes every relation has rows; this one follows the same walk over the relations
+  // that do, so the result's labels and the signals come in Django's order.
+  void order_by_rows();
+
+  // ---- which relation a refusal names (rule 27) ------------------------------------------------
+  //
+  // Django's collect() walks depth first: everything reached through the root model's first
+  // relation (to any depth) is collected before anything reached through its second. A row is
+  // therefore collected under the smallest root relation through which it can be reached
+  // without passing through another root row, and a refusal found below it is named after that
+  // relation. The rows are found by walking up from the blocked row through the plan's
+  // relations: a few queries per ancestor of the blocking rows, nothing per row of the tree.
+
+  // The root model's relation index of a foreign key (Django's discovery order).
+  int root_relation_index(const Field* fk) const;
+
+  bool is_root_row(const Value& pk);
+
+  // The relation (and its root relation index) a PROTECT / RESTRICT check names for a
+  // referencing row whose key is `parent_pk`.
+  std::pair<const Field*, int> refusal_key(const detail::Check& chk, const Value& parent_pk);
+
+  // The smallest root relation index through which the row `pk` of node n is reached; -1 if none.
+  int first_root_relation(int n, const Value& pk);
+
+  // How Django's refusals name a relation: 'Model.field'.
+  static std::string relation_label(const Field& fk);
+
+  int node_of(const ModelMeta& m) const;
+
+  // Rows of the relation's model that reference the rows of its parent node.
+  Fragment referencing(const detail::Check& chk) const;
+  Fragment referencing(const detail::Update& u) const;
+
+  std::string select_columns(const ModelMeta& m) const { return sql::column_list(c_, m); }
+
+  void load(const Fragment& where, const ModelMeta& m, std::vector<Instance>& out);
+
+  static Instance read(const ModelMeta& m, db::Rows& rows) { return sql::read_instance(m, rows); }
+
+  static std::vector<Instance> dedupe(std::vector<Instance> objects);
+
+  // ---- signals ---------------------------------------------------------------------------------
+
+  // The signal a node's rows get: soft-delete signals for marked rows.
+  Signal signal_for(int n, Signal s) const;
+  bool has_object_receivers(int n) const;
+  bool has_batch_receivers(int n) const;
+
+  // Copies the rows receivers will see into a temporary table, before anything is deleted.
+  void snapshot(int n);
+
+  // Streams the snapshot in primary-key order, a batch at a time.
+  void stream_snapshot(int n, bool ascending, const std::function<void(const Instance&)>& fn);
+
+  // Streams the node's primary keys in batches (batch receivers).
+  void stream_keys(int n, bool ascending, const std::function<void(std::span<const Value>)>& fn);
+
+  void send_object_signals(int n, Signal base);
+
+  void send_batch_signals(int n, Signal base);
+
+  // ---- field updates ---------------------------------------------------------------------------
+
+  // The rows an update changes: referencing the deleted rows and not deleted themselves. Django
+  // updates the rows it deletes too; skipping them changes nothing, except where the value
+  // written must be unique: then every referencing row is updated, so that the delete fails
+  // on the constraint as Django's does.
+  Fragment update_where(const detail::Update& u) const;
+
+  // The value SET_NULL / SET_DEFAULT / SET writes (a callable is called once, only when rows
+  // are affected: rules 33-34).
+  Value update_value(const detail::Update& u);
+
+  bool has_callable(const detail::Update& u) const;
+
+  std::int64_t run_update(const detail::Update& u);
+
+  std::int64_t count_update(const detail::Update& u);
+
+  // ---- deletes ---------------------------------------------------------------------------------
+
+  bool marks(int n) const { return p_.nodes[static_cast<std::size_t>(n)].mark; }
+
+  // Deletes the node's rows, or marks them for a soft delete, chunk() keys at a time: in ranges
+  // of the parent's keys when the rows come from one relation, else of their own keys. The
+  // count is the statements' row count, as Django's: rows the database's own DB_CASCADE removes
+  // before a statement reaches them are not in it.
+  std::int64_t delete_node(int n, const detail::Source* only = nullptr);
+
+  void add_fast_label(int n);
+
+  // The keys of one generation of a cyclic node, optionally in the range (lo, hi].
+  Fragment generation_keys(int n, std::int64_t gen, const std::optional<Value>& lo = std::nullopt, const std::optional<Value>& hi = std::nullopt) const;
+
+  // Deletes the rows of fast node n whose key `s` references one generation of its cyclic
+  // parent, chunk() parent keys at a time.
+  std::int64_t delete_generation_children(int n, const detail::Source& s, std::int64_t gen);
+
+  // Rows of a fast entry's node referencing the rows of its level (through any of its keys to
+  // it; a generation of them on a cycle).
+  Fragment fast_entry_cond(const FastEntry& e) const;
+
+  std::int64_t count_node(int n);
+
+  // Before deleting node n, keep its keys if a later step still reads its table.
+  void keep_keys_for_later(int n, std::size_t position);
+
+  DeleteResult assemble(const std::map<int, std::int64_t>& counts) const;
+
+  // ---- the whole delete ------------------------------------------------------------------------
+
+  DeletionPlan::Progress progress_;
+  const Preview* shown_ = nullptr;  // a bound execute(): the preview it must match
+  bool silent_ = false;  // a purge preview's trial run: no signal is sent
+  int step_ = 0;
+  int steps_ = 0;
+  void report(const std::string& what);
+
+  DeleteResult execute();
+
+  DeleteResult execute_single();
+
+  // ---- preview ---------------------------------------------------------------------------------
+
+  Preview preview(std::int64_t max_items);
+
+  // What the database's own rules do when the rows of `m` whose keys `deleted` selects go:
+  // DB_* actions (followed through DB_CASCADE), and DO_NOTHING references left dangling, which
+  // make the commit fail (a foreseen refusal, unless the plan already refuses).
+  void database_effects(Preview& out, const ModelMeta& m, const Fragment& deleted, std::vector<const ModelMeta*> path);
+
+  // The rows the plan will delete (per model, Django's order) and update, in the current state.
+  // `values`: also the values the updates write (a SET callable is not called: "<computed>").
+  void count_all(Preview& out, bool values);
+
+  // ---- binding a delete to its preview ---------------------------------------------------------
+
+  static constexpr const char* kChanged =
+      "The rows changed since the preview, so nothing was changed: ";
+
+  // The root rows now: how many, and a digest (64-bit FNV-1a) of their primary keys in order.
+  std::pair<std::int64_t, std::uint64_t> root_fingerprint();
+
+  static std::string count_differences(const DeleteResult& shown, const DeleteResult& now, const std::string& verb);
+
+  // In the delete's transaction, before anything is written: the root rows, the counts and the
+  // updates must be those of the preview.
+  void verify(const Preview& shown);
+
+  // Whether the statements' row counts must equal the preview's counts: not when the database's
+  // own ON DELETE actions reach a model the plan deletes (its rows may go before a statement
+  // reaches them, and Django's count leaves them out).
+  bool counts_are_exact() const;
+
+  static void block(Preview& out, Refusal kind, const std::string& message, const std::vector<Instance>& objects);
+
+  static std::string display(const Instance& inst);
+
+  // Django admin's nested list: each object under the one that pulled it in, depth first,
+  // each once, at most max_items in all.
+  void build_tree(Preview& out, std::int64_t max_items);
+
+  std::vector<std::string> describe() const;
+
+ private:
+  const detail::Plan& p_;
+  Context& db_;
+  db::Connection& c_;
+  std::vector<std::string> keys_table_;
+  std::vector<std::string> snapshot_;
+  std::map<int, std::string> cycle_table_;
+  std::vector<std::string> temps_;
+  int temp_counter_ = 0;
+  // Statements that wrote so far: a cached chunk probe is valid while this is unchanged.
+  std::int64_t writes_ = 0;
+  struct ChunkProbe {
+    std::int64_t epoch = -1;
+    Value hi;
+    bool final_chunk = true;
+  };
+  std::map<int, ChunkProbe> first_probe_;
+  std::vector<int> sorted_;  // collected nodes in delete order (see order_by_rows())
+  std::vector<int> fast_;    // fast nodes in Django's queue order
+  // Django's fast-delete queue: one entry per fast node and level (the node whose rows its
+  // keys reference), in the order its walk queued them; a label takes the place of the first
+  // entry that deleted rows.
+  std::vector<FastEntry> fast_entries_;
+  std::vector<int> fast_labels_;
+  std::map<Value, bool> root_row_;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> table_rows_;  // rows, at last ANALYZE
+  std::map<std::pair<int, Value>, int> first_hop_of_;
+};
+
+}  // namespace cascade::detail
