@@ -7,6 +7,7 @@
 
 #include "cascade/db/transaction.h"
 #include "cascade/model/registry.h"
+#include "cascade/model/on_delete.h"
 
 namespace cascade::db {
 namespace {
@@ -49,14 +50,7 @@ std::string default_literal(const Field& f, const Value& v) {
   }
 }
 
-std::string on_delete_action(OnDelete rule) {
-  switch (rule) {
-    case OnDelete::DbCascade: return "CASCADE";
-    case OnDelete::DbSetNull: return "SET NULL";
-    case OnDelete::DbSetDefault: return "SET DEFAULT";
-    default: return "NO ACTION";
-  }
-}
+std::string on_delete_action(OnDelete rule) { return std::string(traits(rule).sql_action); }
 
 std::string references(const Connection& c, const Field& f) {
   std::string sql = "REFERENCES " + c.quote_name(f.target->db_table) + " (" +

@@ -13,16 +13,14 @@
 #include "cascade/query/manager.h"
 #include "cascade/query/queryset.h"
 #include "cascade/error.h"
+#include "cascade/model/on_delete.h"
 #include "deletion/plan.h"
 #include "sql/query.h"
 
 namespace cascade {
 namespace {
 
-bool skips_collection(OnDelete rule) {
-  return rule == OnDelete::DoNothing || rule == OnDelete::DbCascade ||
-         rule == OnDelete::DbSetNull || rule == OnDelete::DbSetDefault;
-}
+bool skips_collection(OnDelete rule) { return !traits(rule).collected; }
 
 // Django's can_fast_delete for a model reached through a CASCADE relation (rule 48): no
 // per-object delete receivers, and every relation pointing at it is DO_NOTHING or DB_*.

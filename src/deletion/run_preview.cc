@@ -1,5 +1,6 @@
 // The preview, what the database's own rules will do, and binding a delete to its preview.
 #include "deletion/runner.h"
+#include "cascade/model/on_delete.h"
 
 namespace cascade::detail {
 

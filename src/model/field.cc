@@ -11,23 +11,6 @@
 namespace cascade {
 namespace {
 
-struct OnDeleteName {
-  OnDelete rule;
-  std::string_view name;
-};
-constexpr std::array<OnDeleteName, 10> kOnDeleteNames{{
-    {OnDelete::Cascade, "CASCADE"},
-    {OnDelete::Protect, "PROTECT"},
-    {OnDelete::Restrict, "RESTRICT"},
-    {OnDelete::SetNull, "SET_NULL"},
-    {OnDelete::SetDefault, "SET_DEFAULT"},
-    {OnDelete::Set, "SET"},
-    {OnDelete::DoNothing, "DO_NOTHING"},
-    {OnDelete::DbCascade, "DB_CASCADE"},
-    {OnDelete::DbSetNull, "DB_SET_NULL"},
-    {OnDelete::DbSetDefault, "DB_SET_DEFAULT"},
-}};
-
 struct FieldTypeName {
   FieldType type;
   std::string_view name;
@@ -86,20 +69,6 @@ bool looks_like_date(const std::string& s) {
 }
 
 }  // namespace
-
-std::string_view on_delete_name(OnDelete rule) noexcept {
-  for (const auto& e : kOnDeleteNames) {
-    if (e.rule == rule) return e.name;
-  }
-  return "?";
-}
-
-std::optional<OnDelete> parse_on_delete(std::string_view name) noexcept {
-  for (const auto& e : kOnDeleteNames) {
-    if (e.name == name) return e.rule;
-  }
-  return std::nullopt;
-}
 
 std::string_view field_type_name(FieldType type) noexcept {
   for (const auto& e : kFieldTypeNames) {

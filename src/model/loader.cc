@@ -7,6 +7,7 @@
 #include <toml.hpp>
 
 #include "cascade/error.h"
+#include "cascade/model/on_delete.h"
 #include "model/naming.h"
 
 namespace cascade {
@@ -195,12 +196,7 @@ class Loader {
         auto parsed = parse_on_delete(rule);
         if (!parsed) {
           std::vector<std::string> names;
-          for (auto r : {OnDelete::Cascade, OnDelete::Protect, OnDelete::Restrict,
-                         OnDelete::SetNull, OnDelete::SetDefault, OnDelete::Set,
-                         OnDelete::DoNothing, OnDelete::DbCascade, OnDelete::DbSetNull,
-                         OnDelete::DbSetDefault}) {
-            names.emplace_back(on_delete_name(r));
-          }
+          for (const auto& t : on_delete_rules()) names.emplace_back(t.name);
           fail(*od, key_what("on_delete") + ": unknown rule '" + rule + "'" +
                         naming::did_you_mean(rule, names));
         }
@@ -274,20 +270,8 @@ class Loader {
         fail(*fv, what + ", field '" + fname + "': " + *problem);
       }
       Field f = field(label, fname, *fv);
-      // Check here too so the message can carry the line; the Registry checks again.
-      if ((f.on_delete == OnDelete::SetNull || f.on_delete == OnDelete::DbSetNull) && !f.null &&
-          f.is_foreign_key()) {
-        fail(*fv, what + ", field '" + fname + "': Field specifies on_delete=" +
-                      std::string(on_delete_name(f.on_delete)) + ", but cannot be null.");
-      }
-      if (f.on_delete == OnDelete::Set && f.is_foreign_key() && !f.on_delete_value) {
-        fail(*fv, what + ", field '" + fname + "': on_delete=SET needs a value: add set = <value>");
-      }
-      if ((f.on_delete == OnDelete::SetDefault || f.on_delete == OnDelete::DbSetDefault) &&
-          f.is_foreign_key() && !f.default_value) {
-        fail(*fv, what + ", field '" + fname + "': Field specifies on_delete=" +
-                      std::string(on_delete_name(f.on_delete)) + ", but has no default value.");
-      }
+      // The Registry's check, here too so that the message carries the line.
+      if (auto problem = on_delete_problem(f)) fail(*fv, what + ", field '" + fname + "': " + *problem);
       if (f.is_relation()) {
         relations_.push_back({label, app, fname, f.to, &fv->as_table().at("to")});
       }

@@ -8,6 +8,7 @@
 
 #include "cascade/error.h"
 #include "cascade/model/mapping.h"
+#include "cascade/model/on_delete.h"
 #include "model/naming.h"
 
 namespace cascade {
@@ -60,32 +61,7 @@ void check_field(const std::string& source, const ModelMeta& m, const Field& f) 
   }
   if (f.to.empty()) fail(source, w + ": a relation needs 'to', the model it points at.");
   if (f.type == FieldType::ManyToMany) return;
-  switch (f.on_delete) {
-    case OnDelete::SetNull:
-      if (!f.null) fail(source, w + ": Field specifies on_delete=SET_NULL, but cannot be null.");
-      break;
-    case OnDelete::DbSetNull:
-      if (!f.null) {
-        fail(source, w + ": Field specifies on_delete=DB_SET_NULL, but cannot be null.");
-      }
-      break;
-    case OnDelete::SetDefault:
-      if (!f.default_value && !f.default_factory) {
-        fail(source, w + ": Field specifies on_delete=SET_DEFAULT, but has no default value.");
-      }
-      break;
-    case OnDelete::DbSetDefault:
-      if (!f.default_value) {
-        fail(source, w + ": Field specifies on_delete=DB_SET_DEFAULT, but has no default value.");
-      }
-      break;
-    case OnDelete::Set:
-      if (!f.on_delete_value && !f.on_delete_factory) {
-        fail(source, w + ": on_delete=SET needs a value (or, in C++, a callable).");
-      }
-      break;
-    default: break;
-  }
+  if (auto problem = on_delete_problem(f)) fail(source, w + ": " + *problem);
 }
 
 // Checks a display template such as "{title} by {author_id}"; returns the first unknown name.

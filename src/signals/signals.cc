@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cascade/model/model_meta.h"
+#include "cascade/model/on_delete.h"
 
 namespace cascade {
 
@@ -79,7 +80,7 @@ void Signals::warn_about_database_cascades(Signal signal, const ModelMeta* sende
   // Rows the database removes itself (DB_CASCADE) never reach receivers.
   std::vector<std::string> db_only;
   for (const auto& f : sender->fields) {
-    if (f.is_foreign_key() && f.on_delete == OnDelete::DbCascade) {
+    if (f.is_foreign_key() && traits(f.on_delete).by_database && traits(f.on_delete).deletes) {
       db_only.push_back(sender->label() + "." + f.name);
     }
   }

@@ -7,6 +7,7 @@
 #include "support/assertions.h"
 
 #include <memory>
+#include <set>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "cascade/error.h"
 #include "cascade/model/instance.h"
 #include "cascade/model/model_meta.h"
+#include "cascade/model/on_delete.h"
 
 namespace cascade {
 
@@ -1031,6 +1033,47 @@ TEST(Instance, StrUsesTheDisplayTemplate) {
   EXPECT_EQ(p.repr(), "<Post: {title} #9: it's by 7 (7) 0.5}>");
   p.set("author", Value());
   EXPECT_EQ(p.str(), "{title} #9: it's by None (None) 0.5}");
+}
+
+}  // namespace
+}  // namespace cascade
+
+namespace cascade {
+namespace {
+
+TEST(OnDeleteRules, OneRowPerRuleWhoseTraitsAgree) {
+  std::set<OnDelete> seen;
+  for (const auto& t : on_delete_rules()) {
+    EXPECT_TRUE(seen.insert(t.rule).second) << t.name;
+    EXPECT_EQ(&traits(t.rule), &t);
+    EXPECT_EQ(on_delete_name(t.rule), t.name);
+    EXPECT_EQ(parse_on_delete(t.name), t.rule);
+    // What the database carries out is not collected, and has its own ON DELETE action.
+    if (t.by_database) {
+      EXPECT_FALSE(t.collected) << t.name;
+      EXPECT_NE(t.sql_action, "NO ACTION") << t.name;
+    } else {
+      EXPECT_EQ(t.sql_action, "NO ACTION") << t.name;
+    }
+    EXPECT_FALSE(t.refuses && (t.updates || t.deletes)) << t.name;
+  }
+  EXPECT_EQ(seen.size(), 10u);
+  EXPECT_FALSE(traits(OnDelete::DoNothing).collected);
+  EXPECT_FALSE(parse_on_delete("cascade").has_value());  // case-sensitive, as Python names
+}
+
+TEST(OnDeleteRules, OneValidatorForTheRegistryAndTheModelsFile) {
+  Field f;
+  f.name = "editor";
+  f.type = FieldType::ForeignKey;
+  f.on_delete = OnDelete::SetNull;
+  EXPECT_EQ(on_delete_problem(f), "Field specifies on_delete=SET_NULL, but cannot be null.");
+  f.null = true;
+  EXPECT_FALSE(on_delete_problem(f).has_value());
+  f.on_delete = OnDelete::DbSetDefault;
+  EXPECT_EQ(on_delete_problem(f), "Field specifies on_delete=DB_SET_DEFAULT, but has no default value.");
+  f.type = FieldType::Integer;  // not a relation: no rule to carry
+  EXPECT_FALSE(on_delete_problem(f).has_value());
 }
 
 }  // namespace
