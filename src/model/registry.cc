@@ -59,7 +59,7 @@ void check_field(const std::string& source, const ModelMeta& m, const Field& f) 
     if (!f.to.empty()) fail(source, w + ": 'to' is only for relations.");
     return;
   }
-  if (f.to.empty()) fail(source, w + ": a relation needs 'to', the model it points at.");
+  if (f.to.empty() && !f.to_type) fail(source, w + ": a relation needs 'to', the model it points at.");
   if (f.type == FieldType::ManyToMany) return;
   if (auto problem = on_delete_problem(f)) fail(source, w + ": " + *problem);
 }
@@ -345,6 +345,14 @@ void Registry::finalize() {
 void Registry::resolve_relations(Entry& e) {
   ModelMeta& m = *e.meta;
   auto resolve = [&](Field& f) {
+    if (f.to.empty() && f.to_type) {
+      auto label = binding_labels_.find(*f.to_type);
+      if (label == binding_labels_.end()) {
+        fail(e.source, where(m, f) + ": the relation's target struct is not mapped in this registry "
+                                     "(declare it with cascade::define<...>)");
+      }
+      f.to = label->second;
+    }
     std::string to = f.to;
     if (to == "self") to = m.label();
     const Entry* target = nullptr;

@@ -506,3 +506,49 @@ TEST(MappingBlogShop, StructsRoundTripAndUseTheirDefaults) {
 
 }  // namespace
 }  // namespace cascade
+
+namespace cascade {
+namespace {
+
+struct Shelf {
+  std::optional<std::int64_t> id;
+  std::string name;
+};
+struct Volume {
+  std::optional<std::int64_t> id;
+  std::int64_t shelf_id = 0;
+  std::optional<std::int64_t> previous_id;
+};
+
+TEST(MappingDefine, ATargetNamedByItsStructAndNoModelOptions) {
+  Registry r;
+  // The referencing model first: the target struct is mapped afterwards.
+  define<Volume>(r, "lib", "Volume", primary_key(&Volume::id),
+                 foreign_key<Shelf>("shelf", &Volume::shelf_id, OnDelete::Cascade),
+                 one_to_one<Volume>("previous", &Volume::previous_id, OnDelete::SetNull,
+                                    {.related_name = "next"}));
+  define<Shelf>(r, "lib", "Shelf", primary_key(&Shelf::id), text_field("name", &Shelf::name));
+  r.finalize();
+  const ModelMeta& v = r.get("lib.Volume");
+  EXPECT_EQ(v.get_field("shelf").target, &r.get("lib.Shelf"));
+  EXPECT_EQ(v.get_field("previous").target, &v);
+  EXPECT_EQ(v.get_field("previous").to, "lib.Volume");
+  EXPECT_EQ(r.get("lib.Shelf").display, "");  // ModelOptions{}: the defaults
+}
+
+TEST(MappingDefine, ATargetStructThatIsNotMappedIsAClearError) {
+  Registry r;
+  define<Volume>(r, "lib", "Volume", primary_key(&Volume::id),
+                 foreign_key<Shelf>("shelf", &Volume::shelf_id, OnDelete::Cascade));
+  try {
+    r.finalize();
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("the relation's target struct is not mapped"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace cascade

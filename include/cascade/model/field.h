@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <typeindex>
 #include <string_view>
 
 #include "cascade/value.h"
@@ -75,6 +76,9 @@ struct Field {
 
   // Relations (ForeignKey, OneToOne, ManyToMany).
   std::string to;  // target as declared: "blog.Author", or "Author" within the same app
+  // C++ declarations naming the target by its struct (foreign_key<Author>(...)): resolved to
+  // `to` when the registry is finalized, once that struct is mapped.
+  std::optional<std::type_index> to_type;
   OnDelete on_delete = OnDelete::Cascade;
   std::optional<Value> on_delete_value;              // SET(value)
   std::function<Value()> on_delete_factory;          // SET(callable), C++ only

@@ -15,6 +15,10 @@
 //       cascade::foreign_key("editor", &Post::editor_id, "blog.Author", cascade::OnDelete::SetNull),
 //       cascade::many_to_many("tags", "blog.Tag"));
 //
+// The target may also be named by its struct, and the options left out:
+//   cascade::define<Comment>(registry, "blog", "Comment", cascade::primary_key(&Comment::id),
+//       cascade::foreign_key<Post>("post", &Comment::post_id, cascade::OnDelete::Cascade));
+//
 // A member of the wrong type for its field is a compile error at that line ("constraints not
 // satisfied ... TextMember"). The struct must be default-constructible and copyable, and must
 // map its primary key. Nothing here registers itself: define() is an ordinary call.
@@ -270,6 +274,22 @@ FieldDecl<T> one_to_one(std::string name, M T::*member, std::string to, OnDelete
   return detail::make_relation(std::move(name), member, FieldType::OneToOne, std::move(to),
                                on_delete, std::move(o));
 }
+// The same, naming the target by its mapped struct: foreign_key<Author>("author",
+// &Post::author_id, OnDelete::Cascade). The struct may be mapped before or after this one.
+template <typename Target, typename T, KeyMember M>
+FieldDecl<T> foreign_key(std::string name, M T::*member, OnDelete on_delete, RelationOptions o = {}) {
+  auto d = detail::make_relation(std::move(name), member, FieldType::ForeignKey, "", on_delete,
+                                 std::move(o));
+  d.field.to_type = std::type_index(typeid(Target));
+  return d;
+}
+template <typename Target, typename T, KeyMember M>
+FieldDecl<T> one_to_one(std::string name, M T::*member, OnDelete on_delete, RelationOptions o = {}) {
+  auto d = detail::make_relation(std::move(name), member, FieldType::OneToOne, "", on_delete,
+                                 std::move(o));
+  d.field.to_type = std::type_index(typeid(Target));
+  return d;
+}
 inline ManyToManyDecl many_to_many(std::string name, std::string to, RelationOptions o = {}) {
   ManyToManyDecl d;
   d.field.name = std::move(name);
@@ -331,6 +351,14 @@ ModelMeta& define(Registry& registry, std::string app_label, std::string object_
   ModelMeta& added = registry.add(std::move(meta), "C++ declaration of " + label);
   registry.bind(std::type_index(typeid(T)), label, std::move(binding));
   return added;
+}
+// The same without options (ModelOptions{}): define<Tag>(registry, "blog", "Tag", fields...).
+template <typename T, typename First, typename... Decls>
+  requires detail::is_decl_for<T, std::remove_cvref_t<First>>
+ModelMeta& define(Registry& registry, std::string app_label, std::string object_name, First&& first,
+                  Decls&&... decls) {
+  return define<T>(registry, std::move(app_label), std::move(object_name), ModelOptions{},
+                   std::forward<First>(first), std::forward<Decls>(decls)...);
 }
 
 // The model a mapped struct is bound to. Throws cascade::Error when T is not mapped.
