@@ -53,119 +53,98 @@ void Runner::lock_referenced_rows() {
   }
 }
 
+// One pass per kind of refusal, in Django's order: rows whose delete_policy is never, then
+// PROTECT, then RESTRICT. Each pass finds the referencing rows the same way (RESTRICT forgives
+// rows the delete removes itself, rule 29), keys them by relation as Django's message does, and
+// throws at the end of the first pass that found any.
 void Runner::check() {
-  struct Hit {
-    std::string key;
-    int order;
+  enum class Kind { Never, Protect, Restrict };
+  struct Key {
+    const ModelMeta* model;
+    std::string label;  // 'Model.field'
+    int order;          // the smallest root relation under which a blocking row was reached
+    int check_order;    // the plan's discovery order
   };
-  std::vector<Hit> protect_keys;
-  std::vector<Instance> protect_objects;
-  std::vector<std::string> never_keys;
-  std::vector<Instance> never_objects;
-  for (const auto& chk : p_.checks) {
-    if (!chk.never) continue;
-    if (!any_referencing(*chk.fk, chk.parent, std::nullopt)) continue;
-    Fragment where = referencing(chk);
-    std::string key = relation_label(*chk.fk);
-    if (std::find(never_keys.begin(), never_keys.end(), key) == never_keys.end()) {
-      never_keys.push_back(key);
-    }
-    load(where, *chk.fk->model, never_objects);
-  }
-  if (!never_keys.empty()) {
-    std::string keys;
-    for (const auto& k : never_keys) keys += (keys.empty() ? "" : ", ") + k;
-    throw ProtectedError("Cannot delete some instances of model '" + p_.root_model->object_name +
-                             "' because the delete would reach rows whose delete_policy is "
-                             "'never', through: " +
-                             keys + ".",
-                         dedupe(std::move(never_objects)));
-  }
-  for (const auto& chk : p_.checks) {
-    if (!chk.protect) continue;
-    if (!any_referencing(*chk.fk, chk.parent, std::nullopt)) continue;
-    std::vector<Instance> found;
-    load(referencing(chk), *chk.fk->model, found);
-    // Keyed by the relation of the root model under which Django's walk reached the
-    // protected row (rule 27), or by the PROTECT field itself when it protects a root row.
-    for (auto& obj : found) {
-      auto [key_field, order] = refusal_key(chk, obj.get(chk.fk->name));
-      std::string key = relation_label(*key_field);
-      auto hit = std::find_if(protect_keys.begin(), protect_keys.end(),
-                              [&](const Hit& h) { return h.key == key; });
-      if (hit == protect_keys.end()) {
-        protect_keys.push_back({key, order});
+  for (Kind kind : {Kind::Never, Kind::Protect, Kind::Restrict}) {
+    std::vector<Key> keys;
+    std::vector<Instance> objects;
+    auto add_key = [&](const Field& fk, const Field& key_field, int order, int check_order) {
+      std::string label = relation_label(key_field);
+      auto hit = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.label == label; });
+      if (hit == keys.end()) {
+        keys.push_back({fk.model, label, order, check_order});
       } else {
         hit->order = std::min(hit->order, order);
       }
-      protect_objects.push_back(std::move(obj));
+    };
+    for (const auto& chk : p_.checks) {
+      Kind of = chk.never ? Kind::Never : chk.protect ? Kind::Protect : Kind::Restrict;
+      if (of != kind) continue;
+      Fragment where = referencing(chk);
+      std::optional<int> own;
+      if (kind == Kind::Restrict) {
+        int node = node_of(*chk.fk->model);
+        if (node >= 0) {
+          own = node;
+          where = excluding(std::move(where), node);
+        }
+      }
+      if (!any_referencing(*chk.fk, chk.parent, own)) continue;
+      std::vector<Instance> found;
+      load(where, *chk.fk->model, found);
+      switch (kind) {
+        case Kind::Never:  // keyed by the relation, in discovery order
+          add_key(*chk.fk, *chk.fk, 0, chk.order);
+          break;
+        case Kind::Protect:
+          // Keyed by the relation of the root model under which Django's walk reached each
+          // protected row (rule 27), or by the PROTECT field itself when it protects a root row.
+          for (const auto& obj : found) {
+            auto [key_field, order] = refusal_key(chk, obj.get(chk.fk->name));
+            add_key(*chk.fk, *key_field, order, chk.order);
+          }
+          break;
+        case Kind::Restrict: {
+          int order = std::numeric_limits<int>::max();
+          for (const auto& obj : found) order = std::min(order, refusal_key(chk, obj.get(chk.fk->name)).second);
+          add_key(*chk.fk, *chk.fk, order, chk.order);
+          break;
+        }
+      }
+      for (auto& obj : found) objects.push_back(std::move(obj));
     }
-  }
-  if (!protect_keys.empty()) {
-    std::stable_sort(protect_keys.begin(), protect_keys.end(),
-                     [](const Hit& a, const Hit& b) { return a.order < b.order; });
-    std::string keys;
-    for (const auto& h : protect_keys) keys += (keys.empty() ? "" : ", ") + h.key;
-    throw ProtectedError("Cannot delete some instances of model '" + p_.root_model->object_name +
-                             "' because they are referenced through protected foreign keys: " +
-                             keys + ".",
-                         dedupe(std::move(protect_objects)));
-  }
-  // Django lists the restricting relations grouped by model, in the order its walk first
-  // met each model and relation: here, by the smallest root relation under which a blocking
-  // row was reached, then in the plan's discovery order.
-  struct Restricted {
-    const ModelMeta* model;
-    std::string key;
-    int order;
-    int check_order;
-  };
-  std::vector<Restricted> restrict_keys;
-  std::vector<Instance> restrict_objects;
-  for (const auto& chk : p_.checks) {
-    if (chk.protect || chk.never) continue;
-    Fragment where = referencing(chk);
-    // Forgiven when the referencing row is itself being deleted (rule 29).
-    int own = node_of(*chk.fk->model);
-    if (own >= 0) where = excluding(std::move(where), own);
-    if (!any_referencing(*chk.fk, chk.parent,
-                         own >= 0 ? std::optional<int>(own) : std::nullopt)) {
-      continue;
+    if (keys.empty()) continue;
+    if (kind == Kind::Protect) {
+      std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.order < b.order; });
+    } else if (kind == Kind::Restrict) {
+      // Django lists the restricting relations grouped by model, in the order its walk first met
+      // each model and relation: by the smallest root relation under which a blocking row was
+      // reached, then in the plan's discovery order.
+      std::map<const ModelMeta*, std::pair<int, int>> model_first;
+      for (const auto& k : keys) {
+        auto [it, added] = model_first.try_emplace(k.model, k.order, k.check_order);
+        if (!added) it->second = std::min(it->second, std::make_pair(k.order, k.check_order));
+      }
+      std::stable_sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+        return std::tie(model_first[a.model], a.order, a.check_order) <
+               std::tie(model_first[b.model], b.order, b.check_order);
+      });
     }
-    std::string key = relation_label(*chk.fk);
-    std::vector<Instance> found;
-    load(where, *chk.fk->model, found);
-    int order = std::numeric_limits<int>::max();
-    for (const auto& obj : found) {
-      order = std::min(order, refusal_key(chk, obj.get(chk.fk->name)).second);
+    std::string list;
+    for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k.label;
+    std::string model = "Cannot delete some instances of model '" + p_.root_model->object_name + "' because ";
+    switch (kind) {
+      case Kind::Never:
+        throw ProtectedError(model + "the delete would reach rows whose delete_policy is 'never', through: " +
+                                 list + ".",
+                             dedupe(std::move(objects)));
+      case Kind::Protect:
+        throw ProtectedError(model + "they are referenced through protected foreign keys: " + list + ".",
+                             dedupe(std::move(objects)));
+      case Kind::Restrict:
+        throw RestrictedError(model + "they are referenced through restricted foreign keys: " + list + ".",
+                              dedupe(std::move(objects)));
     }
-    auto hit = std::find_if(restrict_keys.begin(), restrict_keys.end(),
-                            [&](const Restricted& r) { return r.key == key; });
-    if (hit == restrict_keys.end()) {
-      restrict_keys.push_back({chk.fk->model, key, order, chk.order});
-    } else {
-      hit->order = std::min(hit->order, order);
-    }
-    for (auto& obj : found) restrict_objects.push_back(std::move(obj));
-  }
-  if (!restrict_keys.empty()) {
-    std::map<const ModelMeta*, std::pair<int, int>> model_first;
-    for (const auto& r : restrict_keys) {
-      auto [it, added] = model_first.try_emplace(r.model, r.order, r.check_order);
-      if (!added) it->second = std::min(it->second, std::make_pair(r.order, r.check_order));
-    }
-    std::stable_sort(restrict_keys.begin(), restrict_keys.end(),
-                     [&](const Restricted& a, const Restricted& b) {
-                       return std::tie(model_first[a.model], a.order, a.check_order) <
-                              std::tie(model_first[b.model], b.order, b.check_order);
-                     });
-    std::string keys;
-    for (const auto& r : restrict_keys) keys += (keys.empty() ? "" : ", ") + r.key;
-    throw RestrictedError("Cannot delete some instances of model '" +
-                              p_.root_model->object_name +
-                              "' because they are referenced through restricted foreign keys: " +
-                              keys + ".",
-                          dedupe(std::move(restrict_objects)));
   }
 }
 
