@@ -5,6 +5,7 @@
 namespace cascade {
 namespace {
 
+// clang-format off
 //                 rule                   name              coll.  db     refuses updates deletes sql
 constexpr std::array<OnDeleteTraits, 10> kRules{{
     {OnDelete::Cascade,      "CASCADE",        true,  false, false, false, true,  "NO ACTION"},
@@ -18,6 +19,7 @@ constexpr std::array<OnDeleteTraits, 10> kRules{{
     {OnDelete::DbSetNull,    "DB_SET_NULL",    false, true,  false, true,  false, "SET NULL"},
     {OnDelete::DbSetDefault, "DB_SET_DEFAULT", false, true,  false, true,  false, "SET DEFAULT"},
 }};
+// clang-format on
 
 }  // namespace
 
