@@ -8,6 +8,7 @@
 #include "cascade/query/queryset.h"
 #include "cascade/db/transaction.h"
 #include "sql/query.h"
+#include "sql/compiler.h"
 #include "sql/rows.h"
 
 namespace cascade {
@@ -60,22 +61,33 @@ class Restorer {
     return q(alias) + "." + q(column);
   }
 
-  // "deletion_id IN (?, ?...)" on `alias`.
-  std::string marked(const std::string& alias, std::vector<Value>& params, int& n) const {
-    std::string out = col(alias, kDeletionIdField) + " IN (";
+  // "deletion_id IN (?, ?...)" on `alias`, in the compiler's placeholder scheme (sql::finish).
+  sql::Fragment marked(const std::string& alias) const {
+    sql::Fragment out{col(alias, kDeletionIdField) + " IN (", {}, false};
     for (std::size_t i = 0; i < ids_.size(); ++i) {
-      out += (i ? ", " : "") + c_.placeholder(++n);
-      params.push_back(ids_[i]);
+      out.sql += (i ? ", " : "") + std::string(1, sql::kParamMarker);
+      out.params.push_back(ids_[i]);
     }
-    return out + ")";
+    out.sql += ")";
+    return out;
+  }
+  static void add(sql::Fragment& to, const std::string& text, const sql::Fragment& more = {}) {
+    to.sql += text + more.sql;
+    to.params.insert(to.params.end(), more.params.begin(), more.params.end());
+  }
+  std::unique_ptr<db::Rows> query(const sql::Fragment& f) {
+    auto compiled = sql::finish(c_, f);
+    return c_.query(compiled.sql, compiled.params);
   }
 
-  std::optional<Instance> first(const ModelMeta& m, const std::string& where,
-                                const std::vector<Value>& params) {
-    auto rows = c_.query("SELECT " + sql::column_list(c_, m, "r") + " FROM " + q(m.db_table) + " " +
-                             q("r") + " WHERE " + where + " ORDER BY " + col("r", m.pk().column) +
-                             " LIMIT 1",
-                         params);
+  std::optional<Instance> first(const ModelMeta& m, const sql::Fragment& where) {
+    sql::Fragment f{"SELECT " + sql::column_list(c_, m, "r") + " FROM " + q(m.db_table) + " " +
+                        q("r") + " WHERE ",
+                    {},
+                    false};
+    add(f, "", where);
+    add(f, " ORDER BY " + col("r", m.pk().column) + c_.limit_offset_sql(1, 0));
+    auto rows = query(f);
     if (!rows->next()) return std::nullopt;
     return sql::read_instance(m, *rows);
   }
@@ -85,17 +97,16 @@ class Restorer {
     for (const auto& f : m.fields) {
       if (!f.is_foreign_key()) continue;
       const ModelMeta& t = *f.target;
-      std::vector<Value> params;
-      int n = 0;
-      std::string where = marked("r", params, n) + " AND " + col("r", f.column) +
-                          " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " + q(t.db_table) + " " +
-                          q("t") + " WHERE " + col("t", t.pk().column) + " = " +
-                          col("r", f.column);
+      sql::Fragment where = marked("r");
+      add(where, " AND " + col("r", f.column) + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " +
+                     q(t.db_table) + " " + q("t") + " WHERE " + col("t", t.pk().column) + " = " +
+                     col("r", f.column));
       if (t.soft_deletable()) {
-        where += " AND (" + col("t", kDeletedAtField) + " IS NULL OR " + marked("t", params, n) + ")";
+        add(where, " AND (" + col("t", kDeletedAtField) + " IS NULL OR ", marked("t"));
+        add(where, ")");
       }
-      where += ")";
-      if (auto bad = first(m, where, params)) {
+      add(where, ")");
+      if (auto bad = first(m, where)) {
         bool exists = Manager(db_, t, Visibility::All).find(bad->get(f.name)).has_value();
         throw RestoreError("Cannot restore " + bad->repr() + ": its " + f.name + " refers to " +
                            t.object_name + " " + bad->get(f.name).to_string() + ", which " +
@@ -104,16 +115,14 @@ class Restorer {
       }
     }
     auto unique_check = [&](const std::vector<const Field*>& fields) {
-      std::vector<Value> params;
-      int n = 0;
       std::string same;
       for (const Field* f : fields) {
         same += " AND " + col("l", f->column) + " = " + col("r", f->column);
       }
-      std::string where = marked("r", params, n) + " AND EXISTS (SELECT 1 FROM " + q(m.db_table) +
-                          " " + q("l") + " WHERE " + col("l", kDeletedAtField) + " IS NULL" +
-                          same + ")";
-      if (auto bad = first(m, where, params)) {
+      sql::Fragment where = marked("r");
+      add(where, " AND EXISTS (SELECT 1 FROM " + q(m.db_table) + " " + q("l") + " WHERE " +
+                     col("l", kDeletedAtField) + " IS NULL" + same + ")");
+      if (auto bad = first(m, where)) {
         std::string what;
         for (const Field* f : fields) {
           what += (what.empty() ? "" : " and ") + f->name + " " + bad->get(f->name).repr();
@@ -162,23 +171,23 @@ class Restorer {
         std::vector<Value> pks;
         if (signals) {
           // Receivers need the keys after the marks are gone.
-          std::vector<Value> params;
-          int n = 0;
-          std::string where = marked(m->db_table, params, n);  // fills params first
-          auto rows = c_.query("SELECT " + col(m->db_table, m->pk().column) + " FROM " +
-                                   q(m->db_table) + " WHERE " + where + " ORDER BY " +
-                                   col(m->db_table, m->pk().column),
-                               params);
+          sql::Fragment select{"SELECT " + col(m->db_table, m->pk().column) + " FROM " +
+                                   q(m->db_table) + " WHERE ",
+                               {},
+                               false};
+          add(select, "", marked(m->db_table));
+          add(select, " ORDER BY " + col(m->db_table, m->pk().column));
+          auto rows = query(select);
           while (rows->next()) pks.push_back(m->pk().to_python(rows->get(0)));
           send(*m, Signal::PreRestore, pks);
         }
-        std::vector<Value> params;
-        int n = 0;
-        std::string where = marked(m->db_table, params, n);
-        std::int64_t count = c_.execute("UPDATE " + q(m->db_table) + " SET " + q(kDeletedAtField) +
-                                            " = NULL, " + q(kDeletionIdField) + " = NULL WHERE " +
-                                            where,
-                                        params);
+        sql::Fragment update{"UPDATE " + q(m->db_table) + " SET " + q(kDeletedAtField) + " = NULL, " +
+                                 q(kDeletionIdField) + " = NULL WHERE ",
+                             {},
+                             false};
+        add(update, "", marked(m->db_table));
+        auto compiled = sql::finish(c_, update);
+        std::int64_t count = c_.execute(compiled.sql, compiled.params);
         if (signals) send(*m, Signal::PostRestore, pks);
         if (count > 0) {
           result.per_model.emplace_back(m->label(), count);
