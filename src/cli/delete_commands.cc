@@ -322,31 +322,37 @@ Lookup parse_filter(const std::string& text, const ModelMeta* model) {
   return {key, Arg(Value(value))};
 }
 
-// Seconds from 0001-01-01T00:00:00 (the calendar's first day) to the Unix epoch.
-constexpr std::int64_t kSecondsBeforeEpoch = 62135596800;
-
 // Checked arithmetic: a duration that overflowed used to wrap around and select rows
-// soft-deleted seconds ago.
+// soft-deleted seconds ago. <chrono> gives the units and the calendar's first day; the
+// multiplication is checked by hand (chrono's durations wrap around silently).
 std::int64_t parse_duration(const std::string& text, const DateTime& now) {
+  using namespace std::chrono;
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   std::string unit(p, text.data() + text.size());
-  std::int64_t scale = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400
-                       : unit == "w" ? 604800 : 0;
+  std::int64_t scale = unit == "s"   ? seconds(1).count()
+                       : unit == "m" ? duration_cast<seconds>(minutes(1)).count()
+                       : unit == "h" ? duration_cast<seconds>(hours(1)).count()
+                       : unit == "d" ? duration_cast<seconds>(days(1)).count()
+                       : unit == "w" ? duration_cast<seconds>(weeks(1)).count()
+                                     : 0;
   bool too_large = ec == std::errc::result_out_of_range;  // refused below, not as a typo
   if ((ec != std::errc() && !too_large) || n < 0 || scale == 0 || p == text.data()) {
     throw ValueError("duration " + python_repr(text) +
                      " must be a number and a unit: s, m, h, d or w (e.g. 30d)");
   }
-  std::int64_t seconds = 0;
-  bool overflow = too_large || __builtin_mul_overflow(n, scale, &seconds);
-  std::int64_t limit = now.micros / 1'000'000 + kSecondsBeforeEpoch;
-  if (overflow || seconds > limit) {
+  std::int64_t total = 0;
+  bool overflow = too_large || __builtin_mul_overflow(n, scale, &total);
+  // Seconds from the calendar's first day (0001-01-01) to now.
+  const std::int64_t before_epoch =
+      -duration_cast<seconds>(sys_days(year(1) / January / 1).time_since_epoch()).count();
+  std::int64_t limit = now.micros / 1'000'000 + before_epoch;
+  if (overflow || total > limit) {
     throw ValueError("duration " + python_repr(text) +
                      " reaches back before the year 1: at most " + std::to_string(limit / 86400) +
                      "d from now");
   }
-  return seconds;
+  return total;
 }
 
 int delete_command(Database& db, const OperationOptions& o, std::istream& in, std::ostream& out,
