@@ -657,5 +657,107 @@ TEST(Shell, DatetimeAndTimedeltaWorkAsFilterValues) {
             "OverflowError: date value out of range");
 }
 
+// ---- The evaluator's tables (issue #15, item 4) ----------------------------------------------------
+// Each expected line was checked against Python 3 with Django 3.2.
+
+TEST(Shell, SortedSortsAsPythonsDoes) {
+  Project p;
+  auto r = p.shell("print(sorted([3, 1, 2]), sorted('bca'), sorted({'b': 1, 'a': 2}), sorted([3, 1, 2], reverse=True), "
+                   "sorted([(2, 'a'), (1, 'b'), (1, 'a')]))\n"
+                   "x = [3, 1, 2]\nprint(sorted(x), x, sorted([]), sorted([2.5, 1, True]))\n"
+                   "Author.objects.create(name='b'); Author.objects.create(name='a')\n"
+                   "print(sorted(Author.objects.values_list('name', flat=True)), "
+                   "sorted(Author.objects.values_list('name', 'id')))\n"
+                   "print((1, 2) < (1, 3), [1, 2] < [1], (1,) <= (1,), (1, 'a') > (1, 'b'), [] < [0])");
+  EXPECT_EQ(r.out,
+            "[1, 2, 3] ['a', 'b', 'c'] ['a', 'b'] [3, 2, 1] [(1, 'a'), (1, 'b'), (2, 'a')]\n"
+            "[1, 2, 3] [3, 1, 2] [] [1, True, 2.5]\n"
+            "['a', 'b'] [('a', 2), ('b', 1)]\n"
+            "True False True False True\n")
+      << r.err;
+  EXPECT_EQ(last_line(p.shell("sorted([1, 'a'])").err),
+            "TypeError: '<' not supported between instances of 'str' and 'int'");
+  EXPECT_EQ(last_line(p.shell("(1,) < [1]").err),
+            "TypeError: '<' not supported between instances of 'tuple' and 'list'");
+  EXPECT_EQ(last_line(p.shell("sorted([1], x=1)").err), "TypeError: 'x' is an invalid keyword argument for sort()");
+}
+
+TEST(Shell, DictBuildsDictsAsPythonsDoes) {
+  Project p;
+  auto r = p.shell("print(dict(), dict(a=1), dict([('a', 1), ['b', 2]]), dict({'k': 1}, k=2), dict(['ab']))\n"
+                   "d = {'k': 1}\ne = dict(d)\ne['k'] = 2\nprint(d, e)");
+  EXPECT_EQ(r.out, "{} {'a': 1} {'a': 1, 'b': 2} {'k': 2} {'a': 'b'}\n{'k': 1} {'k': 2}\n") << r.err;
+  EXPECT_EQ(last_line(p.shell("dict(1)").err), "TypeError: 'int' object is not iterable");
+  EXPECT_EQ(last_line(p.shell("dict([1])").err),
+            "TypeError: cannot convert dictionary update sequence element #0 to a sequence");
+  EXPECT_EQ(last_line(p.shell("dict([(1, 2, 3)])").err),
+            "ValueError: dictionary update sequence element #0 has length 3; 2 is required");
+  EXPECT_EQ(last_line(p.shell("dict(1, 2)").err), "TypeError: dict expected at most 1 argument, got 2");
+}
+
+TEST(Shell, IsinstanceTakesAClassOrATupleOfClasses) {
+  Project p;
+  auto r = p.shell("from django.db.models import Q\n"
+                   "a = Author.objects.create(name='a')\n"
+                   "print(isinstance(a, Author), isinstance(a, Post), isinstance(a, (Post, Author)), isinstance(1, int), "
+                   "isinstance(True, int), isinstance(1.5, float), isinstance('x', str), isinstance([], list), "
+                   "isinstance((), tuple), isinstance({}, dict), isinstance(Q(id=1), Q), "
+                   "isinstance(Author.objects.all(), list))\n"
+                   "from datetime import date, datetime, timedelta\n"
+                   "print(isinstance(datetime(2020, 1, 1), date), isinstance(date(2020, 1, 1), datetime), "
+                   "isinstance(timedelta(1), timedelta), isinstance(Author, type), isinstance(1, (str, (float, int))))");
+  EXPECT_EQ(r.out, "True False True True True True True True True True True False\nTrue False True True True\n")
+      << r.err;
+  EXPECT_EQ(last_line(p.shell("isinstance(1, 'x')").err),
+            "TypeError: isinstance() arg 2 must be a type, a tuple of types, or a union");
+  EXPECT_EQ(last_line(p.shell("isinstance(1)").err), "TypeError: isinstance expected 2 arguments, got 1");
+}
+
+TEST(Shell, MethodTablesDecideAttributesCallsCompletionAndSuggestions) {
+  Project p;
+  // Arities and keywords are Django's, with Python's messages.
+  EXPECT_EQ(last_line(p.shell("Post.objects.count(1)").err),
+            "TypeError: QuerySet.count() takes 1 positional argument but 2 were given");
+  EXPECT_EQ(last_line(p.shell("Post.objects.count(x=1)").err),
+            "TypeError: QuerySet.count() got an unexpected keyword argument 'x'");
+  EXPECT_EQ(last_line(p.shell("Post.objects.create(1)").err),
+            "TypeError: QuerySet.create() takes 1 positional argument but 2 were given");
+  EXPECT_EQ(last_line(p.shell("len([], x=1)").err), "TypeError: len() takes no keyword arguments");
+  EXPECT_EQ(last_line(p.shell("min()").err), "TypeError: min expected at least 1 argument, got 0");
+  EXPECT_EQ(last_line(p.shell("from django.utils import timezone\ntimezone.now(1)").err),
+            "TypeError: now() takes 0 positional arguments but 1 was given");
+  // A manager has no delete(): nothing to suggest either.
+  EXPECT_EQ(last_line(p.shell("Post.objects.delet()").err), "AttributeError: 'Manager' object has no attribute 'delet'");
+  EXPECT_EQ(last_line(p.shell("Post.objects.all().delet()").err),
+            "AttributeError: 'QuerySet' object has no attribute 'delet' (did you mean 'delete'?)");
+  EXPECT_EQ(last_line(p.shell("Post.objcts").err),
+            "AttributeError: type object 'Post' has no attribute 'objcts' (did you mean 'objects'?)");
+  EXPECT_EQ(last_line(p.shell("Author(name='a').sav()").err),
+            "AttributeError: 'Author' object has no attribute 'sav' (did you mean 'save'?)");
+
+  // Every name completion offers is an attribute the shell has.
+  TempDir dir;
+  auto project = load_project(p.settings);
+  auto db = Database::open(*project.registry, "sqlite:///" + dir.file("t.db"));
+  db.migrate();
+  std::ostringstream out, err;
+  shell::Interpreter interp(db, out, true);
+  ASSERT_TRUE(interp.run("import datetime\nfrom django.utils import timezone\na = Author.objects.create(name='a')\n"
+                         "post = Post.objects.create(title='t', author=a)\nqs = Post.objects.all()\n"
+                         "d = datetime.datetime(2020, 1, 2)\nt = datetime.timedelta(1)",
+                         err))
+      << err.str();
+  for (const std::string prefix : {"Post.", "Product.", "Post.objects.", "Product.objects.", "qs.", "post.", "a.posts.",
+                                   "post.tags.", "datetime.", "datetime.date.", "timezone.", "d.", "t."}) {
+    auto names = interp.completions(prefix);
+    EXPECT_FALSE(names.empty()) << prefix;
+    for (std::string name : names) {
+      if (!name.empty() && name.back() == '(') name.pop_back();
+      std::ostringstream lookup_err;
+      EXPECT_TRUE(interp.run(name, lookup_err)) << name << ": " << lookup_err.str();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cascade

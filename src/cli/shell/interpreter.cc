@@ -7,16 +7,17 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <functional>
 #include <iterator>
 #include <memory>
+#include <numeric>
 #include <ostream>
-#include <set>
 #include <sstream>
+#include <string_view>
 
 #include "cascade/db/transaction.h"
 #include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
+#include "cli/shell/object.h"
 #include "model/naming.h"
 
 namespace cascade::shell {
@@ -39,65 +40,39 @@ struct KeyboardInterrupt {};
 struct BreakLoop {};
 struct ContinueLoop {};
 
-struct Object {
-  enum class Type {
-    Scalar,     // None, bool, int, float, str, date, datetime: `value`
-    List,
-    Tuple,
-    Dict,       // keys + items
-    Model,      // a model class
-    Manager,    // Model.objects / all_objects / deleted_objects
-    QuerySet,
-    Instance,
-    Related,    // a reverse foreign key or many-to-many manager of one instance
-    QObj,
-    Builtin,    // a function: `name`
-    Method,     // `name` bound to `self`
-    ExcClass,   // Model.DoesNotExist
-    Module,     // `import datetime`: `name`
-    TimeDelta,  // datetime.timedelta: `value` holds its microseconds
-    Atomic,     // transaction.atomic(): a context manager for `with`
-  };
-  Type type = Type::Scalar;
-  Value value;
-  std::vector<ObjPtr> items;
-  std::vector<ObjPtr> keys;
-  const ModelMeta* model = nullptr;
-  QuerySet::Visibility visibility = QuerySet::Visibility::Live;
-  std::shared_ptr<QuerySet> qs;
-  std::shared_ptr<Instance> instance;
-  std::shared_ptr<Q> q;
-  std::string name;
-  ObjPtr self;
-  const Field* field = nullptr;  // Related: the relation
-  bool reverse = false;          // Related: reverse side
-};
-
 namespace {
 
-ObjPtr scalar(Value v) {
-  auto o = std::make_shared<Object>();
-  o->value = std::move(v);
-  return o;
+// std::visit with one lambda per type.
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+template <class T>
+ObjPtr make_object(T value) {
+  return std::make_shared<Object>(Object{std::move(value)});
 }
+ObjPtr scalar(Value v) { return make_object(std::move(v)); }
 ObjPtr none() { return scalar(Value()); }
 
-// The containers made while an Interpreter runs, so that it can break their reference cycles
-// (a = [1]; a[0] = a) when it goes away; shared_ptr alone would leak them.
-thread_local std::vector<std::weak_ptr<Object>>* t_containers = nullptr;
+bool is_kind(const Object& o, Value::Kind kind) {
+  const Value* v = o.as<Value>();
+  return v != nullptr && v->kind() == kind;
+}
+bool is_none(const Object& o) { return is_kind(o, Value::Kind::Null); }
+bool is_text(const Object& o) { return is_kind(o, Value::Kind::Text); }
+bool is_number(const Value& v) {
+  return v.kind() == Value::Kind::Integer || v.kind() == Value::Kind::Real || v.kind() == Value::Kind::Bool;
+}
+bool is_number(const Object& o) { return o.is<Value>() && is_number(*o.as<Value>()); }
 
-ObjPtr make(Object::Type t) {
-  auto o = std::make_shared<Object>();
-  o->type = t;
-  if (t_containers != nullptr &&
-      (t == Object::Type::List || t == Object::Type::Tuple || t == Object::Type::Dict)) {
-    auto& all = *t_containers;
-    if (all.size() >= 1024 && all.size() == all.capacity()) {
-      std::erase_if(all, [](const std::weak_ptr<Object>& w) { return w.expired(); });
-    }
-    all.push_back(o);
-  }
-  return o;
+// The items of a list or a tuple, or null.
+const std::vector<ObjPtr>* sequence_items(const Object& o) {
+  if (const auto* l = o.as<List>()) return &l->items;
+  if (const auto* t = o.as<Tuple>()) return &t->items;
+  return nullptr;
 }
 
 // Containers nest at most this deep in a repr or a comparison (Python's recursion limit).
@@ -121,37 +96,41 @@ std::int64_t int_literal(const std::string& digits) {
   return v;
 }
 
+std::string module_of(const ModelMeta& m) { return m.app_label + ".models"; }
+
 std::string type_name(const Object& o) {
-  switch (o.type) {
-    case Object::Type::Scalar:
-      switch (o.value.kind()) {
-        case Value::Kind::Null: return "NoneType";
-        case Value::Kind::Bool: return "bool";
-        case Value::Kind::Integer: return "int";
-        case Value::Kind::Real: return "float";
-        case Value::Kind::Text: return "str";
-        case Value::Kind::Blob: return "bytes";
-        case Value::Kind::Date: return "datetime.date";
-        case Value::Kind::DateTime: return "datetime.datetime";
-      }
-      return "object";
-    case Object::Type::List: return "list";
-    case Object::Type::Tuple: return "tuple";
-    case Object::Type::Dict: return "dict";
-    case Object::Type::Model: return "type";
-    case Object::Type::Manager: return "Manager";
-    case Object::Type::QuerySet: return "QuerySet";
-    case Object::Type::Instance: return o.instance->meta().object_name;
-    case Object::Type::Related: return "RelatedManager";
-    case Object::Type::QObj: return "Q";
-    case Object::Type::Builtin: return "builtin_function_or_method";
-    case Object::Type::Method: return "method";
-    case Object::Type::ExcClass: return "type";
-    case Object::Type::Module: return "module";
-    case Object::Type::TimeDelta: return "datetime.timedelta";
-    case Object::Type::Atomic: return "Atomic";
-  }
-  return "object";
+  return std::visit(
+      Overloaded{
+          [](const Value& v) -> std::string {
+            switch (v.kind()) {
+              case Value::Kind::Null: return "NoneType";
+              case Value::Kind::Bool: return "bool";
+              case Value::Kind::Integer: return "int";
+              case Value::Kind::Real: return "float";
+              case Value::Kind::Text: return "str";
+              case Value::Kind::Blob: return "bytes";
+              case Value::Kind::Date: return "datetime.date";
+              case Value::Kind::DateTime: return "datetime.datetime";
+            }
+            return "object";
+          },
+          [](const List&) -> std::string { return "list"; },
+          [](const Tuple&) -> std::string { return "tuple"; },
+          [](const Dict&) -> std::string { return "dict"; },
+          [](const ModelClass&) -> std::string { return "type"; },
+          [](const ExceptionClass&) -> std::string { return "type"; },
+          [](const ManagerObject&) -> std::string { return "Manager"; },
+          [](const QuerySetObject&) -> std::string { return "QuerySet"; },
+          [](const InstanceObject& i) -> std::string { return i.instance.meta().object_name; },
+          [](const RelatedManager&) -> std::string { return "RelatedManager"; },
+          [](const QObject&) -> std::string { return "Q"; },
+          [](const TimeDelta&) -> std::string { return "datetime.timedelta"; },
+          [](const Module&) -> std::string { return "module"; },
+          [](const Function&) -> std::string { return "builtin_function_or_method"; },
+          [](const BoundMethod&) -> std::string { return "method"; },
+          [](const AtomicBlock&) -> std::string { return "Atomic"; },
+      },
+      o.v);
 }
 
 // A number as a double: bools count as 0 and 1, as in Python.
@@ -161,28 +140,6 @@ double real_of(const Value& v) {
 
 void check_interrupt() {
   if (interrupt_requested != 0) throw KeyboardInterrupt{};
-}
-
-const std::vector<std::string> kQuerySetMethods = {
-    "all", "filter", "exclude", "get", "create", "get_or_create", "count", "exists", "first",
-    "last", "order_by", "values", "values_list", "update", "delete", "restore",
-    "hard_delete", "distinct", "in_bulk"};
-
-// The modules (and classes) the shell provides, with their attributes: each names a builtin.
-const std::map<std::string, std::vector<std::pair<std::string, std::string>>>& namespaces() {
-  static const std::map<std::string, std::vector<std::pair<std::string, std::string>>> spaces = {
-      {"datetime",
-       {{"date", "datetime.date"}, {"datetime", "datetime.datetime"}, {"timedelta", "datetime.timedelta"}}},
-      {"datetime.datetime",
-       {{"now", "datetime.datetime.now"},
-        {"utcnow", "datetime.datetime.utcnow"},
-        {"today", "datetime.datetime.today"},
-        {"fromisoformat", "datetime.datetime.fromisoformat"}}},
-      {"datetime.date", {{"today", "datetime.date.today"}, {"fromisoformat", "datetime.date.fromisoformat"}}},
-      {"django.utils.timezone", {{"now", "timezone.now"}}},
-      {"django.db.transaction", {{"atomic", "transaction.atomic"}}},
-  };
-  return spaces;
 }
 
 // ---- dates and durations ----------------------------------------------------------------------
@@ -244,13 +201,10 @@ ObjPtr delta(long double micros) {
     raise("OverflowError", "timedelta out of range for the cascade shell (at most " +
                                std::to_string(kMaxDeltaDays) + " days)");
   }
-  auto o = std::make_shared<Object>();
-  o->type = Object::Type::TimeDelta;
-  o->value = Value(static_cast<std::int64_t>(rounded));
-  return o;
+  return make_object(TimeDelta{static_cast<std::int64_t>(rounded)});
 }
 ObjPtr delta(std::int64_t micros) { return delta(static_cast<long double>(micros)); }
-std::int64_t micros_of(const Object& o) { return o.value.as_integer(); }
+std::int64_t micros_of(const Object& o) { return o.as<TimeDelta>()->micros; }
 
 ObjPtr datetime_at(long double micros) {
   if (!(micros >= static_cast<long double>(kMinMicros) && micros <= static_cast<long double>(kMaxMicros))) {
@@ -303,53 +257,303 @@ std::string strftime_of(const Value& v, const std::string& format) {
   return out;
 }
 
-bool truthy(const Object& o);
+bool truthy(const Object& o) {
+  return std::visit(Overloaded{
+                        [](const Value& v) {
+                          switch (v.kind()) {
+                            case Value::Kind::Null: return false;
+                            case Value::Kind::Bool: return v.as_bool();
+                            case Value::Kind::Integer: return v.as_integer() != 0;
+                            case Value::Kind::Real: return v.as_real() != 0;
+                            case Value::Kind::Text: return !v.as_text().empty();
+                            default: return true;
+                          }
+                        },
+                        [](const List& l) { return !l.items.empty(); },
+                        [](const Tuple& t) { return !t.items.empty(); },
+                        [](const Dict& d) { return !d.keys.empty(); },
+                        [](const QuerySetObject& q) { return q.qs.exists(); },
+                        [](const TimeDelta& t) { return t.micros != 0; },
+                        [](const auto&) { return true; },
+                    },
+                    o.v);
+}
 
 }  // namespace
 
-struct Interpreter::Impl {
+// ---- method tables ----------------------------------------------------------------------------
+//
+// What each kind of object has: one table per receiver (model classes, managers, QuerySets,
+// related managers, instances, dates, datetimes, timedeltas, the modules and their classes, the
+// builtins). Attribute lookup, calls, tab completion and "did you mean" all read them.
+
+class Evaluator;
+
+// A method's implementation: the object it is bound to (null for a module's function) and the
+// call's arguments, already checked against the entry's arity.
+using MethodFn = ObjPtr (Evaluator::*)(const ObjPtr& self, const Args& args, const Kwargs& kwargs);
+// An attribute's value, read without calling anything.
+using AttributeFn = ObjPtr (Evaluator::*)(const ObjPtr& self);
+
+constexpr int kAnyNumber = -1;
+
+// The flags of a table entry.
+enum MemberFlag : unsigned {
+  kKeywords = 1,    // a method that takes keyword arguments
+  kWrites = 2,      // calling it can write to the database (Member::writes(); the shell is in
+                    // autocommit, each ORM call its own transaction, so nothing needs it to run)
+  kSoftDelete = 4,  // soft deletion's: listed (completion, suggestions) on soft-deletable models only
+  kClass = 8,       // an attribute that is a class (Post.DoesNotExist): it completes with "("
+};
+
+struct MemberTable;
+
+struct Member {
+  std::string_view name;
+  // A method: how many positional arguments it takes (kAnyNumber: no limit), and what it does.
+  int min_args = 0;
+  int max_args = 0;
+  MethodFn call = nullptr;
+  // Otherwise an attribute, and its value.
+  AttributeFn get = nullptr;
+  unsigned flags = 0;
+  // A class (datetime.date, int, Q): whether an object is one of its instances (isinstance()),
+  // and the class's own attributes (datetime.date.today), if any.
+  bool (*instance_of)(const Object&) = nullptr;
+  const MemberTable& (*attributes)() = nullptr;
+
+  bool keywords() const { return (flags & kKeywords) != 0; }
+  bool writes() const { return (flags & kWrites) != 0; }
+  bool soft_delete() const { return (flags & kSoftDelete) != 0; }
+  // It completes with "(": a method, or a class.
+  bool callable() const { return call != nullptr || (flags & kClass) != 0; }
+};
+
+constexpr Member method(std::string_view name, int min_args, int max_args, MethodFn call, unsigned flags = 0) {
+  return Member{name, min_args, max_args, call, nullptr, flags};
+}
+constexpr Member attribute(std::string_view name, AttributeFn get, unsigned flags = 0) {
+  return Member{name, 0, 0, nullptr, get, flags};
+}
+// A class: callable, with isinstance() and its own attributes.
+constexpr Member class_member(std::string_view name, int min_args, int max_args, MethodFn call, unsigned flags,
+                              bool (*instance_of)(const Object&),
+                              const MemberTable& (*attributes)() = nullptr) {
+  return Member{name, min_args, max_args, call, nullptr, flags, instance_of, attributes};
+}
+
+struct MemberTable {
+  // The type ("QuerySet", "datetime.date") or module ("django.utils.timezone").
+  std::string owner;
+  // A module's functions are named alone in messages ("now() takes..."), a type's methods with
+  // their type ("QuerySet.count() takes...", "date.isoformat() takes...").
+  bool module = false;
+  // Its methods are Python functions (Django's), whose messages about arguments count `self`,
+  // rather than builtins written in C ("len() takes exactly one argument").
+  bool python = false;
+  std::vector<Member> members;
+
+  const Member* find(std::string_view name) const {
+    for (const auto& m : members) {
+      if (m.name == name) return &m;
+    }
+    return nullptr;
+  }
+};
+
+namespace {
+
+// The tables, defined after the Evaluator, whose methods they name.
+const MemberTable& builtins_table();
+const MemberTable& model_class_table();
+const MemberTable& manager_table();
+const MemberTable& queryset_table();
+const MemberTable& many_to_many_table();
+const MemberTable& instance_table();
+const MemberTable& date_table();
+const MemberTable& datetime_table();
+const MemberTable& timedelta_table();
+const MemberTable& datetime_module();
+const MemberTable& timezone_module();
+const MemberTable& transaction_module();
+
+// The table of an object's attributes, or null (lists, dicts, str and Q have no methods in the
+// shell). An instance has its fields and relations besides.
+const MemberTable* table_of(const Object& o) {
+  return std::visit(Overloaded{
+                        [](const Value& v) -> const MemberTable* {
+                          if (v.kind() == Value::Kind::Date) return &date_table();
+                          if (v.kind() == Value::Kind::DateTime) return &datetime_table();
+                          return nullptr;
+                        },
+                        [](const ModelClass&) -> const MemberTable* { return &model_class_table(); },
+                        [](const ManagerObject&) -> const MemberTable* { return &manager_table(); },
+                        [](const QuerySetObject&) -> const MemberTable* { return &queryset_table(); },
+                        [](const RelatedManager& r) -> const MemberTable* {
+                          return r.field->type == FieldType::ManyToMany ? &many_to_many_table()
+                                                                        : &queryset_table();
+                        },
+                        [](const InstanceObject&) -> const MemberTable* { return &instance_table(); },
+                        [](const TimeDelta&) -> const MemberTable* { return &timedelta_table(); },
+                        [](const Module& m) -> const MemberTable* { return m.table; },
+                        [](const Function& f) -> const MemberTable* {
+                          return f.member->attributes != nullptr ? &f.member->attributes() : nullptr;
+                        },
+                        [](const auto&) -> const MemberTable* { return nullptr; },
+                    },
+                    o.v);
+}
+
+// The model an object is about, or null: its soft-deletion members are listed when it is
+// soft-deletable.
+const ModelMeta* model_of(const Object& o) {
+  if (const auto* c = o.as<ModelClass>()) return c->model;
+  if (const auto* m = o.as<ManagerObject>()) return m->model;
+  if (const auto* q = o.as<QuerySetObject>()) return &q->qs.model();
+  if (const auto* i = o.as<InstanceObject>()) return &i->instance.meta();
+  if (const auto* r = o.as<RelatedManager>()) {
+    return r->reverse || r->field->type != FieldType::ManyToMany ? r->field->model : r->field->target;
+  }
+  return nullptr;
+}
+
+// The names a table lists for an object (completion, suggestions); methods and classes end with
+// "(" when `parens`.
+std::vector<std::string> member_names(const Object& o, bool parens) {
+  std::vector<std::string> out;
+  const MemberTable* table = table_of(o);
+  if (table == nullptr) return out;
+  const ModelMeta* model = model_of(o);
+  for (const auto& m : table->members) {
+    if (m.soft_delete() && (model == nullptr || !model->soft_deletable())) continue;
+    out.push_back(std::string(m.name) + (parens && m.callable() ? "(" : ""));
+  }
+  return out;
+}
+
+// Refuses a call whose arguments the entry does not take, in Python's words.
+void check_arguments(const MemberTable& table, const Member& m, bool bound, const Args& args,
+                     const Kwargs& kwargs) {
+  std::string qualified = table.module ? std::string(m.name)
+                                       : table.owner.substr(table.owner.rfind('.') + 1) + "." + std::string(m.name);
+  if (!m.keywords() && !kwargs.empty()) {
+    raise("TypeError", table.python ? qualified + "() got an unexpected keyword argument '" + kwargs[0].first + "'"
+                                    : qualified + "() takes no keyword arguments");
+  }
+  auto given = static_cast<int>(args.size());
+  bool too_few = given < m.min_args;
+  bool too_many = m.max_args != kAnyNumber && given > m.max_args;
+  if (!too_few && !too_many) return;
+  auto plural = [](int n, const std::string& word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); };
+  if (table.python) {
+    // Python counts `self`.
+    int self = bound ? 1 : 0;
+    if (too_few) {
+      raise("TypeError", qualified + "() missing " + plural(m.min_args - given, "required positional argument"));
+    }
+    std::string takes = m.min_args == m.max_args
+                            ? plural(m.max_args + self, "positional argument")
+                            : "from " + std::to_string(m.min_args + self) + " to " +
+                                  std::to_string(m.max_args + self) + " positional arguments";
+    raise("TypeError", qualified + "() takes " + takes + " but " + std::to_string(given + self) +
+                           (given + self == 1 ? " was" : " were") + " given");
+  }
+  if (m.max_args == 0) {
+    raise("TypeError", qualified + "() takes no arguments (" + std::to_string(given) + " given)");
+  }
+  if (m.min_args == 1 && m.max_args == 1) {
+    raise("TypeError", qualified + "() takes exactly one argument (" + std::to_string(given) + " given)");
+  }
+  std::string bound_word = m.min_args == m.max_args ? "" : too_few ? "at least " : "at most ";
+  raise("TypeError", qualified + " expected " + bound_word + plural(too_few ? m.min_args : m.max_args, "argument") +
+                         ", got " + std::to_string(given));
+}
+
+// The classes isinstance() knows besides the models.
+namespace is {
+bool integer(const Object& o) { return is_kind(o, Value::Kind::Integer) || is_kind(o, Value::Kind::Bool); }
+bool real(const Object& o) { return is_kind(o, Value::Kind::Real); }
+bool text(const Object& o) { return is_kind(o, Value::Kind::Text); }
+bool boolean(const Object& o) { return is_kind(o, Value::Kind::Bool); }
+bool list(const Object& o) { return o.is<List>(); }
+bool tuple(const Object& o) { return o.is<Tuple>(); }
+bool dict(const Object& o) { return o.is<Dict>(); }
+bool q(const Object& o) { return o.is<QObject>(); }
+// A datetime is a date, as in Python.
+bool date(const Object& o) { return is_kind(o, Value::Kind::Date) || is_kind(o, Value::Kind::DateTime); }
+bool datetime(const Object& o) { return is_kind(o, Value::Kind::DateTime); }
+bool timedelta(const Object& o) { return o.is<TimeDelta>(); }
+bool type(const Object& o) {
+  const auto* f = o.as<Function>();
+  return o.is<ModelClass>() || o.is<ExceptionClass>() || (f != nullptr && f->member->instance_of != nullptr);
+}
+}  // namespace is
+
+}  // namespace
+
+// ---- the evaluator -----------------------------------------------------------------------------
+
+class Evaluator {
+ public:
   Database& db;
   std::ostream& out;
   bool interactive;
   std::map<std::string, ObjPtr> globals;
   std::optional<int> exit_code;
-  std::vector<std::weak_ptr<Object>> containers;  // see make()
-  std::vector<const Object*> in_repr;             // containers whose repr is being built
+  // The containers made while the interpreter lives, so that it can break their reference
+  // cycles (a = [1]; a[0] = a) when it goes away; shared_ptr alone would leak them.
+  std::vector<std::weak_ptr<Object>> containers;
+  std::vector<const Object*> in_repr;  // containers whose repr is being built
 
-  ~Impl() {
+  Evaluator(Database& d, std::ostream& o, bool i) : db(d), out(o), interactive(i) {
+    for (const ModelMeta* m : db.registry().models()) {
+      if (m->auto_created) continue;
+      globals[m->object_name] = make_object(ModelClass{m});
+    }
+    for (const auto& f : builtins_table().members) {
+      globals[std::string(f.name)] = make_object(Function{&builtins_table(), &f});
+    }
+  }
+
+  ~Evaluator() {
     for (auto& w : containers) {
       if (auto o = w.lock()) {
-        o->items.clear();
-        o->keys.clear();
+        if (auto* l = o->as<List>()) l->items.clear();
+        if (auto* t = o->as<Tuple>()) t->items.clear();
+        if (auto* d = o->as<Dict>()) {
+          d->keys.clear();
+          d->values.clear();
+        }
       }
     }
   }
 
-  Impl(Database& d, std::ostream& o, bool i) : db(d), out(o), interactive(i) {
-    for (const ModelMeta* m : db.registry().models()) {
-      if (m->auto_created) continue;
-      auto cls = make(Object::Type::Model);
-      cls->model = m;
-      globals[m->object_name] = cls;
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  // ---- containers ------------------------------------------------------------------------------
+
+  template <class T>
+  ObjPtr container(T value) {
+    ObjPtr o = make_object(std::move(value));
+    if (containers.size() >= 1024 && containers.size() == containers.capacity()) {
+      std::erase_if(containers, [](const std::weak_ptr<Object>& w) { return w.expired(); });
     }
-    for (const char* f : {"print", "len", "list", "str", "repr", "int", "float", "bool", "Q", "exit", "quit",
-                          "tuple", "dict", "sorted", "type", "isinstance", "range", "sum", "min", "max",
-                          "abs", "format"}) {
-      auto b = make(Object::Type::Builtin);
-      b->name = f;
-      globals[f] = b;
-    }
+    containers.push_back(o);
+    return o;
   }
+  ObjPtr list_of(std::vector<ObjPtr> items) { return container(List{std::move(items)}); }
+  ObjPtr tuple_of(std::vector<ObjPtr> items) { return container(Tuple{std::move(items)}); }
+  ObjPtr new_dict() { return container(Dict{}); }
 
   // ---- reprs -----------------------------------------------------------------------------------
 
   std::string repr(const ObjPtr& o) {
-    bool container = o->type == Object::Type::List || o->type == Object::Type::Tuple ||
-                     o->type == Object::Type::Dict;
-    if (container) {
+    bool is_container = o->is<List>() || o->is<Tuple>() || o->is<Dict>();
+    if (is_container) {
       // A container inside itself prints as Python prints it: [[...]].
       if (std::find(in_repr.begin(), in_repr.end(), o.get()) != in_repr.end()) {
-        return o->type == Object::Type::List ? "[...]" : o->type == Object::Type::Dict ? "{...}" : "(...)";
+        return o->is<List>() ? "[...]" : o->is<Dict>() ? "{...}" : "(...)";
       }
       if (static_cast<int>(in_repr.size()) >= kMaxNesting) {
         raise("RecursionError", "maximum recursion depth exceeded while getting the repr of an object");
@@ -361,46 +565,48 @@ struct Interpreter::Impl {
       ~Pop() {
         if (stack) stack->pop_back();
       }
-    } pop{container ? &in_repr : nullptr};
-    switch (o->type) {
-      case Object::Type::Scalar: return o->value.repr();
-      case Object::Type::List: return "[" + join_reprs(o->items) + "]";
-      case Object::Type::Tuple:
-        return "(" + join_reprs(o->items) + (o->items.size() == 1 ? ",)" : ")");
-      case Object::Type::Dict: {
-        std::string s = "{";
-        for (std::size_t i = 0; i < o->keys.size(); ++i) {
-          s += (i ? ", " : "") + repr(o->keys[i]) + ": " + repr(o->items[i]);
-        }
-        return s + "}";
-      }
-      case Object::Type::Model: return "<class '" + module_of(*o->model) + "." + o->model->object_name + "'>";
-      case Object::Type::Manager: return "<django.db.models.manager.Manager object>";
-      case Object::Type::QuerySet: return queryset_repr(*o->qs);
-      case Object::Type::Instance: return o->instance->repr();
-      case Object::Type::Related:
-        return "<django.db.models.fields.related_descriptors.RelatedManager object>";
-      case Object::Type::QObj: return o->q->repr();
-      case Object::Type::Builtin:
-        if (o->name == "datetime.date" || o->name == "datetime.datetime" || o->name == "datetime.timedelta") {
-          return "<class '" + o->name + "'>";
-        }
-        if (o->name == "timezone.now" || o->name == "transaction.atomic") {
-          return "<function " + o->name.substr(o->name.find('.') + 1) + ">";
-        }
-        if (o->name.rfind("datetime.", 0) == 0) return "<built-in method " + o->name + ">";
-        return "<built-in function " + o->name + ">";
-      case Object::Type::Method: return "<bound method " + o->name + ">";
-      case Object::Type::ExcClass:
-        return "<class '" + module_of(*o->model) + "." + o->model->object_name + "." + o->name + "'>";
-      case Object::Type::Module: return "<module '" + o->name + "'>";
-      case Object::Type::TimeDelta: return delta_repr(micros_of(*o));
-      case Object::Type::Atomic: return "<django.db.transaction.Atomic object>";
-    }
-    return "<object>";
+    } pop{is_container ? &in_repr : nullptr};
+    return std::visit(
+        Overloaded{
+            [](const Value& v) -> std::string { return v.repr(); },
+            [&](const List& l) -> std::string { return "[" + join_reprs(l.items) + "]"; },
+            [&](const Tuple& t) -> std::string {
+              return "(" + join_reprs(t.items) + (t.items.size() == 1 ? ",)" : ")");
+            },
+            [&](const Dict& d) -> std::string {
+              std::string s = "{";
+              for (std::size_t i = 0; i < d.keys.size(); ++i) {
+                s += (i ? ", " : "") + repr(d.keys[i]) + ": " + repr(d.values[i]);
+              }
+              return s + "}";
+            },
+            [](const ModelClass& c) -> std::string {
+              return "<class '" + module_of(*c.model) + "." + c.model->object_name + "'>";
+            },
+            [](const ExceptionClass& e) -> std::string {
+              return "<class '" + module_of(*e.model) + "." + e.model->object_name + "." + e.name + "'>";
+            },
+            [](const ManagerObject&) -> std::string { return "<django.db.models.manager.Manager object>"; },
+            [&](const QuerySetObject& q) -> std::string { return queryset_repr(q.qs); },
+            [](const InstanceObject& i) -> std::string { return i.instance.repr(); },
+            [](const RelatedManager&) -> std::string {
+              return "<django.db.models.fields.related_descriptors.RelatedManager object>";
+            },
+            [](const QObject& q) -> std::string { return q.q.repr(); },
+            [](const TimeDelta& t) -> std::string { return delta_repr(t.micros); },
+            [](const Module& m) -> std::string { return "<module '" + m.table->owner + "'>"; },
+            [](const Function& f) -> std::string {
+              std::string name(f.member->name);
+              if (f.module == &builtins_table()) return "<built-in function " + name + ">";
+              if (f.member->instance_of != nullptr) return "<class '" + f.module->owner + "." + name + "'>";
+              if (f.module->python) return "<function " + name + ">";
+              return "<built-in method " + f.module->owner + "." + name + ">";
+            },
+            [](const BoundMethod& m) -> std::string { return "<bound method " + std::string(m.member->name) + ">"; },
+            [](const AtomicBlock&) -> std::string { return "<django.db.transaction.Atomic object>"; },
+        },
+        o->v);
   }
-
-  static std::string module_of(const ModelMeta& m) { return m.app_label + ".models"; }
 
   std::string join_reprs(const std::vector<ObjPtr>& items) {
     std::string s;
@@ -409,13 +615,11 @@ struct Interpreter::Impl {
   }
 
   std::string str(const ObjPtr& o) {
-    if (o->type == Object::Type::Scalar) {
-      return o->value.kind() == Value::Kind::Null ? "None" : o->value.to_string();
-    }
-    if (o->type == Object::Type::Instance) return o->instance->str();
-    if (o->type == Object::Type::TimeDelta) return delta_str(micros_of(*o));
-    if (o->type == Object::Type::QObj) {
-      std::string r = o->q->repr();  // str(Q) is its repr without "<Q: ...>"
+    if (const auto* v = o->as<Value>()) return v->kind() == Value::Kind::Null ? "None" : v->to_string();
+    if (const auto* i = o->as<InstanceObject>()) return i->instance.str();
+    if (const auto* t = o->as<TimeDelta>()) return delta_str(t->micros);
+    if (const auto* q = o->as<QObject>()) {
+      std::string r = q->q.repr();  // str(Q) is its repr without "<Q: ...>"
       return r.substr(4, r.size() - 5);
     }
     return repr(o);
@@ -448,101 +652,83 @@ struct Interpreter::Impl {
       if (qs.result_kind() == QuerySet::ResultKind::Flat) {
         out.push_back(scalar(row.at(0)));
       } else if (qs.result_kind() == QuerySet::ResultKind::Tuples) {
-        auto t = make(Object::Type::Tuple);
-        for (auto& v : row) t->items.push_back(scalar(v));
-        out.push_back(t);
+        std::vector<ObjPtr> items;
+        for (auto& v : row) items.push_back(scalar(v));
+        out.push_back(tuple_of(std::move(items)));
       } else {
-        auto d = make(Object::Type::Dict);
+        Dict d;
         for (std::size_t i = 0; i < row.size(); ++i) {
-          d->keys.push_back(scalar(Value(names[i])));
-          d->items.push_back(scalar(row[i]));
+          d.keys.push_back(scalar(Value(names[i])));
+          d.values.push_back(scalar(row[i]));
         }
-        out.push_back(d);
+        out.push_back(container(std::move(d)));
       }
     }
     return out;
   }
 
-  ObjPtr wrap(Instance inst) {
-    auto o = make(Object::Type::Instance);
-    o->instance = std::make_shared<Instance>(std::move(inst));
-    return o;
-  }
-  ObjPtr wrap(QuerySet qs) {
-    auto o = make(Object::Type::QuerySet);
-    o->qs = std::make_shared<QuerySet>(std::move(qs));
-    return o;
-  }
+  ObjPtr wrap(Instance inst) { return make_object(InstanceObject{std::move(inst)}); }
+  ObjPtr wrap(QuerySet qs) { return make_object(QuerySetObject{std::move(qs)}); }
   ObjPtr wrap_result(const DeleteResult& r) {
-    auto t = make(Object::Type::Tuple);
-    t->items.push_back(scalar(Value(r.total)));
-    auto d = make(Object::Type::Dict);
+    Dict d;
     for (const auto& [label, n] : r.per_model) {
-      d->keys.push_back(scalar(Value(label)));
-      d->items.push_back(scalar(Value(n)));
+      d.keys.push_back(scalar(Value(label)));
+      d.values.push_back(scalar(Value(n)));
     }
-    t->items.push_back(d);
-    return t;
-  }
-  ObjPtr list_of(std::vector<ObjPtr> items) {
-    auto l = make(Object::Type::List);
-    l->items = std::move(items);
-    return l;
+    return tuple_of({scalar(Value(r.total)), container(std::move(d))});
   }
 
   // ---- conversions -------------------------------------------------------------------------------
 
   Value to_value(const ObjPtr& o) {
-    if (o->type == Object::Type::Scalar) return o->value;
-    if (o->type == Object::Type::Instance) return o->instance->pk();
+    if (const auto* v = o->as<Value>()) return *v;
+    if (const auto* i = o->as<InstanceObject>()) return i->instance.pk();
     raise("TypeError", "cannot use a " + type_name(*o) + " object as a value");
   }
 
   Arg to_arg(const ObjPtr& o) {
-    switch (o->type) {
-      case Object::Type::Scalar: return Arg(o->value);
-      case Object::Type::Instance: return Arg(o->instance->pk());
-      case Object::Type::QuerySet: return Arg(*o->qs);
-      case Object::Type::List:
-      case Object::Type::Tuple: {
-        std::vector<Value> values;
-        for (const auto& i : o->items) values.push_back(to_value(i));
-        return Arg(std::move(values));
-      }
-      case Object::Type::Related: return Arg(related_queryset(*o));
-      default: raise("TypeError", "cannot use a " + type_name(*o) + " object in a lookup");
+    if (const auto* v = o->as<Value>()) return Arg(*v);
+    if (const auto* i = o->as<InstanceObject>()) return Arg(i->instance.pk());
+    if (const auto* q = o->as<QuerySetObject>()) return Arg(q->qs);
+    if (const auto* items = sequence_items(*o)) {
+      std::vector<Value> values;
+      for (const auto& i : *items) values.push_back(to_value(i));
+      return Arg(std::move(values));
     }
+    if (const auto* r = o->as<RelatedManager>()) return Arg(related_queryset(*r));
+    raise("TypeError", "cannot use a " + type_name(*o) + " object in a lookup");
   }
 
-  Lookups lookups(const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
+  Lookups lookups(const Kwargs& kwargs) {
     Lookups out;
     for (const auto& [k, v] : kwargs) out.emplace_back(k, to_arg(v));
     return out;
   }
 
-  Q q_of(const std::vector<ObjPtr>& args, const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
+  Q q_of(const Args& args, const Kwargs& kwargs) {
     Q q;
     for (const auto& a : args) {
-      if (a->type != Object::Type::QObj) {
-        raise("TypeError", "'" + type_name(*a) + "' object is not a Q object");
-      }
-      q = q & *a->q;
+      const auto* qa = a->as<QObject>();
+      if (qa == nullptr) raise("TypeError", "'" + type_name(*a) + "' object is not a Q object");
+      q = q & qa->q;
     }
     if (!kwargs.empty()) q = q & Q(lookups(kwargs));
     return q;
   }
 
-  // ---- attribute access ----------------------------------------------------------------------
-
-  ObjPtr method(const ObjPtr& self, const std::string& name) {
-    auto m = make(Object::Type::Method);
-    m->self = self;
-    m->name = name;
-    return m;
+  std::vector<std::string> strings(const std::string& fn, const Args& args) {
+    std::vector<std::string> out;
+    for (const auto& a : args) {
+      if (!is_text(*a)) raise("TypeError", fn + "() arguments must be field names (strings)");
+      out.push_back(a->as<Value>()->as_text());
+    }
+    return out;
   }
 
-  QuerySet related_queryset(const Object& r) {
-    const Instance& owner = *r.self->instance;
+  // ---- attributes ----------------------------------------------------------------------------
+
+  QuerySet related_queryset(const RelatedManager& r) {
+    const Instance& owner = r.owner->as<InstanceObject>()->instance;
     if (r.field->type == FieldType::ManyToMany) {
       const ModelMeta& other = r.reverse ? *r.field->model : *r.field->target;
       auto pks = db.objects(owner.meta()).many_to_many(owner, r.name).pks();
@@ -552,142 +738,42 @@ struct Interpreter::Impl {
   }
 
   ObjPtr getattr(const ObjPtr& o, const std::string& name) {
-    switch (o->type) {
-      case Object::Type::Model: {
-        const ModelMeta& m = *o->model;
-        if (name == "objects" || (m.soft_deletable() && (name == "all_objects" || name == "deleted_objects"))) {
-          auto mgr = make(Object::Type::Manager);
-          mgr->model = &m;
-          mgr->visibility = name == "objects" ? QuerySet::Visibility::Live
-                            : name == "all_objects" ? QuerySet::Visibility::All
-                                                    : QuerySet::Visibility::Deleted;
-          return mgr;
-        }
-        if (name == "DoesNotExist" || name == "MultipleObjectsReturned") {
-          auto e = make(Object::Type::ExcClass);
-          e->model = &m;
-          e->name = name;
-          return e;
-        }
-        raise("AttributeError", "type object '" + m.object_name + "' has no attribute '" + name + "'");
+    if (const MemberTable* table = table_of(*o)) {
+      if (const Member* m = table->find(name)) {
+        if (m->get != nullptr) return (this->*m->get)(o);
+        if (o->is<Module>() || o->is<Function>()) return make_object(Function{table, m});
+        return make_object(BoundMethod{o, table, m});
       }
-      case Object::Type::Manager:
-      case Object::Type::QuerySet:
-      case Object::Type::Related: {
-        if (o->type == Object::Type::Related && o->field->type == FieldType::ManyToMany &&
-            (name == "add" || name == "remove" || name == "clear" || name == "set")) {
-          return method(o, name);
-        }
-        if (std::find(kQuerySetMethods.begin(), kQuerySetMethods.end(), name) != kQuerySetMethods.end()) {
-          if (o->type == Object::Type::Manager && (name == "delete" || name == "restore" || name == "hard_delete")) {
-            raise("AttributeError", "'Manager' object has no attribute '" + name + "'");
-          }
-          return method(o, name);
-        }
-        raise("AttributeError", "'" + std::string(o->type == Object::Type::QuerySet ? "QuerySet" : "Manager") +
-                                    "' object has no attribute '" + name + "'" +
-                                    naming::did_you_mean(name, kQuerySetMethods));
-      }
-      case Object::Type::Instance: return instance_attr(o, name);
-      case Object::Type::Module:
-      case Object::Type::Builtin: {
-        auto space = namespaces().find(o->name);
-        if (space != namespaces().end()) {
-          for (const auto& [attr, builtin_name] : space->second) {
-            if (attr == name) {
-              auto b = make(Object::Type::Builtin);
-              b->name = builtin_name;
-              return b;
-            }
-          }
-        }
-        if (o->type == Object::Type::Module) {
-          raise("AttributeError", "module '" + o->name + "' has no attribute '" + name + "'");
-        }
-        if (space != namespaces().end()) {
-          raise("AttributeError", "type object '" + o->name + "' has no attribute '" + name + "'");
-        }
-        break;
-      }
-      case Object::Type::Scalar:
-      case Object::Type::TimeDelta: {
-        auto attrs = value_attributes(*o);
-        if (std::find(attrs.begin(), attrs.end(), name) != attrs.end()) return value_attr(o, name);
-        if (std::find(attrs.begin(), attrs.end(), name + "(") != attrs.end()) return method(o, name);
-        break;
-      }
-      default: break;
     }
-    raise("AttributeError", "'" + type_name(*o) + "' object has no attribute '" + name + "'");
+    if (o->is<InstanceObject>()) {
+      if (ObjPtr field = field_attr(o, name)) return field;
+    }
+    raise("AttributeError", no_attribute(*o, name));
   }
 
-  // The attributes of a date, datetime or timedelta ("year", and "isoformat(" for methods).
-  static std::vector<std::string> value_attributes(const Object& o) {
-    if (o.type == Object::Type::TimeDelta) return {"days", "seconds", "microseconds", "total_seconds("};
-    if (o.value.kind() == Value::Kind::Date) {
-      return {"year", "month", "day", "isoformat(", "weekday(", "isoweekday(", "strftime("};
+  // "'QuerySet' object has no attribute 'fliter' (did you mean 'filter'?)"
+  std::string no_attribute(const Object& o, const std::string& name) {
+    std::vector<std::string> names = member_names(o, false);
+    std::string owner = "'" + type_name(o) + "' object";
+    if (const auto* c = o.as<ModelClass>()) owner = "type object '" + c->model->object_name + "'";
+    if (o.is<RelatedManager>()) owner = "'Manager' object";
+    if (const auto* m = o.as<Module>()) owner = "module '" + m->table->owner + "'";
+    if (const auto* f = o.as<Function>(); f != nullptr && f->member->attributes != nullptr) {
+      owner = "type object '" + f->module->owner + "." + std::string(f->member->name) + "'";
     }
-    if (o.value.kind() == Value::Kind::DateTime) {
-      return {"year", "month", "day", "hour", "minute", "second", "microsecond", "date(",
-              "isoformat(", "weekday(", "isoweekday(", "strftime("};
+    if (const auto* i = o.as<InstanceObject>()) {
+      owner = "'" + i->instance.meta().object_name + "' object";
+      for (auto& field : i->instance.meta().field_names()) names.push_back(std::move(field));
     }
-    return {};
+    return owner + " has no attribute '" + name + "'" + naming::did_you_mean(name, names);
   }
 
-  static ObjPtr value_attr(const ObjPtr& o, const std::string& name) {
-    if (o->type == Object::Type::TimeDelta) {
-      auto [days, seconds, micros] = delta_parts(micros_of(*o));
-      return scalar(Value(name == "days" ? days : name == "seconds" ? seconds : micros));
-    }
-    DateTime dt = o->value.as_datetime();
-    Date d = dt.date();
-    if (name == "year") return scalar(Value(d.year));
-    if (name == "month") return scalar(Value(d.month));
-    if (name == "day") return scalar(Value(d.day));
-    if (name == "hour") return scalar(Value(dt.hour()));
-    if (name == "minute") return scalar(Value(dt.minute()));
-    if (name == "second") return scalar(Value(dt.second()));
-    return scalar(Value(dt.microsecond()));
-  }
-
-  ObjPtr value_method(const ObjPtr& self, const std::string& name, const std::vector<ObjPtr>& args,
-                      const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
-    if (name == "strftime") {
-      if (args.size() != 1 || !kwargs.empty() || args[0]->type != Object::Type::Scalar ||
-          args[0]->value.kind() != Value::Kind::Text) {
-        raise("TypeError", "strftime() takes exactly one argument, a format string");
-      }
-      return scalar(Value(strftime_of(self->value, args[0]->value.as_text())));
-    }
-    no_args(name, args, kwargs);
-    if (name == "total_seconds") return scalar(Value(static_cast<double>(micros_of(*self)) / 1e6));
-    const Value& v = self->value;
-    if (name == "date") return scalar(Value(v.as_datetime().date()));
-    if (name == "isoformat") {
-      return scalar(Value(v.kind() == Value::Kind::Date ? v.as_date().iso() : v.as_datetime().iso('T')));
-    }
-    std::int64_t days = v.kind() == Value::Kind::Date ? v.as_date().days_since_epoch()
-                                                      : v.as_datetime().date().days_since_epoch();
-    std::int64_t weekday = ((days + 3) % 7 + 7) % 7;  // Monday is 0; 1970-01-01 was a Thursday
-    return scalar(Value(name == "weekday" ? weekday : weekday + 1));
-  }
-
-  ObjPtr instance_attr(const ObjPtr& o, const std::string& name) {
-    Instance& inst = *o->instance;
+  // An instance's field or relation, or null.
+  ObjPtr field_attr(const ObjPtr& o, const std::string& name) {
+    Instance& inst = o->as<InstanceObject>()->instance;
     const ModelMeta& m = inst.meta();
-    if (name == "pk") return scalar(inst.pk());
-    if (name == "save" || name == "delete" || name == "restore" || name == "hard_delete" ||
-        name == "refresh_from_db") {
-      return method(o, name);
-    }
     if (const Field* f = m.find_field(name)) {
-      if (f->type == FieldType::ManyToMany) {
-        auto r = make(Object::Type::Related);
-        r->self = o;
-        r->field = f;
-        r->name = name;
-        return r;
-      }
+      if (f->type == FieldType::ManyToMany) return make_object(RelatedManager{o, f, false, name});
       if (f->is_foreign_key() && name == f->name) {
         const Value& key = inst.get(f->column);
         if (key.is_null()) return none();
@@ -706,23 +792,18 @@ struct Interpreter::Impl {
                             m.object_name + " has no " + name + ".");
           return wrap(std::move(*found));
         }
-        auto r = make(Object::Type::Related);
-        r->self = o;
-        r->field = rel.field;
-        r->reverse = true;
-        r->name = name;
-        return r;
+        return make_object(RelatedManager{o, rel.field, true, name});
       }
     }
-    raise("AttributeError", "'" + m.object_name + "' object has no attribute '" + name + "'" +
-                                naming::did_you_mean(name, m.field_names()));
+    return nullptr;
   }
 
   void setattr(const ObjPtr& o, const std::string& name, const ObjPtr& value) {
-    if (o->type != Object::Type::Instance) {
+    auto* target = o->as<InstanceObject>();
+    if (target == nullptr) {
       raise("AttributeError", "'" + type_name(*o) + "' object attribute '" + name + "' is read-only");
     }
-    Instance& inst = *o->instance;
+    Instance& inst = target->instance;
     if (name == "pk") {
       inst.set_pk(inst.meta().pk().to_python(to_value(value)));
       return;
@@ -736,395 +817,490 @@ struct Interpreter::Impl {
       raise("AttributeError", "'" + inst.meta().object_name + "' object has no field '" + name + "'" +
                                   naming::did_you_mean(name, inst.meta().field_names()));
     }
-    if (f->is_foreign_key() && name == f->name && value->type == Object::Type::Instance &&
-        &value->instance->meta() != f->target) {
-      raise("ValueError", "Cannot assign \"" + value->instance->repr() + "\": \"" +
-                              inst.meta().object_name + "." + f->name + "\" must be a \"" +
-                              f->target->object_name + "\" instance.");
+    const auto* other = value->as<InstanceObject>();
+    if (f->is_foreign_key() && name == f->name && other != nullptr && &other->instance.meta() != f->target) {
+      raise("ValueError", "Cannot assign \"" + other->instance.repr() + "\": \"" + inst.meta().object_name + "." +
+                              f->name + "\" must be a \"" + f->target->object_name + "\" instance.");
     }
     inst.set(name, to_value(value));
   }
 
   // ---- calls ---------------------------------------------------------------------------------
 
-  QuerySet base_queryset(const ObjPtr& self) {
-    if (self->type == Object::Type::Manager) return QuerySet(db, *self->model, self->visibility);
-    if (self->type == Object::Type::QuerySet) return *self->qs;
-    return related_queryset(*self);
-  }
-
-  ObjPtr call(const ObjPtr& fn, const std::vector<ObjPtr>& args,
-              const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
-    switch (fn->type) {
-      case Object::Type::Builtin: return builtin(fn->name, args, kwargs);
-      case Object::Type::Model: {
-        if (!args.empty()) raise("TypeError", fn->model->object_name + "() takes keyword arguments only");
-        Instance inst(*fn->model);
-        auto obj = make(Object::Type::Instance);
-        obj->instance = std::make_shared<Instance>(std::move(inst));
-        for (const auto& [k, v] : kwargs) setattr(obj, k, v);
-        return obj;
-      }
-      case Object::Type::Method:
-        if (fn->self->type == Object::Type::Instance) return instance_method(fn->self, fn->name, args, kwargs);
-        if (fn->self->type == Object::Type::Scalar || fn->self->type == Object::Type::TimeDelta) {
-          return value_method(fn->self, fn->name, args, kwargs);
-        }
-        return queryset_method(fn->self, fn->name, args, kwargs);
-      default: raise("TypeError", "'" + type_name(*fn) + "' object is not callable");
+  ObjPtr call(const ObjPtr& fn, const Args& args, const Kwargs& kwargs) {
+    if (const auto* f = fn->as<Function>()) {
+      check_arguments(*f->module, *f->member, false, args, kwargs);
+      return (this->*f->member->call)(nullptr, args, kwargs);
     }
-  }
-
-  void no_args(const std::string& name, const std::vector<ObjPtr>& args,
-               const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
-    if (!args.empty() || !kwargs.empty()) raise("TypeError", name + "() takes no arguments");
-  }
-
-  std::vector<std::string> strings(const std::string& fn, const std::vector<ObjPtr>& args) {
-    std::vector<std::string> out;
-    for (const auto& a : args) {
-      if (a->type != Object::Type::Scalar || a->value.kind() != Value::Kind::Text) {
-        raise("TypeError", fn + "() arguments must be field names (strings)");
-      }
-      out.push_back(a->value.as_text());
+    if (const auto* m = fn->as<BoundMethod>()) {
+      check_arguments(*m->table, *m->member, true, args, kwargs);
+      return (this->*m->member->call)(m->self, args, kwargs);
     }
-    return out;
-  }
-
-  ObjPtr instance_method(const ObjPtr& self, const std::string& name, const std::vector<ObjPtr>& args,
-                         const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
-    Instance& inst = *self->instance;
-    Manager mgr = db.objects(inst.meta());
-    if (name == "save") {
-      mgr.save(inst);
-      return none();
-    }
-    if (name == "delete") {
-      no_args(name, args, kwargs);
-      return wrap_result(mgr.remove(inst));
-    }
-    if (name == "hard_delete") return wrap_result(mgr.hard_remove(inst));
-    if (name == "restore") return wrap_result(mgr.restore(inst));
-    if (name == "refresh_from_db") {
-      mgr.refresh(inst);
-      return none();
-    }
-    raise("AttributeError", "'" + inst.meta().object_name + "' object has no attribute '" + name + "'");
-  }
-
-  ObjPtr queryset_method(const ObjPtr& self, const std::string& name, const std::vector<ObjPtr>& args,
-                         const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
-    if (self->type == Object::Type::Related && self->field->type == FieldType::ManyToMany) {
-      const Instance& owner = *self->self->instance;
-      auto m2m = db.objects(owner.meta()).many_to_many(owner, self->name);
-      std::vector<Value> pks;
-      auto one = [&](const ObjPtr& a) {
-        // Django refuses an unsaved or deleted instance by name (its pk is None).
-        if (name != "remove" && a->type == Object::Type::Instance && a->instance->pk().is_null()) {
-          raise("ValueError", "Cannot add \"" + repr(a) + "\": the value for field \"" +
-                                  m2m.target_field().name + "\" is None");
-        }
-        pks.push_back(to_value(a));
-      };
-      auto collect = [&](const ObjPtr& a) {
-        if (a->type == Object::Type::List || a->type == Object::Type::Tuple) {
-          for (const auto& i : a->items) one(i);
-        } else {
-          one(a);
-        }
-      };
-      if (name == "add" || name == "remove" || name == "set") {
-        for (const auto& a : args) collect(a);
-        if (name == "add") m2m.add(pks);
-        if (name == "remove") m2m.remove(pks);
-        if (name == "set") m2m.set(pks);
-        return none();
-      }
-      if (name == "clear") {
-        m2m.clear();
-        return none();
-      }
-    }
-    QuerySet qs = base_queryset(self);
-    if (name == "all") return wrap(qs.all());
-    if (name == "filter") return wrap(qs.filter(q_of(args, kwargs)));
-    if (name == "exclude") return wrap(qs.exclude(q_of(args, kwargs)));
-    if (name == "get") return wrap(qs.get(q_of(args, kwargs)));
-    if (name == "count") return scalar(Value(qs.count()));
-    if (name == "exists") return scalar(Value(qs.exists()));
-    if (name == "first" || name == "last") {
-      auto found = name == "first" ? qs.first() : qs.last();
-      return found ? wrap(std::move(*found)) : none();
-    }
-    if (name == "order_by") return wrap(qs.order_by(strings(name, args)));
-    if (name == "distinct") return wrap(qs.distinct());
-    if (name == "values") return wrap(qs.values(strings(name, args)));
-    if (name == "values_list") {
-      bool flat = false;
-      for (const auto& [k, v] : kwargs) {
-        if (k != "flat") raise("TypeError", "values_list() got an unexpected keyword argument '" + k + "'");
-        flat = truthy(*v);
-      }
-      return wrap(qs.values_list(strings(name, args), flat));
-    }
-    if (name == "update") {
-      std::vector<std::pair<std::string, Value>> values;
-      for (const auto& [k, v] : kwargs) values.emplace_back(k, to_value(v));
-      return scalar(Value(qs.update(values)));
-    }
-    if (name == "delete") return wrap_result(qs.remove());
-    if (name == "hard_delete") return wrap_result(qs.hard_remove());
-    if (name == "restore") return wrap_result(qs.restore());
-    if (name == "create") {
-      if (!args.empty()) raise("TypeError", "create() takes keyword arguments only");
-      Instance inst(qs.model());
-      auto obj = make(Object::Type::Instance);
-      obj->instance = std::make_shared<Instance>(std::move(inst));
-      if (self->type == Object::Type::Related) setattr(obj, self->field->name, self->self);
+    if (const auto* c = fn->as<ModelClass>()) {
+      if (!args.empty()) raise("TypeError", c->model->object_name + "() takes keyword arguments only");
+      ObjPtr obj = wrap(Instance(*c->model));
       for (const auto& [k, v] : kwargs) setattr(obj, k, v);
-      db.objects(qs.model()).save(*obj->instance);
       return obj;
     }
-    if (name == "get_or_create") {
-      Lookups l;
-      std::vector<std::pair<std::string, Value>> defaults;
-      for (const auto& [k, v] : kwargs) {
-        if (k == "defaults") {
-          if (v->type != Object::Type::Dict) raise("TypeError", "defaults must be a dict");
-          for (std::size_t i = 0; i < v->keys.size(); ++i) {
-            defaults.emplace_back(str(v->keys[i]), to_value(v->items[i]));
-          }
-        } else {
-          l.emplace_back(k, to_arg(v));
-        }
-      }
-      auto [inst, created] = db.objects(qs.model()).get_or_create(l, defaults);
-      auto t = make(Object::Type::Tuple);
-      t->items = {wrap(std::move(inst)), scalar(Value(created))};
-      return t;
-    }
-    if (name == "in_bulk") {
-      std::optional<std::vector<Value>> keys;
-      if (!args.empty()) {
-        keys.emplace();
-        for (const auto& i : args[0]->items) keys->push_back(to_value(i));
-      }
-      auto d = make(Object::Type::Dict);
-      for (auto& [k, inst] : qs.in_bulk(keys)) {
-        d->keys.push_back(scalar(k));
-        d->items.push_back(wrap(inst));
-      }
-      return d;
-    }
-    raise("AttributeError", "'QuerySet' object has no attribute '" + name + "'");
+    raise("TypeError", "'" + type_name(*fn) + "' object is not callable");
   }
 
   std::vector<ObjPtr> iterate(const ObjPtr& o) {
-    switch (o->type) {
-      case Object::Type::List:
-      case Object::Type::Tuple: return o->items;
-      case Object::Type::Dict: return o->keys;
-      case Object::Type::QuerySet: return materialize(*o->qs);
-      case Object::Type::Related: return materialize(related_queryset(*o));
-      case Object::Type::Scalar:
-        if (o->value.kind() == Value::Kind::Text) {
-          std::vector<ObjPtr> chars;
-          for (char c : o->value.as_text()) chars.push_back(scalar(Value(std::string(1, c))));
-          return chars;
-        }
-        break;
-      case Object::Type::Manager:
-        raise("TypeError", "'Manager' object is not iterable");
-      default: break;
+    if (const auto* items = sequence_items(*o)) return *items;
+    if (const auto* d = o->as<Dict>()) return d->keys;
+    if (const auto* q = o->as<QuerySetObject>()) return materialize(q->qs);
+    if (const auto* r = o->as<RelatedManager>()) return materialize(related_queryset(*r));
+    if (is_text(*o)) {
+      std::vector<ObjPtr> chars;
+      for (char c : o->as<Value>()->as_text()) chars.push_back(scalar(Value(std::string(1, c))));
+      return chars;
     }
     raise("TypeError", "'" + type_name(*o) + "' object is not iterable");
   }
 
-  ObjPtr builtin(const std::string& name, const std::vector<ObjPtr>& args,
-                 const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
-    if (name == "print") {
-      std::string sep = " ", end = "\n";
-      for (const auto& [k, v] : kwargs) {
-        if (k == "sep") sep = str(v);
-        else if (k == "end") end = str(v);
-        else raise("TypeError", "'" + k + "' is an invalid keyword argument for print()");
-      }
-      for (std::size_t i = 0; i < args.size(); ++i) out << (i ? sep : "") << str(args[i]);
-      out << end;
-      return none();
+  bool iterable(const Object& o) {
+    return o.is<List>() || o.is<Tuple>() || o.is<Dict>() || o.is<QuerySetObject>() || o.is<RelatedManager>() ||
+           is_text(o);
+  }
+
+  // ---- model classes -----------------------------------------------------------------------------
+
+  ObjPtr manager(const ObjPtr& self, QuerySet::Visibility visibility, const char* name) {
+    const ModelMeta* m = self->as<ModelClass>()->model;
+    if (visibility != QuerySet::Visibility::Live && !m->soft_deletable()) {
+      raise("AttributeError", "type object '" + m->object_name + "' has no attribute '" + name + "'");
     }
-    if (name == "exit" || name == "quit") {
-      int code = args.empty() ? 0 : static_cast<int>(to_value(args[0]).as_integer());
-      throw ExitRequest{code};
+    return make_object(ManagerObject{m, visibility});
+  }
+  ObjPtr objects(const ObjPtr& self) { return manager(self, QuerySet::Visibility::Live, "objects"); }
+  ObjPtr all_objects(const ObjPtr& self) { return manager(self, QuerySet::Visibility::All, "all_objects"); }
+  ObjPtr deleted_objects(const ObjPtr& self) {
+    return manager(self, QuerySet::Visibility::Deleted, "deleted_objects");
+  }
+  ObjPtr does_not_exist(const ObjPtr& self) {
+    return make_object(ExceptionClass{self->as<ModelClass>()->model, "DoesNotExist"});
+  }
+  ObjPtr multiple_objects_returned(const ObjPtr& self) {
+    return make_object(ExceptionClass{self->as<ModelClass>()->model, "MultipleObjectsReturned"});
+  }
+
+  // ---- managers and QuerySets ------------------------------------------------------------------
+
+  QuerySet base_queryset(const ObjPtr& self) {
+    if (const auto* m = self->as<ManagerObject>()) return QuerySet(db, *m->model, m->visibility);
+    if (const auto* q = self->as<QuerySetObject>()) return q->qs;
+    return related_queryset(*self->as<RelatedManager>());
+  }
+
+  ObjPtr qs_all(const ObjPtr& self, const Args&, const Kwargs&) { return wrap(base_queryset(self).all()); }
+  ObjPtr qs_filter(const ObjPtr& self, const Args& args, const Kwargs& kwargs) {
+    return wrap(base_queryset(self).filter(q_of(args, kwargs)));
+  }
+  ObjPtr qs_exclude(const ObjPtr& self, const Args& args, const Kwargs& kwargs) {
+    return wrap(base_queryset(self).exclude(q_of(args, kwargs)));
+  }
+  ObjPtr qs_get(const ObjPtr& self, const Args& args, const Kwargs& kwargs) {
+    return wrap(base_queryset(self).get(q_of(args, kwargs)));
+  }
+  ObjPtr qs_count(const ObjPtr& self, const Args&, const Kwargs&) { return scalar(Value(base_queryset(self).count())); }
+  ObjPtr qs_exists(const ObjPtr& self, const Args&, const Kwargs&) {
+    return scalar(Value(base_queryset(self).exists()));
+  }
+  ObjPtr qs_first(const ObjPtr& self, const Args&, const Kwargs&) {
+    auto found = base_queryset(self).first();
+    return found ? wrap(std::move(*found)) : none();
+  }
+  ObjPtr qs_last(const ObjPtr& self, const Args&, const Kwargs&) {
+    auto found = base_queryset(self).last();
+    return found ? wrap(std::move(*found)) : none();
+  }
+  ObjPtr qs_order_by(const ObjPtr& self, const Args& args, const Kwargs&) {
+    return wrap(base_queryset(self).order_by(strings("order_by", args)));
+  }
+  ObjPtr qs_distinct(const ObjPtr& self, const Args&, const Kwargs&) { return wrap(base_queryset(self).distinct()); }
+  ObjPtr qs_values(const ObjPtr& self, const Args& args, const Kwargs&) {
+    return wrap(base_queryset(self).values(strings("values", args)));
+  }
+  ObjPtr qs_values_list(const ObjPtr& self, const Args& args, const Kwargs& kwargs) {
+    bool flat = false;
+    for (const auto& [k, v] : kwargs) {
+      if (k != "flat") raise("TypeError", "values_list() got an unexpected keyword argument '" + k + "'");
+      flat = truthy(*v);
     }
-    if (name == "datetime.date" || name == "datetime.datetime") {
-      bool dt = name == "datetime.datetime";
-      static const char* kNames[] = {"year", "month", "day", "hour", "minute", "second", "microsecond"};
-      std::vector<std::int64_t> parts(7, 0);
-      std::size_t count = dt ? 7 : 3;
-      if (args.size() < 3 || args.size() > count) {
-        raise("TypeError", name.substr(9) + "() needs year, month and day");
+    return wrap(base_queryset(self).values_list(strings("values_list", args), flat));
+  }
+  ObjPtr qs_update(const ObjPtr& self, const Args&, const Kwargs& kwargs) {
+    std::vector<std::pair<std::string, Value>> values;
+    for (const auto& [k, v] : kwargs) values.emplace_back(k, to_value(v));
+    return scalar(Value(base_queryset(self).update(values)));
+  }
+  ObjPtr qs_delete(const ObjPtr& self, const Args&, const Kwargs&) { return wrap_result(base_queryset(self).remove()); }
+  ObjPtr qs_hard_delete(const ObjPtr& self, const Args&, const Kwargs&) {
+    return wrap_result(base_queryset(self).hard_remove());
+  }
+  ObjPtr qs_restore(const ObjPtr& self, const Args&, const Kwargs&) {
+    return wrap_result(base_queryset(self).restore());
+  }
+  ObjPtr qs_create(const ObjPtr& self, const Args&, const Kwargs& kwargs) {
+    QuerySet qs = base_queryset(self);
+    ObjPtr obj = wrap(Instance(qs.model()));
+    if (const auto* r = self->as<RelatedManager>()) setattr(obj, r->field->name, r->owner);
+    for (const auto& [k, v] : kwargs) setattr(obj, k, v);
+    db.objects(qs.model()).save(obj->as<InstanceObject>()->instance);
+    return obj;
+  }
+  // get_or_create(defaults=None, **lookups)
+  ObjPtr qs_get_or_create(const ObjPtr& self, const Args& args, const Kwargs& kwargs) {
+    QuerySet qs = base_queryset(self);
+    Lookups l;
+    std::vector<std::pair<std::string, Value>> defaults;
+    auto take_defaults = [&](const ObjPtr& v) {
+      const auto* d = v->as<Dict>();
+      if (d == nullptr) raise("TypeError", "defaults must be a dict");
+      for (std::size_t i = 0; i < d->keys.size(); ++i) defaults.emplace_back(str(d->keys[i]), to_value(d->values[i]));
+    };
+    if (!args.empty() && !is_none(*args[0])) take_defaults(args[0]);
+    for (const auto& [k, v] : kwargs) {
+      if (k == "defaults") {
+        take_defaults(v);
+      } else {
+        l.emplace_back(k, to_arg(v));
       }
-      for (std::size_t i = 0; i < args.size(); ++i) parts[i] = to_value(args[i]).as_integer();
-      for (const auto& [k, v] : kwargs) {
-        auto it = std::find(std::begin(kNames), std::begin(kNames) + count, k);
-        if (it == std::begin(kNames) + count) raise("TypeError", "'" + k + "' is an invalid keyword argument");
-        parts[static_cast<std::size_t>(it - std::begin(kNames))] = to_value(v).as_integer();
+    }
+    auto [inst, created] = db.objects(qs.model()).get_or_create(l, defaults);
+    return tuple_of({wrap(std::move(inst)), scalar(Value(created))});
+  }
+  ObjPtr qs_in_bulk(const ObjPtr& self, const Args& args, const Kwargs&) {
+    std::optional<std::vector<Value>> keys;
+    if (!args.empty()) {
+      keys.emplace();
+      for (const auto& i : iterate(args[0])) keys->push_back(to_value(i));
+    }
+    Dict d;
+    for (auto& [k, inst] : base_queryset(self).in_bulk(keys)) {
+      d.keys.push_back(scalar(k));
+      d.values.push_back(wrap(inst));
+    }
+    return container(std::move(d));
+  }
+
+  // A many-to-many's add, remove and set: the instances (or lists of them) given.
+  std::vector<Value> m2m_pks(const ManyToManyManager& m2m, const Args& args, bool check_saved) {
+    std::vector<Value> pks;
+    auto one = [&](const ObjPtr& a) {
+      // Django refuses an unsaved or deleted instance by name (its pk is None).
+      const auto* i = a->as<InstanceObject>();
+      if (check_saved && i != nullptr && i->instance.pk().is_null()) {
+        raise("ValueError", "Cannot add \"" + repr(a) + "\": the value for field \"" + m2m.target_field().name +
+                                "\" is None");
       }
-      // Python's checks, in its order and words.
-      if (parts[0] < 1 || parts[0] > 9999) raise("ValueError", "year " + std::to_string(parts[0]) + " is out of range");
-      if (parts[1] < 1 || parts[1] > 12) raise("ValueError", "month must be in 1..12");
-      Date d{static_cast<int>(parts[0]), static_cast<int>(parts[1]), static_cast<int>(parts[2])};
-      if (!d.valid()) raise("ValueError", "day is out of range for month");
-      if (!dt) return scalar(Value(d));
-      static const std::int64_t kLimits[] = {23, 59, 59, 999999};
-      for (std::size_t i = 3; i < 7; ++i) {
-        if (parts[i] < 0 || parts[i] > kLimits[i - 3]) {
-          raise("ValueError", std::string(kNames[i]) + " must be in 0.." + std::to_string(kLimits[i - 3]));
+      pks.push_back(to_value(a));
+    };
+    for (const auto& a : args) {
+      if (const auto* items = sequence_items(*a)) {
+        for (const auto& i : *items) one(i);
+      } else {
+        one(a);
+      }
+    }
+    return pks;
+  }
+  ManyToManyManager many_to_many(const ObjPtr& self) {
+    const auto& r = *self->as<RelatedManager>();
+    const Instance& owner = r.owner->as<InstanceObject>()->instance;
+    return db.objects(owner.meta()).many_to_many(owner, r.name);
+  }
+  ObjPtr m2m_add(const ObjPtr& self, const Args& args, const Kwargs&) {
+    auto m2m = many_to_many(self);
+    m2m.add(m2m_pks(m2m, args, true));
+    return none();
+  }
+  ObjPtr m2m_remove(const ObjPtr& self, const Args& args, const Kwargs&) {
+    auto m2m = many_to_many(self);
+    m2m.remove(m2m_pks(m2m, args, false));
+    return none();
+  }
+  ObjPtr m2m_set(const ObjPtr& self, const Args& args, const Kwargs&) {
+    auto m2m = many_to_many(self);
+    m2m.set(m2m_pks(m2m, args, true));
+    return none();
+  }
+  ObjPtr m2m_clear(const ObjPtr& self, const Args&, const Kwargs&) {
+    many_to_many(self).clear();
+    return none();
+  }
+
+  // ---- instances -------------------------------------------------------------------------------
+
+  Instance& instance_of(const ObjPtr& self) { return self->as<InstanceObject>()->instance; }
+  ObjPtr pk(const ObjPtr& self) { return scalar(instance_of(self).pk()); }
+  ObjPtr save(const ObjPtr& self, const Args&, const Kwargs&) {
+    Instance& inst = instance_of(self);
+    db.objects(inst.meta()).save(inst);
+    return none();
+  }
+  ObjPtr instance_delete(const ObjPtr& self, const Args&, const Kwargs&) {
+    Instance& inst = instance_of(self);
+    return wrap_result(db.objects(inst.meta()).remove(inst));
+  }
+  ObjPtr instance_hard_delete(const ObjPtr& self, const Args&, const Kwargs&) {
+    Instance& inst = instance_of(self);
+    return wrap_result(db.objects(inst.meta()).hard_remove(inst));
+  }
+  ObjPtr instance_restore(const ObjPtr& self, const Args&, const Kwargs&) {
+    Instance& inst = instance_of(self);
+    return wrap_result(db.objects(inst.meta()).restore(inst));
+  }
+  ObjPtr refresh_from_db(const ObjPtr& self, const Args&, const Kwargs&) {
+    Instance& inst = instance_of(self);
+    db.objects(inst.meta()).refresh(inst);
+    return none();
+  }
+
+  // ---- dates, datetimes and timedeltas -----------------------------------------------------------
+
+  static DateTime datetime_of(const ObjPtr& o) { return o->as<Value>()->as_datetime(); }
+  ObjPtr year(const ObjPtr& o) { return scalar(Value(datetime_of(o).date().year)); }
+  ObjPtr month(const ObjPtr& o) { return scalar(Value(datetime_of(o).date().month)); }
+  ObjPtr day(const ObjPtr& o) { return scalar(Value(datetime_of(o).date().day)); }
+  ObjPtr hour(const ObjPtr& o) { return scalar(Value(datetime_of(o).hour())); }
+  ObjPtr minute(const ObjPtr& o) { return scalar(Value(datetime_of(o).minute())); }
+  ObjPtr second(const ObjPtr& o) { return scalar(Value(datetime_of(o).second())); }
+  ObjPtr microsecond(const ObjPtr& o) { return scalar(Value(datetime_of(o).microsecond())); }
+  ObjPtr date_of(const ObjPtr& self, const Args&, const Kwargs&) { return scalar(Value(datetime_of(self).date())); }
+  ObjPtr isoformat(const ObjPtr& self, const Args&, const Kwargs&) {
+    const Value& v = *self->as<Value>();
+    return scalar(Value(v.kind() == Value::Kind::Date ? v.as_date().iso() : v.as_datetime().iso('T')));
+  }
+  std::int64_t weekday_of(const ObjPtr& self) {
+    const Value& v = *self->as<Value>();
+    std::int64_t days = v.kind() == Value::Kind::Date ? v.as_date().days_since_epoch()
+                                                      : v.as_datetime().date().days_since_epoch();
+    return ((days + 3) % 7 + 7) % 7;  // Monday is 0; 1970-01-01 was a Thursday
+  }
+  ObjPtr weekday(const ObjPtr& self, const Args&, const Kwargs&) { return scalar(Value(weekday_of(self))); }
+  ObjPtr isoweekday(const ObjPtr& self, const Args&, const Kwargs&) { return scalar(Value(weekday_of(self) + 1)); }
+  ObjPtr strftime(const ObjPtr& self, const Args& args, const Kwargs&) {
+    if (!is_text(*args[0])) raise("TypeError", "strftime() takes exactly one argument, a format string");
+    return scalar(Value(strftime_of(*self->as<Value>(), args[0]->as<Value>()->as_text())));
+  }
+  ObjPtr days(const ObjPtr& o) { return scalar(Value(delta_parts(micros_of(*o)).days)); }
+  ObjPtr seconds(const ObjPtr& o) { return scalar(Value(delta_parts(micros_of(*o)).seconds)); }
+  ObjPtr microseconds(const ObjPtr& o) { return scalar(Value(delta_parts(micros_of(*o)).micros)); }
+  ObjPtr total_seconds(const ObjPtr& self, const Args&, const Kwargs&) {
+    return scalar(Value(static_cast<double>(micros_of(*self)) / 1e6));
+  }
+
+  // ---- builtins ----------------------------------------------------------------------------------
+
+  ObjPtr print(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
+    std::string sep = " ", end = "\n";
+    for (const auto& [k, v] : kwargs) {
+      if (k == "sep") sep = str(v);
+      else if (k == "end") end = str(v);
+      else raise("TypeError", "'" + k + "' is an invalid keyword argument for print()");
+    }
+    for (std::size_t i = 0; i < args.size(); ++i) out << (i ? sep : "") << str(args[i]);
+    out << end;
+    return none();
+  }
+  ObjPtr exit(const ObjPtr&, const Args& args, const Kwargs&) {
+    int code = args.empty() ? 0 : static_cast<int>(to_value(args[0]).as_integer());
+    throw ExitRequest{code};
+  }
+  ObjPtr len(const ObjPtr&, const Args& args, const Kwargs&) {
+    const ObjPtr& a = args[0];
+    if (const auto* q = a->as<QuerySetObject>()) return scalar(Value(q->qs.count()));
+    if (is_text(*a)) return scalar(Value(static_cast<std::int64_t>(a->as<Value>()->as_text().size())));
+    return scalar(Value(static_cast<std::int64_t>(iterate(a).size())));
+  }
+  ObjPtr list(const ObjPtr&, const Args& args, const Kwargs&) { return list_of(iterate(args[0])); }
+  ObjPtr tuple(const ObjPtr&, const Args& args, const Kwargs&) { return tuple_of(iterate(args[0])); }
+  // dict(), dict(mapping), dict(pairs), dict(**kwargs)
+  ObjPtr dict(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
+    ObjPtr d = new_dict();
+    if (!args.empty()) {
+      if (const auto* source = args[0]->as<Dict>()) {
+        for (std::size_t i = 0; i < source->keys.size(); ++i) set_item(d, source->keys[i], source->values[i]);
+      } else {
+        std::vector<ObjPtr> elements = iterate(args[0]);
+        for (std::size_t i = 0; i < elements.size(); ++i) {
+          std::string element = "dictionary update sequence element #" + std::to_string(i);
+          if (!iterable(*elements[i])) raise("TypeError", "cannot convert " + element + " to a sequence");
+          std::vector<ObjPtr> pair = iterate(elements[i]);
+          if (pair.size() != 2) {
+            raise("ValueError", element + " has length " + std::to_string(pair.size()) + "; 2 is required");
+          }
+          set_item(d, pair[0], pair[1]);
         }
       }
-      return scalar(Value(DateTime::from_parts(d, static_cast<int>(parts[3]), static_cast<int>(parts[4]),
-                                               static_cast<int>(parts[5]), static_cast<int>(parts[6]))));
     }
-    if (name == "datetime.timedelta") return timedelta(args, kwargs);
-    if (name == "timezone.now" || name == "datetime.datetime.now" || name == "datetime.datetime.utcnow" ||
-        name == "datetime.datetime.today") {
-      // Cascade keeps naive UTC datetimes (Django's USE_TZ = False with TIME_ZONE = 'UTC'), so
-      // every "now" is the current UTC time, naive.
-      no_args(name.substr(name.rfind('.') + 1), args, kwargs);
-      return scalar(Value(DateTime::now()));
+    for (const auto& [k, v] : kwargs) set_item(d, scalar(Value(k)), v);
+    return d;
+  }
+  // sorted(iterable, key=None, reverse=False): stable, comparing with <, as Python's.
+  ObjPtr sorted(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
+    ObjPtr key;
+    bool reverse = false;
+    for (const auto& [k, v] : kwargs) {
+      if (k == "key") key = is_none(*v) ? nullptr : v;
+      else if (k == "reverse") reverse = truthy(*v);
+      else raise("TypeError", "'" + k + "' is an invalid keyword argument for sort()");
     }
-    if (name == "datetime.date.today") {
-      no_args("today", args, kwargs);
-      return scalar(Value(DateTime::now().date()));
+    std::vector<ObjPtr> items = iterate(args[0]);
+    std::vector<ObjPtr> keys;
+    for (const auto& i : items) keys.push_back(key ? call(key, {i}, {}) : i);
+    std::vector<std::size_t> order(items.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    auto less = [&](std::size_t a, std::size_t b) {
+      check_interrupt();
+      return truthy(*compare("<", keys[a], keys[b]));
+    };
+    // Reversed, the comparisons are, and equal items keep their order (Python's reverse=True).
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return reverse ? less(b, a) : less(a, b); });
+    std::vector<ObjPtr> result;
+    for (std::size_t i : order) result.push_back(items[i]);
+    return list_of(std::move(result));
+  }
+  ObjPtr str(const ObjPtr&, const Args& args, const Kwargs&) { return scalar(Value(str(args[0]))); }
+  ObjPtr repr(const ObjPtr&, const Args& args, const Kwargs&) { return scalar(Value(repr(args[0]))); }
+  ObjPtr boolean(const ObjPtr&, const Args& args, const Kwargs&) { return scalar(Value(truthy(*args[0]))); }
+  ObjPtr integer(const ObjPtr&, const Args& args, const Kwargs&) {
+    Field f;
+    f.name = "value";
+    f.type = FieldType::BigInteger;
+    return scalar(f.to_python(to_value(args[0])));
+  }
+  ObjPtr real(const ObjPtr&, const Args& args, const Kwargs&) {
+    // float('nan'), float('inf'), float('1e3') as Python reads them.
+    Field f;
+    f.name = "value";
+    f.type = FieldType::Float;
+    return scalar(f.to_python(to_value(args[0])));
+  }
+  ObjPtr type(const ObjPtr&, const Args& args, const Kwargs&) {
+    return scalar(Value("<class '" + type_name(*args[0]) + "'>"));
+  }
+  // isinstance(object, class or tuple of classes)
+  bool isinstance(const Object& o, const ObjPtr& cls) {
+    if (const auto* t = cls->as<Tuple>()) {
+      return std::any_of(t->items.begin(), t->items.end(), [&](const ObjPtr& c) { return isinstance(o, c); });
     }
-    if (name == "datetime.date.fromisoformat" || name == "datetime.datetime.fromisoformat") {
-      bool dt = name == "datetime.datetime.fromisoformat";
-      if (args.size() != 1 || !kwargs.empty() || args[0]->type != Object::Type::Scalar ||
-          args[0]->value.kind() != Value::Kind::Text) {
-        raise("TypeError", "fromisoformat: argument must be str");
+    if (const auto* c = cls->as<ModelClass>()) {
+      const auto* i = o.as<InstanceObject>();
+      return i != nullptr && &i->instance.meta() == c->model;
+    }
+    if (cls->is<ExceptionClass>()) return false;  // the shell's objects are never exceptions
+    if (const auto* f = cls->as<Function>(); f != nullptr && f->member->instance_of != nullptr) {
+      return f->member->instance_of(o);
+    }
+    raise("TypeError", "isinstance() arg 2 must be a type, a tuple of types, or a union");
+  }
+  ObjPtr isinstance(const ObjPtr&, const Args& args, const Kwargs&) {
+    return scalar(Value(isinstance(*args[0], args[1])));
+  }
+  ObjPtr range(const ObjPtr&, const Args& args, const Kwargs&) {
+    std::vector<std::int64_t> n;
+    for (const auto& a : args) {
+      Value v = to_value(a);
+      if (v.kind() != Value::Kind::Integer) {
+        raise("TypeError", "'" + type_name(*a) + "' object cannot be interpreted as an integer");
       }
-      const std::string& text = args[0]->value.as_text();
-      if (dt) {
-        if (auto parsed = DateTime::parse(text)) return scalar(Value(*parsed));
-      } else if (text.size() == 10) {
-        if (auto parsed = Date::parse(text)) return scalar(Value(*parsed));
-      }
-      raise("ValueError", "Invalid isoformat string: " + python_repr(text));
+      n.push_back(v.as_integer());
     }
-    if (name == "transaction.atomic") {
-      // One database: `using` names it; savepoint= and durable= are not provided.
-      for (const auto& [k, v] : kwargs) {
-        if (k == "savepoint" || k == "durable") {
-          raise("TypeError", "atomic(" + k + "=...) is not supported by the cascade shell");
-        }
-        if (k != "using") raise("TypeError", "atomic() got an unexpected keyword argument '" + k + "'");
-      }
-      if (args.size() > 1) raise("TypeError", "atomic() takes at most 1 positional argument");
-      return make(Object::Type::Atomic);
+    std::int64_t start = n.size() == 1 ? 0 : n[0], stop = n.size() == 1 ? n[0] : n[1];
+    std::int64_t step = n.size() == 3 ? n[2] : 1;
+    if (step == 0) raise("ValueError", "range() arg 3 must not be zero");
+    std::vector<ObjPtr> items;
+    for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+      if (items.size() >= 10'000'000) raise("MemoryError", "range too large for the cascade shell");
+      items.push_back(scalar(Value(i)));
     }
-    if (name == "format") {
-      if (args.empty() || args.size() > 2 || !kwargs.empty()) {
-        raise("TypeError", "format() takes 1 or 2 arguments");
-      }
-      return scalar(Value(format(args[0], args.size() == 2 ? str(args[1]) : "")));
+    return list_of(items);
+  }
+  // sum(), min() and max() of an iterable, or of their arguments.
+  std::vector<ObjPtr> operands(const Args& args) { return args.size() == 1 ? iterate(args[0]) : args; }
+  ObjPtr sum(const ObjPtr&, const Args& args, const Kwargs&) {
+    ObjPtr total = scalar(Value(0));
+    for (const auto& i : operands(args)) total = binary("+", total, i);
+    return total;
+  }
+  ObjPtr extreme(const std::string& name, const Args& args) {
+    std::vector<ObjPtr> items = operands(args);
+    if (items.empty()) raise("ValueError", name + "() arg is an empty sequence");
+    ObjPtr best = items[0];
+    for (const auto& i : items) {
+      if (truthy(*compare(name == "min" ? "<" : ">", i, best))) best = i;
     }
-    if (name == "abs" && args.size() == 1 && args[0]->type == Object::Type::TimeDelta) {
+    return best;
+  }
+  ObjPtr min(const ObjPtr&, const Args& args, const Kwargs&) { return extreme("min", args); }
+  ObjPtr max(const ObjPtr&, const Args& args, const Kwargs&) { return extreme("max", args); }
+  ObjPtr abs(const ObjPtr&, const Args& args, const Kwargs&) {
+    if (args[0]->is<TimeDelta>()) {
       std::int64_t m = micros_of(*args[0]);
       return delta(m < 0 ? -static_cast<long double>(m) : static_cast<long double>(m));
     }
-    if (name == "abs" && args.size() == 1) {
-      Value x = to_value(args[0]);
-      if (x.kind() == Value::Kind::Real) return scalar(Value(std::fabs(x.as_real())));
-      if (x.kind() != Value::Kind::Integer && x.kind() != Value::Kind::Bool) {
-        raise("TypeError", "bad operand type for abs(): '" + type_name(*args[0]) + "'");
-      }
-      std::int64_t v = x.as_integer();
-      if (v == INT64_MIN) raise("OverflowError", kIntOverflow);
-      return scalar(Value(v < 0 ? -v : v));
+    Value x = to_value(args[0]);
+    if (x.kind() == Value::Kind::Real) return scalar(Value(std::fabs(x.as_real())));
+    if (x.kind() != Value::Kind::Integer && x.kind() != Value::Kind::Bool) {
+      raise("TypeError", "bad operand type for abs(): '" + type_name(*args[0]) + "'");
     }
-    if (name == "Q") {
-      auto q = make(Object::Type::QObj);
-      q->q = std::make_shared<Q>(q_of(args, kwargs));
-      return q;
-    }
-    if (name == "range") {
-      if (args.empty() || args.size() > 3) raise("TypeError", "range expected 1 to 3 arguments");
-      std::vector<std::int64_t> n;
-      for (const auto& a : args) {
-        Value v = to_value(a);
-        if (v.kind() != Value::Kind::Integer) {
-          raise("TypeError", "'" + type_name(*a) + "' object cannot be interpreted as an integer");
-        }
-        n.push_back(v.as_integer());
-      }
-      std::int64_t start = n.size() == 1 ? 0 : n[0], stop = n.size() == 1 ? n[0] : n[1];
-      std::int64_t step = n.size() == 3 ? n[2] : 1;
-      if (step == 0) raise("ValueError", "range() arg 3 must not be zero");
-      std::vector<ObjPtr> items;
-      for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-        if (items.size() >= 10'000'000) raise("MemoryError", "range too large for the cascade shell");
-        items.push_back(scalar(Value(i)));
-      }
-      return list_of(items);
-    }
-    if (name == "sum" || name == "min" || name == "max") {
-      std::vector<ObjPtr> items = args.size() == 1 ? iterate(args[0]) : args;
-      if (name == "sum") {
-        ObjPtr total = scalar(Value(0));
-        for (const auto& i : items) total = binary("+", total, i);
-        return total;
-      }
-      if (items.empty()) raise("ValueError", name + "() arg is an empty sequence");
-      ObjPtr best = items[0];
-      for (const auto& i : items) {
-        if (truthy(*compare(name == "min" ? "<" : ">", i, best))) best = i;
-      }
-      return best;
-    }
-    if (args.size() != 1) {
-      raise("TypeError", name + "() takes exactly one argument (" + std::to_string(args.size()) + " given)");
-    }
-    const ObjPtr& a = args.empty() ? none() : args[0];
-    if (name == "len") {
-      if (a->type == Object::Type::QuerySet) return scalar(Value(a->qs->count()));
-      if (a->type == Object::Type::Scalar && a->value.kind() == Value::Kind::Text) {
-        return scalar(Value(static_cast<std::int64_t>(a->value.as_text().size())));
-      }
-      return scalar(Value(static_cast<std::int64_t>(iterate(a).size())));
-    }
-    if (name == "list" || name == "sorted") return list_of(iterate(a));
-    if (name == "tuple") {
-      auto t = make(Object::Type::Tuple);
-      t->items = iterate(a);
-      return t;
-    }
-    if (name == "str") return scalar(Value(str(a)));
-    if (name == "repr") return scalar(Value(repr(a)));
-    if (name == "bool") return scalar(Value(truthy(*a)));
-    if (name == "int") {
-      Field f;
-      f.name = "value";
-      f.type = FieldType::BigInteger;
-      return scalar(f.to_python(to_value(a)));
-    }
-    if (name == "float") {
-      // float('nan'), float('inf'), float('1e3') as Python reads them.
-      Field f;
-      f.name = "value";
-      f.type = FieldType::Float;
-      return scalar(f.to_python(to_value(a)));
-    }
-    if (name == "type") return scalar(Value("<class '" + type_name(*a) + "'>"));
-    raise("NameError", "name '" + name + "' is not defined");
+    std::int64_t v = x.as_integer();
+    if (v == INT64_MIN) raise("OverflowError", kIntOverflow);
+    return scalar(Value(v < 0 ? -v : v));
   }
+  ObjPtr format(const ObjPtr&, const Args& args, const Kwargs&) {
+    return scalar(Value(format(args[0], args.size() == 2 ? str(args[1]) : "")));
+  }
+  ObjPtr q(const ObjPtr&, const Args& args, const Kwargs& kwargs) { return make_object(QObject{q_of(args, kwargs)}); }
 
-  // datetime.timedelta(days, seconds, microseconds, milliseconds, minutes, hours, weeks)
-  ObjPtr timedelta(const std::vector<ObjPtr>& args, const std::vector<std::pair<std::string, ObjPtr>>& kwargs) {
+  // ---- the datetime module, timezone, transaction -------------------------------------------------
+
+  // date(year, month, day), datetime(year, month, day[, hour, minute, second, microsecond])
+  ObjPtr make_date(bool with_time, const Args& args, const Kwargs& kwargs) {
+    static const char* kNames[] = {"year", "month", "day", "hour", "minute", "second", "microsecond"};
+    std::size_t count = with_time ? 7 : 3;
+    std::vector<std::int64_t> parts(7, 0);
+    std::vector<bool> given(7, false);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      parts[i] = to_value(args[i]).as_integer();
+      given[i] = true;
+    }
+    for (const auto& [k, v] : kwargs) {
+      auto it = std::find(std::begin(kNames), std::begin(kNames) + count, k);
+      if (it == std::begin(kNames) + count) raise("TypeError", "'" + k + "' is an invalid keyword argument");
+      auto index = static_cast<std::size_t>(it - std::begin(kNames));
+      parts[index] = to_value(v).as_integer();
+      given[index] = true;
+    }
+    if (!given[0] || !given[1] || !given[2]) {
+      raise("TypeError", std::string(with_time ? "datetime" : "date") + "() needs year, month and day");
+    }
+    // Python's checks, in its order and words.
+    if (parts[0] < 1 || parts[0] > 9999) raise("ValueError", "year " + std::to_string(parts[0]) + " is out of range");
+    if (parts[1] < 1 || parts[1] > 12) raise("ValueError", "month must be in 1..12");
+    Date d{static_cast<int>(parts[0]), static_cast<int>(parts[1]), static_cast<int>(parts[2])};
+    if (!d.valid()) raise("ValueError", "day is out of range for month");
+    if (!with_time) return scalar(Value(d));
+    static const std::int64_t kLimits[] = {23, 59, 59, 999999};
+    for (std::size_t i = 3; i < 7; ++i) {
+      if (parts[i] < 0 || parts[i] > kLimits[i - 3]) {
+        raise("ValueError", std::string(kNames[i]) + " must be in 0.." + std::to_string(kLimits[i - 3]));
+      }
+    }
+    return scalar(Value(DateTime::from_parts(d, static_cast<int>(parts[3]), static_cast<int>(parts[4]),
+                                             static_cast<int>(parts[5]), static_cast<int>(parts[6]))));
+  }
+  ObjPtr date(const ObjPtr&, const Args& args, const Kwargs& kwargs) { return make_date(false, args, kwargs); }
+  ObjPtr datetime(const ObjPtr&, const Args& args, const Kwargs& kwargs) { return make_date(true, args, kwargs); }
+
+  // timedelta(days, seconds, microseconds, milliseconds, minutes, hours, weeks)
+  ObjPtr timedelta(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
     static const char* kNames[] = {"days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"};
     static const long double kScale[] = {86400e6L, 1e6L, 1.0L, 1e3L, 60e6L, 3600e6L, 7 * 86400e6L};
     constexpr std::size_t kCount = std::size(kNames);
-    if (args.size() > kCount) raise("TypeError", "timedelta() takes at most 7 arguments");
     std::vector<ObjPtr> given(kCount);
     for (std::size_t i = 0; i < args.size(); ++i) given[i] = args[i];
     for (const auto& [k, v] : kwargs) {
@@ -1137,11 +1313,11 @@ struct Interpreter::Impl {
     long double total = 0;
     for (std::size_t i = 0; i < kCount; ++i) {
       if (!given[i]) continue;
-      Value x = given[i]->type == Object::Type::Scalar ? given[i]->value : Value();
-      if (x.kind() != Value::Kind::Integer && x.kind() != Value::Kind::Real && x.kind() != Value::Kind::Bool) {
+      if (!is_number(*given[i])) {
         raise("TypeError", std::string("unsupported type for timedelta ") + kNames[i] + " component: " +
                                type_name(*given[i]));
       }
+      const Value& x = *given[i]->as<Value>();
       long double part = x.kind() == Value::Kind::Real ? static_cast<long double>(x.as_real())
                                                         : static_cast<long double>(x.as_integer());
       if (!std::isfinite(part)) raise("ValueError", "cannot convert float NaN or infinity to integer");
@@ -1150,19 +1326,46 @@ struct Interpreter::Impl {
     return delta(total);
   }
 
+  // timezone.now(), datetime.now(), datetime.utcnow(), datetime.today(). Cascade keeps naive UTC
+  // datetimes (Django's USE_TZ = False with TIME_ZONE = 'UTC'), so every "now" is the current
+  // UTC time, naive.
+  ObjPtr now(const ObjPtr&, const Args&, const Kwargs&) { return scalar(Value(DateTime::now())); }
+  ObjPtr today(const ObjPtr&, const Args&, const Kwargs&) { return scalar(Value(DateTime::now().date())); }
+  ObjPtr fromisoformat(bool with_time, const ObjPtr& arg) {
+    if (!is_text(*arg)) raise("TypeError", "fromisoformat: argument must be str");
+    const std::string& text = arg->as<Value>()->as_text();
+    if (with_time) {
+      if (auto parsed = DateTime::parse(text)) return scalar(Value(*parsed));
+    } else if (text.size() == 10) {
+      if (auto parsed = Date::parse(text)) return scalar(Value(*parsed));
+    }
+    raise("ValueError", "Invalid isoformat string: " + python_repr(text));
+  }
+  ObjPtr date_fromisoformat(const ObjPtr&, const Args& args, const Kwargs&) { return fromisoformat(false, args[0]); }
+  ObjPtr datetime_fromisoformat(const ObjPtr&, const Args& args, const Kwargs&) {
+    return fromisoformat(true, args[0]);
+  }
+
+  ObjPtr atomic(const ObjPtr&, const Args&, const Kwargs& kwargs) {
+    // One database: `using` names it; savepoint= and durable= are not provided.
+    for (const auto& [k, v] : kwargs) {
+      if (k == "savepoint" || k == "durable") {
+        raise("TypeError", "atomic(" + k + "=...) is not supported by the cascade shell");
+      }
+      if (k != "using") raise("TypeError", "atomic() got an unexpected keyword argument '" + k + "'");
+    }
+    return make_object(AtomicBlock{});
+  }
+
   // format(value, spec): Python's format-spec mini-language for numbers and strings
   // ([[fill]align][sign][0][width][,|_][.precision][type]), strftime for dates.
   std::string format(const ObjPtr& o, const std::string& spec) {
     if (spec.empty()) return str(o);
-    if (o->type == Object::Type::Scalar &&
-        (o->value.kind() == Value::Kind::Date || o->value.kind() == Value::Kind::DateTime)) {
-      return strftime_of(o->value, spec);
+    if (is_kind(*o, Value::Kind::Date) || is_kind(*o, Value::Kind::DateTime)) {
+      return strftime_of(*o->as<Value>(), spec);
     }
-    bool text = o->type == Object::Type::TimeDelta ||
-                (o->type == Object::Type::Scalar && o->value.kind() == Value::Kind::Text);
-    bool number = o->type == Object::Type::Scalar &&
-                  (o->value.kind() == Value::Kind::Integer || o->value.kind() == Value::Kind::Real ||
-                   o->value.kind() == Value::Kind::Bool);
+    bool text = o->is<TimeDelta>() || is_text(*o);
+    bool number = is_number(*o);
     if (!text && !number) {
       raise("TypeError", "unsupported format string passed to " + type_name(*o) + ".__format__");
     }
@@ -1217,7 +1420,7 @@ struct Interpreter::Impl {
       if (precision && static_cast<std::size_t>(*precision) < body.size()) body.resize(static_cast<std::size_t>(*precision));
       if (align == 0) align = '<';
     } else {
-      const Value& v = o->value;
+      const Value& v = *o->as<Value>();
       bool integer = v.kind() != Value::Kind::Real;
       double real = integer ? static_cast<double>(v.as_integer()) : v.as_real();
       if (type == 's') raise("ValueError", "Unknown format code 's' for object of type '" + type_name(*o) + "'");
@@ -1294,24 +1497,25 @@ struct Interpreter::Impl {
         return scalar(Value(e->text == "True"));
       case Expr::Kind::List:
       case Expr::Kind::Tuple: {
-        auto o = make(e->kind == Expr::Kind::List ? Object::Type::List : Object::Type::Tuple);
-        for (const auto& i : e->items) o->items.push_back(eval(i));
-        return o;
+        std::vector<ObjPtr> items;
+        for (const auto& i : e->items) items.push_back(eval(i));
+        return e->kind == Expr::Kind::List ? list_of(std::move(items)) : tuple_of(std::move(items));
       }
       case Expr::Kind::Dict: {
-        auto o = make(Object::Type::Dict);
+        ObjPtr o = new_dict();
+        auto& d = *o->as<Dict>();
         for (std::size_t i = 0; i + 1 < e->items.size(); i += 2) {
-          o->keys.push_back(eval(e->items[i]));
-          o->items.push_back(eval(e->items[i + 1]));
+          d.keys.push_back(eval(e->items[i]));
+          d.values.push_back(eval(e->items[i + 1]));
         }
         return o;
       }
       case Expr::Kind::Attribute: return getattr(eval(e->object), e->text);
       case Expr::Kind::Call: {
         ObjPtr fn = eval(e->object);
-        std::vector<ObjPtr> args;
+        Args args;
         for (const auto& a : e->items) args.push_back(eval(a));
-        std::vector<std::pair<std::string, ObjPtr>> kwargs;
+        Kwargs kwargs;
         for (const auto& [k, v] : e->keywords) kwargs.emplace_back(k, eval(v));
         return call(fn, args, kwargs);
       }
@@ -1323,16 +1527,12 @@ struct Interpreter::Impl {
         }
         ObjPtr v = eval(e->items[0]);
         if (e->text == "not") return scalar(Value(!truthy(*v)));
-        if (v->type == Object::Type::TimeDelta) {
+        if (v->is<TimeDelta>()) {
           if (e->text == "~") raise("TypeError", "bad operand type for unary ~: 'datetime.timedelta'");
           return e->text == "-" ? delta(-static_cast<long double>(micros_of(*v))) : v;
         }
         if (e->text == "~") {
-          if (v->type == Object::Type::QObj) {
-            auto q = make(Object::Type::QObj);
-            q->q = std::make_shared<Q>(~*v->q);
-            return q;
-          }
+          if (const auto* q = v->as<QObject>()) return make_object(QObject{~q->q});
           return scalar(Value(~to_value(v).as_integer()));
         }
         Value x = to_value(v);
@@ -1409,27 +1609,28 @@ struct Interpreter::Impl {
         }
       }
     } restore{globals, hidden};
-    bool dict = e.text == "dict";
-    ObjPtr out = make(dict ? Object::Type::Dict : Object::Type::List);
+    bool to_dict = e.text == "dict";
+    ObjPtr result = to_dict ? new_dict() : list_of({});
     for (const auto& item : source) {
       check_interrupt();
       assign(e.items[0], item);
       bool keep = true;
       for (std::size_t i = 2; i < e.items.size() && keep; ++i) keep = truthy(*eval(e.items[i]));
       if (!keep) continue;
-      if (!dict) {
-        out->items.push_back(eval(e.object));
+      if (!to_dict) {
+        ObjPtr value = eval(e.object);
+        result->as<List>()->items.push_back(value);
         continue;
       }
-      set_item(out, eval(e.object->items[0]), eval(e.object->items[1]));
+      set_item(result, eval(e.object->items[0]), eval(e.object->items[1]));
     }
-    return out;
+    return result;
   }
 
   std::optional<std::int64_t> opt_int(const ExprPtr& e) {
     if (!e) return std::nullopt;
     ObjPtr v = eval(e);
-    if (v->type == Object::Type::Scalar && v->value.is_null()) return std::nullopt;
+    if (is_none(*v)) return std::nullopt;
     Value x = to_value(v);
     if (x.kind() != Value::Kind::Integer) {
       raise("TypeError", "slice indices must be integers or None or have an __index__ method");
@@ -1442,30 +1643,23 @@ struct Interpreter::Impl {
       auto start = opt_int(index->items[0]);
       auto stop = opt_int(index->items[1]);
       if (index->items[2]) raise("ValueError", "the cascade shell does not support slice steps");
-      if (o->type == Object::Type::QuerySet || o->type == Object::Type::Related) {
-        QuerySet qs = o->type == Object::Type::QuerySet ? *o->qs : related_queryset(*o);
-        return wrap(qs.slice(start.value_or(0), stop));
-      }
+      if (const auto* q = o->as<QuerySetObject>()) return wrap(q->qs.slice(start.value_or(0), stop));
+      if (const auto* r = o->as<RelatedManager>()) return wrap(related_queryset(*r).slice(start.value_or(0), stop));
       std::vector<ObjPtr> items = iterate(o);
       auto n = static_cast<std::int64_t>(items.size());
       auto clamp = [&](std::int64_t i) { return std::max<std::int64_t>(0, std::min(n, i < 0 ? n + i : i)); };
       std::int64_t a = clamp(start.value_or(0)), b = clamp(stop.value_or(n));
       std::vector<ObjPtr> part;
       for (std::int64_t i = a; i < b; ++i) part.push_back(items[static_cast<std::size_t>(i)]);
-      if (o->type == Object::Type::Tuple) {
-        auto t = make(Object::Type::Tuple);
-        t->items = part;
-        return t;
-      }
-      return list_of(part);
+      return o->is<Tuple>() ? tuple_of(std::move(part)) : list_of(std::move(part));
     }
     return get_item(o, eval(index));
   }
 
   ObjPtr get_item(const ObjPtr& o, const ObjPtr& key) {
-    if (o->type == Object::Type::Dict) {
-      for (std::size_t i = 0; i < o->keys.size(); ++i) {
-        if (equal(o->keys[i], key)) return o->items[i];
+    if (const auto* d = o->as<Dict>()) {
+      for (std::size_t i = 0; i < d->keys.size(); ++i) {
+        if (equal(d->keys[i], key)) return d->values[i];
       }
       raise("KeyError", repr(key));
     }
@@ -1473,7 +1667,7 @@ struct Interpreter::Impl {
     if (k.kind() != Value::Kind::Integer) {
       raise("TypeError", type_name(*o) + " indices must be integers or slices, not " + type_name(*key));
     }
-    if (o->type == Object::Type::QuerySet) return wrap(o->qs->at(k.as_integer()));
+    if (const auto* q = o->as<QuerySetObject>()) return wrap(q->qs.at(k.as_integer()));
     std::vector<ObjPtr> items = iterate(o);
     std::int64_t i = k.as_integer();
     auto n = static_cast<std::int64_t>(items.size());
@@ -1484,55 +1678,77 @@ struct Interpreter::Impl {
 
   bool equal(const ObjPtr& a, const ObjPtr& b, int depth = 0) {
     if (depth > kMaxNesting) raise("RecursionError", "maximum recursion depth exceeded in comparison");
-    if (a->type == Object::Type::Instance && b->type == Object::Type::Instance) {
-      return &a->instance->meta() == &b->instance->meta() && a->instance->pk() == b->instance->pk() &&
-             !a->instance->pk().is_null();
+    const auto* ia = a->as<InstanceObject>();
+    const auto* ib = b->as<InstanceObject>();
+    if (ia != nullptr && ib != nullptr) {
+      return &ia->instance.meta() == &ib->instance.meta() && ia->instance.pk() == ib->instance.pk() &&
+             !ia->instance.pk().is_null();
     }
-    if (a->type == Object::Type::Scalar && b->type == Object::Type::Scalar) {
-      const Value &x = a->value, &y = b->value;
-      bool xn = x.kind() == Value::Kind::Integer || x.kind() == Value::Kind::Real || x.kind() == Value::Kind::Bool;
-      bool yn = y.kind() == Value::Kind::Integer || y.kind() == Value::Kind::Real || y.kind() == Value::Kind::Bool;
-      if (xn && yn) return real_of(x) == real_of(y);
-      return x == y;
+    const auto* x = a->as<Value>();
+    const auto* y = b->as<Value>();
+    if (x != nullptr && y != nullptr) {
+      if (is_number(*x) && is_number(*y)) return real_of(*x) == real_of(*y);
+      return *x == *y;
     }
-    if (a->type == Object::Type::TimeDelta || b->type == Object::Type::TimeDelta) {
-      return a->type == b->type && micros_of(*a) == micros_of(*b);
+    if (a->is<TimeDelta>() || b->is<TimeDelta>()) {
+      return a->is<TimeDelta>() && b->is<TimeDelta>() && micros_of(*a) == micros_of(*b);
     }
-    if ((a->type == Object::Type::List || a->type == Object::Type::Tuple) && a->type == b->type) {
-      if (a->items.size() != b->items.size()) return false;
-      for (std::size_t i = 0; i < a->items.size(); ++i) {
+    const auto* sa = sequence_items(*a);
+    const auto* sb = sequence_items(*b);
+    if (sa != nullptr && sb != nullptr && a->v.index() == b->v.index()) {
+      if (sa->size() != sb->size()) return false;
+      for (std::size_t i = 0; i < sa->size(); ++i) {
         // Python compares items by identity first, so a list equals itself even when it holds
         // itself.
-        if (a->items[i] != b->items[i] && !equal(a->items[i], b->items[i], depth + 1)) return false;
+        if ((*sa)[i] != (*sb)[i] && !equal((*sa)[i], (*sb)[i], depth + 1)) return false;
       }
       return true;
     }
     return a == b;
   }
 
-  ObjPtr compare(const std::string& op, const ObjPtr& a, const ObjPtr& b) {
+  static bool identical(const ObjPtr& a, const ObjPtr& b) { return a == b || (is_none(*a) && is_none(*b)); }
+
+  ObjPtr compare(const std::string& op, const ObjPtr& a, const ObjPtr& b, int depth = 0) {
     if (op == "==") return scalar(Value(equal(a, b)));
     if (op == "!=") return scalar(Value(!equal(a, b)));
-    if (op == "is") return scalar(Value(a == b || (a->type == Object::Type::Scalar && b->type == Object::Type::Scalar &&
-                                                   a->value.is_null() && b->value.is_null())));
-    if (op == "is not") return scalar(Value(!(a == b || (a->type == Object::Type::Scalar && b->type == Object::Type::Scalar &&
-                                                         a->value.is_null() && b->value.is_null()))));
+    if (op == "is") return scalar(Value(identical(a, b)));
+    if (op == "is not") return scalar(Value(!identical(a, b)));
     if (op == "in" || op == "not in") {
       bool found = false;
-      if (b->type == Object::Type::Scalar && b->value.kind() == Value::Kind::Text) {
-        found = b->value.as_text().find(str(a)) != std::string::npos;
+      if (is_text(*b)) {
+        found = b->as<Value>()->as_text().find(str(a)) != std::string::npos;
       } else {
         for (const auto& i : iterate(b)) found = found || equal(a, i);
       }
       return scalar(Value(op == "in" ? found : !found));
     }
     bool r = false;
-    if (a->type == Object::Type::TimeDelta && b->type == Object::Type::TimeDelta) {
+    const auto* sa = sequence_items(*a);
+    const auto* sb = sequence_items(*b);
+    if (sa != nullptr || sb != nullptr) {
+      // Lists with lists and tuples with tuples: by their first items that differ, else by
+      // their lengths, as in Python.
+      if (sa == nullptr || sb == nullptr || a->v.index() != b->v.index()) {
+        raise("TypeError", "'" + op + "' not supported between instances of '" + type_name(*a) + "' and '" +
+                               type_name(*b) + "'");
+      }
+      if (depth > kMaxNesting) raise("RecursionError", "maximum recursion depth exceeded in comparison");
+      for (std::size_t i = 0; i < sa->size() && i < sb->size(); ++i) {
+        if ((*sa)[i] != (*sb)[i] && !equal((*sa)[i], (*sb)[i], depth + 1)) {
+          return compare(op, (*sa)[i], (*sb)[i], depth + 1);
+        }
+      }
+      std::size_t p = sa->size(), q = sb->size();
+      r = op == "<" ? p < q : op == ">" ? p > q : op == "<=" ? p <= q : p >= q;
+      return scalar(Value(r));
+    }
+    if (a->is<TimeDelta>() && b->is<TimeDelta>()) {
       std::int64_t p = micros_of(*a), q = micros_of(*b);
       r = op == "<" ? p < q : op == ">" ? p > q : op == "<=" ? p <= q : p >= q;
       return scalar(Value(r));
     }
-    if (a->type == Object::Type::TimeDelta || b->type == Object::Type::TimeDelta) {
+    if (a->is<TimeDelta>() || b->is<TimeDelta>()) {
       raise("TypeError", "'" + op + "' not supported between instances of '" + type_name(*a) +
                              "' and '" + type_name(*b) + "'");
     }
@@ -1541,9 +1757,6 @@ struct Interpreter::Impl {
     if (is_date(x) && is_date(y) && x.kind() != y.kind()) {
       raise("TypeError", "can't compare " + type_name(*a) + " to " + type_name(*b));
     }
-    auto is_number = [](const Value& v) {
-      return v.kind() == Value::Kind::Integer || v.kind() == Value::Kind::Real || v.kind() == Value::Kind::Bool;
-    };
     bool numeric = is_number(x) && is_number(y);
     if (!numeric && x.kind() != y.kind()) {
       raise("TypeError", "'" + op + "' not supported between instances of '" + type_name(*a) +
@@ -1556,33 +1769,27 @@ struct Interpreter::Impl {
   }
 
   ObjPtr binary(const std::string& op, const ObjPtr& a, const ObjPtr& b) {
-    if ((op == "&" || op == "|") && a->type == Object::Type::QObj && b->type == Object::Type::QObj) {
-      auto q = make(Object::Type::QObj);
-      q->q = std::make_shared<Q>(op == "&" ? (*a->q & *b->q) : (*a->q | *b->q));
-      return q;
+    const auto* qa = a->as<QObject>();
+    const auto* qb = b->as<QObject>();
+    if ((op == "&" || op == "|") && qa != nullptr && qb != nullptr) {
+      return make_object(QObject{op == "&" ? (qa->q & qb->q) : (qa->q | qb->q)});
     }
-    if ((op == "&" || op == "|") && a->type == Object::Type::QuerySet && b->type == Object::Type::QuerySet) {
+    if ((op == "&" || op == "|") && a->is<QuerySetObject>() && b->is<QuerySetObject>()) {
       raise("TypeError", "combining QuerySets with & and | is not supported by the cascade shell; use Q objects");
     }
-    if (op == "+" && a->type == Object::Type::List && b->type == Object::Type::List) {
-      auto l = list_of(a->items);
-      l->items.insert(l->items.end(), b->items.begin(), b->items.end());
-      return l;
+    if (op == "+" && a->is<List>() && b->is<List>()) {
+      std::vector<ObjPtr> items = a->as<List>()->items;
+      const auto& more = b->as<List>()->items;
+      items.insert(items.end(), more.begin(), more.end());
+      return list_of(std::move(items));
     }
     if (ObjPtr r = date_arithmetic(op, a, b)) return r;
-    if (op == "*" && (a->type == Object::Type::List || b->type == Object::Type::List ||
-                      (a->type == Object::Type::Scalar && a->value.kind() == Value::Kind::Text) ||
-                      (b->type == Object::Type::Scalar && b->value.kind() == Value::Kind::Text))) {
-      return repeat(a, b);
-    }
+    if (op == "*" && (a->is<List>() || b->is<List>() || is_text(*a) || is_text(*b))) return repeat(a, b);
     Value x = to_value(a), y = to_value(b);
     if (op == "+" && x.kind() == Value::Kind::Text && y.kind() == Value::Kind::Text) {
       return scalar(Value(x.as_text() + y.as_text()));
     }
-    auto is_num = [](const Value& v) {
-      return v.kind() == Value::Kind::Integer || v.kind() == Value::Kind::Real || v.kind() == Value::Kind::Bool;
-    };
-    if (!is_num(x) || !is_num(y)) {
+    if (!is_number(x) || !is_number(y)) {
       raise("TypeError", "unsupported operand type(s) for " + op + ": '" + type_name(*a) + "' and '" +
                              type_name(*b) + "'");
     }
@@ -1637,25 +1844,25 @@ struct Interpreter::Impl {
 
   // [1] * 3, 'ab' * 2
   ObjPtr repeat(const ObjPtr& a, const ObjPtr& b) {
-    bool seq_first = a->type == Object::Type::List || (a->type == Object::Type::Scalar && a->value.kind() == Value::Kind::Text);
+    bool seq_first = a->is<List>() || is_text(*a);
     const ObjPtr& seq = seq_first ? a : b;
     const ObjPtr& count = seq_first ? b : a;
-    if (count->type != Object::Type::Scalar ||
-        (count->value.kind() != Value::Kind::Integer && count->value.kind() != Value::Kind::Bool)) {
+    if (!is_kind(*count, Value::Kind::Integer) && !is_kind(*count, Value::Kind::Bool)) {
       raise("TypeError", "can't multiply sequence by non-int of type '" + type_name(*count) + "'");
     }
-    std::int64_t n = std::max<std::int64_t>(0, count->value.as_integer());
-    std::size_t unit = seq->type == Object::Type::List ? seq->items.size() : seq->value.as_text().size();
+    std::int64_t n = std::max<std::int64_t>(0, count->as<Value>()->as_integer());
+    const auto* list = seq->as<List>();
+    std::size_t unit = list != nullptr ? list->items.size() : seq->as<Value>()->as_text().size();
     if (unit != 0 && static_cast<std::uint64_t>(n) > 10'000'000 / unit) {
       raise("MemoryError", "sequence too large for the cascade shell");
     }
-    if (seq->type == Object::Type::List) {
+    if (list != nullptr) {
       std::vector<ObjPtr> items;
-      for (std::int64_t i = 0; i < n; ++i) items.insert(items.end(), seq->items.begin(), seq->items.end());
+      for (std::int64_t i = 0; i < n; ++i) items.insert(items.end(), list->items.begin(), list->items.end());
       return list_of(std::move(items));
     }
     std::string text;
-    for (std::int64_t i = 0; i < n; ++i) text += seq->value.as_text();
+    for (std::int64_t i = 0; i < n; ++i) text += seq->as<Value>()->as_text();
     return scalar(Value(text));
   }
 
@@ -1663,40 +1870,39 @@ struct Interpreter::Impl {
   // computes them; null when neither side is a date or a timedelta.
   ObjPtr date_arithmetic(const std::string& op, const ObjPtr& a, const ObjPtr& b) {
     auto kind = [](const ObjPtr& o) {
-      return o->type == Object::Type::Scalar ? o->value.kind() : Value::Kind::Null;
+      const Value* v = o->as<Value>();
+      return v != nullptr ? v->kind() : Value::Kind::Null;
     };
-    bool ta = a->type == Object::Type::TimeDelta, tb = b->type == Object::Type::TimeDelta;
+    bool ta = a->is<TimeDelta>(), tb = b->is<TimeDelta>();
     bool da = kind(a) == Value::Kind::Date || kind(a) == Value::Kind::DateTime;
     bool db_ = kind(b) == Value::Kind::Date || kind(b) == Value::Kind::DateTime;
     if (!ta && !tb && !(da && db_ && op == "-" && kind(a) == kind(b))) return nullptr;
-    auto number = [&](const ObjPtr& o) {
-      return o->type == Object::Type::Scalar && (kind(o) == Value::Kind::Integer || kind(o) == Value::Kind::Bool ||
-                                                 kind(o) == Value::Kind::Real);
-    };
+    auto number = [&](const ObjPtr& o) { return is_number(*o); };
     auto ld = [](const ObjPtr& o) {
-      return o->type == Object::Type::TimeDelta ? static_cast<long double>(micros_of(*o))
-             : o->value.kind() == Value::Kind::Real ? static_cast<long double>(o->value.as_real())
-                                                    : static_cast<long double>(o->value.as_integer());
+      if (o->is<TimeDelta>()) return static_cast<long double>(micros_of(*o));
+      const Value& v = *o->as<Value>();
+      return v.kind() == Value::Kind::Real ? static_cast<long double>(v.as_real())
+                                           : static_cast<long double>(v.as_integer());
     };
     if (da && db_) {
+      const Value &x = *a->as<Value>(), &y = *b->as<Value>();
       if (kind(a) == Value::Kind::Date) {
-        return delta(static_cast<long double>(a->value.as_date().days_since_epoch() -
-                                              b->value.as_date().days_since_epoch()) * kMicrosPerDay);
+        return delta(static_cast<long double>(x.as_date().days_since_epoch() - y.as_date().days_since_epoch()) *
+                     kMicrosPerDay);
       }
-      return delta(static_cast<long double>(a->value.as_datetime().micros) -
-                   static_cast<long double>(b->value.as_datetime().micros));
+      return delta(static_cast<long double>(x.as_datetime().micros) - static_cast<long double>(y.as_datetime().micros));
     }
     if ((op == "+" || op == "-") && ta && tb) return delta(op == "+" ? ld(a) + ld(b) : ld(a) - ld(b));
     if ((op == "+" && (da || db_)) || (op == "-" && da && tb)) {
-      const ObjPtr& when = da ? a : b;
+      const Value& when = *(da ? a : b)->as<Value>();
       std::int64_t micros = micros_of(da ? *b : *a);
-      if (kind(when) == Value::Kind::Date) {
+      if (when.kind() == Value::Kind::Date) {
         // date ± timedelta uses the timedelta's days only, as Python's date does.
-        std::int64_t days = delta_parts(micros).days;
-        return date_at(when->value.as_date().days_since_epoch() + (op == "-" ? -days : days));
+        std::int64_t whole_days = delta_parts(micros).days;
+        return date_at(when.as_date().days_since_epoch() + (op == "-" ? -whole_days : whole_days));
       }
       long double shift = op == "-" ? -static_cast<long double>(micros) : static_cast<long double>(micros);
-      return datetime_at(static_cast<long double>(when->value.as_datetime().micros) + shift);
+      return datetime_at(static_cast<long double>(when.as_datetime().micros) + shift);
     }
     if (op == "*" && ((ta && number(b)) || (tb && number(a)))) return delta(ld(a) * ld(b));
     if ((op == "/" || op == "//") && ta && (number(b) || tb)) {
@@ -1708,7 +1914,7 @@ struct Interpreter::Impl {
       if (kind(b) == Value::Kind::Real) {
         raise("TypeError", "unsupported operand type(s) for //: 'datetime.timedelta' and 'float'");
       }
-      return delta(floor_div(micros_of(*a), b->value.as_integer()));
+      return delta(floor_div(micros_of(*a), b->as<Value>()->as_integer()));
     }
     if (op == "%" && ta && tb) {
       if (micros_of(*b) == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
@@ -1721,27 +1927,27 @@ struct Interpreter::Impl {
 
   // d[k] = value, l[i] = value
   void set_item(const ObjPtr& container, const ObjPtr& key, const ObjPtr& value) {
-    if (container->type == Object::Type::List) {
+    if (auto* l = container->as<List>()) {
       Value k = to_value(key);
       if (k.kind() != Value::Kind::Integer) {
         raise("TypeError", "list indices must be integers or slices, not " + type_name(*key));
       }
       std::int64_t i = k.as_integer();
-      auto n = static_cast<std::int64_t>(container->items.size());
+      auto n = static_cast<std::int64_t>(l->items.size());
       if (i < 0) i += n;
       if (i < 0 || i >= n) raise("IndexError", "list assignment index out of range");
-      container->items[static_cast<std::size_t>(i)] = value;
+      l->items[static_cast<std::size_t>(i)] = value;
       return;
     }
-    if (container->type == Object::Type::Dict) {
-      for (std::size_t i = 0; i < container->keys.size(); ++i) {
-        if (equal(container->keys[i], key)) {
-          container->items[i] = value;
+    if (auto* d = container->as<Dict>()) {
+      for (std::size_t i = 0; i < d->keys.size(); ++i) {
+        if (equal(d->keys[i], key)) {
+          d->values[i] = value;
           return;
         }
       }
-      container->keys.push_back(key);
-      container->items.push_back(value);
+      d->keys.push_back(key);
+      d->values.push_back(value);
       return;
     }
     raise("TypeError", "'" + type_name(*container) + "' object does not support item assignment");
@@ -1749,9 +1955,9 @@ struct Interpreter::Impl {
 
   // n += 1: lists grow in place, as Python's do; everything else is rebound.
   ObjPtr in_place(const std::string& op, const ObjPtr& a, const ObjPtr& b) {
-    if (op == "+" && a->type == Object::Type::List) {
+    if (auto* l = a->as<List>(); l != nullptr && op == "+") {
       std::vector<ObjPtr> more = iterate(b);
-      a->items.insert(a->items.end(), more.begin(), more.end());
+      l->items.insert(l->items.end(), more.begin(), more.end());
       return a;
     }
     try {
@@ -1866,7 +2072,7 @@ struct Interpreter::Impl {
       }
       case Stmt::Kind::With: {
         ObjPtr manager = eval(s.value);
-        if (manager->type != Object::Type::Atomic) {
+        if (!manager->is<AtomicBlock>()) {
           raise("TypeError", "'" + type_name(*manager) + "' object does not support the context manager protocol");
         }
         if (!s.targets.empty()) assign(s.targets[0], manager);
@@ -1888,7 +2094,7 @@ struct Interpreter::Impl {
       }
       case Stmt::Kind::Expr: {
         ObjPtr v = eval(s.value);
-        if (interactive && !(v->type == Object::Type::Scalar && v->value.is_null())) out << repr(v) << "\n";
+        if (interactive && !is_none(*v)) out << repr(v) << "\n";
         return;
       }
     }
@@ -1901,31 +2107,23 @@ struct Interpreter::Impl {
   // are wanted).
   ObjPtr static_attr(const ObjPtr& o, const std::string& name) {
     try {
-      switch (o->type) {
-        case Object::Type::Model:
-        case Object::Type::Module:
-        case Object::Type::Builtin:
-        case Object::Type::Scalar:
-        case Object::Type::TimeDelta: return getattr(o, name);
-        case Object::Type::Instance: {
-          const ModelMeta& m = o->instance->meta();
-          const ModelMeta* other = nullptr;
-          const Field* f = m.find_field(name);
-          if (f != nullptr && f->is_foreign_key() && name == f->name) other = f->target;
-          for (const auto& rel : m.related_objects) {
-            if (rel.field->type == FieldType::OneToOne && rel.field->related_accessor_name() == name) {
-              other = rel.field->model;
-            }
+      if (const auto* i = o->as<InstanceObject>()) {
+        const ModelMeta& m = i->instance.meta();
+        const ModelMeta* other = nullptr;
+        const Field* f = m.find_field(name);
+        if (f != nullptr && f->is_foreign_key() && name == f->name) other = f->target;
+        for (const auto& rel : m.related_objects) {
+          if (rel.field->type == FieldType::OneToOne && rel.field->related_accessor_name() == name) {
+            other = rel.field->model;
           }
-          if (other != nullptr) {
-            auto placeholder = make(Object::Type::Instance);
-            placeholder->instance = std::make_shared<Instance>(*other);
-            return placeholder;
-          }
-          return instance_attr(o, name);
         }
-        default: return nullptr;
+        if (other != nullptr) return wrap(Instance(*other));
+        return getattr(o, name);
       }
+      if (o->is<ModelClass>() || o->is<Module>() || o->is<Function>() || o->is<Value>() || o->is<TimeDelta>()) {
+        return getattr(o, name);
+      }
+      return nullptr;
     } catch (const PyError&) {
       return nullptr;
     } catch (const Error&) {
@@ -1933,57 +2131,17 @@ struct Interpreter::Impl {
     }
   }
 
-  // Attribute names for completion; methods and other callables end with "(".
+  // Attribute names for completion; methods and classes end with "(".
   std::vector<std::string> attributes(const ObjPtr& o) {
-    std::vector<std::string> out;
-    auto queryset_methods = [&](const ModelMeta& m, bool manager) {
-      for (const auto& name : kQuerySetMethods) {
-        if (manager && (name == "delete" || name == "restore" || name == "hard_delete")) continue;
-        if (!m.soft_deletable() && (name == "restore" || name == "hard_delete")) continue;
-        out.push_back(name + "(");
+    std::vector<std::string> out = member_names(*o, true);
+    if (const auto* i = o->as<InstanceObject>()) {
+      const ModelMeta& m = i->instance.meta();
+      for (const auto& name : m.field_names()) out.push_back(name);
+      for (const auto& rel : m.related_objects) {
+        // A hidden relation (related_name '+', an auto-created through model) has no accessor.
+        std::string accessor = rel.field->related_accessor_name();
+        if (!accessor.empty()) out.push_back(std::move(accessor));
       }
-    };
-    switch (o->type) {
-      case Object::Type::Model:
-        out = {"objects", "DoesNotExist(", "MultipleObjectsReturned("};
-        if (o->model->soft_deletable()) {
-          out.push_back("all_objects");
-          out.push_back("deleted_objects");
-        }
-        break;
-      case Object::Type::Manager: queryset_methods(*o->model, true); break;
-      case Object::Type::QuerySet: queryset_methods(o->qs->model(), false); break;
-      case Object::Type::Related: {
-        const ModelMeta& m = o->reverse ? *o->field->model
-                                        : (o->field->type == FieldType::ManyToMany ? *o->field->target : *o->field->model);
-        queryset_methods(m, false);
-        if (o->field->type == FieldType::ManyToMany) {
-          for (const char* name : {"add(", "remove(", "clear(", "set("}) out.emplace_back(name);
-        }
-        break;
-      }
-      case Object::Type::Instance: {
-        const ModelMeta& m = o->instance->meta();
-        out = {"pk", "save(", "delete(", "refresh_from_db("};
-        if (m.soft_deletable()) {
-          out.emplace_back("restore(");
-          out.emplace_back("hard_delete(");
-        }
-        for (const auto& name : m.field_names()) out.push_back(name);
-        for (const auto& rel : m.related_objects) out.push_back(rel.field->related_accessor_name());
-        break;
-      }
-      case Object::Type::Module:
-      case Object::Type::Builtin: {
-        auto space = namespaces().find(o->name);
-        if (space != namespaces().end()) {
-          for (const auto& [attr, builtin_name] : space->second) out.push_back(attr + "(");
-        }
-        break;
-      }
-      case Object::Type::Scalar:
-      case Object::Type::TimeDelta: out = value_attributes(*o); break;
-      default: break;
     }
     return out;
   }
@@ -2003,8 +2161,8 @@ struct Interpreter::Impl {
       }
       for (const auto& [name, value] : globals) {
         if (name.compare(0, text.size(), text) != 0) continue;
-        bool callable = value->type == Object::Type::Builtin || value->type == Object::Type::Model ||
-                        value->type == Object::Type::Method || value->type == Object::Type::ExcClass;
+        bool callable = value->is<Function>() || value->is<ModelClass>() || value->is<BoundMethod>() ||
+                        value->is<ExceptionClass>();
         out.push_back(callable ? name + "(" : name);
       }
     } else {
@@ -2035,11 +2193,19 @@ struct Interpreter::Impl {
     return out;
   }
 
+  // ---- imports ---------------------------------------------------------------------------------
+
+  // The modules the shell provides, by name.
+  static const MemberTable* module_named(const std::string& name) {
+    for (const MemberTable* m : {&datetime_module(), &timezone_module(), &transaction_module()}) {
+      if (m->owner == name) return m;
+    }
+    return nullptr;
+  }
+
   void import(const Stmt& s) {
     if (s.names.empty() && s.module == "datetime") {
-      auto m = make(Object::Type::Module);
-      m->name = "datetime";
-      globals["datetime"] = m;
+      globals["datetime"] = make_object(Module{&datetime_module()});
       return;
     }
     // from django.utils import timezone; from django.db import transaction
@@ -2049,29 +2215,18 @@ struct Interpreter::Impl {
         if (name != provided) {
           raise("ImportError", "the cascade shell provides only '" + provided + "' from '" + s.module + "'");
         }
-        auto m = make(Object::Type::Module);
-        m->name = s.module + "." + name;
-        globals[alias] = m;
+        globals[alias] = make_object(Module{module_named(s.module + "." + name)});
       }
       return;
     }
-    auto space = namespaces().find(s.module == "django.utils.timezone" || s.module == "django.db.transaction" ||
-                                           s.module == "datetime"
-                                       ? s.module
-                                       : std::string());
-    if (space != namespaces().end() && !s.names.empty()) {
-      for (const auto& imported : s.names) {
-        const std::string& name = imported.first;
-        const std::string& alias = imported.second;
-        auto it = std::find_if(space->second.begin(), space->second.end(),
-                               [&](const auto& attr) { return attr.first == name; });
-        if (it == space->second.end()) {
+    if (const MemberTable* module = module_named(s.module); module != nullptr && !s.names.empty()) {
+      for (const auto& [name, alias] : s.names) {
+        const Member* m = module->find(name);
+        if (m == nullptr) {
           raise("ImportError", "cannot import name '" + name + "' from '" + s.module + "'" +
                                    (s.module == "datetime" ? "" : " (the cascade shell provides only some names)"));
         }
-        auto b = make(Object::Type::Builtin);
-        b->name = it->second;
-        globals[alias] = b;
+        globals[alias] = make_object(Function{module, m});
       }
       return;
     }
@@ -2081,7 +2236,7 @@ struct Interpreter::Impl {
     if (s.module == "django.db.models") {
       for (const auto& [name, alias] : s.names) {
         if (name != "Q") raise("ImportError", "cannot import name '" + name + "' from 'django.db.models'");
-        globals[alias] = globals.at("Q");
+        globals[alias] = make_object(Function{&builtins_table(), builtins_table().find("Q")});
       }
       return;
     }
@@ -2096,7 +2251,7 @@ struct Interpreter::Impl {
     for (const auto& [name, alias] : s.names) {
       if (name == "*") {
         for (const ModelMeta* m : db.registry().models()) {
-          if (m->app_label == app && !m->auto_created) globals[m->object_name] = globals.at(m->object_name);
+          if (m->app_label == app && !m->auto_created) globals[m->object_name] = make_object(ModelClass{m});
         }
         continue;
       }
@@ -2104,35 +2259,242 @@ struct Interpreter::Impl {
       if (m == nullptr || m->object_name != name || m->auto_created) {
         raise("ImportError", "cannot import name '" + name + "' from '" + s.module + "'");
       }
-      auto cls = make(Object::Type::Model);
-      cls->model = m;
-      globals[alias] = cls;
+      globals[alias] = make_object(ModelClass{m});
     }
   }
 };
 
+// ---- the tables ---------------------------------------------------------------------------------
+//
+// Each entry: name, positional arguments (least, most), what it does, and its flags: kKeywords
+// (takes keyword arguments), kWrites (calling it can write to the database), kSoftDelete
+// (listed on soft-deletable models only). Arities and keywords are Django's and Python's.
+
 namespace {
-bool truthy(const Object& o) {
-  switch (o.type) {
-    case Object::Type::Scalar:
-      switch (o.value.kind()) {
-        case Value::Kind::Null: return false;
-        case Value::Kind::Bool: return o.value.as_bool();
-        case Value::Kind::Integer: return o.value.as_integer() != 0;
-        case Value::Kind::Real: return o.value.as_real() != 0;
-        case Value::Kind::Text: return !o.value.as_text().empty();
-        default: return true;
-      }
-    case Object::Type::List:
-    case Object::Type::Tuple: return !o.items.empty();
-    case Object::Type::Dict: return !o.keys.empty();
-    case Object::Type::QuerySet: return o.qs->exists();
-    case Object::Type::TimeDelta: return o.value.as_integer() != 0;
-    default: return true;
-  }
+
+using E = Evaluator;
+constexpr int kAny = kAnyNumber;
+
+const MemberTable& builtins_table() {
+  static const MemberTable table{
+      .owner = "builtins",
+      .module = true,
+      .members = {
+          method("print", 0, kAny, &E::print, kKeywords),
+          method("exit", 0, 1, &E::exit),
+          method("quit", 0, 1, &E::exit),
+          method("len", 1, 1, &E::len),
+          class_member("list", 1, 1, &E::list, 0, is::list),
+          class_member("tuple", 1, 1, &E::tuple, 0, is::tuple),
+          class_member("dict", 0, 1, &E::dict, kKeywords, is::dict),
+          method("sorted", 1, 1, &E::sorted, kKeywords),
+          class_member("str", 1, 1, &E::str, 0, is::text),
+          method("repr", 1, 1, &E::repr),
+          class_member("int", 1, 1, &E::integer, 0, is::integer),
+          class_member("float", 1, 1, &E::real, 0, is::real),
+          class_member("bool", 1, 1, &E::boolean, 0, is::boolean),
+          class_member("type", 1, 1, &E::type, 0, is::type),
+          method("isinstance", 2, 2, &E::isinstance),
+          method("range", 1, 3, &E::range),
+          method("sum", 1, kAny, &E::sum),
+          method("min", 1, kAny, &E::min),
+          method("max", 1, kAny, &E::max),
+          method("abs", 1, 1, &E::abs),
+          method("format", 1, 2, &E::format),
+          class_member("Q", 0, kAny, &E::q, kKeywords, is::q),
+      }};
+  return table;
 }
+
+const MemberTable& model_class_table() {
+  static const MemberTable table{
+      .owner = "type",
+      .python = true,
+      .members = {
+          attribute("objects", &E::objects),
+          attribute("all_objects", &E::all_objects, kSoftDelete),
+          attribute("deleted_objects", &E::deleted_objects, kSoftDelete),
+          attribute("DoesNotExist", &E::does_not_exist, kClass),
+          attribute("MultipleObjectsReturned", &E::multiple_objects_returned, kClass),
+      }};
+  return table;
+}
+
+// A manager's methods: a QuerySet's, but for deleting and restoring (Post.objects.delete() is
+// Django's AttributeError).
+std::vector<Member> manager_methods() {
+  return {
+      method("all", 0, 0, &E::qs_all),
+      method("filter", 0, kAny, &E::qs_filter, kKeywords),
+      method("exclude", 0, kAny, &E::qs_exclude, kKeywords),
+      method("get", 0, kAny, &E::qs_get, kKeywords),
+      method("create", 0, 0, &E::qs_create, kKeywords | kWrites),
+      method("get_or_create", 0, 1, &E::qs_get_or_create, kKeywords | kWrites),
+      method("count", 0, 0, &E::qs_count),
+      method("exists", 0, 0, &E::qs_exists),
+      method("first", 0, 0, &E::qs_first),
+      method("last", 0, 0, &E::qs_last),
+      method("order_by", 0, kAny, &E::qs_order_by),
+      method("values", 0, kAny, &E::qs_values, kKeywords),
+      method("values_list", 0, kAny, &E::qs_values_list, kKeywords),
+      method("distinct", 0, kAny, &E::qs_distinct),
+      method("in_bulk", 0, 1, &E::qs_in_bulk, kKeywords),
+      method("update", 0, 0, &E::qs_update, kKeywords | kWrites),
+  };
+}
+
+std::vector<Member> queryset_methods() {
+  std::vector<Member> methods = manager_methods();
+  methods.push_back(method("delete", 0, 0, &E::qs_delete, kWrites));
+  // Callable on any QuerySet (on a model that is not soft-deletable, the call says why it
+  // cannot); listed where they apply.
+  methods.push_back(method("restore", 0, 0, &E::qs_restore, kWrites | kSoftDelete));
+  methods.push_back(method("hard_delete", 0, 0, &E::qs_hard_delete, kWrites | kSoftDelete));
+  return methods;
+}
+
+const MemberTable& manager_table() {
+  static const MemberTable table{.owner = "QuerySet", .python = true, .members = manager_methods()};
+  return table;
+}
+
+// QuerySets, and the reverse side of a foreign key (author.posts).
+const MemberTable& queryset_table() {
+  static const MemberTable table{.owner = "QuerySet", .python = true, .members = queryset_methods()};
+  return table;
+}
+
+const MemberTable& many_to_many_table() {
+  static const MemberTable table = [] {
+    MemberTable t{.owner = "ManyRelatedManager", .python = true, .members = queryset_methods()};
+    t.members.push_back(method("add", 0, kAny, &E::m2m_add, kKeywords | kWrites));
+    t.members.push_back(method("remove", 0, kAny, &E::m2m_remove, kWrites));
+    t.members.push_back(method("clear", 0, 0, &E::m2m_clear, kWrites));
+    t.members.push_back(method("set", 1, 1, &E::m2m_set, kKeywords | kWrites));
+    return t;
+  }();
+  return table;
+}
+
+// An instance's own members; its fields and relations come from its model.
+const MemberTable& instance_table() {
+  static const MemberTable table{
+      .owner = "Model",
+      .python = true,
+      .members = {
+          attribute("pk", &E::pk),
+          method("save", 0, 4, &E::save, kKeywords | kWrites),
+          method("delete", 0, 0, &E::instance_delete, kWrites),
+          method("restore", 0, 0, &E::instance_restore, kWrites | kSoftDelete),
+          method("hard_delete", 0, 0, &E::instance_hard_delete, kWrites | kSoftDelete),
+          method("refresh_from_db", 0, 2, &E::refresh_from_db, kKeywords),
+      }};
+  return table;
+}
+
+const MemberTable& date_table() {
+  static const MemberTable table{
+      .owner = "date",
+      .members = {
+          attribute("year", &E::year),
+          attribute("month", &E::month),
+          attribute("day", &E::day),
+          method("isoformat", 0, 0, &E::isoformat),
+          method("weekday", 0, 0, &E::weekday),
+          method("isoweekday", 0, 0, &E::isoweekday),
+          method("strftime", 1, 1, &E::strftime),
+      }};
+  return table;
+}
+
+const MemberTable& datetime_table() {
+  static const MemberTable table{
+      .owner = "datetime",
+      .members = {
+          attribute("year", &E::year),
+          attribute("month", &E::month),
+          attribute("day", &E::day),
+          attribute("hour", &E::hour),
+          attribute("minute", &E::minute),
+          attribute("second", &E::second),
+          attribute("microsecond", &E::microsecond),
+          method("date", 0, 0, &E::date_of),
+          method("isoformat", 0, 0, &E::isoformat),
+          method("weekday", 0, 0, &E::weekday),
+          method("isoweekday", 0, 0, &E::isoweekday),
+          method("strftime", 1, 1, &E::strftime),
+      }};
+  return table;
+}
+
+const MemberTable& timedelta_table() {
+  static const MemberTable table{
+      .owner = "timedelta",
+      .members = {
+          attribute("days", &E::days),
+          attribute("seconds", &E::seconds),
+          attribute("microseconds", &E::microseconds),
+          method("total_seconds", 0, 0, &E::total_seconds),
+      }};
+  return table;
+}
+
+// The classes datetime.date and datetime.datetime: their class methods.
+const MemberTable& date_class_table() {
+  static const MemberTable table{
+      .owner = "datetime.date",
+      .members = {
+          method("today", 0, 0, &E::today),
+          method("fromisoformat", 1, 1, &E::date_fromisoformat),
+      }};
+  return table;
+}
+
+const MemberTable& datetime_class_table() {
+  static const MemberTable table{
+      .owner = "datetime.datetime",
+      .members = {
+          method("now", 0, 0, &E::now),
+          method("utcnow", 0, 0, &E::now),
+          method("today", 0, 0, &E::now),
+          method("fromisoformat", 1, 1, &E::datetime_fromisoformat),
+      }};
+  return table;
+}
+
+const MemberTable& datetime_module() {
+  static const MemberTable table{
+      .owner = "datetime",
+      .module = true,
+      .members = {
+          class_member("date", 0, 3, &E::date, kKeywords, is::date, date_class_table),
+          class_member("datetime", 0, 7, &E::datetime, kKeywords, is::datetime, datetime_class_table),
+          class_member("timedelta", 0, 7, &E::timedelta, kKeywords, is::timedelta),
+      }};
+  return table;
+}
+
+const MemberTable& timezone_module() {
+  static const MemberTable table{
+      .owner = "django.utils.timezone", .module = true, .python = true, .members = {method("now", 0, 0, &E::now)}};
+  return table;
+}
+
+const MemberTable& transaction_module() {
+  static const MemberTable table{.owner = "django.db.transaction",
+                                 .module = true,
+                                 .python = true,
+                                 .members = {method("atomic", 0, 1, &E::atomic, kKeywords)}};
+  return table;
+}
+
 }  // namespace
 
+// ---- the interpreter ----------------------------------------------------------------------------
+
+struct Interpreter::Impl : Evaluator {
+  using Evaluator::Evaluator;
+};
 
 Interpreter::Interpreter(Database& db, std::ostream& out, bool interactive)
     : impl_(std::make_unique<Impl>(db, out, interactive)) {}
@@ -2141,11 +2503,6 @@ Interpreter::~Interpreter() = default;
 std::optional<int> Interpreter::exit_requested() const { return impl_->exit_code; }
 
 bool Interpreter::run(const std::string& source, std::ostream& err) {
-  struct Containers {
-    std::vector<std::weak_ptr<Object>>* saved = t_containers;
-    explicit Containers(std::vector<std::weak_ptr<Object>>* mine) { t_containers = mine; }
-    ~Containers() { t_containers = saved; }
-  } containers(&impl_->containers);
   std::vector<StmtPtr> statements;
   try {
     statements = parse(source);

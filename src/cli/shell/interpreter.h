@@ -15,9 +15,6 @@
 
 namespace cascade::shell {
 
-struct Object;
-using ObjPtr = std::shared_ptr<Object>;
-
 // Ctrl-C: set by the shell's SIGINT handler (a plain store, so async-signal-safe). The running
 // statement stops at its next step (a statement, a loop iteration, an expression, a row read)
 // with Python's KeyboardInterrupt. Whoever runs the interpreter clears it.
