@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     }
     cascade::Project project = cascade::parse_project(models, "bench models");
     // The harness's SQLite defaults: the file's own journal mode, no WAL switch.
-    auto db = cascade::Database::open(*project.registry, "sqlite:///" + file + "?journal_mode=keep");
+    auto db =
+        cascade::Database::open(*project.registry, "sqlite:///" + file + "?journal_mode=keep");
     std::int64_t received = 0;
     if (scenario == "S3") {
       db.signals().connect(
@@ -132,7 +133,8 @@ int main(int argc, char** argv) {
     }
     per_model += "}";
     std::printf(
-        "{\"scenario\": \"%s\", \"size\": %s, \"seconds\": %.6f, \"queries\": %lld, \"rows\": %lld, "
+        "{\"scenario\": \"%s\", \"size\": %s, \"seconds\": %.6f, \"queries\": %lld, \"rows\": "
+        "%lld, "
         "\"updated\": %lld, \"per_model\": %s, \"signals_received\": %lld, \"rss_before_kb\": %ld, "
         "\"peak_rss_kb\": %ld}\n",
         scenario.c_str(), size.c_str(), std::chrono::duration<double>(t1 - t0).count(),

@@ -31,7 +31,8 @@ struct Fixture {
     cascade::db::atomic(db.connection(), [&] {
       auto a = db.objects("blog.Author").create({{"name", "Ann"}});
       for (int i = 0; i < 1000; ++i) {
-        db.objects("blog.Post").create({{"title", "post " + std::to_string(i)}, {"author", a.pk()}});
+        db.objects("blog.Post")
+            .create({{"title", "post " + std::to_string(i)}, {"author", a.pk()}});
       }
     });
   }
@@ -44,8 +45,9 @@ Fixture& fixture() {
 
 void BM_CompileFilter(benchmark::State& state) {
   auto& f = fixture();
-  auto qs = f.db.objects("blog.Post").filter(
-      cascade::Q("author__name__startswith", "A") | cascade::Q("comments__body__icontains", "x"));
+  auto qs = f.db.objects("blog.Post")
+                .filter(cascade::Q("author__name__startswith", "A") |
+                        cascade::Q("comments__body__icontains", "x"));
   for (auto _ : state) benchmark::DoNotOptimize(qs.sql());
 }
 BENCHMARK(BM_CompileFilter);

@@ -86,15 +86,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   std::string path(input.substr(0, input.find('=')));
-  std::string_view value =
-      input.find('=') == std::string_view::npos ? std::string_view() : input.substr(input.find('=') + 1);
+  std::string_view value = input.find('=') == std::string_view::npos
+                               ? std::string_view()
+                               : input.substr(input.find('=') + 1);
 
   for (bool allow_lookup : {true, false}) {
     expect_cascade_errors_only([&] {
       auto r = cascade::query::resolve_path(*model, path, allow_lookup);
       if (r.field == nullptr) broken("resolve_path(" + path + ") resolved to no field");
-      if (!cascade::query::is_lookup_name(r.lookup)) broken("resolve_path(" + path + ") gave lookup " + r.lookup);
-      if (!allow_lookup && r.lookup != "exact") broken("resolve_path(" + path + ") took a lookup where none is allowed");
+      if (!cascade::query::is_lookup_name(r.lookup))
+        broken("resolve_path(" + path + ") gave lookup " + r.lookup);
+      if (!allow_lookup && r.lookup != "exact")
+        broken("resolve_path(" + path + ") took a lookup where none is allowed");
       (void)cascade::query::django_field_class(*r.field);
       (void)r.multi();
     });
@@ -107,7 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   expect_cascade_errors_only([&] { (void)all.filter(cascade::Q(path, arg)).count(); });
   expect_cascade_errors_only([&] { (void)all.exclude(cascade::Q(path, arg)).exists(); });
   expect_cascade_errors_only([&] { (void)(~cascade::Q(path, arg) | cascade::Q("pk", 1)).repr(); });
-  expect_cascade_errors_only([&] { (void)all.filter(~cascade::Q(path, arg) | cascade::Q("pk", 1)).rows(); });
+  expect_cascade_errors_only(
+      [&] { (void)all.filter(~cascade::Q(path, arg) | cascade::Q("pk", 1)).rows(); });
   expect_cascade_errors_only([&] { (void)all.order_by({path}).rows(); });
   expect_cascade_errors_only([&] { (void)all.values({path}).distinct().rows(); });
   expect_cascade_errors_only([&] { (void)all.values_list({path}, true).rows(); });

@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (std::string_view(e.what()).empty()) broken("ConfigError without a message");
     return 0;
   }
-  if (!project.registry || !project.registry->finalized()) broken("the loaded registry is not finalized");
+  if (!project.registry || !project.registry->finalized())
+    broken("the loaded registry is not finalized");
   // The [database] url is never opened: only the fixed in-memory database is.
   try {
     auto db = cascade::Database::open(*project.registry, "sqlite://:memory:");

@@ -88,7 +88,8 @@ class Budget {
   }
 
   static bool small_int(const ExprPtr& e) {
-    if (e->kind == Expr::Kind::Unary && (e->text == "-" || e->text == "+")) return small_int(e->items[0]);
+    if (e->kind == Expr::Kind::Unary && (e->text == "-" || e->text == "+"))
+      return small_int(e->items[0]);
     return e->kind == Expr::Kind::Int && e->text.size() <= 3 && std::stol(e->text) <= kMaxRange;
   }
 
@@ -105,8 +106,10 @@ class Budget {
       return !contains_comprehension(e->object) && expression(e->object, kept);
     }
     if (e->kind == Expr::Kind::Name && e->text == "range") return false;  // not called directly
-    if (e->kind == Expr::Kind::Name && kept && (e->text == "str" || e->text == "repr")) return false;
-    if (e->kind == Expr::Kind::Call && e->object->kind == Expr::Kind::Name && e->object->text == "range") {
+    if (e->kind == Expr::Kind::Name && kept && (e->text == "str" || e->text == "repr"))
+      return false;
+    if (e->kind == Expr::Kind::Call && e->object->kind == Expr::Kind::Name &&
+        e->object->text == "range") {
       if (e->items.empty() || e->items.size() > 3 || !e->keywords.empty()) return false;
       for (const auto& a : e->items) {
         if (!small_int(a)) return false;
@@ -133,7 +136,8 @@ class Budget {
         // qs = qs.filter(id__in=qs) would each double in size.
         if (references(s.value) > 1) return false;
         for (const auto& t : s.targets) {
-          if (in_loop && t->kind != Expr::Kind::Attribute) return false;  // nothing grows per iteration
+          if (in_loop && t->kind != Expr::Kind::Attribute)
+            return false;  // nothing grows per iteration
           if (!expression(t, true)) return false;
         }
         return expression(s.value, true);

@@ -66,9 +66,7 @@ void check(const ExprPtr& e) {
 void check(const Stmt& s) {
   if (s.where.line < 1 || s.where.column < 1) malformed("statement location");
   switch (s.kind) {
-    case Stmt::Kind::Expr:
-      check(s.value);
-      break;
+    case Stmt::Kind::Expr: check(s.value); break;
     case Stmt::Kind::Assign:
       check(s.value);
       if (s.targets.empty()) malformed("assignment without target");

@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       try {
         auto u = cascade::db::parse_sqlite_url(url, base_dir);
         if (u.path.empty()) broken("parse_sqlite_url gave an empty path");
-        if (u.timeout_ms < 0 || u.max_variables < 0) broken("parse_sqlite_url gave a negative option");
+        if (u.timeout_ms < 0 || u.max_variables < 0)
+          broken("parse_sqlite_url gave a negative option");
       } catch (const cascade::ConfigError&) {
       }
     }

@@ -17,8 +17,7 @@ Database::Database(Database&&) noexcept = default;
 Database& Database::operator=(Database&&) noexcept = default;
 Database::~Database() = default;
 
-Database Database::open(const Registry& registry, std::string_view url,
-                        std::string_view base_dir) {
+Database Database::open(const Registry& registry, std::string_view url, std::string_view base_dir) {
   return Database(registry, db::Connection::open(url, base_dir));
 }
 

@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
         auto c = blog_shop::generate(db, size, seed);
         out << "Generated " << c.authors << " authors, " << c.posts << " posts, " << c.comments
             << " comments, " << c.tags << " tags (" << c.post_tags << " post-tag links), "
-            << c.products << " products, " << c.plain_products << " plain products, "
-            << c.orders << " orders with " << c.order_items << " items.\n";
+            << c.products << " products, " << c.plain_products << " plain products, " << c.orders
+            << " orders with " << c.order_items << " items.\n";
         return 0;
       }};
   return cascade::cli::run(argc, argv, registry, "sqlite:///blog_shop.db", std::cout, std::cerr,

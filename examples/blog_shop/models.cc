@@ -7,16 +7,13 @@ namespace blog_shop {
 void register_models(cascade::Registry& r) {
   using namespace cascade;
   define<Author>(r, "blog", "Author", {.display = "{name}", .ordering = {"name"}},
-                 primary_key(&Author::id),
-                 char_field("name", &Author::name, {.max_length = 100}),
+                 primary_key(&Author::id), char_field("name", &Author::name, {.max_length = 100}),
                  char_field("email", &Author::email, {.max_length = 254, .blank = true}));
 
-  define<Tag>(r, "blog", "Tag", {.display = "{name}"},
-              primary_key(&Tag::id),
+  define<Tag>(r, "blog", "Tag", {.display = "{name}"}, primary_key(&Tag::id),
               char_field("name", &Tag::name, {.max_length = 50, .unique = true}));
 
-  define<Post>(r, "blog", "Post", {.display = "{title}"},
-               primary_key(&Post::id),
+  define<Post>(r, "blog", "Post", {.display = "{title}"}, primary_key(&Post::id),
                char_field("title", &Post::title, {.max_length = 200}),
                text_field("content", &Post::content, {.blank = true}),
                char_field("status", &Post::status,
@@ -35,20 +32,17 @@ void register_models(cascade::Registry& r) {
                               {.related_name = "comments"}),
                   text_field("body", &Comment::body));
 
-  define<Product>(r, "shop", "Product", {.display = "{name}"},
-                  primary_key(&Product::id),
+  define<Product>(r, "shop", "Product", {.display = "{name}"}, primary_key(&Product::id),
                   char_field("name", &Product::name, {.max_length = 100}),
                   boolean_field("discontinued", &Product::discontinued, {.default_value = false}),
                   boolean_field("is_deleted", &Product::is_deleted, {.default_value = false}));
 
-  define<PlainProduct>(r, "shop", "PlainProduct", {.display = "{name}"},
-                       primary_key(&PlainProduct::id),
-                       char_field("name", &PlainProduct::name, {.max_length = 100}),
-                       boolean_field("discontinued", &PlainProduct::discontinued,
-                                     {.default_value = false}));
+  define<PlainProduct>(
+      r, "shop", "PlainProduct", {.display = "{name}"}, primary_key(&PlainProduct::id),
+      char_field("name", &PlainProduct::name, {.max_length = 100}),
+      boolean_field("discontinued", &PlainProduct::discontinued, {.default_value = false}));
 
-  define<Order>(r, "shop", "Order", {.display = "Order {number}"},
-                primary_key(&Order::id),
+  define<Order>(r, "shop", "Order", {.display = "Order {number}"}, primary_key(&Order::id),
                 char_field("number", &Order::number, {.max_length = 30, .unique = true}),
                 date_field("placed", &Order::placed));
 

@@ -76,11 +76,13 @@ class Database : public Context {
   }
   template <typename T>
   DeleteResult hard_remove(T& obj) {
-    return through_instance(obj, [&](Instance& inst) { return objects(inst.meta()).hard_remove(inst); });
+    return through_instance(obj,
+                            [&](Instance& inst) { return objects(inst.meta()).hard_remove(inst); });
   }
   template <typename T>
   DeleteResult restore(T& obj) {
-    return through_instance(obj, [&](Instance& inst) { return objects(inst.meta()).restore(inst); });
+    return through_instance(obj,
+                            [&](Instance& inst) { return objects(inst.meta()).restore(inst); });
   }
   template <typename T>
   T get(const Value& pk) {
@@ -157,7 +159,6 @@ class Database : public Context {
       return result;
     }
   }
-
 };
 
 }  // namespace cascade

@@ -45,37 +45,37 @@ std::string_view refusal_name(Refusal refusal) noexcept;
 // What preview() reports.
 struct Preview {
   struct Node {
-    std::string label;     // "blog.Post"
-    std::string text;      // "Post: Hello" (verbose name capitalised, str())
-    bool marked = false;   // soft-deleted (kept and marked) rather than deleted
+    std::string label;    // "blog.Post"
+    std::string text;     // "Post: Hello" (verbose name capitalised, str())
+    bool marked = false;  // soft-deleted (kept and marked) rather than deleted
     std::vector<Node> children;
-    Value pk;              // the object's primary key
+    Value pk;  // the object's primary key
   };
   struct FieldUpdate {
-    std::string label;     // model updated: "blog.Post"
-    std::string field;     // "editor"
-    std::string value;     // Python repr of the new value: None
+    std::string label;  // model updated: "blog.Post"
+    std::string field;  // "editor"
+    std::string value;  // Python repr of the new value: None
     std::int64_t count = 0;
   };
   // What the database itself will do beyond the plan: rows its ON DELETE CASCADE / SET NULL /
   // SET DEFAULT actions (the DB_* rules) remove or change, and rows left referencing deleted
   // rows through DO_NOTHING, which make the commit fail.
   struct DatabaseEffect {
-    std::string label;    // the referencing model: "blog.Like"
-    std::string field;    // its key: "post"
-    std::string action;   // "ON DELETE CASCADE", "ON DELETE SET NULL", "ON DELETE SET DEFAULT",
-                          // or "DO_NOTHING" (the commit will fail)
+    std::string label;   // the referencing model: "blog.Like"
+    std::string field;   // its key: "post"
+    std::string action;  // "ON DELETE CASCADE", "ON DELETE SET NULL", "ON DELETE SET DEFAULT",
+                         // or "DO_NOTHING" (the commit will fail)
     std::int64_t count = 0;
   };
-  DeleteResult counts;                // exactly what execute() returns
-  std::vector<FieldUpdate> updates;   // rows that will be changed, not deleted
+  DeleteResult counts;               // exactly what execute() returns
+  std::vector<FieldUpdate> updates;  // rows that will be changed, not deleted
   std::vector<DatabaseEffect> database_effects;
   // Set when the delete would be refused: the error's message and the blocking objects.
   // Refusal::Commit is the database's refusal at commit, foreseen: DO_NOTHING references to
   // deleted rows (execute() still runs the delete and fails at commit, as Django's does).
   Refusal blocked_by = Refusal::None;
   std::string blocked_message;
-  std::vector<Node> blocking;         // the blocking objects ("Order item: 1 x product 3")
+  std::vector<Node> blocking;  // the blocking objects ("Order item: 1 x product 3")
   // The objects that will be deleted, each under the object that pulled it in, depth first,
   // each once (Django admin's nested list). At most `max_items` entries; `omitted` counts the
   // rest.

@@ -19,7 +19,6 @@
 #include "cli/shell/shell.h"
 #include "model/naming.h"
 
-
 namespace cascade::cli {
 namespace {
 
@@ -38,7 +37,8 @@ struct Context {
   std::string base_dir;
 };
 
-Context context_for(const Options& o, const Registry* app_registry, const std::string& default_url) {
+Context context_for(const Options& o, const Registry* app_registry,
+                    const std::string& default_url) {
   Context ctx;
   if (app_registry != nullptr) {
     ctx.registry = app_registry;
@@ -56,7 +56,8 @@ Context context_for(const Options& o, const Registry* app_registry, const std::s
     if (!o.database.empty()) ctx.base_dir.clear();
   }
   if (ctx.url.empty()) {
-    throw ConfigError("no database: set [database] url in the settings file or pass --database URL");
+    throw ConfigError(
+        "no database: set [database] url in the settings file or pass --database URL");
   }
   return ctx;
 }
@@ -86,7 +87,8 @@ std::optional<std::string> command_word(int argc, const char* const* argv) {
 bool wants_json(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--format=json" || (a == "--format" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
+    if (a == "--format=json" ||
+        (a == "--format" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
       return true;
     }
   }
@@ -152,8 +154,9 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
                  "sqlite:////absolute.db, sqlite://:memory:");
 
   auto* migrate = app.add_subcommand(
-      "migrate", "Create the tables, constraints and indexes the models need. Existing tables "
-                 "are checked against their models; schema changes are not supported yet.");
+      "migrate",
+      "Create the tables, constraints and indexes the models need. Existing tables "
+      "are checked against their models; schema changes are not supported yet.");
   migrate->add_flag("--plan", o.plan_only, "Print the SQL that would run; change nothing");
 
   auto* inspect = app.add_subcommand(
@@ -164,24 +167,28 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   std::string inspect_output;
   std::vector<std::string> inspect_tables;
   auto* inspectdb = app.add_subcommand(
-      "inspectdb", "Write a cascade.toml describing an existing database (tables, columns, "
-                   "foreign keys with their ON DELETE, unique constraints), to explore and clean "
-                   "it with Cascade. Needs --database (or a settings file's [database]).");
+      "inspectdb",
+      "Write a cascade.toml describing an existing database (tables, columns, "
+      "foreign keys with their ON DELETE, unique constraints), to explore and clean "
+      "it with Cascade. Needs --database (or a settings file's [database]).");
   inspectdb->add_option("tables", inspect_tables, "Only these tables");
   inspectdb->add_option("--app", inspect_app, "App label of the models")->capture_default_str();
-  inspectdb->add_option("-o,--output", inspect_output, "Write to this file instead of standard output");
+  inspectdb->add_option("-o,--output", inspect_output,
+                        "Write to this file instead of standard output");
 
   auto* check = app.add_subcommand(
-      "check", "Compare the models with the database: missing tables and columns, constraints, "
-               "and ON DELETE rules that differ from the models' on_delete (errors, exit code 1), "
-               "and foreign-key columns without an index (warnings). Changes nothing.");
+      "check",
+      "Compare the models with the database: missing tables and columns, constraints, "
+      "and ON DELETE rules that differ from the models' on_delete (errors, exit code 1), "
+      "and foreign-key columns without an index (warnings). Changes nothing.");
 
   std::string shell_code;
   auto* shell = app.add_subcommand(
-      "shell", "The Django-syntax shell: Post.objects.filter(status='draft').delete(), "
-               "post.author.name, Q(...) | Q(...), print(...), one-line for loops. Every model "
-               "is in scope. Interactive on a terminal; runs -c CODE or a script on standard "
-               "input like manage.py shell (exit code 1 at the first error).");
+      "shell",
+      "The Django-syntax shell: Post.objects.filter(status='draft').delete(), "
+      "post.author.name, Q(...) | Q(...), print(...), one-line for loops. Every model "
+      "is in scope. Interactive on a terminal; runs -c CODE or a script on standard "
+      "input like manage.py shell (exit code 1 at the first error).");
   shell->add_option("-c,--command", shell_code, "Code to run instead of the interactive prompt");
 
   OperationOptions op;
@@ -220,12 +227,14 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       "delete", std::string("Delete rows of a model and everything their on_delete rules reach, "
                             "after a preview (nested objects, counts per model, updates, "
                             "protected objects) and a confirmation. Soft-deletable models are "
-                            "soft-deleted. ") + exit_codes);
+                            "soft-deleted. ") +
+                    exit_codes);
   del->add_option("model", op.model, "The model: app.Model or Model")->required();
   del->add_option("--filter", op.filters,
                   "A lookup, Django style: status=draft, author__name__startswith=A, "
                   "id__in=1,2,3, editor__isnull=true, active=false (repeatable; all must hold)");
-  del->add_flag("--all", op.all, "Delete every row of the model (required when there is no --filter)");
+  del->add_flag("--all", op.all,
+                "Delete every row of the model (required when there is no --filter)");
   del->add_flag("--sql", op.sql,
                 "Also print the SQL statements the delete will run (found by running it in a "
                 "transaction that is rolled back)");
@@ -241,9 +250,11 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   add_common(restore);
   auto* purge = app.add_subcommand(
       "purge", std::string("Delete for good the rows soft-deleted longer ago than --older-than, "
-                           "after a preview and a confirmation. ") + exit_codes);
+                           "after a preview and a confirmation. ") +
+                   exit_codes);
   purge->add_option("model", op.model, "Only this model (default: every soft-deletable model)");
-  purge->add_option("--older-than", op.older_than, "Age of the soft deletes: 30d, 12h, 15m, 90s, 2w")
+  purge
+      ->add_option("--older-than", op.older_than, "Age of the soft deletes: 30d, 12h, 15m, 90s, 2w")
       ->required();
   add_common(purge);
 
@@ -374,9 +385,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   return run_impl(argc, argv, nullptr, {}, out, err, {});
 }
 
-int run(int argc, const char* const* argv, const Registry& registry,
-        const std::string& default_url, std::ostream& out, std::ostream& err,
-        const std::vector<Command>& commands) {
+int run(int argc, const char* const* argv, const Registry& registry, const std::string& default_url,
+        std::ostream& out, std::ostream& err, const std::vector<Command>& commands) {
   return run_impl(argc, argv, &registry, default_url, out, err, commands);
 }
 

@@ -22,7 +22,8 @@ namespace {
 using nlohmann::json;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string lower(std::string s) {
@@ -48,7 +49,8 @@ const Field* final_field(const ModelMeta* model, const std::string& key) {
   std::size_t start = 0;
   while (model != nullptr && start <= key.size()) {
     auto sep = key.find("__", start);
-    std::string part = key.substr(start, sep == std::string::npos ? std::string::npos : sep - start);
+    std::string part =
+        key.substr(start, sep == std::string::npos ? std::string::npos : sep - start);
     const Field* f = part == "pk" ? &model->pk() : model->find_field(part);
     if (f == nullptr) return field;  // a lookup name (or an error the query reports)
     field = f;
@@ -101,19 +103,23 @@ json preview_json(const Preview& p) {
   out["omitted"] = p.omitted;
   json updates = json::array();
   for (const auto& u : p.updates) {
-    updates.push_back({{"model", u.label}, {"field", u.field}, {"value", u.value}, {"rows", u.count}});
+    updates.push_back(
+        {{"model", u.label}, {"field", u.field}, {"value", u.value}, {"rows", u.count}});
   }
   out["updates"] = updates;
   json effects = json::array();
   for (const auto& e : p.database_effects) {
-    effects.push_back({{"model", e.label}, {"field", e.field}, {"action", e.action}, {"rows", e.count}});
+    effects.push_back(
+        {{"model", e.label}, {"field", e.field}, {"action", e.action}, {"rows", e.count}});
   }
   out["database_effects"] = effects;
   json blocked = nullptr;
   if (p.blocked()) {
     json objects = json::array();
     for (const auto& b : p.blocking) objects.push_back(object_json(b));
-    blocked = {{"error", std::string(refusal_name(p.blocked_by))}, {"message", p.blocked_message}, {"objects", objects}};
+    blocked = {{"error", std::string(refusal_name(p.blocked_by))},
+               {"message", p.blocked_message},
+               {"objects", objects}};
   }
   out["blocked"] = blocked;
   return out;
@@ -128,9 +134,7 @@ void clear_progress(std::ostream& err) {
   if (isatty(STDERR_FILENO) != 0) err << "\r\x1b[K" << std::flush;
 }
 
-std::string objects(std::int64_t n) {
-  return std::to_string(n) + " object" + (n == 1 ? "" : "s");
-}
+std::string objects(std::int64_t n) { return std::to_string(n) + " object" + (n == 1 ? "" : "s"); }
 
 // "Delete this object?" / "Delete these 3 objects?"
 std::string question(const std::string& verb, std::int64_t n, const std::string& tail = "") {
@@ -197,7 +201,10 @@ class Report {
 
   int error(int code, const std::string& type, const std::string& message) {
     doc_["error"] = {{"type", type}, {"message", message}};
-    return finish(code, code == kExitChanged ? "changed" : code == kExitBlocked ? "refused" : "error",
+    return finish(code,
+                  code == kExitChanged   ? "changed"
+                  : code == kExitBlocked ? "refused"
+                                         : "error",
                   message);
   }
 
@@ -258,7 +265,8 @@ void print_done(Report& rep, const std::string& verb, const DeleteResult& r) {
 }
 
 // --expect N: the selection must match N rows.
-bool expected(Report& rep, const OperationOptions& o, std::int64_t matched, const std::string& what) {
+bool expected(Report& rep, const OperationOptions& o, std::int64_t matched,
+              const std::string& what) {
   if (!o.expect || *o.expect == matched) return true;
   rep.error(kExitChanged, "ExpectError",
             "--expect " + std::to_string(*o.expect) + " but " + std::to_string(matched) + " " +
@@ -348,9 +356,8 @@ std::int64_t parse_duration(const std::string& text, const DateTime& now) {
       -duration_cast<seconds>(sys_days(year(1) / January / 1).time_since_epoch()).count();
   std::int64_t limit = now.micros / 1'000'000 + before_epoch;
   if (overflow || total > limit) {
-    throw ValueError("duration " + python_repr(text) +
-                     " reaches back before the year 1: at most " + std::to_string(limit / 86400) +
-                     "d from now");
+    throw ValueError("duration " + python_repr(text) + " reaches back before the year 1: at most " +
+                     std::to_string(limit / 86400) + "d from now");
   }
   return total;
 }
@@ -426,7 +433,8 @@ int restore_command(Database& db, const OperationOptions& o, std::istream& in, s
     rep.text() << "Will restore " << objects(preview.counts.total) << " (every row their "
                << preview.operations.size() << " delete operation"
                << (preview.operations.size() == 1 ? "" : "s") << " marked):\n";
-    for (const auto& [label, n] : preview.counts.per_model) rep.text() << "  " << label << ": " << n << "\n";
+    for (const auto& [label, n] : preview.counts.per_model)
+      rep.text() << "  " << label << ": " << n << "\n";
     std::int64_t matched = qs.count();
     if (!expected(rep, o, matched, "soft-deleted " + meta.label() + " row")) return kExitChanged;
     if (preview.counts.total == 0) {

@@ -19,7 +19,8 @@ inline constexpr int kExitDone = 0;
 inline constexpr int kExitError = 1;    // an error, or the confirmation was declined
 inline constexpr int kExitUsage = 2;    // bad option, unknown model, bad filter
 inline constexpr int kExitNothing = 3;  // nothing matched
-inline constexpr int kExitBlocked = 4;  // refused: PROTECT / RESTRICT / a restore check / the database
+inline constexpr int kExitBlocked =
+    4;  // refused: PROTECT / RESTRICT / a restore check / the database
 inline constexpr int kExitChanged = 5;  // the rows changed since the preview, or --expect differs
 
 // A command line that cannot be run as given: exit code 2.
@@ -29,16 +30,16 @@ class UsageError : public Error {
 };
 
 struct OperationOptions {
-  std::string command;               // delete | restore | purge
+  std::string command;  // delete | restore | purge
   std::string model;
   std::vector<std::string> filters;  // field__lookup=value
   bool all = false;                  // delete: every row of the model (no --filter)
   bool dry_run = false;
   bool yes = false;
-  bool sql = false;                  // also print the statements the operation will run
-  std::string format = "text";       // text | json
-  std::string older_than;            // purge: 30d, 12h, 15m, 90s, 2w
-  int max_items = 50;                // objects listed in the preview
+  bool sql = false;                    // also print the statements the operation will run
+  std::string format = "text";         // text | json
+  std::string older_than;              // purge: 30d, 12h, 15m, 90s, 2w
+  int max_items = 50;                  // objects listed in the preview
   std::optional<std::int64_t> expect;  // the number of rows the selection must match
 };
 

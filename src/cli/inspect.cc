@@ -45,8 +45,10 @@ namespace {
 std::string policy_meaning(DeletePolicy p) {
   switch (p) {
     case DeletePolicy::Hard: return "delete removes the rows";
-    case DeletePolicy::Soft: return "delete marks the rows; what they cascade to follows its own policy";
-    case DeletePolicy::SoftCascade: return "delete marks the rows and every soft-deletable row it reaches";
+    case DeletePolicy::Soft:
+      return "delete marks the rows; what they cascade to follows its own policy";
+    case DeletePolicy::SoftCascade:
+      return "delete marks the rows and every soft-deletable row it reaches";
     case DeletePolicy::Never: return "rows are never deleted: a delete reaching them is refused";
   }
   return "";
@@ -71,9 +73,10 @@ int check_command(db::Connection& c, const Registry& registry, std::ostream& out
     auto indexes = c.indexes(m->db_table);
     for (const auto& f : m->fields) {
       if (!f.is_foreign_key()) continue;
-      bool indexed = f.primary_key || std::any_of(indexes.begin(), indexes.end(), [&](const auto& ix) {
-        return !ix.partial && !ix.columns.empty() && ix.columns.front() == f.column;
-      });
+      bool indexed =
+          f.primary_key || std::any_of(indexes.begin(), indexes.end(), [&](const auto& ix) {
+            return !ix.partial && !ix.columns.empty() && ix.columns.front() == f.column;
+          });
       if (!indexed) {
         warnings.push_back(m->label() + "." + f.name + ": foreign key column \"" + f.column +
                            "\" has no index: every delete of a " + f.target->label() +
@@ -90,12 +93,12 @@ int check_command(db::Connection& c, const Registry& registry, std::ostream& out
     for (const auto& fk : c.foreign_keys(table)) {
       auto target = model_of_table.find(fk.target_table);
       if (target == model_of_table.end()) continue;
-      std::string effect = fk.on_delete == "CASCADE"  ? "the database deletes its rows with them"
-                           : fk.on_delete == "SET NULL" ? "the database sets its column to NULL"
-                           : fk.on_delete == "SET DEFAULT"
-                               ? "the database sets its column to its default"
-                               : "a delete of " + target->second->label() +
-                                     " rows it references fails";
+      std::string effect =
+          fk.on_delete == "CASCADE"    ? "the database deletes its rows with them"
+          : fk.on_delete == "SET NULL" ? "the database sets its column to NULL"
+          : fk.on_delete == "SET DEFAULT"
+              ? "the database sets its column to its default"
+              : "a delete of " + target->second->label() + " rows it references fails";
       warnings.push_back("table \"" + table + "\" has no model; its column \"" + fk.column +
                          "\" references " + target->second->label() + " (ON DELETE " +
                          fk.on_delete + "): " + effect + ", and previews cannot show it");
@@ -140,8 +143,9 @@ int inspect_command(db::Connection& c, const Registry& registry,
       auto n = rows->get(0).as_integer();
       count = fmt::format("{} row{}", n, n == 1 ? "" : "s");
     }
-    out << "\n" << m->label() << (m->auto_created ? " (auto-created through model)" : "")
-        << "  table \"" << m->db_table << "\", " << count << "\n";
+    out << "\n"
+        << m->label() << (m->auto_created ? " (auto-created through model)" : "") << "  table \""
+        << m->db_table << "\", " << count << "\n";
     if (!m->auto_created) {
       out << "  delete policy: " << delete_policy_name(m->delete_policy) << " ("
           << policy_meaning(m->delete_policy) << ")\n";

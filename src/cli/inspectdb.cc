@@ -37,18 +37,19 @@ std::string field_name(std::string column, bool relation) {
   }
   std::string out;
   for (char c : column) {
-    out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+    out += std::isalnum(static_cast<unsigned char>(c))
+               ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+               : '_';
   }
   while (out.find("__") != std::string::npos) out.replace(out.find("__"), 2, "_");
   while (!out.empty() && out.back() == '_') out.pop_back();
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "field_" + out;
   // Names the shell (Python's grammar) cannot write as keyword arguments or attributes.
   static const std::set<std::string> kReserved = {
-      "False", "None",  "True",     "and",    "as",     "assert", "async",  "await",
-      "break", "class", "continue", "def",    "del",    "elif",   "else",   "except",
-      "finally", "for", "from",     "global", "if",     "import", "in",     "is",
-      "lambda", "nonlocal", "not",  "or",     "pass",   "raise",  "return", "try",
-      "while", "with",  "yield",    "pk"};
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield",    "pk"};
   if (kReserved.count(out)) out += "_field";
   return out;
 }
@@ -71,8 +72,8 @@ std::string type_for(const std::string& declared, int* max_length) {
     return "text";
   }
   if (base == "text" || base.empty() || base == "clob") return "text";
-  if (base == "integer" || base == "int" || base == "int4" || base == "smallint" || base == "int2" ||
-      base == "mediumint" || base == "tinyint") {
+  if (base == "integer" || base == "int" || base == "int4" || base == "smallint" ||
+      base == "int2" || base == "mediumint" || base == "tinyint") {
     return "integer";
   }
   if (base == "bigint" || base == "int8") return "big_integer";
@@ -104,8 +105,8 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
   // Tables with one primary-key column become models; the others cannot name a row by one key
   // (Cascade, as Django before 5.2, has no composite keys) and are described in comments.
   std::map<std::string, std::string> model_of;
-  std::map<std::string, std::string> pk_of;      // table -> its primary-key column
-  std::map<std::string, std::string> skipped;    // table -> why it has no model
+  std::map<std::string, std::string> pk_of;    // table -> its primary-key column
+  std::map<std::string, std::string> skipped;  // table -> why it has no model
   std::set<std::string> used;
   for (const auto& t : c.table_names()) {
     std::vector<std::string> keys;
@@ -119,8 +120,8 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
     if (keys.size() > 1) {
       std::string list;
       for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
-      skipped[t] = "its primary key has several columns (" + list +
-                   "), and Cascade has no composite keys";
+      skipped[t] =
+          "its primary key has several columns (" + list + "), and Cascade has no composite keys";
       continue;
     }
     pk_of[t] = keys.front();
@@ -130,8 +131,10 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
   }
   std::ostringstream out;
   out << "# Written by `cascade inspectdb` from " << c.describe() << ".\n"
-      << "# Review it. on_delete follows the database's ON DELETE: CASCADE -> DB_CASCADE, SET NULL\n"
-      << "# -> DB_SET_NULL, RESTRICT -> RESTRICT (Cascade refuses first, naming the rows), NO ACTION\n"
+      << "# Review it. on_delete follows the database's ON DELETE: CASCADE -> DB_CASCADE, SET "
+         "NULL\n"
+      << "# -> DB_SET_NULL, RESTRICT -> RESTRICT (Cascade refuses first, naming the rows), NO "
+         "ACTION\n"
       << "# -> DO_NOTHING (a delete that leaves such a reference fails; previews say so). Change\n"
       << "# them to the rules Cascade should carry out (CASCADE, PROTECT, SET_NULL...).\n\n"
       << "[database]\nurl = " << quote(url) << "\n";
@@ -139,7 +142,8 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
     if (auto why = skipped.find(table); why != skipped.end()) {
       out << "\n# Table " << quote(table) << " has no model: " << why->second << ".\n"
           << "# Its rows cannot be listed or deleted one by one; a foreign key of it that\n"
-          << "# references rows a delete removes still makes that delete fail (see `cascade check`).\n";
+          << "# references rows a delete removes still makes that delete fail (see `cascade "
+             "check`).\n";
       continue;
     }
     auto columns = c.columns(table);
@@ -152,7 +156,8 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
     std::map<std::string, int> targets;
     for (const auto& fk : fks) {
       if (!model_of.count(fk.target_table)) {
-        plain_reference[fk.column] = "references table " + quote(fk.target_table) + ", which has no model";
+        plain_reference[fk.column] =
+            "references table " + quote(fk.target_table) + ", which has no model";
         continue;
       }
       if (!fk.target_column.empty() && fk.target_column != pk_of[fk.target_table]) {
@@ -194,13 +199,14 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
         const auto& fk = *fk_of[col.name];
         opts.push_back("type = \"foreign_key\"");
         auto target = model_of.find(fk.target_table);
-        opts.push_back("to = " + quote(target != model_of.end() ? target->second : model_name(fk.target_table)));
+        opts.push_back("to = " + quote(target != model_of.end() ? target->second
+                                                                : model_name(fk.target_table)));
         std::string rule = fk.on_delete == "CASCADE"                     ? "DB_CASCADE"
                            : fk.on_delete == "SET NULL" && !col.not_null ? "DB_SET_NULL"
                            : fk.on_delete == "RESTRICT"                  ? "RESTRICT"
                                                                          : "DO_NOTHING";
-        if (fk.on_delete != "CASCADE" && fk.on_delete != "RESTRICT" && fk.on_delete != "NO ACTION" &&
-            rule == "DO_NOTHING") {
+        if (fk.on_delete != "CASCADE" && fk.on_delete != "RESTRICT" &&
+            fk.on_delete != "NO ACTION" && rule == "DO_NOTHING") {
           comment = "  # ON DELETE " + fk.on_delete + " in the database: review";
         }
         opts.push_back("on_delete = " + quote(rule));

@@ -75,8 +75,9 @@ std::unique_ptr<Connection> Connection::open(std::string_view url, std::string_v
 #if CASCADE_WITH_POSTGRESQL
     return open_postgres(url);
 #else
-    throw ConfigError("this build of Cascade has no PostgreSQL support (configured with "
-                      "CASCADE_WITH_POSTGRESQL=OFF)");
+    throw ConfigError(
+        "this build of Cascade has no PostgreSQL support (configured with "
+        "CASCADE_WITH_POSTGRESQL=OFF)");
 #endif
   }
   throw ConfigError("unsupported database URL scheme '" + std::string(scheme) +

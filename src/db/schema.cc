@@ -45,7 +45,8 @@ std::string default_literal(const Field& f, const Value& v) {
       return out + "'";
     }
     default:
-      throw ConfigError("field '" + f.name + "': on_delete=DB_SET_DEFAULT needs an integer or "
+      throw ConfigError("field '" + f.name +
+                        "': on_delete=DB_SET_DEFAULT needs an integer or "
                         "text default, the key of the row to point at");
   }
 }
@@ -101,18 +102,20 @@ std::string partial_unique(const Connection& c, const ModelMeta& m,
                            const std::vector<std::string>& columns) {
   std::string cols;
   for (const auto& col : columns) cols += (cols.empty() ? "" : ", ") + c.quote_name(col);
-  return "CREATE UNIQUE INDEX IF NOT EXISTS " + c.quote_name(index_name(m.db_table, columns, "live_uniq")) +
-         " ON " + c.quote_name(m.db_table) + " (" + cols + ") WHERE " +
-         c.quote_name(kDeletedAtField) + " IS NULL";
+  return "CREATE UNIQUE INDEX IF NOT EXISTS " +
+         c.quote_name(index_name(m.db_table, columns, "live_uniq")) + " ON " +
+         c.quote_name(m.db_table) + " (" + cols + ") WHERE " + c.quote_name(kDeletedAtField) +
+         " IS NULL";
 }
 
 }  // namespace
 
 SchemaMismatch::SchemaMismatch(std::vector<std::string> problems)
     : ProgrammingError([&] {
-        std::string m = "the database schema does not match the models (schema migrations are "
-                        "not supported yet; change the table by hand or start from an empty "
-                        "database):";
+        std::string m =
+            "the database schema does not match the models (schema migrations are "
+            "not supported yet; change the table by hand or start from an empty "
+            "database):";
         for (const auto& p : problems) m += "\n  - " + p;
         return m;
       }()),
@@ -138,10 +141,10 @@ TableSql table_sql(const Connection& c, const ModelMeta& m) {
       if (c.features().foreign_keys_inline) {
         def += " " + references(c, f);
       } else {
-        out.constraints.push_back(
-            "ALTER TABLE " + c.quote_name(m.db_table) + " ADD CONSTRAINT " +
-            c.quote_name(index_name(m.db_table, {f.column}, "fk")) + " FOREIGN KEY (" +
-            c.quote_name(f.column) + ") " + references(c, f));
+        out.constraints.push_back("ALTER TABLE " + c.quote_name(m.db_table) + " ADD CONSTRAINT " +
+                                  c.quote_name(index_name(m.db_table, {f.column}, "fk")) +
+                                  " FOREIGN KEY (" + c.quote_name(f.column) + ") " +
+                                  references(c, f));
       }
     }
     defs.push_back(std::move(def));
@@ -197,8 +200,8 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
     }
     const ColumnInfo& have = it->second;
     if (type_family(have.type) != type_family(want)) {
-      problems.push_back(t + "column \"" + f.column + "\" is " + have.type +
-                         ", the model says " + want);
+      problems.push_back(t + "column \"" + f.column + "\" is " + have.type + ", the model says " +
+                         want);
     }
     bool want_not_null = !f.null || f.primary_key;
     if (have.not_null != want_not_null && !f.primary_key) {
@@ -207,8 +210,8 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
                          (want_not_null ? "NOT NULL" : "null=true"));
     }
     if (have.primary_key != f.primary_key) {
-      problems.push_back(t + "column \"" + f.column + "\" is " +
-                         (have.primary_key ? "" : "not ") + "the primary key, the model says " +
+      problems.push_back(t + "column \"" + f.column + "\" is " + (have.primary_key ? "" : "not ") +
+                         "the primary key, the model says " +
                          (f.primary_key ? "it is" : "it is not"));
     }
     existing.erase(it);
@@ -246,12 +249,14 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
   };
   for (const auto& f : m.fields) {
     if (f.primary_key) continue;
-    bool unique_in_db = !partial && std::any_of(indexes.begin(), indexes.end(), [&](const IndexInfo& idx) {
-      return idx.unique && !idx.partial && idx.columns == std::vector<std::string>{f.column};
-    });
+    bool unique_in_db =
+        !partial && std::any_of(indexes.begin(), indexes.end(), [&](const IndexInfo& idx) {
+          return idx.unique && !idx.partial && idx.columns == std::vector<std::string>{f.column};
+        });
     if (partial) {
       if (unique_in_db) {
-        problems.push_back(t + "column \"" + f.column + "\" is unique among all rows; soft delete " +
+        problems.push_back(t + "column \"" + f.column +
+                           "\" is unique among all rows; soft delete " +
                            "needs it unique among live rows only");
       }
       continue;

@@ -86,7 +86,8 @@ class Builder {
     for (std::size_t r = 0; r < model.related_objects.size(); ++r) {
       const Field* fk = model.related_objects[r].field;
       if (fk->type == FieldType::ManyToMany || skips_collection(fk->on_delete)) continue;
-      int hop = index == 0 ? static_cast<int>(r) : plan_.nodes[static_cast<std::size_t>(index)].first_hop;
+      int hop =
+          index == 0 ? static_cast<int>(r) : plan_.nodes[static_cast<std::size_t>(index)].first_hop;
       const ModelMeta& related = *fk->model;
       bool soft = plan_.kind != detail::Kind::Hard;
       switch (fk->on_delete) {

@@ -17,19 +17,19 @@ namespace cascade::detail {
 
 // Where some rows of a node's model come from.
 struct Source {
-  bool root = false;           // the rows the delete was called on
-  const Field* fk = nullptr;   // else: rows whose `fk` references a row of `parent`
+  bool root = false;          // the rows the delete was called on
+  const Field* fk = nullptr;  // else: rows whose `fk` references a row of `parent`
   int parent = -1;
 };
 
 struct Node {
   const ModelMeta* model = nullptr;
   std::vector<Source> sources;
-  bool fast = false;     // Django would delete these rows without loading them
-  bool cyclic = false;   // reached from itself through CASCADE: keys computed to a fixpoint
-  int first_hop = -1;    // index in the root model's related_objects of the first relation
-                         // through which this node was reached (-1 for the root)
-  bool mark = false;     // soft delete: the rows are marked, not deleted
+  bool fast = false;    // Django would delete these rows without loading them
+  bool cyclic = false;  // reached from itself through CASCADE: keys computed to a fixpoint
+  int first_hop = -1;   // index in the root model's related_objects of the first relation
+                        // through which this node was reached (-1 for the root)
+  bool mark = false;    // soft delete: the rows are marked, not deleted
 };
 
 // A PROTECT or RESTRICT relation into the rows being deleted.
@@ -37,8 +37,8 @@ struct Check {
   const Field* fk = nullptr;  // on the referencing model
   int parent = -1;            // the node whose rows it references
   bool protect = false;
-  bool never = false;         // the referencing model's delete_policy is never
-  int order = 0;              // discovery order, for message keys
+  bool never = false;  // the referencing model's delete_policy is never
+  int order = 0;       // discovery order, for message keys
 };
 
 // SET_NULL / SET_DEFAULT / SET: rows referencing `parent` get `fk` set.
@@ -61,14 +61,14 @@ struct Plan {
   std::optional<QuerySet> root_qs;
   std::vector<Value> root_pks;
   std::vector<Instance*> root_instances;
-  bool root_empty = false;   // provably nothing to delete: no statement at all
+  bool root_empty = false;        // provably nothing to delete: no statement at all
   bool single_statement = false;  // Django's fast path: one DELETE, nothing else
   bool single_object = false;     // ... for one instance (rule 51: the count is kept even if 0)
 
-  std::vector<Node> nodes;        // nodes[0] is the root
-  std::vector<int> fast_queue;    // fast nodes, Django's queue order
-  std::vector<int> collected;     // collected nodes, Django's collection order
-  std::vector<int> sorted;        // collected nodes, in delete order (Django's sort)
+  std::vector<Node> nodes;      // nodes[0] is the root
+  std::vector<int> fast_queue;  // fast nodes, Django's queue order
+  std::vector<int> collected;   // collected nodes, Django's collection order
+  std::vector<int> sorted;      // collected nodes, in delete order (Django's sort)
   std::vector<Check> checks;
   std::vector<Update> updates;
   DeleteOrigin origin;
@@ -86,11 +86,11 @@ inline std::vector<int> sort_models(const std::vector<int>& models,
     for (int m : models) {
       if (placed.count(m)) continue;
       auto it = after.find(m);
-      bool ready = it == after.end() ||
-                   std::all_of(it->second.begin(), it->second.end(), [&](int d) {
-                     return placed.count(d) != 0 ||
-                            std::find(models.begin(), models.end(), d) == models.end();
-                   });
+      bool ready =
+          it == after.end() || std::all_of(it->second.begin(), it->second.end(), [&](int d) {
+            return placed.count(d) != 0 ||
+                   std::find(models.begin(), models.end(), d) == models.end();
+          });
       if (ready) {
         sorted.push_back(m);
         placed.insert(m);

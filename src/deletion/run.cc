@@ -29,7 +29,8 @@ DeleteResult Runner::execute() {
       if (has_object_receivers(n)) snapshot(n);
     }
     for (int n : sorted_) {
-      if (has_batch_receivers(n) || (has_object_receivers(n) && keys_table_[static_cast<std::size_t>(n)].empty())) {
+      if (has_batch_receivers(n) ||
+          (has_object_receivers(n) && keys_table_[static_cast<std::size_t>(n)].empty())) {
         materialize(n);
       }
     }
@@ -120,7 +121,6 @@ DeleteResult Runner::execute_single() {
 }  // namespace detail
 
 using detail::Runner;
-
 
 Preview DeletionPlan::preview(std::int64_t max_items) const {
   Runner r(*plan_);
@@ -223,7 +223,8 @@ std::string Preview::text() const {
     for (const auto& c : n.children) print(c, depth + 1);
   };
   for (const auto& n : tree) print(n, 0);
-  if (omitted > 0) out << "... and " << omitted << " more object" << (omitted == 1 ? "" : "s") << "\n";
+  if (omitted > 0)
+    out << "... and " << omitted << " more object" << (omitted == 1 ? "" : "s") << "\n";
   out << "Summary: " << counts.total << " object" << (counts.total == 1 ? "" : "s") << "\n";
   for (const auto& [label, n] : counts.per_model) out << "  " << label << ": " << n << "\n";
   for (const auto& u : updates) {

@@ -70,7 +70,8 @@ void Runner::check() {
     std::vector<Instance> objects;
     auto add_key = [&](const Field& fk, const Field& key_field, int order, int check_order) {
       std::string label = relation_label(key_field);
-      auto hit = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.label == label; });
+      auto hit =
+          std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.label == label; });
       if (hit == keys.end()) {
         keys.push_back({fk.model, label, order, check_order});
       } else {
@@ -106,7 +107,8 @@ void Runner::check() {
           break;
         case Kind::Restrict: {
           int order = std::numeric_limits<int>::max();
-          for (const auto& obj : found) order = std::min(order, refusal_key(chk, obj.get(chk.fk->name)).second);
+          for (const auto& obj : found)
+            order = std::min(order, refusal_key(chk, obj.get(chk.fk->name)).second);
           add_key(*chk.fk, *chk.fk, order, chk.order);
           break;
         }
@@ -115,7 +117,8 @@ void Runner::check() {
     }
     if (keys.empty()) continue;
     if (kind == Kind::Protect) {
-      std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.order < b.order; });
+      std::stable_sort(keys.begin(), keys.end(),
+                       [](const Key& a, const Key& b) { return a.order < b.order; });
     } else if (kind == Kind::Restrict) {
       // Django lists the restricting relations grouped by model, in the order its walk first met
       // each model and relation: by the smallest root relation under which a blocking row was
@@ -132,18 +135,22 @@ void Runner::check() {
     }
     std::string list;
     for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k.label;
-    std::string model = "Cannot delete some instances of model '" + p_.root_model->object_name + "' because ";
+    std::string model =
+        "Cannot delete some instances of model '" + p_.root_model->object_name + "' because ";
     switch (kind) {
       case Kind::Never:
-        throw ProtectedError(model + "the delete would reach rows whose delete_policy is 'never', through: " +
-                                 list + ".",
-                             dedupe(std::move(objects)));
+        throw ProtectedError(
+            model + "the delete would reach rows whose delete_policy is 'never', through: " + list +
+                ".",
+            dedupe(std::move(objects)));
       case Kind::Protect:
-        throw ProtectedError(model + "they are referenced through protected foreign keys: " + list + ".",
-                             dedupe(std::move(objects)));
+        throw ProtectedError(
+            model + "they are referenced through protected foreign keys: " + list + ".",
+            dedupe(std::move(objects)));
       case Kind::Restrict:
-        throw RestrictedError(model + "they are referenced through restricted foreign keys: " + list + ".",
-                              dedupe(std::move(objects)));
+        throw RestrictedError(
+            model + "they are referenced through restricted foreign keys: " + list + ".",
+            dedupe(std::move(objects)));
     }
   }
 }
@@ -157,11 +164,13 @@ int Runner::root_relation_index(const Field* fk) const {
 }
 
 bool Runner::is_root_row(const Value& pk) {
-  if (!p_.root_qs) return std::find(p_.root_pks.begin(), p_.root_pks.end(), pk) != p_.root_pks.end();
+  if (!p_.root_qs)
+    return std::find(p_.root_pks.begin(), p_.root_pks.end(), pk) != p_.root_pks.end();
   auto cached = root_row_.find(pk);
   if (cached != root_row_.end()) return cached->second;
   const ModelMeta& m = *p_.root_model;
-  Fragment where{col(m, m.pk().column) + " = " + std::string(1, kParamMarker) + " AND ", {pk}, false};
+  Fragment where{
+      col(m, m.pk().column) + " = " + std::string(1, kParamMarker) + " AND ", {pk}, false};
   append(where, root_cond());
   add_live_filter(where, m);
   bool found = any(where, m);
@@ -199,8 +208,8 @@ int Runner::first_root_relation(int n, const Value& pk) {
       columns += (columns.empty() ? "" : ", ") + col(m, s.fk->column);
     }
     if (up.empty()) continue;
-    Fragment f{"SELECT " + columns + " FROM " + q(m.db_table) + " WHERE " +
-                   col(m, m.pk().column) + " = " + std::string(1, kParamMarker),
+    Fragment f{"SELECT " + columns + " FROM " + q(m.db_table) + " WHERE " + col(m, m.pk().column) +
+                   " = " + std::string(1, kParamMarker),
                {key},
                false};
     add_live_filter(f, m);

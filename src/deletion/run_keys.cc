@@ -59,15 +59,15 @@ Fragment Runner::keys(int n) const {
     out.sql = "SELECT " + q("pk") + " FROM " + q(keys_table_[static_cast<std::size_t>(n)]);
     return out;
   }
-  out.sql = "SELECT " + col(m, m.pk().column) + " AS " + q("pk") + " FROM " + q(m.db_table) +
-            " WHERE ";
+  out.sql =
+      "SELECT " + col(m, m.pk().column) + " AS " + q("pk") + " FROM " + q(m.db_table) + " WHERE ";
   append(out, cond(n));
   return out;
 }
 
 std::string Runner::absent_from(const std::string& table, const ModelMeta& m) const {
-  return "NOT EXISTS (SELECT 1 FROM " + q(table) + " WHERE " + q(table) + "." + q("pk") +
-         " = " + col(m, m.pk().column) + ")";
+  return "NOT EXISTS (SELECT 1 FROM " + q(table) + " WHERE " + q(table) + "." + q("pk") + " = " +
+         col(m, m.pk().column) + ")";
 }
 
 Fragment Runner::excluding(Fragment where, int n) const {
@@ -77,7 +77,8 @@ Fragment Runner::excluding(Fragment where, int n) const {
   return where;
 }
 
-void Runner::for_each_chunk(int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn) {
+void Runner::for_each_chunk(
+    int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn) {
   std::optional<Value> last;
   std::string mark(1, kParamMarker);
   auto probe_from = [&](const std::string& select, const std::string& tail, bool ordered = true) {
@@ -107,8 +108,8 @@ void Runner::for_each_chunk(int n, const std::function<void(const std::optional<
       rows.reset();
       if (!probe.hi.is_null() && !probe.final_chunk) {
         // More than a chunk: the range ends at the chunk()-th key.
-        auto nth = query(probe_from("SELECT " + q("pk"),
-                                    " LIMIT 1 OFFSET " + std::to_string(chunk() - 1)));
+        auto nth = query(
+            probe_from("SELECT " + q("pk"), " LIMIT 1 OFFSET " + std::to_string(chunk() - 1)));
         nth->next();
         probe.hi = nth->get(0);
       }
@@ -254,8 +255,8 @@ std::string Runner::key_type(int n) const {
 
 void Runner::materialize(int n) {
   if (!keys_table_[static_cast<std::size_t>(n)].empty()) return;
-  std::string name = new_temp(q("pk") + " " + key_type(n) + " NOT NULL PRIMARY KEY, " +
-                              q("gen") + " integer NOT NULL");
+  std::string name = new_temp(q("pk") + " " + key_type(n) + " NOT NULL PRIMARY KEY, " + q("gen") +
+                              " integer NOT NULL");
   Fragment f{"INSERT INTO " + q(name) + " (" + q("pk") + ", " + q("gen") + ") SELECT " +
                  col(model(n), model(n).pk().column) + ", 0 FROM " + q(model(n).db_table) +
                  " WHERE ",
@@ -275,8 +276,8 @@ void Runner::materialize_cycles() {
   if (cyclic.empty()) return;
   // Acyclic parents of cyclic nodes first, so their conditions stay valid.
   for (int n : cyclic) {
-    std::string name = new_temp(q("pk") + " " + key_type(n) + " NOT NULL PRIMARY KEY, " +
-                                q("gen") + " integer NOT NULL");
+    std::string name = new_temp(q("pk") + " " + key_type(n) + " NOT NULL PRIMARY KEY, " + q("gen") +
+                                " integer NOT NULL");
     c_.execute("CREATE INDEX " + q(name + "_gen") + " ON " + q(name) + " (" + q("gen") + ")");
     cycle_table_[n] = name;
   }
@@ -286,8 +287,8 @@ void Runner::materialize_cycles() {
     for (int n : cyclic) {
       const ModelMeta& m = model(n);
       Fragment f{"INSERT INTO " + q(cycle_table_[n]) + " (" + q("pk") + ", " + q("gen") +
-                     ") SELECT " + col(m, m.pk().column) + ", " + std::to_string(gen) +
-                     " FROM " + q(m.db_table) + " WHERE (",
+                     ") SELECT " + col(m, m.pk().column) + ", " + std::to_string(gen) + " FROM " +
+                     q(m.db_table) + " WHERE (",
                  {},
                  false};
       bool first = true;

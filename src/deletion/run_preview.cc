@@ -39,7 +39,8 @@ Preview Runner::preview(std::int64_t max_items) {
   return out;
 }
 
-void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& deleted, std::vector<const ModelMeta*> path) {
+void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& deleted,
+                              std::vector<const ModelMeta*> path) {
   for (const auto& rel : m.related_objects) {
     const Field* fk = rel.field;
     if (fk->type == FieldType::ManyToMany) continue;
@@ -71,7 +72,8 @@ void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& 
                             m.label() + " rows through " + relation_label(*fk) +
                             " (on_delete=DO_NOTHING)";
       std::int64_t cap = std::max<std::int64_t>(out.max_items, 1);
-      Fragment list{"SELECT " + select_columns(r) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
+      Fragment list{
+          "SELECT " + select_columns(r) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
       append(list, where);
       list.sql += " ORDER BY " + col(r, r.pk().column) + c_.limit_offset_sql(cap, 0);
       auto rows = query(list);
@@ -81,7 +83,8 @@ void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& 
       }
     }
     if (rule == OnDelete::DbCascade && std::find(path.begin(), path.end(), &r) == path.end()) {
-      Fragment keys{"SELECT " + col(r, r.pk().column) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
+      Fragment keys{
+          "SELECT " + col(r, r.pk().column) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
       append(keys, where);
       path.push_back(&r);
       database_effects(out, r, keys, path);
@@ -124,7 +127,8 @@ std::pair<std::int64_t, std::uint64_t> Runner::root_fingerprint() {
   Fragment f = keys(0);
   if (p_.nodes[0].cyclic) {
     const ModelMeta& m = *p_.root_model;
-    f = Fragment{"SELECT " + col(m, m.pk().column) + " FROM " + q(m.db_table) + " WHERE ", {}, false};
+    f = Fragment{
+        "SELECT " + col(m, m.pk().column) + " FROM " + q(m.db_table) + " WHERE ", {}, false};
     append(f, root_cond());
     add_live_filter(f, m);
   }
@@ -144,11 +148,13 @@ std::pair<std::int64_t, std::uint64_t> Runner::root_fingerprint() {
   return {n, h};
 }
 
-std::string Runner::count_differences(const DeleteResult& shown, const DeleteResult& now, const std::string& verb) {
+std::string Runner::count_differences(const DeleteResult& shown, const DeleteResult& now,
+                                      const std::string& verb) {
   std::vector<std::string> labels;
   for (const auto* r : {&shown, &now}) {
     for (const auto& e : r->per_model) {
-      if (std::find(labels.begin(), labels.end(), e.first) == labels.end()) labels.push_back(e.first);
+      if (std::find(labels.begin(), labels.end(), e.first) == labels.end())
+        labels.push_back(e.first);
     }
   }
   std::string out;
@@ -165,8 +171,8 @@ std::string Runner::count_differences(const DeleteResult& shown, const DeleteRes
 void Runner::verify(const Preview& shown) {
   auto [roots, digest] = root_fingerprint();
   if (roots != shown.roots) {
-    throw PreviewChanged(kChanged + std::to_string(roots) + " " + p_.root_model->label() +
-                         " row" + (roots == 1 ? "" : "s") + " match now, the preview showed " +
+    throw PreviewChanged(kChanged + std::to_string(roots) + " " + p_.root_model->label() + " row" +
+                         (roots == 1 ? "" : "s") + " match now, the preview showed " +
                          std::to_string(shown.roots));
   }
   if (digest != shown.roots_digest) {
@@ -176,8 +182,10 @@ void Runner::verify(const Preview& shown) {
   Preview now;
   count_all(now, false);
   fast_labels_.clear();  // the deletes record their labels again, as they go
-  std::string diff = count_differences(shown.counts, now.counts, marks(0) ? "to mark" : "to delete");
-  for (const std::vector<Preview::FieldUpdate>* list : {&shown.updates, &std::as_const(now.updates)}) {
+  std::string diff =
+      count_differences(shown.counts, now.counts, marks(0) ? "to mark" : "to delete");
+  for (const std::vector<Preview::FieldUpdate>* list :
+       {&shown.updates, &std::as_const(now.updates)}) {
     for (const auto& u : *list) {
       auto count_in = [&](const std::vector<Preview::FieldUpdate>& l) {
         std::int64_t c = 0;
@@ -208,10 +216,12 @@ bool Runner::counts_are_exact() const {
   return true;
 }
 
-void Runner::block(Preview& out, Refusal kind, const std::string& message, const std::vector<Instance>& objects) {
+void Runner::block(Preview& out, Refusal kind, const std::string& message,
+                   const std::vector<Instance>& objects) {
   out.blocked_by = kind;
   out.blocked_message = message;
-  for (const auto& o : objects) out.blocking.push_back({o.meta().label(), display(o), false, {}, o.pk()});
+  for (const auto& o : objects)
+    out.blocking.push_back({o.meta().label(), display(o), false, {}, o.pk()});
 }
 
 std::string Runner::display(const Instance& inst) {
@@ -238,18 +248,18 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
     }
     ++listed;
     int node = node_of(inst.meta());
-    siblings.push_back({inst.meta().label(), display(inst), node >= 0 && marks(node), {}, inst.pk()});
+    siblings.push_back(
+        {inst.meta().label(), display(inst), node >= 0 && marks(node), {}, inst.pk()});
     std::size_t me = siblings.size() - 1;
     for (const auto& rel : inst.meta().related_objects) {
       const Field* fk = rel.field;
       if (!followed.count(fk)) continue;
       const ModelMeta& child = *fk->model;
-      Fragment where{col(child, fk->column) + " = " + std::string(1, kParamMarker), {inst.pk()},
-                     false};
+      Fragment where{
+          col(child, fk->column) + " = " + std::string(1, kParamMarker), {inst.pk()}, false};
       add_live_filter(where, child);
-      Fragment f{"SELECT " + select_columns(child) + " FROM " + q(child.db_table) + " WHERE ",
-                 {},
-                 false};
+      Fragment f{
+          "SELECT " + select_columns(child) + " FROM " + q(child.db_table) + " WHERE ", {}, false};
       append(f, where);
       f.sql += " ORDER BY " + col(child, child.pk().column);
       std::vector<Instance> children;
@@ -262,9 +272,8 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
   // The root rows, in the QuerySet's order (primary key order for instances).
   std::vector<Instance> roots;
   if (p_.root_qs) {
-    QuerySet ordered = p_.root_qs->order_by(p_.root_model->ordering.empty()
-                                                ? std::vector<std::string>{"pk"}
-                                                : p_.root_model->ordering);
+    QuerySet ordered = p_.root_qs->order_by(
+        p_.root_model->ordering.empty() ? std::vector<std::string>{"pk"} : p_.root_model->ordering);
     auto cursor = ordered.cursor();
     std::set<Value> root_keys;  // a QuerySet across a multi-valued join repeats rows
     while (auto inst = cursor.next()) {
@@ -276,8 +285,8 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
       roots.push_back(std::move(*inst));
     }
   } else {
-    Fragment f{"SELECT " + select_columns(*p_.root_model) + " FROM " +
-                   q(p_.root_model->db_table) + " WHERE ",
+    Fragment f{"SELECT " + select_columns(*p_.root_model) + " FROM " + q(p_.root_model->db_table) +
+                   " WHERE ",
                {},
                false};
     append(f, root_cond());

@@ -33,8 +33,8 @@ void Runner::snapshot(int n) {
   std::string name = new_temp(columns);
   std::string cols;
   for (const auto& f : m.fields) cols += (cols.empty() ? "" : ", ") + q(f.column);
-  Fragment f{"INSERT INTO " + q(name) + " (" + cols + ") SELECT " + select_columns(m) +
-                 " FROM " + q(m.db_table) + " WHERE ",
+  Fragment f{"INSERT INTO " + q(name) + " (" + cols + ") SELECT " + select_columns(m) + " FROM " +
+                 q(m.db_table) + " WHERE ",
              {},
              false};
   append(f, cond(n));
@@ -44,7 +44,8 @@ void Runner::snapshot(int n) {
     // (Django signals the instances it was given, even one whose row is already gone).
     std::set<Value> done;
     std::string marks;
-    for (std::size_t i = 0; i < m.fields.size(); ++i) marks += (i ? ", " : "") + std::string(1, kParamMarker);
+    for (std::size_t i = 0; i < m.fields.size(); ++i)
+      marks += (i ? ", " : "") + std::string(1, kParamMarker);
     for (const Instance* inst : p_.root_instances) {
       if (!done.insert(inst->pk()).second) continue;
       exec(Fragment{"DELETE FROM " + q(name) + " WHERE " + q(m.pk().column) + " = " +
@@ -52,14 +53,14 @@ void Runner::snapshot(int n) {
                     {inst->pk()},
                     false});
       exec(Fragment{"INSERT INTO " + q(name) + " (" + cols + ") VALUES (" + marks + ")",
-                    inst->values(),
-                    false});
+                    inst->values(), false});
     }
   }
   snapshot_[static_cast<std::size_t>(n)] = name;
 }
 
-void Runner::stream_snapshot(int n, bool ascending, const std::function<void(const Instance&)>& fn) {
+void Runner::stream_snapshot(int n, bool ascending,
+                             const std::function<void(const Instance&)>& fn) {
   const ModelMeta& m = model(n);
   const std::string& table = snapshot_[static_cast<std::size_t>(n)];
   std::string cols;
@@ -68,8 +69,8 @@ void Runner::stream_snapshot(int n, bool ascending, const std::function<void(con
   while (true) {
     Fragment f{"SELECT " + cols + " FROM " + q(table), {}, false};
     if (last) {
-      f.sql += " WHERE " + q(m.pk().column) + (ascending ? " > " : " < ") +
-               std::string(1, kParamMarker);
+      f.sql +=
+          " WHERE " + q(m.pk().column) + (ascending ? " > " : " < ") + std::string(1, kParamMarker);
       f.params.push_back(*last);
     }
     f.sql += " ORDER BY " + q(m.pk().column) + (ascending ? " ASC" : " DESC") + " LIMIT " +
@@ -84,7 +85,8 @@ void Runner::stream_snapshot(int n, bool ascending, const std::function<void(con
   }
 }
 
-void Runner::stream_keys(int n, bool ascending, const std::function<void(std::span<const Value>)>& fn) {
+void Runner::stream_keys(int n, bool ascending,
+                         const std::function<void(std::span<const Value>)>& fn) {
   const std::string& table = keys_table_[static_cast<std::size_t>(n)];
   std::optional<Value> last;
   while (true) {
@@ -222,44 +224,45 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
     // About chunk() rows per statement, however many rows one parent has. (Counts hold while
     // the statements run: the transaction holds SQLite's write lock, and on PostgreSQL the
     // parents are locked against new children.)
-    for_each_chunk(src.parent, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
-      bool whole = !lo && final_chunk;
-      Fragment where = children(whole ? keys(src.parent) : key_range(src.parent, lo, hi));
-      std::int64_t rows = count(where, std::nullopt);
-      if (rows == 0) return;
-      if (rows <= chunk()) {
-        plain(where);  // the plain statement: cheapest, and few enough rows
-        return;
-      }
-      // More than a chunk: the parents' range is split into parts of about chunk() children
-      // each, each deleted by the plain statement; a part still holding more than twice
-      // that (a few parents with very many children) goes in LIMITed batches.
-      Fragment parents{"SELECT COUNT(*) FROM (", {}, false};
-      append(parents, key_range(src.parent, lo, hi));
-      parents.sql += ") " + q("cascade_parents");
-      std::int64_t parts = (rows + chunk() - 1) / chunk();
-      std::int64_t size = std::max<std::int64_t>(1, (scalar(parents) + parts - 1) / parts);
-      std::optional<Value> part_lo = lo;
-      while (true) {
-        Fragment next{"SELECT " + q("pk") + " FROM (", {}, false};
-        append(next, key_range(src.parent, part_lo, hi));
-        next.sql += ") " + q("cascade_part") + " ORDER BY " + q("pk") + " LIMIT 1 OFFSET " +
-                    std::to_string(size - 1);
-        auto found = query(next);
-        bool more = found->next();
-        Value part_hi = more ? found->get(0) : hi;
-        found.reset();
-        Fragment part = children(key_range(src.parent, part_lo, part_hi));
-        std::int64_t in_part = count(part, 2 * chunk() + 1);
-        if (in_part > 2 * chunk()) {
-          batches(part, count(part, std::nullopt));
-        } else if (in_part > 0) {
-          plain(part);
-        }
-        if (!more || part_hi == hi) break;
-        part_lo = part_hi;
-      }
-    });
+    for_each_chunk(
+        src.parent, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
+          bool whole = !lo && final_chunk;
+          Fragment where = children(whole ? keys(src.parent) : key_range(src.parent, lo, hi));
+          std::int64_t rows = count(where, std::nullopt);
+          if (rows == 0) return;
+          if (rows <= chunk()) {
+            plain(where);  // the plain statement: cheapest, and few enough rows
+            return;
+          }
+          // More than a chunk: the parents' range is split into parts of about chunk() children
+          // each, each deleted by the plain statement; a part still holding more than twice
+          // that (a few parents with very many children) goes in LIMITed batches.
+          Fragment parents{"SELECT COUNT(*) FROM (", {}, false};
+          append(parents, key_range(src.parent, lo, hi));
+          parents.sql += ") " + q("cascade_parents");
+          std::int64_t parts = (rows + chunk() - 1) / chunk();
+          std::int64_t size = std::max<std::int64_t>(1, (scalar(parents) + parts - 1) / parts);
+          std::optional<Value> part_lo = lo;
+          while (true) {
+            Fragment next{"SELECT " + q("pk") + " FROM (", {}, false};
+            append(next, key_range(src.parent, part_lo, hi));
+            next.sql += ") " + q("cascade_part") + " ORDER BY " + q("pk") + " LIMIT 1 OFFSET " +
+                        std::to_string(size - 1);
+            auto found = query(next);
+            bool more = found->next();
+            Value part_hi = more ? found->get(0) : hi;
+            found.reset();
+            Fragment part = children(key_range(src.parent, part_lo, part_hi));
+            std::int64_t in_part = count(part, 2 * chunk() + 1);
+            if (in_part > 2 * chunk()) {
+              batches(part, count(part, std::nullopt));
+            } else if (in_part > 0) {
+              plain(part);
+            }
+            if (!more || part_hi == hi) break;
+            part_lo = part_hi;
+          }
+        });
     return total;
   }
   for_each_chunk(n, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
@@ -282,10 +285,11 @@ void Runner::add_fast_label(int n) {
   }
 }
 
-Fragment Runner::generation_keys(int n, std::int64_t gen, const std::optional<Value>& lo, const std::optional<Value>& hi) const {
+Fragment Runner::generation_keys(int n, std::int64_t gen, const std::optional<Value>& lo,
+                                 const std::optional<Value>& hi) const {
   std::string mark(1, kParamMarker);
-  Fragment f{"SELECT " + q("pk") + " FROM " + q(cycle_table_.at(n)) + " WHERE " + q("gen") +
-                 " = " + std::to_string(gen),
+  Fragment f{"SELECT " + q("pk") + " FROM " + q(cycle_table_.at(n)) + " WHERE " + q("gen") + " = " +
+                 std::to_string(gen),
              {},
              false};
   if (lo) {
@@ -311,8 +315,8 @@ std::int64_t Runner::delete_generation_children(int n, const detail::Source& s, 
       auto rows = query(next);
       if (rows->next()) hi = rows->get(0);
     }
-    Fragment f{"DELETE FROM " + q(m.db_table) + " WHERE " + col(m, s.fk->column) + " IN (", {},
-               false};
+    Fragment f{
+        "DELETE FROM " + q(m.db_table) + " WHERE " + col(m, s.fk->column) + " IN (", {}, false};
     append(f, generation_keys(s.parent, gen, lo, hi));
     f.sql += ")";
     add_live_filter(f, m);

@@ -26,7 +26,6 @@
 #include "sql/compiler.h"
 #include "sql/rows.h"
 
-
 namespace cascade::detail {
 
 using sql::Fragment;
@@ -110,7 +109,8 @@ class Runner {
   // reads up to chunk() + 1 keys, so a set of exactly chunk() keys is known to be one chunk. The
   // first probe is reused while nothing has been written since (a check and the delete after it
   // probe the same set).
-  void for_each_chunk(int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn);
+  void for_each_chunk(
+      int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn);
 
   // The node's keys in (lo, hi].
   Fragment key_range(int n, const std::optional<Value>& lo, const Value& hi) const;
@@ -274,7 +274,8 @@ class Runner {
   void add_fast_label(int n);
 
   // The keys of one generation of a cyclic node, optionally in the range (lo, hi].
-  Fragment generation_keys(int n, std::int64_t gen, const std::optional<Value>& lo = std::nullopt, const std::optional<Value>& hi = std::nullopt) const;
+  Fragment generation_keys(int n, std::int64_t gen, const std::optional<Value>& lo = std::nullopt,
+                           const std::optional<Value>& hi = std::nullopt) const;
 
   // Deletes the rows of fast node n whose key `s` references one generation of its cyclic
   // parent, chunk() parent keys at a time.
@@ -295,7 +296,7 @@ class Runner {
 
   DeletionPlan::Progress progress_;
   const Preview* shown_ = nullptr;  // a bound execute(): the preview it must match
-  bool silent_ = false;  // a purge preview's trial run: no signal is sent
+  bool silent_ = false;             // a purge preview's trial run: no signal is sent
   int step_ = 0;
   int steps_ = 0;
   void report(const std::string& what);
@@ -311,7 +312,8 @@ class Runner {
   // What the database's own rules do when the rows of `m` whose keys `deleted` selects go:
   // DB_* actions (followed through DB_CASCADE), and DO_NOTHING references left dangling, which
   // make the commit fail (a foreseen refusal, unless the plan already refuses).
-  void database_effects(Preview& out, const ModelMeta& m, const Fragment& deleted, std::vector<const ModelMeta*> path);
+  void database_effects(Preview& out, const ModelMeta& m, const Fragment& deleted,
+                        std::vector<const ModelMeta*> path);
 
   // The rows the plan will delete (per model, Django's order) and update, in the current state.
   // `values`: also the values the updates write (a SET callable is not called: "<computed>").
@@ -325,7 +327,8 @@ class Runner {
   // The root rows now: how many, and a digest (64-bit FNV-1a) of their primary keys in order.
   std::pair<std::int64_t, std::uint64_t> root_fingerprint();
 
-  static std::string count_differences(const DeleteResult& shown, const DeleteResult& now, const std::string& verb);
+  static std::string count_differences(const DeleteResult& shown, const DeleteResult& now,
+                                       const std::string& verb);
 
   // In the delete's transaction, before anything is written: the root rows, the counts and the
   // updates must be those of the preview.
@@ -336,7 +339,8 @@ class Runner {
   // reaches them, and Django's count leaves them out).
   bool counts_are_exact() const;
 
-  static void block(Preview& out, Refusal kind, const std::string& message, const std::vector<Instance>& objects);
+  static void block(Preview& out, Refusal kind, const std::string& message,
+                    const std::vector<Instance>& objects);
 
   static std::string display(const Instance& inst);
 
@@ -371,7 +375,8 @@ class Runner {
   std::vector<FastEntry> fast_entries_;
   std::vector<int> fast_labels_;
   std::map<Value, bool> root_row_;
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> table_rows_;  // rows, at last ANALYZE
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>>
+      table_rows_;  // rows, at last ANALYZE
   std::map<std::pair<int, Value>, int> first_hop_of_;
 };
 

@@ -54,7 +54,8 @@ void merge_result(DeleteResult& into, const DeleteResult& r) {
 
 class Restorer {
  public:
-  Restorer(Context& db, std::vector<Value> ids) : db_(db), c_(db.connection()), ids_(std::move(ids)) {}
+  Restorer(Context& db, std::vector<Value> ids)
+      : db_(db), c_(db.connection()), ids_(std::move(ids)) {}
 
   std::string q(const std::string& s) const { return c_.quote_name(s); }
   std::string col(const std::string& alias, const std::string& column) const {
@@ -146,9 +147,11 @@ class Restorer {
     if (!db_.signals().has_receivers(signal, m)) return;
     const std::size_t batch = 500;
     for (std::size_t start = 0; start < pks.size(); start += batch) {
-      std::vector<Value> part(pks.begin() + static_cast<std::ptrdiff_t>(start),
-                              pks.begin() + static_cast<std::ptrdiff_t>(std::min(pks.size(), start + batch)));
-      for (const Instance& inst : QuerySet(db_, m, Visibility::All).filter(Q("pk__in", Arg(part))).order_by({"pk"})) {
+      std::vector<Value> part(
+          pks.begin() + static_cast<std::ptrdiff_t>(start),
+          pks.begin() + static_cast<std::ptrdiff_t>(std::min(pks.size(), start + batch)));
+      for (const Instance& inst :
+           QuerySet(db_, m, Visibility::All).filter(Q("pk__in", Arg(part))).order_by({"pk"})) {
         db_.signals().send(SignalEvent{signal, m, inst, db_.database(), false, {}});
       }
     }
@@ -171,18 +174,18 @@ class Restorer {
         std::vector<Value> pks;
         if (signals) {
           // Receivers need the keys after the marks are gone.
-          sql::Fragment select{"SELECT " + col(m->db_table, m->pk().column) + " FROM " +
-                                   q(m->db_table) + " WHERE ",
-                               {},
-                               false};
+          sql::Fragment select{
+              "SELECT " + col(m->db_table, m->pk().column) + " FROM " + q(m->db_table) + " WHERE ",
+              {},
+              false};
           add(select, "", marked(m->db_table));
           add(select, " ORDER BY " + col(m->db_table, m->pk().column));
           auto rows = query(select);
           while (rows->next()) pks.push_back(m->pk().to_python(rows->get(0)));
           send(*m, Signal::PreRestore, pks);
         }
-        sql::Fragment update{"UPDATE " + q(m->db_table) + " SET " + q(kDeletedAtField) + " = NULL, " +
-                                 q(kDeletionIdField) + " = NULL WHERE ",
+        sql::Fragment update{"UPDATE " + q(m->db_table) + " SET " + q(kDeletedAtField) +
+                                 " = NULL, " + q(kDeletionIdField) + " = NULL WHERE ",
                              {},
                              false};
         add(update, "", marked(m->db_table));
@@ -199,7 +202,8 @@ class Restorer {
   }
 
   void verify(const RestorePreview& shown, const QuerySet& rows) {
-    static const std::string changed = "The rows changed since the preview, so nothing was restored: ";
+    static const std::string changed =
+        "The rows changed since the preview, so nothing was restored: ";
     if (deletion_ids(rows) != shown.operations) {
       throw PreviewChanged(changed + "the selected rows now belong to other delete operations");
     }
@@ -255,7 +259,8 @@ DeleteResult restore_soft_deleted(const QuerySet& rows, const RestorePreview& sh
   return restorer.run(&shown, &rows);
 }
 
-// ---- purge ---------------------------------------------------------------------------------------
+// ---- purge
+// ---------------------------------------------------------------------------------------
 
 namespace {
 
@@ -319,7 +324,8 @@ Preview PurgePlan::preview(std::int64_t max_items) {
   {
     db::Atomic trial(db_.connection());  // never committed: the trial runs are rolled back
     for (std::size_t i = 0; i < steps_.size(); ++i) {
-      std::int64_t budget = max_items > 0 ? std::max<std::int64_t>(max_items - tree_size(out.tree), 0) : 0;
+      std::int64_t budget =
+          max_items > 0 ? std::max<std::int64_t>(max_items - tree_size(out.tree), 0) : 0;
       Preview part = steps_[i].preview(budget);
       if (budget == 0 && max_items > 0) part.omitted = part.counts.total;
       bool blocked = part.blocked();
@@ -353,8 +359,9 @@ DeleteResult PurgePlan::execute(const Preview& shown) const {
     for (std::size_t i = 0; i < steps_.size(); ++i) {
       // A refused preview stops at the refusing step, whose execute() refuses again.
       if (i >= shown_.size()) {
-        throw PreviewChanged("The rows changed since the preview, so nothing was changed: the "
-                             "purge it refused is no longer refused");
+        throw PreviewChanged(
+            "The rows changed since the preview, so nothing was changed: the "
+            "purge it refused is no longer refused");
       }
       merge_result(all, steps_[i].execute(shown_[i]));
     }

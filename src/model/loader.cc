@@ -97,10 +97,9 @@ class Loader {
       }
       case toml::value_t::offset_datetime: {
         const auto& odt = v.as_offset_datetime();
-        DateTime local = DateTime::from_parts(
-            Date{odt.date.year, odt.date.month + 1, odt.date.day}, odt.time.hour,
-            odt.time.minute, odt.time.second,
-            odt.time.millisecond * 1000 + odt.time.microsecond);
+        DateTime local = DateTime::from_parts(Date{odt.date.year, odt.date.month + 1, odt.date.day},
+                                              odt.time.hour, odt.time.minute, odt.time.second,
+                                              odt.time.millisecond * 1000 + odt.time.microsecond);
         local.micros -= (odt.offset.hour * 60LL + odt.offset.minute) * 60'000'000LL;
         return Value(local);
       }
@@ -165,8 +164,9 @@ class Loader {
     bool relation = f.is_relation();
     for (const char* key : {"to", "on_delete", "related_name"}) {
       if (auto* x = opt(key); x != nullptr && !relation) {
-        fail(*x, key_what(key) + " is only for relations (foreign_key, one_to_one, "
-                                 "many_to_many)");
+        fail(*x, key_what(key) +
+                     " is only for relations (foreign_key, one_to_one, "
+                     "many_to_many)");
       }
     }
     for (const char* key : {"db_column", "null", "primary_key", "default", "unique", "db_index"}) {
@@ -188,9 +188,10 @@ class Loader {
         if (od != nullptr) fail(*od, key_what("on_delete") + " does not apply to many_to_many");
       } else {
         if (od == nullptr) {
-          fail(v, what + ": missing key 'on_delete' (CASCADE, PROTECT, RESTRICT, SET_NULL, "
-                         "SET_DEFAULT, SET, DO_NOTHING, DB_CASCADE, DB_SET_NULL, "
-                         "DB_SET_DEFAULT)");
+          fail(v, what +
+                      ": missing key 'on_delete' (CASCADE, PROTECT, RESTRICT, SET_NULL, "
+                      "SET_DEFAULT, SET, DO_NOTHING, DB_CASCADE, DB_SET_NULL, "
+                      "DB_SET_DEFAULT)");
         }
         std::string rule = string(*od, key_what("on_delete"));
         auto parsed = parse_on_delete(rule);
@@ -203,7 +204,8 @@ class Loader {
         f.on_delete = *parsed;
       }
       if (auto* x = opt("set")) {
-        if (f.on_delete != OnDelete::Set) fail(*x, key_what("set") + " goes with on_delete = \"SET\"");
+        if (f.on_delete != OnDelete::Set)
+          fail(*x, key_what("set") + " goes with on_delete = \"SET\"");
         f.on_delete_value = value(*x, key_what("set"));
       }
       if (f.type == FieldType::OneToOne) f.unique = true;
@@ -213,13 +215,14 @@ class Loader {
     return f;
   }
 
-  FieldType field_type(const TomlValue& at, const std::string& name, const std::string& what) const {
+  FieldType field_type(const TomlValue& at, const std::string& name,
+                       const std::string& what) const {
     if (auto t = parse_field_type(name)) return *t;
     std::vector<std::string> names;
-    for (auto t : {FieldType::Auto, FieldType::Char, FieldType::Text, FieldType::Integer,
-                   FieldType::BigInteger, FieldType::Float, FieldType::Boolean, FieldType::Date,
-                   FieldType::DateTime, FieldType::ForeignKey, FieldType::OneToOne,
-                   FieldType::ManyToMany}) {
+    for (auto t :
+         {FieldType::Auto, FieldType::Char, FieldType::Text, FieldType::Integer,
+          FieldType::BigInteger, FieldType::Float, FieldType::Boolean, FieldType::Date,
+          FieldType::DateTime, FieldType::ForeignKey, FieldType::OneToOne, FieldType::ManyToMany}) {
       names.emplace_back(field_type_name(t));
     }
     std::string list;
@@ -233,34 +236,44 @@ class Loader {
     std::string what = "model " + label;
     table(v, what);
     check_keys(v, what,
-               {"fields", "display", "db_table", "verbose_name", "verbose_name_plural",
-                "ordering", "unique_together", "delete_policy"});
+               {"fields", "display", "db_table", "verbose_name", "verbose_name_plural", "ordering",
+                "unique_together", "delete_policy"});
     const auto& t = v.as_table();
     ModelMeta m(app, name);
     auto key_what = [&](const char* key) { return what + ": '" + std::string(key) + "'"; };
-    if (auto it = t.find("display"); it != t.end()) m.display = string(it->second, key_what("display"));
-    if (auto it = t.find("db_table"); it != t.end()) m.db_table = string(it->second, key_what("db_table"));
+    if (auto it = t.find("display"); it != t.end())
+      m.display = string(it->second, key_what("display"));
+    if (auto it = t.find("db_table"); it != t.end())
+      m.db_table = string(it->second, key_what("db_table"));
     if (auto it = t.find("verbose_name"); it != t.end()) {
       m.verbose_name = string(it->second, key_what("verbose_name"));
     }
     if (auto it = t.find("verbose_name_plural"); it != t.end()) {
       m.verbose_name_plural = string(it->second, key_what("verbose_name_plural"));
     }
-    if (auto it = t.find("ordering"); it != t.end()) m.ordering = strings(it->second, key_what("ordering"));
+    if (auto it = t.find("ordering"); it != t.end())
+      m.ordering = strings(it->second, key_what("ordering"));
     if (auto it = t.find("unique_together"); it != t.end()) {
-      if (!it->second.is_array()) fail(it->second, key_what("unique_together") + " must be an array of arrays of field names");
+      if (!it->second.is_array())
+        fail(it->second,
+             key_what("unique_together") + " must be an array of arrays of field names");
       for (const auto& group : it->second.as_array()) {
         m.unique_together.push_back(strings(group, key_what("unique_together")));
       }
     }
     if (auto it = t.find("delete_policy"); it != t.end()) {
       std::string p = string(it->second, key_what("delete_policy"));
-      if (p == "hard") m.delete_policy = DeletePolicy::Hard;
-      else if (p == "soft") m.delete_policy = DeletePolicy::Soft;
-      else if (p == "soft_cascade") m.delete_policy = DeletePolicy::SoftCascade;
-      else if (p == "never") m.delete_policy = DeletePolicy::Never;
-      else fail(it->second, key_what("delete_policy") + ": unknown policy '" + p +
-                                "'; expected hard, soft, soft_cascade or never");
+      if (p == "hard")
+        m.delete_policy = DeletePolicy::Hard;
+      else if (p == "soft")
+        m.delete_policy = DeletePolicy::Soft;
+      else if (p == "soft_cascade")
+        m.delete_policy = DeletePolicy::SoftCascade;
+      else if (p == "never")
+        m.delete_policy = DeletePolicy::Never;
+      else
+        fail(it->second, key_what("delete_policy") + ": unknown policy '" + p +
+                             "'; expected hard, soft, soft_cascade or never");
     }
     auto fields = t.find("fields");
     if (fields == t.end()) fail(v, what + ": missing table 'fields'");
@@ -271,7 +284,8 @@ class Loader {
       }
       Field f = field(label, fname, *fv);
       // The Registry's check, here too so that the message carries the line.
-      if (auto problem = on_delete_problem(f)) fail(*fv, what + ", field '" + fname + "': " + *problem);
+      if (auto problem = on_delete_problem(f))
+        fail(*fv, what + ", field '" + fname + "': " + *problem);
       if (f.is_relation()) {
         relations_.push_back({label, app, fname, f.to, &fv->as_table().at("to")});
       }
@@ -288,7 +302,8 @@ class Loader {
     // TOML is UTF-8; checked here because the TOML parser can read past the end of a string
     // holding invalid bytes.
     if (std::size_t bad = first_invalid_utf8(text); bad < text.size()) {
-      int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
+      int line = 1 + static_cast<int>(std::count(
+                         text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
       throw ConfigError("invalid UTF-8 (byte " + python_repr(std::string(1, text[bad])) +
                             "); a models file must be UTF-8",
                         file_, line);

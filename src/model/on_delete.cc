@@ -55,7 +55,8 @@ std::optional<std::string> on_delete_problem(const Field& f) {
       }
       break;
     case OnDelete::DbSetDefault:
-      if (!f.default_value) return "Field specifies on_delete=" + rule + ", but has no default value.";
+      if (!f.default_value)
+        return "Field specifies on_delete=" + rule + ", but has no default value.";
       break;
     case OnDelete::Set:
       if (!f.on_delete_value && !f.on_delete_factory) {

@@ -15,8 +15,7 @@ namespace cascade {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -50,16 +49,17 @@ void check_field(const std::string& source, const ModelMeta& m, const Field& f) 
     fail(source, w + ": an auto field must be the primary key (primary_key = true).");
   }
   if (f.primary_key && f.null) fail(source, w + ": a primary key cannot be null.");
-  if (f.primary_key && (f.is_relation() || f.type == FieldType::Float ||
-                        f.type == FieldType::Boolean)) {
-    fail(source, w + ": a " + std::string(field_type_name(f.type)) +
-                     " field cannot be the primary key.");
+  if (f.primary_key &&
+      (f.is_relation() || f.type == FieldType::Float || f.type == FieldType::Boolean)) {
+    fail(source,
+         w + ": a " + std::string(field_type_name(f.type)) + " field cannot be the primary key.");
   }
   if (!f.is_relation()) {
     if (!f.to.empty()) fail(source, w + ": 'to' is only for relations.");
     return;
   }
-  if (f.to.empty() && !f.to_type) fail(source, w + ": a relation needs 'to', the model it points at.");
+  if (f.to.empty() && !f.to_type)
+    fail(source, w + ": a relation needs 'to', the model it points at.");
   if (f.type == FieldType::ManyToMany) return;
   if (auto problem = on_delete_problem(f)) fail(source, w + ": " + *problem);
 }
@@ -148,8 +148,8 @@ const ModelMeta& Registry::get(std::string_view label) const {
   for (const auto& e : models_) {
     if (!e.meta->auto_created) known += (known.empty() ? "" : ", ") + e.meta->label();
   }
-  throw LookupError("No model named '" + std::string(label) + "' (or it is ambiguous). Models: " +
-                    known);
+  throw LookupError("No model named '" + std::string(label) +
+                    "' (or it is ambiguous). Models: " + known);
 }
 
 std::vector<const ModelMeta*> Registry::models() const {
@@ -172,8 +172,9 @@ void Registry::finalize() {
     if (pk_count > 1) fail(e.source, m.label() + ": a model can have only one primary key.");
     if (pk_count == 0) {
       if (m.field_index("id")) {
-        fail(e.source, m.label() + ".id: 'id' can only be used as a field name if the field "
-                                   "also sets 'primary_key=True'.");
+        fail(e.source, m.label() +
+                           ".id: 'id' can only be used as a field name if the field "
+                           "also sets 'primary_key=True'.");
       }
       Field id;
       id.name = "id";
@@ -245,14 +246,14 @@ void Registry::finalize() {
     for (const auto& group : m.unique_together) {
       for (const auto& name : group) {
         if (!m.field_index(name)) {
-          fail(e.source, m.label() + ": 'unique_together' refers to the nonexistent field '" +
-                             name + "'.");
+          fail(e.source,
+               m.label() + ": 'unique_together' refers to the nonexistent field '" + name + "'.");
         }
       }
     }
     if (auto bad = unknown_display_name(m)) {
-      fail(e.source, m.label() + ": the display template " + python_repr(m.display) +
-                         " names " + python_repr(*bad) + ", which is not a field (use {pk} or " +
+      fail(e.source, m.label() + ": the display template " + python_repr(m.display) + " names " +
+                         python_repr(*bad) + ", which is not a field (use {pk} or " +
                          "a field name; {{ and }} for braces).");
     }
   }
@@ -274,11 +275,10 @@ void Registry::finalize() {
     for (std::size_t j = 0; j < i; ++j) {
       const ModelMeta& earlier = *models_[j].meta;
       // A declared model named like an auto-created through model ("Post_tags").
-      if (later.app_label == earlier.app_label &&
-          iequals(later.object_name, earlier.object_name)) {
-        fail(models_[i].source, "Conflicting '" + later.model_name() +
-                                    "' models in application '" + later.app_label + "': " +
-                                    earlier.label() + " and " + later.label() + ".");
+      if (later.app_label == earlier.app_label && iequals(later.object_name, earlier.object_name)) {
+        fail(models_[i].source, "Conflicting '" + later.model_name() + "' models in application '" +
+                                    later.app_label + "': " + earlier.label() + " and " +
+                                    later.label() + ".");
       }
       // SQLite table names are case-insensitive.
       if (!iequals(later.db_table, earlier.db_table)) continue;
@@ -335,7 +335,8 @@ void Registry::finalize() {
       if (!seen.insert(accessor).second) {
         fail(source, "Reverse accessor '" + target.object_name + "." + accessor + "' for '" + w +
                          "' clashes with another reverse accessor. Add or change a related_name "
-                         "argument to the definition for '" + w + "'.");
+                         "argument to the definition for '" +
+                         w + "'.");
       }
     }
   }
@@ -348,8 +349,9 @@ void Registry::resolve_relations(Entry& e) {
     if (f.to.empty() && f.to_type) {
       auto label = binding_labels_.find(*f.to_type);
       if (label == binding_labels_.end()) {
-        fail(e.source, where(m, f) + ": the relation's target struct is not mapped in this registry "
-                                     "(declare it with cascade::define<...>)");
+        fail(e.source, where(m, f) +
+                           ": the relation's target struct is not mapped in this registry "
+                           "(declare it with cascade::define<...>)");
       }
       f.to = label->second;
     }
@@ -380,8 +382,7 @@ void Registry::add_through_models() {
   for (std::size_t i = 0; i < models_.size(); ++i) {
     ModelMeta& owner = *models_[i].meta;
     for (auto& f : owner.many_to_many) {
-      auto through = std::make_unique<ModelMeta>(owner.app_label,
-                                                 owner.object_name + "_" + f.name);
+      auto through = std::make_unique<ModelMeta>(owner.app_label, owner.object_name + "_" + f.name);
       through->auto_created = true;
       through->db_table = f.db_table.empty() ? owner.db_table + "_" + f.name : f.db_table;
       bool self = f.target == &owner;
@@ -397,7 +398,7 @@ void Registry::add_through_models() {
       id.primary_key = true;
       through->fields.push_back(std::move(id));
       for (auto [name, target] : {std::pair<std::string, const ModelMeta*>{from, &owner},
-                                   std::pair<std::string, const ModelMeta*>{to, f.target}}) {
+                                  std::pair<std::string, const ModelMeta*>{to, f.target}}) {
         Field fk;
         fk.name = name;
         fk.column = name + "_id";

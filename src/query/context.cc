@@ -3,7 +3,9 @@
 namespace cascade {
 
 Context::Context(const Registry& registry, std::unique_ptr<db::Connection> connection)
-    : registry_(&registry), connection_(std::move(connection)), signals_(std::make_unique<Signals>()) {
+    : registry_(&registry),
+      connection_(std::move(connection)),
+      signals_(std::make_unique<Signals>()) {
   if (!registry.finalized()) {
     throw Error("Database needs a finalized Registry: call registry.finalize() first");
   }

@@ -15,7 +15,9 @@ namespace {
 
 using sql::read_instance;
 
-std::string select_columns(const db::Connection& c, const ModelMeta& m) { return sql::column_list(c, m); }
+std::string select_columns(const db::Connection& c, const ModelMeta& m) {
+  return sql::column_list(c, m);
+}
 
 // "?, ?, ?" for n parameters starting at `first`.
 std::string placeholders(const db::Connection& c, int first, std::size_t n) {
@@ -56,7 +58,8 @@ Instance Manager::get(const Value& pk) {
 
 DeleteResult Manager::restore(Instance& inst) {
   require_saved(inst, "it can be restored");
-  DeleteResult r = QuerySet(db_, meta_, QuerySet::Visibility::All).filter(Q("pk", inst.pk())).restore();
+  DeleteResult r =
+      QuerySet(db_, meta_, QuerySet::Visibility::All).filter(Q("pk", inst.pk())).restore();
   refresh(inst);
   return r;
 }
@@ -151,21 +154,24 @@ void Manager::refresh(Instance& inst) {
 
 std::pair<Instance, bool> Manager::get_or_create(
     const Lookups& lookups, const std::vector<std::pair<std::string, Value>>& defaults) {
-  return db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&]() -> std::pair<Instance, bool> {
-    try {
-      return {all().get(Q(lookups)), false};
-    } catch (const DoesNotExist&) {
-    }
-    Instance inst(meta_);
-    for (const auto& [name, arg] : lookups) {
-      if (name.find("__") != std::string::npos) continue;  // only exact field lookups set values
-      if (!arg.is_value()) throw TypeError("get_or_create() cannot create from " + arg.repr());
-      inst.set(name, arg.value());
-    }
-    for (const auto& [name, value] : defaults) inst.set(name, value);
-    save(inst);
-    return {std::move(inst), true};
-  });
+  return db::atomic(db_.connection(), db::Atomic::Mode::Immediate,
+                    [&]() -> std::pair<Instance, bool> {
+                      try {
+                        return {all().get(Q(lookups)), false};
+                      } catch (const DoesNotExist&) {
+                      }
+                      Instance inst(meta_);
+                      for (const auto& [name, arg] : lookups) {
+                        if (name.find("__") != std::string::npos)
+                          continue;  // only exact field lookups set values
+                        if (!arg.is_value())
+                          throw TypeError("get_or_create() cannot create from " + arg.repr());
+                        inst.set(name, arg.value());
+                      }
+                      for (const auto& [name, value] : defaults) inst.set(name, value);
+                      save(inst);
+                      return {std::move(inst), true};
+                    });
 }
 
 ManyToManyManager Manager::many_to_many(const Instance& inst, std::string_view name) {
@@ -185,14 +191,13 @@ ManyToManyManager Manager::many_to_many(const Instance& inst, std::string_view n
       choices += (choices.empty() ? "" : ", ") + rel.field->related_accessor_name();
     }
   }
-  throw FieldError(meta_.object_name + " has no many-to-many relation named '" +
-                   std::string(name) + "'. Choices are: " + (choices.empty() ? "(none)" : choices));
+  throw FieldError(meta_.object_name + " has no many-to-many relation named '" + std::string(name) +
+                   "'. Choices are: " + (choices.empty() ? "(none)" : choices));
 }
 
 // ---- ManyToManyManager -----------------------------------------------------------------------
 
-ManyToManyManager::ManyToManyManager(Context& db, const Field& field, bool reverse,
-                                     Value owner_pk)
+ManyToManyManager::ManyToManyManager(Context& db, const Field& field, bool reverse, Value owner_pk)
     : db_(db), through_(*field.through), owner_pk_(std::move(owner_pk)) {
   // The through model's fields: [id, <owner side>, <target side>].
   source_ = &through_.fields[reverse ? 2 : 1];
@@ -205,11 +210,11 @@ const ModelMeta& ManyToManyManager::model() const noexcept { return *target_->ta
 std::vector<Value> ManyToManyManager::pks() const {
   auto& c = db_.connection();
   std::vector<Value> out;
-  auto rows = c.query("SELECT " + c.quote_name(target_->column) + " FROM " +
-                          c.quote_name(through_.db_table) + " WHERE " +
-                          c.quote_name(source_->column) + " = " + c.placeholder(1) +
-                          " ORDER BY " + c.quote_name(target_->column),
-                      std::span<const Value>(&owner_pk_, 1));
+  auto rows =
+      c.query("SELECT " + c.quote_name(target_->column) + " FROM " +
+                  c.quote_name(through_.db_table) + " WHERE " + c.quote_name(source_->column) +
+                  " = " + c.placeholder(1) + " ORDER BY " + c.quote_name(target_->column),
+              std::span<const Value>(&owner_pk_, 1));
   while (rows->next()) out.push_back(target_->to_python(rows->get(0)));
   return out;
 }
@@ -218,13 +223,12 @@ std::vector<Instance> ManyToManyManager::all() const {
   auto& c = db_.connection();
   const ModelMeta& m = model();
   std::vector<Instance> out;
-  auto rows = c.query("SELECT " + select_columns(c, m) + " FROM " + c.quote_name(m.db_table) +
-                          " WHERE " + c.quote_name(m.pk().column) + " IN (SELECT " +
-                          c.quote_name(target_->column) + " FROM " +
-                          c.quote_name(through_.db_table) + " WHERE " +
-                          c.quote_name(source_->column) + " = " + c.placeholder(1) +
-                          ") ORDER BY " + c.quote_name(m.pk().column),
-                      std::span<const Value>(&owner_pk_, 1));
+  auto rows = c.query(
+      "SELECT " + select_columns(c, m) + " FROM " + c.quote_name(m.db_table) + " WHERE " +
+          c.quote_name(m.pk().column) + " IN (SELECT " + c.quote_name(target_->column) + " FROM " +
+          c.quote_name(through_.db_table) + " WHERE " + c.quote_name(source_->column) + " = " +
+          c.placeholder(1) + ") ORDER BY " + c.quote_name(m.pk().column),
+      std::span<const Value>(&owner_pk_, 1));
   while (rows->next()) out.push_back(read_instance(m, *rows));
   return out;
 }
@@ -241,16 +245,16 @@ void ManyToManyManager::add(std::span<const Value> pks) {
     for (const auto& have : this->pks()) wanted.erase(have);
     std::vector<Value> batch(wanted.begin(), wanted.end());
     // Two parameters per row; stay under the backend's limit.
-    std::size_t per = std::max<std::size_t>(1, static_cast<std::size_t>(
-                                                   c.features().max_query_params) / 2);
+    std::size_t per =
+        std::max<std::size_t>(1, static_cast<std::size_t>(c.features().max_query_params) / 2);
     for (std::size_t start = 0; start < batch.size(); start += per) {
       std::size_t end = std::min(batch.size(), start + per);
       std::string values;
       std::vector<Value> params;
       int n = 0;
       for (std::size_t i = start; i < end; ++i) {
-        values += (i > start ? ", (" : "(") + c.placeholder(n + 1) + ", " + c.placeholder(n + 2) +
-                  ")";
+        values +=
+            (i > start ? ", (" : "(") + c.placeholder(n + 1) + ", " + c.placeholder(n + 2) + ")";
         n += 2;
         params.push_back(owner_pk_);
         params.push_back(batch[i]);
@@ -270,8 +274,8 @@ void ManyToManyManager::remove(std::span<const Value> pks) {
     if (!pk.is_null()) keys.push_back(target_->to_python(pk));
   }
   if (keys.empty()) return;
-  std::size_t per = std::max<std::size_t>(1, static_cast<std::size_t>(
-                                                 c.features().max_query_params) - 1);
+  std::size_t per =
+      std::max<std::size_t>(1, static_cast<std::size_t>(c.features().max_query_params) - 1);
   db::atomic(c, db::Atomic::Mode::Immediate, [&] {
     for (std::size_t start = 0; start < keys.size(); start += per) {
       std::size_t end = std::min(keys.size(), start + per);
@@ -280,8 +284,7 @@ void ManyToManyManager::remove(std::span<const Value> pks) {
                     keys.begin() + static_cast<std::ptrdiff_t>(end));
       c.execute("DELETE FROM " + c.quote_name(through_.db_table) + " WHERE " +
                     c.quote_name(source_->column) + " = " + c.placeholder(1) + " AND " +
-                    c.quote_name(target_->column) + " IN (" +
-                    placeholders(c, 2, end - start) + ")",
+                    c.quote_name(target_->column) + " IN (" + placeholders(c, 2, end - start) + ")",
                 params);
     }
   });

@@ -23,7 +23,6 @@ std::string reverse_term(const std::string& term) {
   return !term.empty() && term.front() == '-' ? term.substr(1) : "-" + term;
 }
 
-
 }  // namespace
 
 // ---- construction and chaining -------------------------------------------------------------
@@ -99,7 +98,8 @@ QuerySet QuerySet::slice(std::int64_t start, std::optional<std::int64_t> stop) c
     std::int64_t new_low = add_offsets(s.offset, start);
     std::optional<std::int64_t> new_high = high;
     if (stop) {
-      new_high = high ? std::min(*high, add_offsets(s.offset, *stop)) : add_offsets(s.offset, *stop);
+      new_high =
+          high ? std::min(*high, add_offsets(s.offset, *stop)) : add_offsets(s.offset, *stop);
     }
     if (new_high) new_low = std::min(new_low, *new_high);
     s.offset = new_low;
@@ -133,8 +133,8 @@ QuerySet QuerySet::values_list(std::vector<std::string> fields, bool flat) const
   }
   check_value_fields(model(), fields);
   // flat=True without fields gives the first column, the primary key (as Django).
-  if (fields.empty()) fields = flat ? std::vector<std::string>{model().pk().column}
-                                    : default_value_names(model());
+  if (fields.empty())
+    fields = flat ? std::vector<std::string>{model().pk().column} : default_value_names(model());
   return with([&](detail::QueryState& s) {
     s.kind = flat ? ResultKind::Flat : ResultKind::Tuples;
     s.value_fields = std::move(fields);
@@ -157,9 +157,8 @@ QuerySet::Cursor::Cursor(const QuerySet& qs) : model_(&qs.model()) {
   auto compiled = sql::compile_select(c, qs.state(), sql::SelectMode::Rows);
   if (compiled.empty) return;
   rows_ = c.query(compiled.sql, compiled.params);
-  columns_ = qs.result_kind() == ResultKind::Instances
-                 ? static_cast<int>(model_->fields.size())
-                 : static_cast<int>(qs.value_names().size());
+  columns_ = qs.result_kind() == ResultKind::Instances ? static_cast<int>(model_->fields.size())
+                                                       : static_cast<int>(qs.value_names().size());
 }
 
 QuerySet::Cursor::~Cursor() = default;
@@ -309,16 +308,19 @@ std::map<Value, Instance> QuerySet::in_bulk(const std::optional<std::vector<Valu
     return out;
   }
   // Batches sized to the backend's limit on parameters.
-  auto batch = static_cast<std::size_t>(std::max(1, database().connection().features().max_query_params));
+  auto batch =
+      static_cast<std::size_t>(std::max(1, database().connection().features().max_query_params));
   for (std::size_t start = 0; start < keys->size(); start += batch) {
-    std::vector<Value> part(keys->begin() + static_cast<std::ptrdiff_t>(start),
-                            keys->begin() + static_cast<std::ptrdiff_t>(std::min(keys->size(), start + batch)));
+    std::vector<Value> part(
+        keys->begin() + static_cast<std::ptrdiff_t>(start),
+        keys->begin() + static_cast<std::ptrdiff_t>(std::min(keys->size(), start + batch)));
     collect(base.filter(Q(f.name + "__in", Arg(std::move(part)))));
   }
   return out;
 }
 
-std::int64_t QuerySet::update(std::initializer_list<std::pair<std::string_view, Value>> values) const {
+std::int64_t QuerySet::update(
+    std::initializer_list<std::pair<std::string_view, Value>> values) const {
   std::vector<std::pair<std::string, Value>> v;
   for (const auto& [k, val] : values) v.emplace_back(std::string(k), val);
   return update(v);

@@ -30,7 +30,8 @@ Signals::Id Signals::connect_batch(Signal signal, BatchReceiver receiver, const 
 }
 
 bool Signals::disconnect(Id id) {
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.id == id; });
+  auto it =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.id == id; });
   if (it == entries_.end()) return false;
   entries_.erase(it);
   return true;
@@ -52,7 +53,8 @@ void Signals::send(const SignalEvent& event) const {
   // Receivers may connect or disconnect others while running: iterate over a snapshot.
   auto entries = entries_;
   for (const auto& e : entries) {
-    if (e.signal == event.signal && e.receiver && matches(e.sender, event.sender)) e.receiver(event);
+    if (e.signal == event.signal && e.receiver && matches(e.sender, event.sender))
+      e.receiver(event);
   }
 }
 
@@ -87,10 +89,9 @@ void Signals::warn_about_database_cascades(Signal signal, const ModelMeta* sende
   if (db_only.empty()) return;
   std::string list;
   for (const auto& d : db_only) list += (list.empty() ? "" : ", ") + d;
-  warn(std::string(signal == Signal::PreDelete ? "pre_delete" : "post_delete") +
-       " receiver for " + sender->label() + ": rows of " + sender->label() +
-       " that the database deletes through DB_CASCADE (" + list +
-       ") are removed without signals");
+  warn(std::string(signal == Signal::PreDelete ? "pre_delete" : "post_delete") + " receiver for " +
+       sender->label() + ": rows of " + sender->label() +
+       " that the database deletes through DB_CASCADE (" + list + ") are removed without signals");
 }
 
 }  // namespace cascade

@@ -141,8 +141,8 @@ class Builder {
       }
       if (to.soft_deletable()) on += " AND " + col(next, kDeletedAtField) + " IS NULL";
       std::string table = c_.quote_name(to.db_table);
-      joins_ += " LEFT OUTER JOIN " + table + (next == to.db_table ? "" : " " + c_.quote_name(next)) +
-                " ON (" + on + ")";
+      joins_ += " LEFT OUTER JOIN " + table +
+                (next == to.db_table ? "" : " " + c_.quote_name(next)) + " ON (" + on + ")";
       join_keys_.emplace(key, next);
       latest_join_[relation] = next;
       alias = next;
@@ -152,12 +152,11 @@ class Builder {
 
   std::string from_clause() const {
     std::string table = c_.quote_name(model_.db_table);
-    return " FROM " + table + (base_alias_ == model_.db_table ? "" : " " + c_.quote_name(base_alias_)) +
-           joins_;
+    return " FROM " + table +
+           (base_alias_ == model_.db_table ? "" : " " + c_.quote_name(base_alias_)) + joins_;
   }
 
-  Cond where(const std::vector<Q>& filters,
-             Visibility visibility = Visibility::Live) {
+  Cond where(const std::vector<Q>& filters, Visibility visibility = Visibility::Live) {
     std::vector<Cond> parts;
     int scope = 0;
     for (const auto& q : filters) parts.push_back(condition(q, false, scope++));
@@ -208,8 +207,7 @@ class Builder {
   std::map<std::string, std::string> join_keys_;
   std::map<std::string, std::string> latest_join_;  // relation -> its latest join's alias
 
-  void add_order(std::string& out, const std::string& term, const std::string& prefix,
-                 int depth) {
+  void add_order(std::string& out, const std::string& term, const std::string& prefix, int depth) {
     if (term == "?") {
       out += (out.empty() ? "" : ", ") + c_.random_function();
       return;
@@ -266,7 +264,8 @@ LeafPlan plan_leaf(const ResolvedPath& path, const Arg& arg) {
       plan.subquery = &arg.subquery();
       return plan;
     }
-    if (!arg.is_list()) throw TypeError("the 'in' lookup needs a list of values, got " + arg.repr());
+    if (!arg.is_list())
+      throw TypeError("the 'in' lookup needs a list of values, got " + arg.repr());
     std::set<Value> seen;
     for (const auto& v : arg.values()) {
       if (v.is_null()) continue;  // Django drops None from IN lists
@@ -463,8 +462,8 @@ Compiled compile_select(const db::Connection& c, const detail::QueryState& q, Se
     }
   } else {
     for (const auto& name : q.value_fields) {
-      columns += (columns.empty() ? "" : ", ") +
-                 b.column(query::resolve_path(*q.model, name, false), -2);
+      columns +=
+          (columns.empty() ? "" : ", ") + b.column(query::resolve_path(*q.model, name, false), -2);
     }
   }
   std::string order;
@@ -476,7 +475,9 @@ Compiled compile_select(const db::Connection& c, const detail::QueryState& q, Se
   std::string select = std::string("SELECT ") + (q.distinct ? "DISTINCT " : "");
   std::string sql;
   switch (mode) {
-    case SelectMode::Rows: sql = select + columns + b.from_clause() + where_sql + order + limit; break;
+    case SelectMode::Rows:
+      sql = select + columns + b.from_clause() + where_sql + order + limit;
+      break;
     case SelectMode::Count:
       if (q.distinct || q.sliced()) {
         sql = "SELECT COUNT(*) FROM (" + select + columns + b.from_clause() + where_sql + order +
@@ -537,7 +538,8 @@ Compiled compile_update(const db::Connection& c, const detail::QueryState& q,
     sub_aliases.make(m.db_table);  // the UPDATE's own table keeps its name
     Builder sub(c, sub_aliases, m);
     Cond sub_where = sub.where(q.filters, q.visibility);
-    sql += " WHERE " + c.quote_name(m.pk().column) + " IN (" + pk_select(sub, q, c, sub_where) + ")";
+    sql +=
+        " WHERE " + c.quote_name(m.pk().column) + " IN (" + pk_select(sub, q, c, sub_where) + ")";
     params.insert(params.end(), sub_where.params.begin(), sub_where.params.end());
   } else if (where.kind == Cond::Sql) {
     sql += " WHERE " + where.sql;

@@ -9,11 +9,12 @@ namespace cascade::query {
 namespace {
 
 constexpr std::array<std::string_view, 16> kLookups = {
-    "exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith",
-    "iendswith", "in", "gt", "gte", "lt", "lte", "range", "isnull", "regex"};
+    "exact",    "iexact",    "contains", "icontains", "startswith", "istartswith",
+    "endswith", "iendswith", "in",       "gt",        "gte",        "lt",
+    "lte",      "range",     "isnull",   "regex"};
 // Lookups a relation accepts on its key column (Django's related lookups).
-constexpr std::array<std::string_view, 8> kRelatedLookups = {"exact", "in", "gt", "gte",
-                                                             "lt", "lte", "isnull", "range"};
+constexpr std::array<std::string_view, 8> kRelatedLookups = {"exact", "in",  "gt",     "gte",
+                                                             "lt",    "lte", "isnull", "range"};
 
 std::vector<std::string> split(std::string_view path) {
   std::vector<std::string> out;
@@ -110,8 +111,8 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
     }
     const std::string& next = segs[i + 1];
     bool next_is_pk = next == "pk" || next == target.pk().name;
-    if (next_is_pk && (i + 2 == segs.size() ||
-                       (i + 3 == segs.size() && is_lookup_name(segs[i + 2])))) {
+    if (next_is_pk &&
+        (i + 2 == segs.size() || (i + 3 == segs.size() && is_lookup_name(segs[i + 2])))) {
       out.field = key_field;
       if (i + 3 == segs.size()) {
         if (!allow_lookup) cannot_resolve(target, segs[i + 2]);

@@ -34,8 +34,7 @@ std::string DoesNotExist::python_name() const {
 }
 
 MultipleObjectsReturned::MultipleObjectsReturned(std::string model_label,
-                                                 const std::string& object_name,
-                                                 std::int64_t count)
+                                                 const std::string& object_name, std::int64_t count)
     : Error("get() returned more than one " + object_name + " -- it returned " +
             (count > 20 ? std::string("more than 20") : std::to_string(count)) + "!"),
       model_label_(std::move(model_label)) {}

@@ -157,7 +157,8 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
 // The calendar is <chrono>'s (proleptic Gregorian, as Python's datetime).
 std::int64_t Date::days_since_epoch() const noexcept {
   using namespace std::chrono;
-  return sys_days(year_month_day(std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+  return sys_days(year_month_day(std::chrono::year(year),
+                                 std::chrono::month(static_cast<unsigned>(month)),
                                  std::chrono::day(static_cast<unsigned>(day))))
       .time_since_epoch()
       .count();

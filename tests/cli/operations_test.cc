@@ -92,17 +92,20 @@ TEST_P(Operations, ARowAddedWhileTheQuestionWaitsChangesNothingAndShowsTheNewPre
   std::int64_t posts = count("blog_post");
   AnswerAfter input(
       [&] {
-        elsewhere("INSERT INTO blog_post (title, content, status, author_id, is_deleted) VALUES "
-                  "('late', '', 'draft', " + author->pk().to_string() + ", " +
-                  (sqlite() ? "0" : "false") + ")");
+        elsewhere(
+            "INSERT INTO blog_post (title, content, status, author_id, is_deleted) VALUES "
+            "('late', '', 'draft', " +
+            author->pk().to_string() + ", " + (sqlite() ? "0" : "false") + ")");
       },
       "y\n");
   std::istream in(&input);
   std::ostringstream out, err;
-  int code = cli::delete_command(db, options("delete", "blog.Post", {"status=draft"}), in, out, err);
+  int code =
+      cli::delete_command(db, options("delete", "blog.Post", {"status=draft"}), in, out, err);
   EXPECT_EQ(code, cli::kExitChanged) << out.str() << err.str();
-  EXPECT_TRUE(contains(err.str(), "The rows changed since the preview, so nothing was changed: 3 "
-                                  "blog.Post rows match now, the preview showed 2"))
+  EXPECT_TRUE(contains(err.str(),
+                       "The rows changed since the preview, so nothing was changed: 3 "
+                       "blog.Post rows match now, the preview showed 2"))
       << err.str();
   EXPECT_TRUE(contains(out.str(), "The preview now:\n")) << out.str();
   EXPECT_TRUE(contains(out.str(), "  blog.Post: 3")) << out.str();
@@ -155,7 +158,8 @@ TEST_P(Operations, TheApiExecutesAPlanOnlyIfItsPreviewStillHolds) {
   Preview again = plan.preview(0);
   Instance first = *drafts.order_by({"pk"}).first();
   db.objects("blog.Post").all().filter({{"pk", first.pk()}}).update({{"status", "published"}});
-  db.objects("blog.Post").create({{"title", "newer"}, {"status", "draft"}, {"author", author.pk()}});
+  db.objects("blog.Post")
+      .create({{"title", "newer"}, {"status", "draft"}, {"author", author.pk()}});
   try {
     plan.execute(again);
     ADD_FAILURE() << "the same count of other rows was deleted";
@@ -196,7 +200,8 @@ fields.name = { type = "char", max_length = 20 }
 [models.lib.Book]
 delete_policy = "soft"
 fields.author = { type = "foreign_key", to = "Author", on_delete = "CASCADE" }
-)", "lib.toml"));
+)",
+                                                      "lib.toml"));
   const Registry& registry = *project->registry;
   Database lib = Database::open(registry, scratch.url());
   lib.migrate();
@@ -239,7 +244,8 @@ TEST_P(Operations, RestoreIsBoundToItsPreview) {
 [models.app.Note]
 delete_policy = "soft"
 fields.text = { type = "text" }
-)", "notes.toml"));
+)",
+                                                      "notes.toml"));
   const Registry& registry = *project->registry;
   Database notes = Database::open(registry, scratch.url());
   notes.migrate();
@@ -257,7 +263,8 @@ fields.text = { type = "text" }
   EXPECT_EQ(restore_soft_deleted(deleted, now).total, 2);
 }
 
-// ---- the tool as a process -----------------------------------------------------------------------
+// ---- the tool as a process
+// -----------------------------------------------------------------------
 
 class ToolRun : public cascade::testing::ToolOnExample {
  protected:
@@ -402,16 +409,19 @@ TEST(ToolFiles, CheckFindsRulesThatDifferAndKeysWithoutAnIndex) {
          "null = true, related_name = \"+\" }\n";
   {
     auto c = db::Connection::open("sqlite:///" + dir.file("legacy.db"));
-    c->execute("CREATE TABLE shelf (id integer PRIMARY KEY AUTOINCREMENT, name varchar(10) NOT "
-               "NULL, deleted_at datetime NULL, deletion_id varchar(36) NULL)");
-    c->execute("CREATE TABLE book (id integer PRIMARY KEY AUTOINCREMENT, shelf_id bigint NOT NULL "
-               "REFERENCES shelf (id) ON DELETE RESTRICT, nook_id bigint NULL REFERENCES shelf (id) "
-               "DEFERRABLE INITIALLY DEFERRED)");
+    c->execute(
+        "CREATE TABLE shelf (id integer PRIMARY KEY AUTOINCREMENT, name varchar(10) NOT "
+        "NULL, deleted_at datetime NULL, deletion_id varchar(36) NULL)");
+    c->execute(
+        "CREATE TABLE book (id integer PRIMARY KEY AUTOINCREMENT, shelf_id bigint NOT NULL "
+        "REFERENCES shelf (id) ON DELETE RESTRICT, nook_id bigint NULL REFERENCES shelf (id) "
+        "DEFERRABLE INITIALLY DEFERRED)");
   }
   auto r = run_process({kTool, "--settings", dir.file("cascade.toml"), "check"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(contains(r.out, "foreign key \"shelf_id\" has ON DELETE RESTRICT")) << r.out;
-  EXPECT_TRUE(contains(r.out, "warning: app.Book.nook: foreign key column \"nook_id\" has no index"))
+  EXPECT_TRUE(
+      contains(r.out, "warning: app.Book.nook: foreign key column \"nook_id\" has no index"))
       << r.out;
   auto i = run_process({kTool, "--settings", dir.file("cascade.toml"), "inspect", "Shelf"});
   EXPECT_TRUE(contains(i.out, "0 live rows, 0 soft-deleted")) << i.out << i.err;
@@ -426,27 +436,35 @@ class Inspectdb : public cascade::testing::BackendTest {
     auto c = connect();
     std::string serial = sqlite() ? "integer PRIMARY KEY" : "serial PRIMARY KEY";
     std::string stamp = sqlite() ? "datetime" : "timestamp";
-    c->execute("CREATE TABLE member (id " + serial + ", name text NOT NULL, email varchar(100) UNIQUE)");
-    c->execute("CREATE TABLE book (isbn varchar(13) PRIMARY KEY, title text NOT NULL, \"from\" text, "
-               "price numeric(8,2))");
-    c->execute("CREATE TABLE copy (id " + serial + ", book_isbn varchar(13) NOT NULL REFERENCES "
+    c->execute("CREATE TABLE member (id " + serial +
+               ", name text NOT NULL, email varchar(100) UNIQUE)");
+    c->execute(
+        "CREATE TABLE book (isbn varchar(13) PRIMARY KEY, title text NOT NULL, \"from\" text, "
+        "price numeric(8,2))");
+    c->execute("CREATE TABLE copy (id " + serial +
+               ", book_isbn varchar(13) NOT NULL REFERENCES "
                "book (isbn) ON DELETE RESTRICT, shelf integer)");
-    c->execute("CREATE TABLE loan (id " + serial + ", copy_id integer NOT NULL REFERENCES copy (id) "
+    c->execute("CREATE TABLE loan (id " + serial +
+               ", copy_id integer NOT NULL REFERENCES copy (id) "
                "ON DELETE CASCADE, member_id integer REFERENCES member (id) ON DELETE SET NULL, "
-               "due " + stamp + ", returned boolean NOT NULL)");
-    c->execute("CREATE TABLE book_author (book_isbn varchar(13) NOT NULL REFERENCES book (isbn), "
-               "author text NOT NULL, PRIMARY KEY (book_isbn, author))");
+               "due " +
+               stamp + ", returned boolean NOT NULL)");
+    c->execute(
+        "CREATE TABLE book_author (book_isbn varchar(13) NOT NULL REFERENCES book (isbn), "
+        "author text NOT NULL, PRIMARY KEY (book_isbn, author))");
     c->execute("CREATE TABLE audit_log (at " + stamp + ", message text)");
     c->execute("INSERT INTO member (name) VALUES ('Ann')");
-    c->execute("INSERT INTO book (isbn, title, \"from\") VALUES ('111', 'Dune', 'x'), ('222', 'Emma', NULL)");
+    c->execute(
+        "INSERT INTO book (isbn, title, \"from\") VALUES ('111', 'Dune', 'x'), ('222', 'Emma', "
+        "NULL)");
     c->execute("INSERT INTO copy (book_isbn) VALUES ('111'), ('222')");
     c->execute(std::string("INSERT INTO loan (copy_id, member_id, returned) VALUES (1, 1, ") +
                (sqlite() ? "0" : "false") + ")");
     c->execute("INSERT INTO book_author VALUES ('111', 'Frank'), ('111', 'Brian')");
-    ASSERT_EQ(run_process({kTool, "inspectdb", "--database", scratch.url(), "--app", "lib", "-o",
-                           toml})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        run_process({kTool, "inspectdb", "--database", scratch.url(), "--app", "lib", "-o", toml})
+            .exit_code,
+        0);
     std::ifstream in(toml);
     std::stringstream t;
     t << in.rdbuf();
@@ -472,8 +490,9 @@ TEST_P(Inspectdb, TheGeneratedModelsMatchTheirDatabaseWithNoMismatch) {
 }
 
 TEST_P(Inspectdb, DatabaseRestrictBecomesRestrictAndRefusesBeforeWriting) {
-  EXPECT_TRUE(contains(text, "fields.book_isbn = { type = \"foreign_key\", to = \"Book\", on_delete = "
-                             "\"RESTRICT\""))
+  EXPECT_TRUE(contains(text,
+                       "fields.book_isbn = { type = \"foreign_key\", to = \"Book\", on_delete = "
+                       "\"RESTRICT\""))
       << text;
   auto r = tool({"delete", "Book", "--filter", "isbn=222", "--yes"});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
@@ -481,20 +500,23 @@ TEST_P(Inspectdb, DatabaseRestrictBecomesRestrictAndRefusesBeforeWriting) {
 }
 
 TEST_P(Inspectdb, CompositeKeysAndTablesWithoutAKeyAreNotGuessed) {
-  EXPECT_TRUE(contains(text, "# Table \"book_author\" has no model: its primary key has several "
-                             "columns (book_isbn, author)"))
+  EXPECT_TRUE(contains(text,
+                       "# Table \"book_author\" has no model: its primary key has several "
+                       "columns (book_isbn, author)"))
       << text;
   EXPECT_TRUE(contains(text, "# Table \"audit_log\" has no model: it has no primary key.")) << text;
   EXPECT_FALSE(contains(text, "[models.lib.BookAuthor]"));
   EXPECT_FALSE(contains(text, "[models.lib.AuditLog]"));
   auto check = tool({"check"});
-  EXPECT_TRUE(contains(check.out, "table \"book_author\" has no model; its column \"book_isbn\" "
-                                  "references lib.Book"))
+  EXPECT_TRUE(contains(check.out,
+                       "table \"book_author\" has no model; its column \"book_isbn\" "
+                       "references lib.Book"))
       << check.out;
 }
 
 TEST_P(Inspectdb, ReservedNamesGetAFieldNameTheShellCanWrite) {
-  EXPECT_TRUE(contains(text, "fields.from_field = { type = \"text\", null = true, db_column = \"from\" }"))
+  EXPECT_TRUE(
+      contains(text, "fields.from_field = { type = \"text\", null = true, db_column = \"from\" }"))
       << text;
   auto r = run_process({kTool, "--settings", toml, "shell", "-c",
                         "print(Book.objects.filter(from_field='x').count())"});
@@ -506,8 +528,9 @@ TEST_P(Inspectdb, ReservedNamesGetAFieldNameTheShellCanWrite) {
 TEST_P(Inspectdb, PreviewsCountWhatTheDatabaseWillDo) {
   auto copy = tool({"delete", "Copy", "--filter", "id=1", "--dry-run"});
   EXPECT_EQ(copy.exit_code, 0) << copy.err;
-  EXPECT_TRUE(contains(copy.out, "The database will delete 1 lib.Loan row through copy (ON DELETE "
-                                 "CASCADE)"))
+  EXPECT_TRUE(contains(copy.out,
+                       "The database will delete 1 lib.Loan row through copy (ON DELETE "
+                       "CASCADE)"))
       << copy.out;
   auto member = tool({"delete", "Member", "--filter", "id=1", "--dry-run", "--format", "json"});
   json doc = json::parse(member.out);
@@ -522,16 +545,18 @@ TEST_P(Operations, APreviewForeseesADoNothingReferenceThatWouldFailTheCommit) {
 fields.name = { type = "char", max_length = 10 }
 [models.t.Pet]
 fields.owner = { type = "foreign_key", to = "Owner", on_delete = "DO_NOTHING" }
-)", "pets.toml"));
+)",
+                                                      "pets.toml"));
   Database pets = Database::open(*project->registry, scratch.url());
   pets.migrate();
   Instance owner = pets.objects("t.Owner").create({{"name", "o"}});
   pets.objects("t.Pet").create({{"owner", owner.pk()}});
   Preview p = pets.objects("t.Owner").all().preview_remove();
   EXPECT_EQ(p.blocked_by, Refusal::Commit);
-  EXPECT_TRUE(contains(p.blocked_message, "the commit would fail: 1 t.Pet row would still "
-                                          "reference deleted t.Owner rows through 'Pet.owner' "
-                                          "(on_delete=DO_NOTHING)"))
+  EXPECT_TRUE(contains(p.blocked_message,
+                       "the commit would fail: 1 t.Pet row would still "
+                       "reference deleted t.Owner rows through 'Pet.owner' "
+                       "(on_delete=DO_NOTHING)"))
       << p.blocked_message;
   ASSERT_EQ(p.blocking.size(), 1u);
   EXPECT_EQ(p.blocking[0].label, "t.Pet");

@@ -25,7 +25,8 @@ using cascade::testing::run_process;
 using cascade::testing::TempDir;
 
 const std::string kTool = CASCADE_TOOL_PATH;
-const std::filesystem::path kGolden = std::filesystem::path(CASCADE_SOURCE_DIR) / "tests/cli/golden";
+const std::filesystem::path kGolden =
+    std::filesystem::path(CASCADE_SOURCE_DIR) / "tests/cli/golden";
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -62,7 +63,8 @@ TEST_P(GoldenShell, OutputEqualsDjangos) {
           ? (std::filesystem::path(CASCADE_SOURCE_DIR) / "examples/blog_shop/cascade.toml").string()
           : (kGolden / "blog.toml").string();
   std::string url = "sqlite:///" + dir.file("golden.db");
-  ASSERT_EQ(run_process({kTool, "--settings", settings, "--database", url, "migrate"}).exit_code, 0);
+  ASSERT_EQ(run_process({kTool, "--settings", settings, "--database", url, "migrate"}).exit_code,
+            0);
   std::string script = slurp(kGolden / (GetParam() + ".py"));
   auto r = run_process({kTool, "--settings", settings, "--database", url, "shell"}, script);
   EXPECT_EQ(r.out, slurp(kGolden / (GetParam() + ".out")));
@@ -78,7 +80,8 @@ struct Project {
   std::string url = "sqlite:///" + dir.file("p.db");
   explicit Project(std::string models_file = (kGolden / "blog.toml").string())
       : settings(std::move(models_file)) {
-    EXPECT_EQ(run_process({kTool, "--settings", settings, "--database", url, "migrate"}).exit_code, 0);
+    EXPECT_EQ(run_process({kTool, "--settings", settings, "--database", url, "migrate"}).exit_code,
+              0);
   }
   cascade::testing::ProcessResult shell(const std::string& code) const {
     return run_process({kTool, "--settings", settings, "--database", url, "shell", "-c", code});
@@ -175,7 +178,9 @@ TEST(Shell, InteractiveSessionThroughAPseudoTerminal) {
   auto step = [&](const std::string& input, const std::string& prompt, const std::string& want) {
     if (!input.empty()) shell.send(input);
     std::string screen = shell.read_until(prompt);
-    EXPECT_NE(screen.find(want), std::string::npos) << "after " << python_repr(input) << " the terminal showed:\n" << screen;
+    EXPECT_NE(screen.find(want), std::string::npos)
+        << "after " << python_repr(input) << " the terminal showed:\n"
+        << screen;
   };
   step("", ">>> ", "Cascade shell on");
   step("post = Post.objects.get(id=1)\n", ">>> ", ">>> ");
@@ -227,8 +232,9 @@ TEST(Shell, RunsInAutocommitAsDjangosShell) {
 
 TEST(Shell, AddingADeletedInstanceToAManyToManyIsRefusedAsInDjango) {
   Project p;
-  auto r = p.shell("a = Author.objects.create(name='a'); p = Post.objects.create(title='p', "
-                   "author=a); t = Tag.objects.create(name='t'); t.delete(); p.tags.add(t)");
+  auto r = p.shell(
+      "a = Author.objects.create(name='a'); p = Post.objects.create(title='p', "
+      "author=a); t = Tag.objects.create(name='t'); t.delete(); p.tags.add(t)");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(last_line(r.err),
             "ValueError: Cannot add \"<Tag: Tag object (None)>\": the value for field \"tag\" is "
@@ -246,8 +252,9 @@ fields.name = { type = "char", max_length = 20 }
 fields.a = { type = "foreign_key", to = "A", on_delete = "DO_NOTHING" }
 )";
   Project p(file);
-  auto r = p.shell("a = A.objects.create(name='a'); B.objects.create(a=a); "
-                   "print(A.objects.all().delete())");
+  auto r = p.shell(
+      "a = A.objects.create(name='a'); B.objects.create(a=a); "
+      "print(A.objects.all().delete())");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(last_line(r.err), "django.db.utils.IntegrityError: FOREIGN KEY constraint failed");
@@ -260,8 +267,8 @@ fields.a = { type = "foreign_key", to = "A", on_delete = "DO_NOTHING" }
 struct Terminal {
   cascade::testing::PtyProcess shell;
   Terminal(const Project& p, const std::filesystem::path& home)
-      : shell({"/usr/bin/env", "HOME=" + home.string(), kTool, "--settings", p.settings, "--database",
-               p.url, "shell"}) {}
+      : shell({"/usr/bin/env", "HOME=" + home.string(), kTool, "--settings", p.settings,
+               "--database", p.url, "shell"}) {}
   // Types `input` and returns what the terminal showed until `until` (a prompt by default).
   std::string type(const std::string& input, const std::string& until = ">>> ") {
     if (!input.empty()) shell.send(input);
@@ -274,7 +281,9 @@ struct Terminal {
   }
 };
 
-bool has(const std::string& screen, const std::string& text) { return screen.find(text) != std::string::npos; }
+bool has(const std::string& screen, const std::string& text) {
+  return screen.find(text) != std::string::npos;
+}
 
 TEST(Shell, CtrlCAtThePromptDropsTheLineAndTheShellGoesOn) {
   Project p;
@@ -331,17 +340,19 @@ TEST(Shell, CtrlCStopsALongSqlStatement) {
   {
     auto c = db::Connection::open(p.url);
     c->execute("INSERT INTO blog_author (name) VALUES ('a')");
-    c->execute("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10000) "
-               "INSERT INTO blog_post (title, status, author_id, editor_id, is_deleted) "
-               "SELECT 't' || x, 'published', 1, 1, 0 FROM n");
+    c->execute(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10000) "
+        "INSERT INTO blog_post (title, status, author_id, editor_id, is_deleted) "
+        "SELECT 't' || x, 'published', 1, 1, 0 FROM n");
   }
   TempDir home;
   Terminal t(p, home.path());
   ASSERT_TRUE(t.shell.started());
   t.type("");
-  t.type("print('counting'); Author.objects.filter(posts__title__contains='t', "
-         "edited_posts__title__contains='t').count()\n",
-         "counting\r\n");
+  t.type(
+      "print('counting'); Author.objects.filter(posts__title__contains='t', "
+      "edited_posts__title__contains='t').count()\n",
+      "counting\r\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto start = std::chrono::steady_clock::now();
   std::string screen = t.type("\x03");
@@ -383,7 +394,8 @@ TEST(Shell, ConnectionInterruptStopsTheRunningStatementOnEachBackend) {
 
 TEST(Shell, AScriptStopsAtCtrlCWithPythonsStatus) {
   Project p;
-  cascade::testing::PtyProcess shell({kTool, "--settings", p.settings, "--database", p.url, "shell", "-c",
+  cascade::testing::PtyProcess shell({kTool, "--settings", p.settings, "--database", p.url, "shell",
+                                      "-c",
                                       "print('running')\nwhile True:\n    pass\nprint('never')"});
   ASSERT_TRUE(shell.started());
   shell.read_until("running");
@@ -443,10 +455,11 @@ TEST(Shell, PromptContinuesABlockUntilAnEmptyLine) {
   screen = t.type("\n");
   EXPECT_TRUE(has(screen, "in the loop 0\r\nin the loop 1")) << screen;
   // Pasted code: a line at the margin ends the block before it, without the empty line.
-  screen = t.type("a = Author.objects.create(name='a')\nfor n in ['x', 'y']:\n    "
-                  "Post.objects.create(title=n, author=a, status='draft')\nprint('pasted', "
-                  "Post.objects.count())\n",
-                  "pasted 2");
+  screen = t.type(
+      "a = Author.objects.create(name='a')\nfor n in ['x', 'y']:\n    "
+      "Post.objects.create(title=n, author=a, status='draft')\nprint('pasted', "
+      "Post.objects.count())\n",
+      "pasted 2");
   EXPECT_TRUE(has(screen, "pasted 2")) << screen;
   t.type("");
   screen = t.type("for post in Post.objects.filter(status=\"draft\"):\n    post.delete()\n\n");
@@ -455,7 +468,8 @@ TEST(Shell, PromptContinuesABlockUntilAnEmptyLine) {
   // A header and an empty line: Python's IndentationError, and the prompt goes on.
   t.type("if True:\n", "... ");
   screen = t.type("\n");
-  EXPECT_TRUE(has(screen, "IndentationError: expected an indented block after 'if' statement on line 1"))
+  EXPECT_TRUE(
+      has(screen, "IndentationError: expected an indented block after 'if' statement on line 1"))
       << screen;
   // if / elif / else, nested in a loop.
   t.type("for k in range(3):\n", "... ");
@@ -483,7 +497,8 @@ TEST(Shell, TabCompletesNamesManagersFieldsAndMethods) {
   EXPECT_EQ(interp.completions("pri"), (List{"print("}));
   EXPECT_EQ(interp.completions("fo"), (List{"for ", "format("}));
   EXPECT_EQ(interp.completions("Post.obj"), (List{"Post.objects"}));
-  EXPECT_EQ(interp.completions("Post.objects.fi"), (List{"Post.objects.filter(", "Post.objects.first("}));
+  EXPECT_EQ(interp.completions("Post.objects.fi"),
+            (List{"Post.objects.filter(", "Post.objects.first("}));
   // A manager has no delete(); a QuerySet has.
   EXPECT_EQ(interp.completions("Post.objects.de"), (List{}));
   ASSERT_TRUE(interp.run("qs = Post.objects.all(); post = Post(title='t')", err)) << err.str();
@@ -527,11 +542,15 @@ TEST(Shell, BlocksAreIndentedAsInPython) {
       "print(Post.objects.count())\n");
   EXPECT_EQ(r.out, "first\nsecond\nthird\n3\n") << r.err;
   // The loop of issue #14, as pasted from a Django tutorial.
-  r = p.shell("for post in Post.objects.filter(status=\"draft\"):\n    post.delete()\nprint(Post.objects.count())");
+  r = p.shell(
+      "for post in Post.objects.filter(status=\"draft\"):\n    "
+      "post.delete()\nprint(Post.objects.count())");
   EXPECT_EQ(r.out, "1\n") << r.err;
   // while, break, continue and a loop's else.
-  r = p.shell("i = 0\nwhile i < 10:\n    i += 1\n    if i % 2:\n        continue\n    if i > 5:\n        break\n"
-              "else:\n    print('not reached')\nfor k in []:\n    pass\nelse:\n    print('empty loop', i)");
+  r = p.shell(
+      "i = 0\nwhile i < 10:\n    i += 1\n    if i % 2:\n        continue\n    if i > 5:\n        "
+      "break\n"
+      "else:\n    print('not reached')\nfor k in []:\n    pass\nelse:\n    print('empty loop', i)");
   EXPECT_EQ(r.out, "empty loop 6\n") << r.err;
   // The body of a one-line loop is everything after the colon, as in Python.
   r = p.shell("for i in range(2): print('a', i); print('b', i)");
@@ -546,7 +565,8 @@ TEST(Shell, IndentationErrorsAreThoseOfPython) {
   Project p;
   auto no_body = p.shell("for x in [1]:\nprint(x)");
   EXPECT_EQ(no_body.exit_code, 1);
-  EXPECT_EQ(last_line(no_body.err), "IndentationError: expected an indented block after 'for' statement on line 1");
+  EXPECT_EQ(last_line(no_body.err),
+            "IndentationError: expected an indented block after 'for' statement on line 1");
   EXPECT_TRUE(has(no_body.err, "line 2\n    print(x)\n    ^\n")) << no_body.err;
   EXPECT_EQ(last_line(p.shell("if True:\n    a = 1\n  b = 2").err),
             "IndentationError: unindent does not match any outer indentation level");
@@ -565,25 +585,29 @@ TEST(Shell, IndentationErrorsAreThoseOfPython) {
 
 TEST(Shell, AnAtomicBlockIsRolledBackWhenItRaises) {
   Project p;
-  auto r = p.shell("from django.db import transaction\n"
-                   "Author.objects.create(name='kept')\n"
-                   "with transaction.atomic():\n"
-                   "    Author.objects.create(name='gone')\n"
-                   "    Author.objects.get(name='nobody')\n");
+  auto r = p.shell(
+      "from django.db import transaction\n"
+      "Author.objects.create(name='kept')\n"
+      "with transaction.atomic():\n"
+      "    Author.objects.create(name='gone')\n"
+      "    Author.objects.get(name='nobody')\n");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(last_line(r.err), "blog.models.Author.DoesNotExist: Author matching query does not exist.");
-  EXPECT_EQ(p.shell("print(list(Author.objects.values_list('name', flat=True)))").out, "['kept']\n");
+  EXPECT_EQ(last_line(r.err),
+            "blog.models.Author.DoesNotExist: Author matching query does not exist.");
+  EXPECT_EQ(p.shell("print(list(Author.objects.values_list('name', flat=True)))").out,
+            "['kept']\n");
   // A block that ends, by its end or by break, commits; blocks nest as savepoints.
-  r = p.shell("from django.db import transaction\n"
-              "for n in ['x', 'y']:\n"
-              "    with transaction.atomic() as block:\n"
-              "        Author.objects.create(name=n)\n"
-              "        break\n"
-              "with transaction.atomic():\n"
-              "    Author.objects.create(name='outer')\n"
-              "    with transaction.atomic():\n"
-              "        Author.objects.create(name='inner')\n"
-              "print(Author.objects.count())");
+  r = p.shell(
+      "from django.db import transaction\n"
+      "for n in ['x', 'y']:\n"
+      "    with transaction.atomic() as block:\n"
+      "        Author.objects.create(name=n)\n"
+      "        break\n"
+      "with transaction.atomic():\n"
+      "    Author.objects.create(name='outer')\n"
+      "    with transaction.atomic():\n"
+      "        Author.objects.create(name='inner')\n"
+      "print(Author.objects.count())");
   EXPECT_EQ(r.out, "4\n") << r.err;
   EXPECT_EQ(last_line(p.shell("with 1:\n    pass").err),
             "TypeError: 'int' object does not support the context manager protocol");
@@ -591,12 +615,13 @@ TEST(Shell, AnAtomicBlockIsRolledBackWhenItRaises) {
 
 TEST(Shell, AugmentedAssignmentWorksAsInPython) {
   Project p;
-  auto r = p.shell("n = 1\nn += 2\nn *= 5\nn -= 1\nn //= 2\nprint(n)\n"
-                   "l = [1]\nm = l\nl += [2]\nprint(m)\n"
-                   "d = {'k': 1}\nd['k'] += 1\nprint(d)\n"
-                   "a = Author.objects.create(name='x')\na.name += 'y'\na.save()\n"
-                   "print(Author.objects.get(pk=a.pk).name)\n"
-                   "count = 0\nfor post in Post.objects.all(): count += 1\nprint(count)");
+  auto r = p.shell(
+      "n = 1\nn += 2\nn *= 5\nn -= 1\nn //= 2\nprint(n)\n"
+      "l = [1]\nm = l\nl += [2]\nprint(m)\n"
+      "d = {'k': 1}\nd['k'] += 1\nprint(d)\n"
+      "a = Author.objects.create(name='x')\na.name += 'y'\na.save()\n"
+      "print(Author.objects.get(pk=a.pk).name)\n"
+      "count = 0\nfor post in Post.objects.all(): count += 1\nprint(count)");
   EXPECT_EQ(r.out, "7\n[1, 2]\n{'k': 2}\nxy\n0\n") << r.err;
   EXPECT_EQ(last_line(p.shell("x, y += 1").err),
             "SyntaxError: 'tuple' is an illegal expression for augmented assignment");
@@ -607,29 +632,35 @@ TEST(Shell, AugmentedAssignmentWorksAsInPython) {
 
 TEST(Shell, ComprehensionsAndFStringsWork) {
   Project p;
-  auto r = p.shell("for n in ['b', 'a']: Author.objects.create(name=n)\n"
-                   "print([a.name for a in Author.objects.order_by('name')])\n"
-                   "print({a.name: a.id for a in Author.objects.all() if a.name == 'a'})\n"
-                   "print(sum(a.id for a in Author.objects.all()), [(i, j) for i, j in [(1, 2)]])\n"
-                   "a = 'kept'\nprint([a for a in range(2)], a)\n"  // the comprehension's own variable
-                   "n = Author.objects.count()\n"
-                   "print(f\"{n} authors, {'x'!r}, {2.5:.2f}|{7:>3}|{1234567:,}|{n=}, {{braces}}\")");
+  auto r = p.shell(
+      "for n in ['b', 'a']: Author.objects.create(name=n)\n"
+      "print([a.name for a in Author.objects.order_by('name')])\n"
+      "print({a.name: a.id for a in Author.objects.all() if a.name == 'a'})\n"
+      "print(sum(a.id for a in Author.objects.all()), [(i, j) for i, j in [(1, 2)]])\n"
+      "a = 'kept'\nprint([a for a in range(2)], a)\n"  // the comprehension's own variable
+      "n = Author.objects.count()\n"
+      "print(f\"{n} authors, {'x'!r}, {2.5:.2f}|{7:>3}|{1234567:,}|{n=}, {{braces}}\")");
   EXPECT_EQ(r.out,
-            "['a', 'b']\n{'a': 2}\n3 [(1, 2)]\n[0, 1] kept\n2 authors, 'x', 2.50|  7|1,234,567|n=2, {braces}\n")
+            "['a', 'b']\n{'a': 2}\n3 [(1, 2)]\n[0, 1] kept\n2 authors, 'x', 2.50|  "
+            "7|1,234,567|n=2, {braces}\n")
       << r.err;
   // What the shell does not do is named precisely, not a bare "invalid syntax".
   EXPECT_EQ(last_line(p.shell("[x for a in [[1]] for x in a]").err),
-            "SyntaxError: comprehensions with more than one 'for' are not supported by the cascade shell");
+            "SyntaxError: comprehensions with more than one 'for' are not supported by the cascade "
+            "shell");
   EXPECT_EQ(last_line(p.shell("{1 for x in []}").err),
             "SyntaxError: set comprehensions are not supported by the cascade shell");
-  EXPECT_EQ(last_line(p.shell("n = 3\nprint(f'{n:{n}}')").err),
-            "SyntaxError: f-string: nested replacement fields in format specs are not supported by the "
-            "cascade shell");
-  EXPECT_EQ(last_line(p.shell("print(f'{}')").err), "SyntaxError: f-string: empty expression not allowed");
+  EXPECT_EQ(
+      last_line(p.shell("n = 3\nprint(f'{n:{n}}')").err),
+      "SyntaxError: f-string: nested replacement fields in format specs are not supported by the "
+      "cascade shell");
+  EXPECT_EQ(last_line(p.shell("print(f'{}')").err),
+            "SyntaxError: f-string: empty expression not allowed");
 }
 
 TEST(Shell, DatetimeAndTimedeltaWorkAsFilterValues) {
-  Project p((std::filesystem::path(CASCADE_SOURCE_DIR) / "examples/blog_shop/cascade.toml").string());
+  Project p(
+      (std::filesystem::path(CASCADE_SOURCE_DIR) / "examples/blog_shop/cascade.toml").string());
   auto r = p.shell(
       "from django.utils import timezone\n"
       "from datetime import datetime, timedelta, date\n"
@@ -641,34 +672,46 @@ TEST(Shell, DatetimeAndTimedeltaWorkAsFilterValues) {
       "print(list(Post.objects.order_by('id').values_list('title', flat=True)))\n"
       "print(Post.objects.get(title='new').published > timezone.now() - timedelta(days=1))\n"
       "print(repr(timedelta(days=30)), repr(timedelta(minutes=-1)), timedelta(hours=36))\n"
-      "print(repr(datetime(2026, 1, 2, 3, 4, 5) + timedelta(weeks=1)), datetime(2026, 1, 2) - timedelta(seconds=1))\n"
-      "print(repr(date(2026, 3, 1) - date(2026, 1, 1)), repr(date(2026, 1, 31) + timedelta(days=1)))\n"
-      "print(datetime(2026, 3, 1) - datetime(2026, 1, 1, 12), timedelta(days=1) / timedelta(hours=8))");
-  EXPECT_EQ(r.out,
-            "(1, {'blog.Post': 1})\n['new', 'never']\nTrue\n"
-            "datetime.timedelta(days=30) datetime.timedelta(days=-1, seconds=86340) 1 day, 12:00:00\n"
-            "datetime.datetime(2026, 1, 9, 3, 4, 5) 2026-01-01 23:59:59\n"
-            "datetime.timedelta(days=59) datetime.date(2026, 2, 1)\n"
-            "58 days, 12:00:00 3.0\n")
+      "print(repr(datetime(2026, 1, 2, 3, 4, 5) + timedelta(weeks=1)), datetime(2026, 1, 2) - "
+      "timedelta(seconds=1))\n"
+      "print(repr(date(2026, 3, 1) - date(2026, 1, 1)), repr(date(2026, 1, 31) + "
+      "timedelta(days=1)))\n"
+      "print(datetime(2026, 3, 1) - datetime(2026, 1, 1, 12), timedelta(days=1) / "
+      "timedelta(hours=8))");
+  EXPECT_EQ(
+      r.out,
+      "(1, {'blog.Post': 1})\n['new', 'never']\nTrue\n"
+      "datetime.timedelta(days=30) datetime.timedelta(days=-1, seconds=86340) 1 day, 12:00:00\n"
+      "datetime.datetime(2026, 1, 9, 3, 4, 5) 2026-01-01 23:59:59\n"
+      "datetime.timedelta(days=59) datetime.date(2026, 2, 1)\n"
+      "58 days, 12:00:00 3.0\n")
       << r.err;
-  EXPECT_EQ(last_line(p.shell("from datetime import datetime, date\ndatetime(2026, 1, 1) < date(2026, 1, 1)").err),
-            "TypeError: can't compare datetime.datetime to datetime.date");
-  EXPECT_EQ(last_line(p.shell("from datetime import datetime, timedelta\ndatetime(9999, 12, 31) + timedelta(days=1)").err),
+  EXPECT_EQ(
+      last_line(
+          p.shell("from datetime import datetime, date\ndatetime(2026, 1, 1) < date(2026, 1, 1)")
+              .err),
+      "TypeError: can't compare datetime.datetime to datetime.date");
+  EXPECT_EQ(last_line(p.shell("from datetime import datetime, timedelta\ndatetime(9999, 12, 31) + "
+                              "timedelta(days=1)")
+                          .err),
             "OverflowError: date value out of range");
 }
 
-// ---- The evaluator's tables (issue #15, item 4) ----------------------------------------------------
-// Each expected line was checked against Python 3 with Django 3.2.
+// ---- The evaluator's tables (issue #15, item 4)
+// ---------------------------------------------------- Each expected line was checked against
+// Python 3 with Django 3.2.
 
 TEST(Shell, SortedSortsAsPythonsDoes) {
   Project p;
-  auto r = p.shell("print(sorted([3, 1, 2]), sorted('bca'), sorted({'b': 1, 'a': 2}), sorted([3, 1, 2], reverse=True), "
-                   "sorted([(2, 'a'), (1, 'b'), (1, 'a')]))\n"
-                   "x = [3, 1, 2]\nprint(sorted(x), x, sorted([]), sorted([2.5, 1, True]))\n"
-                   "Author.objects.create(name='b'); Author.objects.create(name='a')\n"
-                   "print(sorted(Author.objects.values_list('name', flat=True)), "
-                   "sorted(Author.objects.values_list('name', 'id')))\n"
-                   "print((1, 2) < (1, 3), [1, 2] < [1], (1,) <= (1,), (1, 'a') > (1, 'b'), [] < [0])");
+  auto r = p.shell(
+      "print(sorted([3, 1, 2]), sorted('bca'), sorted({'b': 1, 'a': 2}), sorted([3, 1, 2], "
+      "reverse=True), "
+      "sorted([(2, 'a'), (1, 'b'), (1, 'a')]))\n"
+      "x = [3, 1, 2]\nprint(sorted(x), x, sorted([]), sorted([2.5, 1, True]))\n"
+      "Author.objects.create(name='b'); Author.objects.create(name='a')\n"
+      "print(sorted(Author.objects.values_list('name', flat=True)), "
+      "sorted(Author.objects.values_list('name', 'id')))\n"
+      "print((1, 2) < (1, 3), [1, 2] < [1], (1,) <= (1,), (1, 'a') > (1, 'b'), [] < [0])");
   EXPECT_EQ(r.out,
             "[1, 2, 3] ['a', 'b', 'c'] ['a', 'b'] [3, 2, 1] [(1, 'a'), (1, 'b'), (2, 'a')]\n"
             "[1, 2, 3] [3, 1, 2] [] [1, True, 2.5]\n"
@@ -679,38 +722,48 @@ TEST(Shell, SortedSortsAsPythonsDoes) {
             "TypeError: '<' not supported between instances of 'str' and 'int'");
   EXPECT_EQ(last_line(p.shell("(1,) < [1]").err),
             "TypeError: '<' not supported between instances of 'tuple' and 'list'");
-  EXPECT_EQ(last_line(p.shell("sorted([1], x=1)").err), "TypeError: 'x' is an invalid keyword argument for sort()");
+  EXPECT_EQ(last_line(p.shell("sorted([1], x=1)").err),
+            "TypeError: 'x' is an invalid keyword argument for sort()");
 }
 
 TEST(Shell, DictBuildsDictsAsPythonsDoes) {
   Project p;
-  auto r = p.shell("print(dict(), dict(a=1), dict([('a', 1), ['b', 2]]), dict({'k': 1}, k=2), dict(['ab']))\n"
-                   "d = {'k': 1}\ne = dict(d)\ne['k'] = 2\nprint(d, e)");
-  EXPECT_EQ(r.out, "{} {'a': 1} {'a': 1, 'b': 2} {'k': 2} {'a': 'b'}\n{'k': 1} {'k': 2}\n") << r.err;
+  auto r = p.shell(
+      "print(dict(), dict(a=1), dict([('a', 1), ['b', 2]]), dict({'k': 1}, k=2), dict(['ab']))\n"
+      "d = {'k': 1}\ne = dict(d)\ne['k'] = 2\nprint(d, e)");
+  EXPECT_EQ(r.out, "{} {'a': 1} {'a': 1, 'b': 2} {'k': 2} {'a': 'b'}\n{'k': 1} {'k': 2}\n")
+      << r.err;
   EXPECT_EQ(last_line(p.shell("dict(1)").err), "TypeError: 'int' object is not iterable");
   EXPECT_EQ(last_line(p.shell("dict([1])").err),
             "TypeError: cannot convert dictionary update sequence element #0 to a sequence");
   EXPECT_EQ(last_line(p.shell("dict([(1, 2, 3)])").err),
             "ValueError: dictionary update sequence element #0 has length 3; 2 is required");
-  EXPECT_EQ(last_line(p.shell("dict(1, 2)").err), "TypeError: dict expected at most 1 argument, got 2");
+  EXPECT_EQ(last_line(p.shell("dict(1, 2)").err),
+            "TypeError: dict expected at most 1 argument, got 2");
 }
 
 TEST(Shell, IsinstanceTakesAClassOrATupleOfClasses) {
   Project p;
-  auto r = p.shell("from django.db.models import Q\n"
-                   "a = Author.objects.create(name='a')\n"
-                   "print(isinstance(a, Author), isinstance(a, Post), isinstance(a, (Post, Author)), isinstance(1, int), "
-                   "isinstance(True, int), isinstance(1.5, float), isinstance('x', str), isinstance([], list), "
-                   "isinstance((), tuple), isinstance({}, dict), isinstance(Q(id=1), Q), "
-                   "isinstance(Author.objects.all(), list))\n"
-                   "from datetime import date, datetime, timedelta\n"
-                   "print(isinstance(datetime(2020, 1, 1), date), isinstance(date(2020, 1, 1), datetime), "
-                   "isinstance(timedelta(1), timedelta), isinstance(Author, type), isinstance(1, (str, (float, int))))");
-  EXPECT_EQ(r.out, "True False True True True True True True True True True False\nTrue False True True True\n")
+  auto r = p.shell(
+      "from django.db.models import Q\n"
+      "a = Author.objects.create(name='a')\n"
+      "print(isinstance(a, Author), isinstance(a, Post), isinstance(a, (Post, Author)), "
+      "isinstance(1, int), "
+      "isinstance(True, int), isinstance(1.5, float), isinstance('x', str), isinstance([], list), "
+      "isinstance((), tuple), isinstance({}, dict), isinstance(Q(id=1), Q), "
+      "isinstance(Author.objects.all(), list))\n"
+      "from datetime import date, datetime, timedelta\n"
+      "print(isinstance(datetime(2020, 1, 1), date), isinstance(date(2020, 1, 1), datetime), "
+      "isinstance(timedelta(1), timedelta), isinstance(Author, type), isinstance(1, (str, (float, "
+      "int))))");
+  EXPECT_EQ(
+      r.out,
+      "True False True True True True True True True True True False\nTrue False True True True\n")
       << r.err;
   EXPECT_EQ(last_line(p.shell("isinstance(1, 'x')").err),
             "TypeError: isinstance() arg 2 must be a type, a tuple of types, or a union");
-  EXPECT_EQ(last_line(p.shell("isinstance(1)").err), "TypeError: isinstance expected 2 arguments, got 1");
+  EXPECT_EQ(last_line(p.shell("isinstance(1)").err),
+            "TypeError: isinstance expected 2 arguments, got 1");
 }
 
 TEST(Shell, MethodTablesDecideAttributesCallsCompletionAndSuggestions) {
@@ -727,11 +780,13 @@ TEST(Shell, MethodTablesDecideAttributesCallsCompletionAndSuggestions) {
   EXPECT_EQ(last_line(p.shell("from django.utils import timezone\ntimezone.now(1)").err),
             "TypeError: now() takes 0 positional arguments but 1 was given");
   // A manager has no delete(): nothing to suggest either.
-  EXPECT_EQ(last_line(p.shell("Post.objects.delet()").err), "AttributeError: 'Manager' object has no attribute 'delet'");
+  EXPECT_EQ(last_line(p.shell("Post.objects.delet()").err),
+            "AttributeError: 'Manager' object has no attribute 'delet'");
   EXPECT_EQ(last_line(p.shell("Post.objects.all().delet()").err),
             "AttributeError: 'QuerySet' object has no attribute 'delet' (did you mean 'delete'?)");
-  EXPECT_EQ(last_line(p.shell("Post.objcts").err),
-            "AttributeError: type object 'Post' has no attribute 'objcts' (did you mean 'objects'?)");
+  EXPECT_EQ(
+      last_line(p.shell("Post.objcts").err),
+      "AttributeError: type object 'Post' has no attribute 'objcts' (did you mean 'objects'?)");
   EXPECT_EQ(last_line(p.shell("Author(name='a').sav()").err),
             "AttributeError: 'Author' object has no attribute 'sav' (did you mean 'save'?)");
 
@@ -742,13 +797,15 @@ TEST(Shell, MethodTablesDecideAttributesCallsCompletionAndSuggestions) {
   db.migrate();
   std::ostringstream out, err;
   shell::Interpreter interp(db, out, true);
-  ASSERT_TRUE(interp.run("import datetime\nfrom django.utils import timezone\na = Author.objects.create(name='a')\n"
-                         "post = Post.objects.create(title='t', author=a)\nqs = Post.objects.all()\n"
-                         "d = datetime.datetime(2020, 1, 2)\nt = datetime.timedelta(1)",
-                         err))
+  ASSERT_TRUE(interp.run(
+      "import datetime\nfrom django.utils import timezone\na = Author.objects.create(name='a')\n"
+      "post = Post.objects.create(title='t', author=a)\nqs = Post.objects.all()\n"
+      "d = datetime.datetime(2020, 1, 2)\nt = datetime.timedelta(1)",
+      err))
       << err.str();
-  for (const std::string prefix : {"Post.", "Product.", "Post.objects.", "Product.objects.", "qs.", "post.", "a.posts.",
-                                   "post.tags.", "datetime.", "datetime.date.", "timezone.", "d.", "t."}) {
+  for (const std::string prefix :
+       {"Post.", "Product.", "Post.objects.", "Product.objects.", "qs.", "post.", "a.posts.",
+        "post.tags.", "datetime.", "datetime.date.", "timezone.", "d.", "t."}) {
     auto names = interp.completions(prefix);
     EXPECT_FALSE(names.empty()) << prefix;
     for (std::string name : names) {

@@ -59,8 +59,9 @@ TEST(Tool, ABadModelsFileNamesFileLineAndKey) {
   auto r = run_process({kTool, "--settings", dir.file("cascade.toml"), "migrate"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, "cascade.toml:5:")) << r.err;
-  EXPECT_TRUE(contains(r.err, "model blog.Post, field 'title': unknown key 'max_lenght' (did "
-                              "you mean 'max_length'?)"))
+  EXPECT_TRUE(contains(r.err,
+                       "model blog.Post, field 'title': unknown key 'max_lenght' (did "
+                       "you mean 'max_length'?)"))
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.db")));
 }
@@ -74,16 +75,16 @@ TEST(Tool, MigrateThenInspectShowsModelsAndCounts) {
   auto again = run_process({kTool, "--settings", kSettings, "--database", url, "migrate"});
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_TRUE(contains(again.out, "No changes"));
-  auto i = run_process({kTool, "--settings", kSettings, "--database", url, "inspect",
-                        "blog.Post"});
+  auto i = run_process({kTool, "--settings", kSettings, "--database", url, "inspect", "blog.Post"});
   ASSERT_EQ(i.exit_code, 0) << i.err;
   EXPECT_TRUE(contains(i.out, "blog.Post  table \"blog_post\", 0 rows"));
   EXPECT_TRUE(contains(i.out, "editor      foreign_key -> blog.Author, on_delete=SET_NULL, null"))
       << i.out;
-  EXPECT_TRUE(contains(i.out, "<- blog.Comment.post  on_delete=CASCADE, reverse accessor "
-                              "comments"));
-  auto unknown = run_process({kTool, "--settings", kSettings, "--database", url, "inspect",
-                              "blog.Nope"});
+  EXPECT_TRUE(contains(i.out,
+                       "<- blog.Comment.post  on_delete=CASCADE, reverse accessor "
+                       "comments"));
+  auto unknown =
+      run_process({kTool, "--settings", kSettings, "--database", url, "inspect", "blog.Nope"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_TRUE(contains(unknown.err, "App 'blog' doesn't have a 'Nope' model.")) << unknown.err;
 }
@@ -107,8 +108,9 @@ TEST(Tool, MigrateRefusesATableThatDisagreesWithItsModel) {
   }
   auto r = run_process({kTool, "--settings", kSettings, "--database", url, "migrate"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.err, "table \"blog_tag\" (blog.Tag): column \"name\" (varchar(50)) is "
-                              "missing"))
+  EXPECT_TRUE(contains(r.err,
+                       "table \"blog_tag\" (blog.Tag): column \"name\" (varchar(50)) is "
+                       "missing"))
       << r.err;
   auto conn = db::Connection::open(url);
   EXPECT_EQ(conn->table_names(), std::vector<std::string>{"blog_tag"});
@@ -196,7 +198,8 @@ TEST_P(DeleteCommand, ExitCodesTellNothingMatchedAndBlocked) {
   // Every product of the example is ordered somewhere or not: find one that is.
   auto blocked = tool({"delete", "shop.Product", "--filter", "order_items__isnull=false", "--yes"});
   EXPECT_EQ(blocked.exit_code, 4) << blocked.out << blocked.err;
-  EXPECT_TRUE(contains(blocked.err, "referenced through protected foreign keys: 'OrderItem.product'"));
+  EXPECT_TRUE(
+      contains(blocked.err, "referenced through protected foreign keys: 'OrderItem.product'"));
   EXPECT_TRUE(contains(blocked.out, "Blocked (ProtectedError)"));
   auto bad = tool({"delete", "blog.Post", "--filter", "nope=1", "--yes"});
   EXPECT_EQ(bad.exit_code, 2);
@@ -229,8 +232,8 @@ TEST(SoftDeleteCommands, RestoreAndPurgeWithPreviews) {
   EXPECT_EQ(del.exit_code, 0) << del.err;
   EXPECT_TRUE(contains(del.out, "- Note: Note object (1) (soft-deleted)")) << del.out;
   EXPECT_TRUE(contains(del.out, "Soft-deleted 2 objects")) << del.out;
-  auto dry = run_process({kTool, "--settings", settings, "restore", "app.Note", "--filter", "id=1",
-                          "--dry-run"});
+  auto dry = run_process(
+      {kTool, "--settings", settings, "restore", "app.Note", "--filter", "id=1", "--dry-run"});
   EXPECT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_TRUE(contains(dry.out, "Will restore 2 objects")) << dry.out;  // one operation: both
   auto restored = run_process({kTool, "--settings", settings, "restore", "app.Note", "--yes"});
@@ -267,8 +270,10 @@ TEST_P(DeleteCommand, InspectdbDescribesTheDatabaseItCameFrom) {
   std::ifstream in(toml);
   std::stringstream text;
   text << in.rdbuf();
-  EXPECT_TRUE(contains(text.str(), "[models.legacy.BlogPost]\ndb_table = \"blog_post\"")) << text.str();
-  EXPECT_TRUE(contains(text.str(), "fields.name = { type = \"char\", max_length = 50, unique = true }"));
+  EXPECT_TRUE(contains(text.str(), "[models.legacy.BlogPost]\ndb_table = \"blog_post\""))
+      << text.str();
+  EXPECT_TRUE(
+      contains(text.str(), "fields.name = { type = \"char\", max_length = 50, unique = true }"));
   EXPECT_TRUE(contains(text.str(), "unique_together = [[\"post\", \"tag\"]]"));
   auto plan = run_process({kTool, "--settings", toml, "migrate", "--plan"});
   EXPECT_EQ(plan.exit_code, 0) << plan.err;
@@ -309,13 +314,15 @@ TEST(DeleteProgress, TheLineShowsEachStepInPlaceOnceTheDelayHasPassed) {
   EXPECT_NE(line.find("] 1/"), std::string::npos) << line;
   EXPECT_NE(line.find(" check\x1b[K"), std::string::npos) << line;
   EXPECT_NE(line.find(" delete blog.Author\x1b[K"), std::string::npos) << line;
-  EXPECT_EQ(std::count(line.begin(), line.end(), '\r'), std::count(line.begin(), line.end(), '\x1b'));
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\r'),
+            std::count(line.begin(), line.end(), '\x1b'));
 
   // A delete quicker than the delay shows nothing.
   std::ostringstream quiet;
   db.objects("blog.Author").create({{"name", "Ann"}});
-  Collector(db).collect(db.objects("blog.Author").all()).execute(
-      cli::progress_line(quiet, std::chrono::hours(1)));
+  Collector(db)
+      .collect(db.objects("blog.Author").all())
+      .execute(cli::progress_line(quiet, std::chrono::hours(1)));
   EXPECT_EQ(quiet.str(), "");
 }
 

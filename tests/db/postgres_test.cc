@@ -14,7 +14,8 @@ namespace cascade::db {
 namespace {
 
 TEST(PostgresUrl, ParsesEveryPart) {
-  auto u = parse_postgres_url("postgresql://ann:s%40cret@db.example:6543/shop?schema=app&sslmode=require");
+  auto u = parse_postgres_url(
+      "postgresql://ann:s%40cret@db.example:6543/shop?schema=app&sslmode=require");
   EXPECT_EQ(u.user, "ann");
   EXPECT_EQ(u.password, "s@cret");
   EXPECT_EQ(u.host, "db.example");
@@ -39,7 +40,8 @@ TEST(PostgresUrl, ParsesEveryPart) {
   EXPECT_EQ(v6.host, "::1");
   EXPECT_EQ(v6.port, "5433");
   EXPECT_EQ(v6.describe(), "postgresql://ann@[::1]:5433/db");
-  auto multi = parse_postgres_url("postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write");
+  auto multi =
+      parse_postgres_url("postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write");
   EXPECT_EQ(multi.where(), "h1:5432,h2:5433");
   EXPECT_EQ(multi.options.at("target_session_attrs"), "read-write");
   auto files = parse_postgres_url(
@@ -95,8 +97,8 @@ INSTANTIATE_TEST_SUITE_P(Postgres, PostgresTest, ::testing::ValuesIn([] {
 TEST_P(PostgresTest, AWrongDatabaseIsAClearErrorWithoutThePassword) {
   std::string base = std::getenv("CASCADE_TEST_POSTGRES");
   auto u = parse_postgres_url(base);
-  std::string url = "postgresql://" + u.user + ":hunter2@" + u.host + ":" + u.port +
-                    "/no_such_database_here";
+  std::string url =
+      "postgresql://" + u.user + ":hunter2@" + u.host + ":" + u.port + "/no_such_database_here";
   try {
     Connection::open(url);
     FAIL() << "expected OperationalError";
@@ -117,8 +119,9 @@ TEST_P(PostgresTest, FeaturesAndDialect) {
 }
 
 TEST_P(PostgresTest, ValuesRoundTripWithProperTypes) {
-  c->execute("CREATE TABLE t (i bigint, r double precision, b boolean, s text, x bytea, d date, "
-             "ts timestamp with time zone)");
+  c->execute(
+      "CREATE TABLE t (i bigint, r double precision, b boolean, s text, x bytea, d date, "
+      "ts timestamp with time zone)");
   std::vector<Value> row = {Value(std::numeric_limits<std::int64_t>::min()),
                             Value(-0.125),
                             Value(true),

@@ -88,11 +88,13 @@ TEST_P(SchemaTest, MismatchesAreReportedAndNothingIsCreated) {
   } catch (const SchemaMismatch& e) {
     std::string all;
     for (const auto& p : e.problems()) all += p + "\n";
-    EXPECT_TRUE(contains(all, "table \"blog_author\" (blog.Author): column \"name\" is text, "
-                              "the model says " + type_of("blog.Author", "name")))
+    EXPECT_TRUE(contains(all,
+                         "table \"blog_author\" (blog.Author): column \"name\" is text, "
+                         "the model says " +
+                             type_of("blog.Author", "name")))
         << all;
-    EXPECT_TRUE(contains(all, "column \"email\" (" + type_of("blog.Author", "email") +
-                                  ") is missing"))
+    EXPECT_TRUE(
+        contains(all, "column \"email\" (" + type_of("blog.Author", "email") + ") is missing"))
         << all;
     EXPECT_TRUE(contains(all, "column \"nickname\" (text) is not declared by the model")) << all;
     EXPECT_TRUE(contains(e.what(), "schema migrations are not supported yet"));
@@ -113,8 +115,9 @@ TEST_P(SchemaTest, NullabilityUniqueAndForeignKeyDifferencesAreReported) {
   for (const auto& p : plan.problems) all += p + "\n";
   EXPECT_TRUE(contains(all, "column \"order_id\" has no foreign key constraint")) << all;
   EXPECT_TRUE(contains(all, "column \"product_id\" is nullable, the model says NOT NULL")) << all;
-  EXPECT_TRUE(contains(all, "column \"product_id\" references \"shop_order\", the model says "
-                            "\"shop_product\""))
+  EXPECT_TRUE(contains(all,
+                       "column \"product_id\" references \"shop_order\", the model says "
+                       "\"shop_product\""))
       << all;
   EXPECT_TRUE(contains(all, "column \"quantity\" is unique, the model does not say so")) << all;
 }
@@ -168,7 +171,8 @@ TEST_P(SchemaTest, LongIndexNamesAreShortenedStably) {
 [models.an_application_with_a_long_label.AModelWithAVeryLongNameIndeed]
 fields.a_foreign_key_with_a_long_name_too = { type = "foreign_key", to = "self", on_delete = "CASCADE", null = true }
 )");
-  const auto& m = project.registry->get("an_application_with_a_long_label.AModelWithAVeryLongNameIndeed");
+  const auto& m =
+      project.registry->get("an_application_with_a_long_label.AModelWithAVeryLongNameIndeed");
   auto sql = table_sql(*c, m);
   ASSERT_EQ(sql.indexes.size(), 1u);
   auto start = sql.indexes[0].find("EXISTS \"") + 8;

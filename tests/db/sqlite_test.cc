@@ -18,8 +18,7 @@ TEST(SqliteUrl, ResolvesRelativeAbsoluteAndMemory) {
   EXPECT_EQ(parse_sqlite_url("sqlite://:memory:", "").path, ":memory:");
   EXPECT_EQ(parse_sqlite_url("sqlite:///data/app.db", "").path, "data/app.db");
   EXPECT_EQ(parse_sqlite_url("sqlite:///app.db", "/srv/project").path, "/srv/project/app.db");
-  EXPECT_EQ(parse_sqlite_url("sqlite:////var/lib/app.db", "/srv/project").path,
-            "/var/lib/app.db");
+  EXPECT_EQ(parse_sqlite_url("sqlite:////var/lib/app.db", "/srv/project").path, "/var/lib/app.db");
 }
 
 TEST(SqliteUrl, ReadsOptions) {
@@ -129,8 +128,7 @@ TEST(SqliteConnection, ErrorsMapToDjangosExceptionClasses) {
     EXPECT_EQ(e.python_name(), "django.db.utils.IntegrityError");
   }
   Value null;
-  EXPECT_THROW(c->execute("INSERT INTO t (name) VALUES (?)", std::span(&null, 1)),
-               IntegrityError);
+  EXPECT_THROW(c->execute("INSERT INTO t (name) VALUES (?)", std::span(&null, 1)), IntegrityError);
 }
 
 TEST(SqliteConnection, WrongParameterCountAndSeveralStatementsAreRefused) {

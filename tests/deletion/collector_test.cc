@@ -116,7 +116,8 @@ TEST_P(DeletionTest, QuerySetCascadeReturnsDjangosCountsInDjangosOrder) {
   posts.many_to_many(p1, "tags").add({t.pk()});
   posts.many_to_many(p2, "tags").add({t.pk()});
   DeleteResult r = authors.filter({{"name", "Ann"}}).remove();
-  EXPECT_EQ(r.repr(), "(4, {'blog.Post_tags': 1, 'blog.Comment': 1, 'blog.Post': 1, 'blog.Author': 1})");
+  EXPECT_EQ(r.repr(),
+            "(4, {'blog.Post_tags': 1, 'blog.Comment': 1, 'blog.Post': 1, 'blog.Author': 1})");
   // Rule 32: Bob's post had Ann as editor: set to NULL, not deleted, not counted.
   EXPECT_EQ(posts.count(), 1);
   EXPECT_TRUE(posts.get(p2.pk()).get("editor").is_null());
@@ -161,7 +162,8 @@ TEST_P(DeletionTest, InstanceDeleteUnsetsThePkAndRefusesAnUnsavedInstance) {
     authors.remove(ann);
     FAIL() << "expected ValueError";
   } catch (const ValueError& e) {
-    EXPECT_STREQ(e.what(), "Author object can't be deleted because its id attribute is set to None.");
+    EXPECT_STREQ(e.what(),
+                 "Author object can't be deleted because its id attribute is set to None.");
   }
 }
 
@@ -215,7 +217,8 @@ TEST_P(DeletionTest, FastPathIsOneStatement) {
   auto plain = db.objects("shop.PlainProduct");
   for (int i = 0; i < 5; ++i) plain.create({{"name", "p"}, {"discontinued", i % 2 == 0}});
   auto before = db.connection().statement_count();
-  EXPECT_EQ(plain.filter({{"discontinued", true}}).remove().repr(), "(3, {'shop.PlainProduct': 3})");
+  EXPECT_EQ(plain.filter({{"discontinued", true}}).remove().repr(),
+            "(3, {'shop.PlainProduct': 3})");
   EXPECT_EQ(db.connection().statement_count() - before, 1);
   EXPECT_EQ(plain.count(), 2);
 }
@@ -252,7 +255,8 @@ TEST_P(DeletionTest, ProtectRefusesWithDjangosMessageAndChangesNothing) {
   auto products = db.objects("shop.Product");
   Instance pr = products.create({{"name", "p"}});
   Instance order = db.objects("shop.Order").create({{"number", "1"}, {"placed", "2024-01-01"}});
-  Instance item = db.objects("shop.OrderItem").create({{"order", order.pk()}, {"product", pr.pk()}});
+  Instance item =
+      db.objects("shop.OrderItem").create({{"order", order.pk()}, {"product", pr.pk()}});
   try {
     products.remove(pr);
     FAIL() << "expected ProtectedError";
@@ -378,8 +382,8 @@ TEST_P(LabTest, SetNullSetDefaultSetAndDoNothing) {
                                     {"loc_default", gone.pk()},
                                     {"loc_set", gone.pk()},
                                     {"loc_keep", other.pk()}});
-  Instance untouched = m("Item").create({{"loc_null", other.pk()}, {"loc_default", other.pk()},
-                                         {"loc_set", other.pk()}});
+  Instance untouched = m("Item").create(
+      {{"loc_null", other.pk()}, {"loc_default", other.pk()}, {"loc_set", other.pk()}});
   EXPECT_EQ(m("Location").remove(gone).repr(), "(1, {'lab.Location': 1})");
   Instance after = m("Item").get(item.pk());
   EXPECT_TRUE(after.get("loc_null").is_null());
@@ -532,9 +536,8 @@ TEST_P(DeletionTest, NoSignalsForThroughRowsFastDeletesOrUpdatedRows) {
   Instance t = tags.create({{"name", "t"}});
   posts.many_to_many(p, "tags").add({t.pk()});
   std::vector<std::string> seen;
-  db.signals().connect(Signal::PreDelete, [&](const SignalEvent& e) {
-    seen.push_back(e.sender.label());
-  });
+  db.signals().connect(Signal::PreDelete,
+                       [&](const SignalEvent& e) { seen.push_back(e.sender.label()); });
   authors.remove(ann);
   EXPECT_EQ(seen, std::vector<std::string>{"blog.Author"});
   seen.clear();
@@ -555,7 +558,8 @@ TEST_P(DeletionTest, BatchReceiversGetEveryKeyWithoutPerObjectCalls) {
       },
       &db.registry().get("blog.Comment"));
   db.signals().connect_batch(
-      Signal::PostDelete, [&](const BatchEvent& e) { post_count += static_cast<std::int64_t>(e.pks.size()); },
+      Signal::PostDelete,
+      [&](const BatchEvent& e) { post_count += static_cast<std::int64_t>(e.pks.size()); },
       &db.registry().get("blog.Comment"));
   EXPECT_EQ(authors.remove(a).count("blog.Comment"), 2500);
   EXPECT_EQ(pre, 2500);
@@ -600,7 +604,8 @@ TEST_P(DeletionTest, PreviewTextAsTheReadmeShowsIt) {
             "  blog.Post_tags: 1\n"
             "  blog.Comment: 1\n"
             "  blog.Post: 1\n");
-  EXPECT_EQ(drafts.remove().repr(), "(3, {'blog.Post_tags': 1, 'blog.Comment': 1, 'blog.Post': 1})");
+  EXPECT_EQ(drafts.remove().repr(),
+            "(3, {'blog.Post_tags': 1, 'blog.Comment': 1, 'blog.Post': 1})");
 }
 
 TEST_P(DeletionTest, PreviewListsEachRootOnceAcrossMultiValuedJoins) {
@@ -617,7 +622,8 @@ TEST_P(DeletionTest, PreviewReportsProtectedObjects) {
   auto products = db.objects("shop.Product");
   Instance pr = products.create({{"name", "widget"}});
   Instance order = db.objects("shop.Order").create({{"number", "1"}, {"placed", "2024-01-01"}});
-  db.objects("shop.OrderItem").create({{"order", order.pk()}, {"product", pr.pk()}, {"quantity", 2}});
+  db.objects("shop.OrderItem")
+      .create({{"order", order.pk()}, {"product", pr.pk()}, {"quantity", 2}});
   Preview p = products.all().preview_remove();
   EXPECT_EQ(p.blocked_by, Refusal::Protected);
   ASSERT_EQ(p.blocking.size(), 1u);

@@ -124,7 +124,8 @@ class DjangoCasesTest : public cascade::testing::BackendTest {
   // Three rows of a self-referencing model, each the `parent` of the next: x1 <- x2 <- x3.
   std::vector<Instance> chain(const std::string& model, const std::string& prefix) {
     std::vector<Instance> out{make(model, prefix + "1")};
-    for (const char* n : {"2", "3"}) out.push_back(make(model, prefix + n, {{"parent", out.back().pk()}}));
+    for (const char* n : {"2", "3"})
+      out.push_back(make(model, prefix + n, {{"parent", out.back().pk()}}));
     return out;
   }
   QuerySet named(const std::string& model, const std::string& a, const std::string& b) {
@@ -244,7 +245,8 @@ TEST_P(DjangoCasesTest, SelfReferencingProtectNamesEveryProtectingRow) {
       "protected foreign keys: 'Node.parent'. | ";
   auto nodes = db.objects("o.Node");
   EXPECT_EQ(refusal<ProtectedError>([&] { nodes.all().remove(); }), message + "n2 n3");
-  EXPECT_EQ(refusal<ProtectedError>([&] { named("Node", "n1", "n2").remove(); }), message + "n2 n3");
+  EXPECT_EQ(refusal<ProtectedError>([&] { named("Node", "n1", "n2").remove(); }),
+            message + "n2 n3");
   EXPECT_EQ(refusal<ProtectedError>([&] { nodes.remove(n[0]); }), message + "n2");
   EXPECT_EQ(nodes.count(), 3);
 }
@@ -309,9 +311,9 @@ TEST_P(DjangoCasesTest, TwoSetNullKeysToOneTargetAreUpdatedSeparately) {
                    l.get("recipient").repr());
   }
   std::string b = bob.pk().repr();
-  EXPECT_EQ(rows, (std::vector<std::string>{"ann to bob: None -> " + b,
-                                            "bob to ann: " + b + " -> None",
-                                            "bob to bob: " + b + " -> " + b}));
+  EXPECT_EQ(rows,
+            (std::vector<std::string>{"ann to bob: None -> " + b, "bob to ann: " + b + " -> None",
+                                      "bob to bob: " + b + " -> " + b}));
 }
 
 // Rule 66: a collected row that someone else removes before the delete reaches it is simply
@@ -333,7 +335,8 @@ TEST_P(DjangoCasesTest, ARowRemovedBeforeTheDeleteIsNotCounted) {
       },
       &db.registry().get("o.Album"));
   db.signals().connect(
-      Signal::PostDelete, [&](const SignalEvent& e) { post.push_back(e.instance.get("name").as_text()); },
+      Signal::PostDelete,
+      [&](const SignalEvent& e) { post.push_back(e.instance.get("name").as_text()); },
       &db.registry().get("o.Album"));
   // Django: (2, {'o.Album': 1, 'o.Artist': 1}); both albums signalled.
   EXPECT_EQ(db.objects("o.Artist").remove(artist).repr(), "(2, {'o.Album': 1, 'o.Artist': 1})");
@@ -360,7 +363,8 @@ TEST_P(DjangoCasesTest, RowsRemovedByTheDatabaseGetNoSignals) {
 // the key is unique (a one-to-one), two rows set to the same default fail the delete, as in
 // Django, instead of being skipped because they go anyway.
 TEST_P(DjangoCasesTest, AUniqueKeySetToItsDefaultFailsTheDeleteAsInDjango) {
-  Instance a1 = make("Seat", "a1", {{"next", Value()}}), a2 = make("Seat", "a2", {{"next", Value()}});
+  Instance a1 = make("Seat", "a1", {{"next", Value()}}),
+           a2 = make("Seat", "a2", {{"next", Value()}});
   make("Seat", "a3", {{"next", Value()}});
   a1.set("next", a1.pk());
   db.objects("o.Seat").save(a1);

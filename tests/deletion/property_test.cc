@@ -42,7 +42,8 @@ struct ModelSpec {
 constexpr std::int64_t kSetKey = 1;
 
 bool database_rule(OnDelete rule) {
-  return rule == OnDelete::DbCascade || rule == OnDelete::DbSetNull || rule == OnDelete::DbSetDefault;
+  return rule == OnDelete::DbCascade || rule == OnDelete::DbSetNull ||
+         rule == OnDelete::DbSetDefault;
 }
 
 struct Schema {
@@ -53,9 +54,9 @@ struct Schema {
       out << "[models.r.M" << i << "]\nfields.name = { type = \"char\", max_length = 10 }\n";
       for (const auto& fk : models[i].fks) {
         out << "fields." << fk.name << " = { type = \"foreign_key\", to = \"M" << fk.target
-            << "\", on_delete = \"" << on_delete_name(fk.rule) << "\", null = "
-            << (fk.null ? "true" : "false") << ", related_name = \"rev_" << i << "_" << fk.name
-            << "\"";
+            << "\", on_delete = \"" << on_delete_name(fk.rule)
+            << "\", null = " << (fk.null ? "true" : "false") << ", related_name = \"rev_" << i
+            << "_" << fk.name << "\"";
         if (fk.rule == OnDelete::SetDefault || fk.rule == OnDelete::DbSetDefault) {
           out << ", default = " << kSetKey;
         }
@@ -70,17 +71,17 @@ struct Schema {
 // A row: its key values by fk index (0 = NULL).
 using Row = std::vector<std::int64_t>;
 using State = std::vector<std::map<std::int64_t, Row>>;  // per model: id -> keys
-using Object = std::pair<int, std::int64_t>;              // model, id
+using Object = std::pair<int, std::int64_t>;             // model, id
 
 Schema random_schema(std::mt19937& rng) {
   Schema s;
   int n = 3 + static_cast<int>(rng() % 4);
   s.models.resize(static_cast<std::size_t>(n));
-  const OnDelete rules[] = {OnDelete::Cascade,    OnDelete::Cascade,   OnDelete::Cascade,
-                            OnDelete::Protect,    OnDelete::Restrict,  OnDelete::SetNull,
-                            OnDelete::DoNothing,  OnDelete::SetDefault, OnDelete::Set,
-                            OnDelete::DbCascade,  OnDelete::DbSetNull, OnDelete::DbSetDefault,
-                            OnDelete::Protect,    OnDelete::Restrict};
+  const OnDelete rules[] = {OnDelete::Cascade,   OnDelete::Cascade,    OnDelete::Cascade,
+                            OnDelete::Protect,   OnDelete::Restrict,   OnDelete::SetNull,
+                            OnDelete::DoNothing, OnDelete::SetDefault, OnDelete::Set,
+                            OnDelete::DbCascade, OnDelete::DbSetNull,  OnDelete::DbSetDefault,
+                            OnDelete::Protect,   OnDelete::Restrict};
   constexpr unsigned kRules = sizeof rules / sizeof rules[0];
   for (int i = 0; i < n; ++i) {
     int fks = static_cast<int>(rng() % 3);
@@ -105,13 +106,13 @@ Schema random_schema(std::mt19937& rng) {
 // declaration order, fast deletes, Django's sort, then the database's own ON DELETE actions
 // and its deferred constraint check at commit.
 struct Expected {
-  std::string error;    // "" / "ProtectedError" / "RestrictedError" / "IntegrityError"
-  std::string message;  // ProtectedError / RestrictedError text
+  std::string error;             // "" / "ProtectedError" / "RestrictedError" / "IntegrityError"
+  std::string message;           // ProtectedError / RestrictedError text
   std::vector<Object> blocking;  // their objects, sorted
   State after;
   std::vector<std::pair<std::string, std::int64_t>> counts;  // in Django's order
   std::int64_t by_database = 0;  // rows the database deleted (not counted)
-  bool counts_exact = true;       // see remove() below
+  bool counts_exact = true;      // see remove() below
   std::int64_t collected_of_watched = 0;
 };
 
@@ -191,7 +192,9 @@ class DjangoModel {
           for (const auto& [id, row] : e.after[y]) {
             for (std::size_t k = 0; k < row.size(); ++k) {
               const auto& fk = s_.models[y].fks[k];
-              if (fk.rule != OnDelete::DbCascade || row[k] == 0 || !reach.count({fk.target, row[k]})) continue;
+              if (fk.rule != OnDelete::DbCascade || row[k] == 0 ||
+                  !reach.count({fk.target, row[k]}))
+                continue;
               if (static_cast<int>(y) == x && ids.count(id)) e.counts_exact = false;
               if (reach.insert({static_cast<int>(y), id}).second) grew = true;
             }
@@ -235,7 +238,8 @@ class DjangoModel {
     for (std::size_t x = 0; x < s_.models.size(); ++x) {
       for (const auto& [id, row] : e.after[x]) {
         for (std::size_t k = 0; k < row.size(); ++k) {
-          if (row[k] != 0 && !e.after[static_cast<std::size_t>(s_.models[x].fks[k].target)].count(row[k])) {
+          if (row[k] != 0 &&
+              !e.after[static_cast<std::size_t>(s_.models[x].fks[k].target)].count(row[k])) {
             e.error = "IntegrityError";
           }
         }
@@ -248,7 +252,8 @@ class DjangoModel {
       return e;
     }
     if (watched_ >= 0) {
-      e.collected_of_watched = static_cast<std::int64_t>(collected_[static_cast<std::size_t>(watched_)].size());
+      e.collected_of_watched =
+          static_cast<std::int64_t>(collected_[static_cast<std::size_t>(watched_)].size());
     }
     return e;
   }
@@ -268,7 +273,8 @@ class DjangoModel {
     keys.emplace_back(k, objs);
   }
   std::string key(int x, std::size_t k) const {
-    return "'M" + std::to_string(x) + "." + s_.models[static_cast<std::size_t>(x)].fks[k].name + "'";
+    return "'M" + std::to_string(x) + "." + s_.models[static_cast<std::size_t>(x)].fks[k].name +
+           "'";
   }
 
   Expected refuse(Expected& e, const std::string& kind, const std::string& model,
@@ -300,13 +306,15 @@ class DjangoModel {
     if (receivers(x)) return false;
     for (const auto& model : s_.models) {
       for (const auto& fk : model.fks) {
-        if (fk.target == x && fk.rule != OnDelete::DoNothing && !database_rule(fk.rule)) return false;
+        if (fk.target == x && fk.rule != OnDelete::DoNothing && !database_rule(fk.rule))
+          return false;
       }
     }
     return true;
   }
 
-  std::set<std::int64_t> referencing(int x, std::size_t k, const std::set<std::int64_t>& ids) const {
+  std::set<std::int64_t> referencing(int x, std::size_t k,
+                                     const std::set<std::int64_t>& ids) const {
     std::set<std::int64_t> out;
     for (const auto& [id, row] : before_[static_cast<std::size_t>(x)]) {
       if (row[k] != 0 && ids.count(row[k])) out.insert(id);
@@ -329,7 +337,8 @@ class DjangoModel {
     for (std::size_t x = 0; x < s_.models.size(); ++x) {
       for (std::size_t k = 0; k < s_.models[x].fks.size(); ++k) {
         const auto& fk = s_.models[x].fks[k];
-        if (fk.target != model || fk.rule == OnDelete::DoNothing || database_rule(fk.rule)) continue;
+        if (fk.target != model || fk.rule == OnDelete::DoNothing || database_rule(fk.rule))
+          continue;
         int xi = static_cast<int>(x);
         if (fk.rule == OnDelete::Cascade && can_fast_delete(xi)) {
           auto it = std::find_if(model_fast.begin(), model_fast.end(),
@@ -424,7 +433,8 @@ class DjangoModel {
   std::map<int, std::set<int>> deps_;
   std::vector<std::pair<int, std::set<std::int64_t>>> fast_;
   std::set<Object> fast_rows_;
-  std::vector<std::pair<int, std::vector<std::pair<std::size_t, std::set<std::int64_t>>>>> restricted_;
+  std::vector<std::pair<int, std::vector<std::pair<std::size_t, std::set<std::int64_t>>>>>
+      restricted_;
 };
 
 State dump(Database& db, const Schema& s) {
@@ -509,8 +519,9 @@ TEST_P(DeletionProperty, RandomSchemasBehaveAsDjangosRules) {
           if (!fk.null || pool.empty()) continue;
           for (const auto& id : ids[i]) {
             if (rng() % 2) continue;
-            db.objects("r.M" + std::to_string(i)).filter({{"pk", id}}).update(
-                {{fk.name, pool[rng() % pool.size()]}});
+            db.objects("r.M" + std::to_string(i))
+                .filter({{"pk", id}})
+                .update({{fk.name, pool[rng() % pool.size()]}});
           }
         }
       }
@@ -521,8 +532,10 @@ TEST_P(DeletionProperty, RandomSchemasBehaveAsDjangosRules) {
     std::int64_t pre_calls = 0, post_calls = 0;
     if (receivers) {
       const ModelMeta* meta = &db.registry().get("r.M" + std::to_string(watched));
-      db.signals().connect(Signal::PreDelete, [&](const SignalEvent&) { ++pre_calls; }, meta);
-      db.signals().connect(Signal::PostDelete, [&](const SignalEvent&) { ++post_calls; }, meta);
+      db.signals().connect(
+          Signal::PreDelete, [&](const SignalEvent&) { ++pre_calls; }, meta);
+      db.signals().connect(
+          Signal::PostDelete, [&](const SignalEvent&) { ++post_calls; }, meta);
     }
     for (int round = 0; round < 3; ++round) {
       State before = dump(db, s);

@@ -118,8 +118,8 @@ TEST_P(RulesTest, Rule54And68MembershipRowsAreCollectedAndSignalled) {
   Instance c = db.objects("r.Club").create({{"name", "c"}});
   db.objects("r.Membership").create({{"parent", p.pk()}, {"club", c.pk()}});
   int seen = 0;
-  db.signals().connect(Signal::PostDelete, [&](const SignalEvent&) { ++seen; },
-                       &db.registry().get("r.Membership"));
+  db.signals().connect(
+      Signal::PostDelete, [&](const SignalEvent&) { ++seen; }, &db.registry().get("r.Membership"));
   EXPECT_EQ(db.objects("r.Club").remove(c).repr(), "(2, {'r.Membership': 1, 'r.Club': 1})");
   EXPECT_EQ(seen, 1);
 }
@@ -144,8 +144,8 @@ TEST_P(RulesTest, Rule77CountsAreRowsReallyDeleted) {
 TEST_P(RulesTest, Rule101ReceiverOnADatabaseCascadedModelWarns) {
   std::vector<std::string> warnings;
   db.signals().set_warning_handler([&](const std::string& w) { warnings.push_back(w); });
-  db.signals().connect(Signal::PreDelete, [](const SignalEvent&) {},
-                       &db.registry().get("r.Coin"));
+  db.signals().connect(
+      Signal::PreDelete, [](const SignalEvent&) {}, &db.registry().get("r.Coin"));
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0],
             "pre_delete receiver for r.Coin: rows of r.Coin that the database deletes through "
@@ -188,10 +188,11 @@ TEST(RulesCallables, SetCallableRunsOnlyWhenRowsAreAffected) {
   define<Child>(r, "c", "Child", {}, primary_key(&Child::id),
                 foreign_key("parent", &Child::parent_id, "c.Parent", OnDelete::Set,
                             {.related_name = "by_set",
-                             .on_delete_factory = [&] {
-                               ++set_calls;
-                               return Value(1);
-                             }}),
+                             .on_delete_factory =
+                                 [&] {
+                                   ++set_calls;
+                                   return Value(1);
+                                 }}),
                 foreign_key("other", &Child::other_id, "c.Parent", OnDelete::SetDefault,
                             {.related_name = "by_default", .default_factory = [&] {
                                ++default_calls;

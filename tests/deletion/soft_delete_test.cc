@@ -122,7 +122,8 @@ TEST_P(SoftDeleteTest, SoftPolicyMarksSoftRowsAndFollowsOnDeleteForOthers) {
   EXPECT_EQ(comments.count(), 0);  // hard model: deleted by its CASCADE
   // Every row the operation marked carries the same deletion_id.
   Instance marked_post = db.all_objects("s.Post").get(p.pk());
-  EXPECT_EQ(marked_post.get("deletion_id"), db.all_objects("s.Author").get(ann.pk()).get("deletion_id"));
+  EXPECT_EQ(marked_post.get("deletion_id"),
+            db.all_objects("s.Author").get(ann.pk()).get("deletion_id"));
   // SET_NULL still applies to live rows that referenced the author.
   EXPECT_TRUE(posts.get(edited.pk()).get("editor").is_null());
   // Many-to-many links are kept with the hidden row.
@@ -170,8 +171,8 @@ TEST_P(SoftDeleteTest, RestoreBringsBackExactlyOneOperation) {
   Instance p1 = posts.create({{"title", "one"}, {"author", ann.pk()}});
   Instance p2 = posts.create({{"title", "two"}, {"author", ann.pk()}});
   likes.create({{"post", p1.pk()}});
-  posts.remove(p1);        // operation 1: p1 and its like
-  posts.remove(p2);        // operation 2: p2
+  posts.remove(p1);  // operation 1: p1 and its like
+  posts.remove(p2);  // operation 2: p2
   DeleteResult r = posts.restore(p1);
   EXPECT_EQ(r.repr(), "(2, {'s.Post': 1, 's.Like': 1})");
   EXPECT_EQ(posts.count(), 1);
@@ -191,7 +192,8 @@ TEST_P(SoftDeleteTest, OperationIdsAreRandomUuids) {
   posts.remove(p1);
   posts.remove(p2);
   std::set<std::string> ids;
-  for (const auto& row : db.deleted_objects("s.Post").all().values_list({"deletion_id"}, true).rows()) {
+  for (const auto& row :
+       db.deleted_objects("s.Post").all().values_list({"deletion_id"}, true).rows()) {
     const std::string id = row[0].as_text();
     ASSERT_EQ(id.size(), 36u) << id;
     for (std::size_t i = 0; i < id.size(); ++i) {
@@ -201,7 +203,7 @@ TEST_P(SoftDeleteTest, OperationIdsAreRandomUuids) {
         EXPECT_TRUE(std::isxdigit(static_cast<unsigned char>(id[i]))) << id;
       }
     }
-    EXPECT_EQ(id[14], '4') << id;                                   // version 4
+    EXPECT_EQ(id[14], '4') << id;                                          // version 4
     EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // RFC 4122 variant
     ids.insert(id);
   }
@@ -218,9 +220,9 @@ TEST_P(SoftDeleteTest, RestoreRefusesARowWhoseParentIsStillDeleted) {
     posts.restore(p);
     FAIL() << "expected RestoreError";
   } catch (const RestoreError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "Cannot restore <Post: one>: its author refers to Author " +
-                  ann.pk().to_string() + ", which is deleted and not restored with it.");
+    EXPECT_EQ(std::string(e.what()), "Cannot restore <Post: one>: its author refers to Author " +
+                                         ann.pk().to_string() +
+                                         ", which is deleted and not restored with it.");
   }
   EXPECT_EQ(dump(), before);  // nothing changed
   authors.restore(ann);
@@ -273,7 +275,8 @@ TEST_P(SoftDeleteTest, NeverPolicyRefuses) {
     db.objects("s.Ledger").remove(entry);
     FAIL();
   } catch (const NotSupportedError& e) {
-    EXPECT_STREQ(e.what(), "Cannot delete instances of model 'Ledger': its delete_policy is 'never'.");
+    EXPECT_STREQ(e.what(),
+                 "Cannot delete instances of model 'Ledger': its delete_policy is 'never'.");
   }
   // A cascade that would reach its rows is refused too, changing nothing.
   EXPECT_THROW(authors.hard_remove(ann), ProtectedError);
@@ -324,8 +327,8 @@ TEST_P(SoftDeleteTest, PreviewShowsWhatIsMarkedAndWhatIsDeleted) {
 // ---- every policy with every on_delete rule ---------------------------------------------------
 
 struct MatrixCase {
-  std::string policy;   // of the parent
-  OnDelete rule;        // of the child's key
+  std::string policy;  // of the parent
+  OnDelete rule;       // of the child's key
   bool child_soft;
 };
 
@@ -341,15 +344,16 @@ std::string matrix_toml(const MatrixCase& c) {
   return out.str();
 }
 
-class PolicyMatrix : public ::testing::TestWithParam<std::tuple<std::string, std::string, OnDelete, bool>> {};
+class PolicyMatrix
+    : public ::testing::TestWithParam<std::tuple<std::string, std::string, OnDelete, bool>> {};
 
 std::vector<std::tuple<std::string, std::string, OnDelete, bool>> matrix_cases() {
   std::vector<std::tuple<std::string, std::string, OnDelete, bool>> out;
   for (const auto& backend : cascade::testing::test_backends()) {
     for (const char* policy : {"hard", "soft", "soft_cascade"}) {
-      for (OnDelete rule : {OnDelete::Cascade, OnDelete::Protect, OnDelete::Restrict,
-                            OnDelete::SetNull, OnDelete::SetDefault, OnDelete::Set,
-                            OnDelete::DoNothing}) {
+      for (OnDelete rule :
+           {OnDelete::Cascade, OnDelete::Protect, OnDelete::Restrict, OnDelete::SetNull,
+            OnDelete::SetDefault, OnDelete::Set, OnDelete::DoNothing}) {
         for (bool soft : {false, true}) out.emplace_back(backend, policy, rule, soft);
       }
     }
@@ -357,14 +361,14 @@ std::vector<std::tuple<std::string, std::string, OnDelete, bool>> matrix_cases()
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Policies, PolicyMatrix, ::testing::ValuesIn(matrix_cases()),
-    [](const auto& info) {
-      std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" +
-                         std::string(on_delete_name(std::get<2>(info.param))) +
-                         (std::get<3>(info.param) ? "_soft_child" : "_hard_child");
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Policies, PolicyMatrix, ::testing::ValuesIn(matrix_cases()),
+                         [](const auto& info) {
+                           std::string name =
+                               std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" +
+                               std::string(on_delete_name(std::get<2>(info.param))) +
+                               (std::get<3>(info.param) ? "_soft_child" : "_hard_child");
+                           return name;
+                         });
 
 TEST_P(PolicyMatrix, OutcomeFollowsThePolicyAndTheRule) {
   auto [backend, policy, rule, child_soft] = GetParam();
@@ -374,7 +378,7 @@ TEST_P(PolicyMatrix, OutcomeFollowsThePolicyAndTheRule) {
   Database db = Database::open(*project.registry, scratch.url());
   db.migrate();
   Manager parents = db.objects("m.Parent"), children = db.objects("m.Child");
-  Instance keep = parents.create({{"name", "keep"}});   // pk 1: the default / SET target
+  Instance keep = parents.create({{"name", "keep"}});  // pk 1: the default / SET target
   Instance gone = parents.create({{"name", "gone"}});
   Instance child = children.create({{"parent", gone.pk()}});
   bool soft = policy != "hard";
@@ -407,7 +411,7 @@ TEST_P(PolicyMatrix, OutcomeFollowsThePolicyAndTheRule) {
   }
   EXPECT_EQ(error, "");
   EXPECT_FALSE(parent_live);
-  EXPECT_EQ(parent_row, soft);  // soft: kept and marked
+  EXPECT_EQ(parent_row, soft);                    // soft: kept and marked
   bool follows_rule = !soft || policy == "soft";  // soft_cascade leaves other rows alone
   switch (rule) {
     case OnDelete::Cascade:

@@ -598,7 +598,8 @@ fields.title = "text"
 fields.author = { type = "foreign_key", to = "Author", on_delete = "SET" }
 )");
   expect_error_at(e, 5,
-                  {"model blog.Post, field 'author': on_delete=SET needs a value: set = <value> in a models file"});
+                  {"model blog.Post, field 'author': on_delete=SET needs a value: set = <value> in "
+                   "a models file"});
   e = load_error(R"([models.blog.Author]
 fields.name = "text"
 [models.blog.Post]

@@ -109,17 +109,26 @@ TEST(MappingDefine, FieldKindsAndNullFromMemberTypes) {
     bool null;
   };
   const Case cases[] = {
-      {"id", FieldType::Auto, false},          {"name", FieldType::Char, false},
-      {"nickname", FieldType::Char, true},     {"notes", FieldType::Text, false},
-      {"count", FieldType::Integer, false},    {"big", FieldType::BigInteger, true},
-      {"ratio", FieldType::Float, false},      {"score", FieldType::Float, true},
-      {"active", FieldType::Boolean, false},   {"flag", FieldType::Boolean, true},
-      {"day", FieldType::Date, false},         {"maybe_day", FieldType::Date, true},
-      {"at", FieldType::DateTime, false},      {"maybe_at", FieldType::DateTime, true},
-      {"owner", FieldType::ForeignKey, false}, {"backup", FieldType::ForeignKey, true},
+      {"id", FieldType::Auto, false},
+      {"name", FieldType::Char, false},
+      {"nickname", FieldType::Char, true},
+      {"notes", FieldType::Text, false},
+      {"count", FieldType::Integer, false},
+      {"big", FieldType::BigInteger, true},
+      {"ratio", FieldType::Float, false},
+      {"score", FieldType::Float, true},
+      {"active", FieldType::Boolean, false},
+      {"flag", FieldType::Boolean, true},
+      {"day", FieldType::Date, false},
+      {"maybe_day", FieldType::Date, true},
+      {"at", FieldType::DateTime, false},
+      {"maybe_at", FieldType::DateTime, true},
+      {"owner", FieldType::ForeignKey, false},
+      {"backup", FieldType::ForeignKey, true},
       {"profile", FieldType::OneToOne, false},
       // The model's soft delete policy adds its two columns last.
-      {"deleted_at", FieldType::DateTime, true}, {"deletion_id", FieldType::Char, true},
+      {"deleted_at", FieldType::DateTime, true},
+      {"deletion_id", FieldType::Char, true},
   };
   ASSERT_EQ(m.fields.size(), std::size(cases));
   for (std::size_t i = 0; i < m.fields.size(); ++i) {
@@ -233,7 +242,7 @@ TEST(MappingDefine, BindingTheSameStructTwice) {
     EXPECT_CONTAINS(e.what(), "app.Person: this C++ struct is already mapped to app.Owner");
   }
   EXPECT_EQ(meta_of<Owner>(r).label(), "app.Owner");  // the first binding stays
-  EXPECT_EQ(r.find("app.Person"), nullptr);            // and nothing half-added
+  EXPECT_EQ(r.find("app.Person"), nullptr);           // and nothing half-added
 }
 
 TEST(MappingDefine, SameLabelForTwoStructs) {

@@ -1071,7 +1071,8 @@ TEST(OnDeleteRules, OneValidatorForTheRegistryAndTheModelsFile) {
   f.null = true;
   EXPECT_FALSE(on_delete_problem(f).has_value());
   f.on_delete = OnDelete::DbSetDefault;
-  EXPECT_EQ(on_delete_problem(f), "Field specifies on_delete=DB_SET_DEFAULT, but has no default value.");
+  EXPECT_EQ(on_delete_problem(f),
+            "Field specifies on_delete=DB_SET_DEFAULT, but has no default value.");
   f.type = FieldType::Integer;  // not a relation: no rule to carry
   EXPECT_FALSE(on_delete_problem(f).has_value());
 }

@@ -113,9 +113,9 @@ TEST_P(TypedCrud, RefreshReloadsAndFailsWhenTheRowIsGone) {
   Database db = blog_shop();
   Author a = db.create(Author{.id = {}, .name = "Ann", .email = ""});
   Value pk(*a.id);
-  db.connection().execute("UPDATE blog_author SET name = 'Changed' WHERE id = " +
-                              db.connection().placeholder(1),
-                          std::span(&pk, 1));
+  db.connection().execute(
+      "UPDATE blog_author SET name = 'Changed' WHERE id = " + db.connection().placeholder(1),
+      std::span(&pk, 1));
   db.refresh(a);
   EXPECT_EQ(a.name, "Changed");
   db.connection().execute("DELETE FROM blog_author WHERE id = " + db.connection().placeholder(1),
@@ -208,8 +208,8 @@ TEST_P(DynamicCrud, SavingThroughAnotherModelsManagerIsRefused) {
 
 TEST_P(DynamicCrud, HostileStringsAreStoredAndReadBackIntact) {
   Database db = blog_shop();
-  std::vector<std::string> hostile = {"'; DROP TABLE blog_author; --", "100% _match_",
-                                      "\"quoted\"", "emoji \xf0\x9f\x98\x80", "back\\slash", ""};
+  std::vector<std::string> hostile = {"'; DROP TABLE blog_author; --", "100% _match_", "\"quoted\"",
+                                      "emoji \xf0\x9f\x98\x80",        "back\\slash",  ""};
   std::string nul("nul\0byte", 8);
   std::string invalid_utf8 = "\xff\xfe invalid utf-8";
   if (sqlite()) {

@@ -26,9 +26,11 @@ class QuerySetTest : public BackendTest {
     cy = authors.create({{"name", "Cy"}}).pk();
     Value p1 = posts.create({{"title", "Hello"}, {"author", ann}, {"editor", bob}}).pk();
     Value p2 = posts.create({{"title", "Bye"}, {"author", bob}, {"status", "draft"}}).pk();
-    Value p3 = posts.create({{"title", "Hello again"}, {"author", ann}, {"editor", ann},
-                             {"status", "draft"}})
-                   .pk();
+    Value p3 =
+        posts
+            .create(
+                {{"title", "Hello again"}, {"author", ann}, {"editor", ann}, {"status", "draft"}})
+            .pk();
     posts.create({{"title", "hello lower"}, {"author", cy}, {"status", "spam"}});
     auto comments = db.objects("blog.Comment");
     comments.create({{"post", p1}, {"body", "x"}});
@@ -231,10 +233,14 @@ TEST_P(QuerySetTest, ValuesAndOrderingReuseTheFiltersJoins) {
     return out;
   };
   using Rows = std::vector<std::string>;
-  EXPECT_EQ(pairs(posts.filter({{"tags__isnull", false}}).order_by({"id", "tags__id"}).values_list({"id", "tags__id"})),
+  EXPECT_EQ(pairs(posts.filter({{"tags__isnull", false}})
+                      .order_by({"id", "tags__id"})
+                      .values_list({"id", "tags__id"})),
             (Rows{"1 1", "1 2", "2 2"}));
-  EXPECT_EQ(pairs(posts.filter({{"tags__name", "cpp"}}).order_by({"id"}).values_list({"id", "tags__name"})),
-            (Rows{"1 'cpp'", "2 'cpp'"}));
+  EXPECT_EQ(
+      pairs(
+          posts.filter({{"tags__name", "cpp"}}).order_by({"id"}).values_list({"id", "tags__name"})),
+      (Rows{"1 'cpp'", "2 'cpp'"}));
   EXPECT_EQ(pairs(posts.order_by({"id", "tags"}).values_list({"id", "tags"})),
             (Rows{"1 1", "1 2", "2 2", "3 None", "4 None"}));
   EXPECT_EQ(pairs(posts.filter({{"tags__name", "cpp"}})
@@ -302,21 +308,35 @@ TEST_P(QuerySetTest, BadLookupsFailAtFilterTimeWithDjangosMessages) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message([&] { posts.filter({{"nope", 1}}); }),
+  EXPECT_EQ(message([&] {
+              posts.filter({{"nope", 1}});
+            }),
             "Cannot resolve keyword 'nope' into field. Choices are: author, author_id, comments, "
             "content, editor, editor_id, id, is_deleted, published, status, tags, title");
-  EXPECT_EQ(message([&] { posts.filter({{"title__nope", 1}}); }),
+  EXPECT_EQ(message([&] {
+              posts.filter({{"title__nope", 1}});
+            }),
             "Unsupported lookup 'nope' for CharField or join on the field not permitted.");
-  EXPECT_EQ(message([&] { posts.filter({{"author__nope", 1}}); }),
+  EXPECT_EQ(message([&] {
+              posts.filter({{"author__nope", 1}});
+            }),
             "Related Field got invalid lookup: nope");
-  EXPECT_EQ(message([&] { posts.filter({{"author__nope__x", 1}}); }),
+  EXPECT_EQ(message([&] {
+              posts.filter({{"author__nope__x", 1}});
+            }),
             "Cannot resolve keyword 'nope' into field. Choices are: edited_posts, email, id, "
             "name, posts");
-  EXPECT_EQ(message([&] { posts.filter({{"title__gt", nullptr}}); }),
+  EXPECT_EQ(message([&] {
+              posts.filter({{"title__gt", nullptr}});
+            }),
             "Cannot use None as a query value");
-  EXPECT_EQ(message([&] { posts.filter({{"id", "abc"}}); }),
+  EXPECT_EQ(message([&] {
+              posts.filter({{"id", "abc"}});
+            }),
             "Field 'id' expected a number but got 'abc'.");
-  EXPECT_EQ(message([&] { posts.filter({{"editor__isnull", 1}}); }),
+  EXPECT_EQ(message([&] {
+              posts.filter({{"editor__isnull", 1}});
+            }),
             "The QuerySet value for an isnull lookup must be True or False.");
   EXPECT_EQ(message([&] { posts.order_by({"nope"}); }),
             "Cannot resolve keyword 'nope' into field. Choices are: author, author_id, comments, "

@@ -120,9 +120,10 @@ TEST_P(CrashTest, AKilledDeleteLeavesTheStateBeforeOrTheStateAfter) {
 
   std::random_device rd;
   unsigned seed = rd();
-  SCOPED_TRACE("seed " + std::to_string(seed) + ", reference delete took " +
-               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count()) +
-               " ms");
+  SCOPED_TRACE(
+      "seed " + std::to_string(seed) + ", reference delete took " +
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count()) +
+      " ms");
   std::mt19937 rng(seed);
   std::uniform_int_distribution<std::int64_t> at(
       0, std::chrono::duration_cast<std::chrono::microseconds>(duration).count());

@@ -95,11 +95,12 @@ TEST_P(FaultTest, AReceiverThrowingHalfWayThroughTheCascadeChangesNothing) {
   blog.signals().connect(
       Signal::PostDelete,
       [&](const SignalEvent&) {
-        if (++calls == posts / 2) throw std::runtime_error("receiver gave up at post " + std::to_string(calls));
+        if (++calls == posts / 2)
+          throw std::runtime_error("receiver gave up at post " + std::to_string(calls));
       },
       &blog.registry().get("blog.Post"));
-  std::string error = message_of<std::runtime_error>(
-      [&] { blog.objects("blog.Author").all().remove(); });
+  std::string error =
+      message_of<std::runtime_error>([&] { blog.objects("blog.Author").all().remove(); });
   EXPECT_THAT(error, HasSubstr("receiver gave up at post"));
   EXPECT_EQ(calls, posts / 2);
   EXPECT_EQ(fresh_dump(), before);
@@ -131,8 +132,8 @@ TEST_P(FaultTest, ALockHeldTooLongFailsWithALockErrorAndChangesNothing) {
   db::Atomic holding(*other);
   other->execute("UPDATE " + other->quote_name("blog_comment") + " SET " +
                  other->quote_name("body") + " = " + other->quote_name("body"));
-  Database db = Database::open(blog_shop_registry(), scratch.url_with(sqlite() ? "timeout=200"
-                                                                             : "lock_timeout=200"));
+  Database db = Database::open(blog_shop_registry(),
+                               scratch.url_with(sqlite() ? "timeout=200" : "lock_timeout=200"));
   auto start = std::chrono::steady_clock::now();
   std::string error = message_of<LockError>([&] { db.objects("blog.Author").all().remove(); });
   EXPECT_THAT(error, ::testing::ContainsRegex("database is locked|lock timeout"));
@@ -155,8 +156,8 @@ TEST_P(FaultTest, ALockReleasedWithinTheTimeoutIsWaitedFor) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     holding->commit();
   });
-  Database db = Database::open(blog_shop_registry(), sqlite() ? scratch.url_with("timeout=10000")
-                                                              : scratch.url());
+  Database db = Database::open(blog_shop_registry(),
+                               sqlite() ? scratch.url_with("timeout=10000") : scratch.url());
   DeleteResult r;
   EXPECT_NO_THROW(r = db.objects("blog.Author").all().remove());
   release.join();
@@ -178,7 +179,8 @@ TEST_F(SqliteFaultTest, ADatabaseThatIsFullChangesNothing) {
   Manager docs = db.objects("fault.Doc");
   Instance f = folders.create({{"name", "inbox"}});
   db::atomic(db.connection(), [&] {
-    for (int i = 0; i < 2000; ++i) docs.create({{"folder", f.pk()}, {"body", "text " + std::to_string(i)}});
+    for (int i = 0; i < 2000; ++i)
+      docs.create({{"folder", f.pk()}, {"body", "text " + std::to_string(i)}});
   });
   std::string before = dump(*scratch.connect());
   auto pages = db.connection().query("PRAGMA page_count");
@@ -205,10 +207,10 @@ TEST_F(SqliteFaultTest, TemporaryStorageFullChangesNothing) {
   std::string before = dump(*scratch.connect());
   db.connection().execute("PRAGMA temp_store = FILE");
   db.connection().query("PRAGMA temp.max_page_count = 2")->next();
-  db.signals().connect(Signal::PreDelete, [](const SignalEvent&) {},
-                       &db.registry().get("blog.Comment"));
-  std::string error = message_of<OperationalError>(
-      [&] { db.objects("blog.Author").all().remove(); });
+  db.signals().connect(
+      Signal::PreDelete, [](const SignalEvent&) {}, &db.registry().get("blog.Comment"));
+  std::string error =
+      message_of<OperationalError>([&] { db.objects("blog.Author").all().remove(); });
   EXPECT_THAT(error, HasSubstr("full"));
   EXPECT_EQ(dump(*scratch.connect()), before);
 }
@@ -254,8 +256,8 @@ TEST_P(PostgresFaultTest, AConnectionLostMidDeleteChangesNothing) {
         }
       },
       &db.registry().get("blog.Post"));
-  std::string error = message_of<OperationalError>(
-      [&] { db.objects("blog.Author").all().remove(); });
+  std::string error =
+      message_of<OperationalError>([&] { db.objects("blog.Author").all().remove(); });
   EXPECT_THAT(error, HasSubstr("was lost"));
   EXPECT_THAT(error, HasSubstr("terminat"));
   // The remaining post_delete receivers ran (they need no database); the authors' delete, the

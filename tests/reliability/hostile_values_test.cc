@@ -38,10 +38,8 @@ const Registry& thing_registry() {
     auto* r = new Registry();
     define<Thing>(*r, "lab", "Thing", {}, primary_key(&Thing::id),
                   char_field("name", &Thing::name, {.max_length = 100}),
-                  text_field("body", &Thing::body),
-                  big_integer_field("big", &Thing::big),
-                  integer_field("small", &Thing::small),
-                  float_field("ratio", &Thing::ratio));
+                  text_field("body", &Thing::body), big_integer_field("big", &Thing::big),
+                  integer_field("small", &Thing::small), float_field("ratio", &Thing::ratio));
     r->finalize();
     return r;
   }();
@@ -59,10 +57,8 @@ fields.ratio = { type = "float" }
 )";
 
 std::vector<std::string> hostile_strings(bool sqlite) {
-  std::vector<std::string> out = {"' OR '1'='1",        "\"; DROP TABLE lab_thing; --",
-                                  "100%",               "%",
-                                  "_",                  "a_b%c\\",
-                                  "emoji \xf0\x9f\x98\x80", ""};
+  std::vector<std::string> out = {"' OR '1'='1", "\"; DROP TABLE lab_thing; --", "100%", "%", "_",
+                                  "a_b%c\\",     "emoji \xf0\x9f\x98\x80",       ""};
   if (sqlite) {
     out.push_back(std::string("nul\0byte", 8));
     out.push_back("\xff\xfe invalid utf-8");
@@ -99,7 +95,8 @@ TEST_P(HostileValues, StringsRoundTripAndMatchOnlyThemselvesTyped) {
 
 TEST_P(HostileValues, TenMegabyteStringsRoundTripThroughBothApis) {
   std::string huge(10 * 1024 * 1024, 'x');
-  for (std::size_t i = 0; i < huge.size(); i += 4096) huge[i] = static_cast<char>('a' + (i / 4096) % 26);
+  for (std::size_t i = 0; i < huge.size(); i += 4096)
+    huge[i] = static_cast<char>('a' + (i / 4096) % 26);
   Thing t = db.create(Thing{.id = {}, .name = "huge", .body = huge});
   EXPECT_EQ(db.get<Thing>(*t.id).body, huge);
   Instance dyn = things.create(
@@ -113,7 +110,8 @@ TEST_P(HostileValues, TenMegabyteStringsRoundTripThroughBothApis) {
     EXPECT_EQ(things.filter({{"name", Value(huge)}}).count(), 1);
   } else {
     EXPECT_THROW(
-        things.create({{"name", Value(huge)}, {"body", ""}, {"big", 0}, {"small", 0}, {"ratio", 0.0}}),
+        things.create(
+            {{"name", Value(huge)}, {"body", ""}, {"big", 0}, {"small", 0}, {"ratio", 0.0}}),
         DataError);
   }
 }
@@ -132,7 +130,8 @@ TEST_P(HostileValues, ExtremeIntegersRoundTripOrAreRefusedClearly) {
   // A 32-bit column: PostgreSQL refuses values that do not fit ("integer out of range");
   // SQLite stores 64 bits in any integer column, as it does for Django.
   if (sqlite()) {
-    Instance i = things.create({{"name", "int"}, {"body", ""}, {"big", 0}, {"small", kMax}, {"ratio", 0.0}});
+    Instance i =
+        things.create({{"name", "int"}, {"body", ""}, {"big", 0}, {"small", kMax}, {"ratio", 0.0}});
     EXPECT_EQ(things.get(i.pk()).get("small").as_integer(), kMax);
   } else {
     std::int64_t before = things.count();
@@ -191,14 +190,15 @@ TEST_P(HostileValues, HostileValuesThroughTheShell) {
       "print(Thing.objects.get(pk=t.pk).big)\n"
       "print(Thing.objects.get(pk=t.pk).ratio)\n"
       "print(Thing.objects.get(pk=t.pk).body)\n"
-      "Thing.objects.create(name='huge', body='" + big + "', big=1, small=0, ratio=-1e999)\n"
+      "Thing.objects.create(name='huge', body='" +
+      big +
+      "', big=1, small=0, ratio=-1e999)\n"
       "print(len(Thing.objects.get(name='huge').body))\n"
       "print(Thing.objects.filter(ratio__lt=0).count())\n"
       "Thing.objects.filter(big=99999999999999999999).count()\n";
   auto r = testing::run_process(
       {CASCADE_TOOL_PATH, "--settings", models, "--database", scratch.url(), "shell"}, script);
-  std::string expected_out =
-      "1\n1\n0\n-9223372036854775808\ninf\n%_\\\n10485760\n1\n";
+  std::string expected_out = "1\n1\n0\n-9223372036854775808\ninf\n%_\\\n10485760\n1\n";
   EXPECT_EQ(r.out, expected_out) << r.err;
   // An integer beyond 64 bits is refused (Django's SQLite backend refuses it too).
   EXPECT_THAT(r.err, HasSubstr("OverflowError: int too large to convert to a 64-bit integer"));

@@ -3,9 +3,10 @@
 //   reliability_worker delete URL FIRST LAST BATCH [pause]
 //     Deletes the authors with ids FIRST..LAST (descending when FIRST > LAST) and everything
 //     their on_delete rules reach, BATCH authors per delete (0: all in one delete). Prints
-//     "ready" (on PostgreSQL "ready backend=PID") before the first delete and "done deleted=N retries=R" at the end. With `pause`,
-//     the first delete stops half-way through its steps, inside its transaction after some of
-//     its statements have run, prints "paused" and waits to be killed.
+//     "ready" (on PostgreSQL "ready backend=PID") before the first delete and "done deleted=N
+//     retries=R" at the end. With `pause`, the first delete stops half-way through its steps,
+//     inside its transaction after some of its statements have run, prints "paused" and waits to be
+//     killed.
 //   reliability_worker insert URL MILLISECONDS MAX_AUTHOR MAX_POST SEED
 //     For the given time, adds comments under random posts and posts under random authors.
 //     A parent deleted by someone else makes the insert fail on its foreign key: counted as
@@ -88,10 +89,11 @@ int run_delete(const std::string& url, std::int64_t first, std::int64_t last, st
           }
           auto plan = cascade::Collector(db).collect(qs);
           deleted += plan.execute([](int step, int steps, const std::string&) {
-                            if (step != steps / 2 + 1) return;
-                            std::cout << "paused" << std::endl;
-                            std::this_thread::sleep_for(std::chrono::minutes(10));
-                          }).total;
+                           if (step != steps / 2 + 1) return;
+                           std::cout << "paused" << std::endl;
+                           std::this_thread::sleep_for(std::chrono::minutes(10));
+                         })
+                         .total;
         },
         retries, rng, false);
   }
@@ -112,12 +114,19 @@ int run_insert(const std::string& url, std::int64_t ms, std::int64_t max_author,
     bool ok;
     if (rng() % 2 == 0) {
       std::int64_t post = 1 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(max_post));
-      ok = with_retries([&] { comments.create({{"post", post}, {"body", "late comment"}}); },
-                        retries, rng, true);
+      ok = with_retries(
+          [&] {
+            comments.create({{"post", post}, {"body", "late comment"}});
+          },
+          retries, rng, true);
     } else {
-      std::int64_t author = 1 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(max_author));
-      ok = with_retries([&] { posts.create({{"title", "late post"}, {"author", author}}); },
-                        retries, rng, true);
+      std::int64_t author =
+          1 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(max_author));
+      ok = with_retries(
+          [&] {
+            posts.create({{"title", "late post"}, {"author", author}});
+          },
+          retries, rng, true);
     }
     (ok ? inserted : parent_gone) += 1;
   }

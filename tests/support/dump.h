@@ -17,7 +17,7 @@ inline std::string dump(db::Connection& c) {
   bool own_snapshot = !c.in_atomic_block();
   if (own_snapshot) {
     c.execute(c.features().vendor == "postgresql" ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
-                                                   : "BEGIN");
+                                                  : "BEGIN");
   }
   std::string out;
   auto tables = c.table_names();
@@ -51,11 +51,11 @@ inline std::int64_t dangling_references(db::Connection& c) {
     for (const auto& fk : c.foreign_keys(table)) {
       std::string target_column = fk.target_column.empty() ? "id" : fk.target_column;
       std::string child = c.quote_name(table) + "." + c.quote_name(fk.column);
-      auto rows = c.query("SELECT COUNT(*) FROM " + c.quote_name(table) + " WHERE " + child +
-                          " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " +
-                          c.quote_name(fk.target_table) + " WHERE " +
-                          c.quote_name(fk.target_table) + "." + c.quote_name(target_column) +
-                          " = " + child + ")");
+      auto rows =
+          c.query("SELECT COUNT(*) FROM " + c.quote_name(table) + " WHERE " + child +
+                  " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " + c.quote_name(fk.target_table) +
+                  " WHERE " + c.quote_name(fk.target_table) + "." + c.quote_name(target_column) +
+                  " = " + child + ")");
       rows->next();
       total += rows->get(0).as_integer();
     }

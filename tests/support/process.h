@@ -28,8 +28,7 @@ struct ProcessResult {
 };
 
 inline ProcessResult run_process(const std::vector<std::string>& args,
-                                 const std::string& stdin_text = {},
-                                 const std::string& cwd = {}) {
+                                 const std::string& stdin_text = {}, const std::string& cwd = {}) {
   TempDir dir;
   std::string in_path = dir.file("stdin");
   std::string out_path = dir.file("stdout");
@@ -64,7 +63,6 @@ inline ProcessResult run_process(const std::vector<std::string>& args,
   result.err = slurp(err_path);
   return result;
 }
-
 
 // A child process started in the background, its output read through a pipe: for tests that
 // wait for a line, then signal or kill the process.

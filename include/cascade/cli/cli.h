@@ -37,8 +37,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 
 // An application's tool: models come from `registry` (finalized); the database from --database,
 // else $CASCADE_DATABASE_URL, else `default_url`.
-int run(int argc, const char* const* argv, const Registry& registry,
-        const std::string& default_url, std::ostream& out, std::ostream& err,
-        const std::vector<Command>& commands = {});
+int run(int argc, const char* const* argv, const Registry& registry, const std::string& default_url,
+        std::ostream& out, std::ostream& err, const std::vector<Command>& commands = {});
 
 }  // namespace cascade::cli

@@ -162,7 +162,8 @@ class Connection {
   std::int64_t statement_count() const noexcept { return statements_; }
   // Called with each statement before it runs (Django's CaptureQueriesContext); empty: none.
   // Returns the previous observer.
-  using StatementObserver = std::function<void(std::string_view sql, std::span<const Value> params)>;
+  using StatementObserver =
+      std::function<void(std::string_view sql, std::span<const Value> params)>;
   StatementObserver observe_statements(StatementObserver observer) {
     std::swap(observer, observer_);
     return observer;

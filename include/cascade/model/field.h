@@ -19,8 +19,8 @@ namespace cascade {
 class ModelMeta;
 
 enum class FieldType {
-  Auto,        // auto-incrementing 64-bit primary key ("id")
-  Char,        // text with max_length
+  Auto,  // auto-incrementing 64-bit primary key ("id")
+  Char,  // text with max_length
   Text,
   Integer,     // 32-bit range, as Django's IntegerField
   BigInteger,  // 64-bit
@@ -80,10 +80,10 @@ struct Field {
   // `to` when the registry is finalized, once that struct is mapped.
   std::optional<std::type_index> to_type;
   OnDelete on_delete = OnDelete::Cascade;
-  std::optional<Value> on_delete_value;              // SET(value)
-  std::function<Value()> on_delete_factory;          // SET(callable), C++ only
-  std::string related_name;                          // empty: Django's default; "+" hides it
-  std::string db_table;                              // ManyToMany: the through table's name
+  std::optional<Value> on_delete_value;      // SET(value)
+  std::function<Value()> on_delete_factory;  // SET(callable), C++ only
+  std::string related_name;                  // empty: Django's default; "+" hides it
+  std::string db_table;                      // ManyToMany: the through table's name
 
   // Set by Registry::finalize().
   const ModelMeta* model = nullptr;    // the model this field belongs to

@@ -21,8 +21,7 @@ class Instance {
   // A new, unsaved instance with every field at its default.
   explicit Instance(const ModelMeta& meta);
   // A new instance with some fields set: {{"title", "Hello"}, {"author", 1}}.
-  Instance(const ModelMeta& meta,
-           std::initializer_list<std::pair<std::string_view, Value>> values);
+  Instance(const ModelMeta& meta, std::initializer_list<std::pair<std::string_view, Value>> values);
 
   // An instance loaded from the database: `values` are one per concrete field, in
   // ModelMeta::fields order, and are converted with Field::to_python. No default is computed.

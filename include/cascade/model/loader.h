@@ -25,9 +25,9 @@
 namespace cascade {
 
 struct Project {
-  std::string settings_path;  // the file it was loaded from
-  std::string base_dir;       // its directory: relative SQLite paths start here
-  std::string database_url;   // empty when the file has no [database] table
+  std::string settings_path;           // the file it was loaded from
+  std::string base_dir;                // its directory: relative SQLite paths start here
+  std::string database_url;            // empty when the file has no [database] table
   std::unique_ptr<Registry> registry;  // finalized
 };
 

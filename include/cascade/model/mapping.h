@@ -11,9 +11,9 @@
 //   cascade::define<Post>(registry, "blog", "Post", {.display = "{title}"},
 //       cascade::primary_key(&Post::id),
 //       cascade::char_field("title", &Post::title, {.max_length = 200}),
-//       cascade::foreign_key("author", &Post::author_id, "blog.Author", cascade::OnDelete::Cascade),
-//       cascade::foreign_key("editor", &Post::editor_id, "blog.Author", cascade::OnDelete::SetNull),
-//       cascade::many_to_many("tags", "blog.Tag"));
+//       cascade::foreign_key("author", &Post::author_id, "blog.Author",
+//       cascade::OnDelete::Cascade), cascade::foreign_key("editor", &Post::editor_id,
+//       "blog.Author", cascade::OnDelete::SetNull), cascade::many_to_many("tags", "blog.Tag"));
 //
 // The target may also be named by its struct, and the options left out:
 //   cascade::define<Comment>(registry, "blog", "Comment", cascade::primary_key(&Comment::id),
@@ -115,16 +115,20 @@ Value to_value(const M& m) {
 
 }  // namespace detail
 
-// ---- member concepts: what each kind of field accepts --------------------------------------------
+// ---- member concepts: what each kind of field accepts
+// --------------------------------------------
 template <typename M>
 concept TextMember = std::same_as<detail::member_value_t<M>, std::string>;
 template <typename M>
 concept IntegerMember = std::same_as<detail::member_value_t<M>, std::int64_t> ||
-                        std::same_as<detail::member_value_t<M>, int>;
+                        std::same_as < detail::member_value_t<M>,
+int > ;
 template <typename M>
-concept FloatMember = std::same_as<detail::member_value_t<M>, double>;
+concept FloatMember = std::same_as < detail::member_value_t<M>,
+double > ;
 template <typename M>
-concept BoolMember = std::same_as<detail::member_value_t<M>, bool>;
+concept BoolMember = std::same_as < detail::member_value_t<M>,
+bool > ;
 template <typename M>
 concept DateMember = std::same_as<detail::member_value_t<M>, Date>;
 template <typename M>
@@ -150,12 +154,12 @@ struct FieldOptions {
 struct RelationOptions {
   std::string related_name{};
   bool blank = false;
-  bool unique = false;  // foreign keys only
-  std::optional<Value> default_value{};      // needed by SET_DEFAULT
+  bool unique = false;                   // foreign keys only
+  std::optional<Value> default_value{};  // needed by SET_DEFAULT
   std::function<Value()> default_factory{};
-  std::optional<Value> on_delete_value{};    // SET(value)
+  std::optional<Value> on_delete_value{};      // SET(value)
   std::function<Value()> on_delete_factory{};  // SET(callable)
-  std::string db_table{};                    // many-to-many: the through table
+  std::string db_table{};                      // many-to-many: the through table
 };
 
 struct ModelOptions {
@@ -196,7 +200,9 @@ FieldDecl<T> make_decl(std::string name, M T::*member, FieldType type, const Fie
   d.field.default_value = o.default_value;
   d.field.default_factory = o.default_factory;
   d.access.name = std::move(name);
-  d.access.get = [member](const void* obj) { return to_value(static_cast<const T*>(obj)->*member); };
+  d.access.get = [member](const void* obj) {
+    return to_value(static_cast<const T*>(obj)->*member);
+  };
   d.access.set = [member](void* obj, const Value& v) {
     static_cast<T*>(obj)->*member = from_value<M>(v);
   };
@@ -249,8 +255,10 @@ template <typename T, typename M>
 FieldDecl<T> make_relation(std::string name, M T::*member, FieldType type, std::string to,
                            OnDelete on_delete, RelationOptions o) {
   auto d = make_decl(std::move(name), member, type,
-                     {.blank = o.blank, .unique = o.unique || type == FieldType::OneToOne,
-                      .default_value = o.default_value, .default_factory = o.default_factory});
+                     {.blank = o.blank,
+                      .unique = o.unique || type == FieldType::OneToOne,
+                      .default_value = o.default_value,
+                      .default_factory = o.default_factory});
   d.field.to = std::move(to);
   d.field.on_delete = on_delete;
   d.field.related_name = std::move(o.related_name);
@@ -277,14 +285,16 @@ FieldDecl<T> one_to_one(std::string name, M T::*member, std::string to, OnDelete
 // The same, naming the target by its mapped struct: foreign_key<Author>("author",
 // &Post::author_id, OnDelete::Cascade). The struct may be mapped before or after this one.
 template <typename Target, typename T, KeyMember M>
-FieldDecl<T> foreign_key(std::string name, M T::*member, OnDelete on_delete, RelationOptions o = {}) {
+FieldDecl<T> foreign_key(std::string name, M T::*member, OnDelete on_delete,
+                         RelationOptions o = {}) {
   auto d = detail::make_relation(std::move(name), member, FieldType::ForeignKey, "", on_delete,
                                  std::move(o));
   d.field.to_type = std::type_index(typeid(Target));
   return d;
 }
 template <typename Target, typename T, KeyMember M>
-FieldDecl<T> one_to_one(std::string name, M T::*member, OnDelete on_delete, RelationOptions o = {}) {
+FieldDecl<T> one_to_one(std::string name, M T::*member, OnDelete on_delete,
+                        RelationOptions o = {}) {
   auto d = detail::make_relation(std::move(name), member, FieldType::OneToOne, "", on_delete,
                                  std::move(o));
   d.field.to_type = std::type_index(typeid(Target));
@@ -312,8 +322,7 @@ void add_decl(ModelMeta& meta, TypedBinding&, ManyToManyDecl&& d) {
   meta.many_to_many.push_back(std::move(d.field));
 }
 template <typename T, typename D>
-constexpr bool is_decl_for =
-    std::same_as<D, FieldDecl<T>> || std::same_as<D, ManyToManyDecl>;
+constexpr bool is_decl_for = std::same_as<D, FieldDecl<T>> || std::same_as<D, ManyToManyDecl>;
 }  // namespace detail
 
 // Declares struct T as model `app_label.object_name` in `registry`.
@@ -344,8 +353,10 @@ ModelMeta& define(Registry& registry, std::string app_label, std::string object_
   bool has_pk = false;
   for (const auto& f : meta.fields) has_pk = has_pk || f.primary_key;
   if (!has_pk) {
-    throw ConfigError(meta.label() + ": a mapped struct must map its primary key, e.g. "
-                      "cascade::primary_key(&" + meta.object_name + "::id)");
+    throw ConfigError(meta.label() +
+                      ": a mapped struct must map its primary key, e.g. "
+                      "cascade::primary_key(&" +
+                      meta.object_name + "::id)");
   }
   std::string label = meta.label();
   ModelMeta& added = registry.add(std::move(meta), "C++ declaration of " + label);
@@ -354,9 +365,9 @@ ModelMeta& define(Registry& registry, std::string app_label, std::string object_
 }
 // The same without options (ModelOptions{}): define<Tag>(registry, "blog", "Tag", fields...).
 template <typename T, typename First, typename... Decls>
-  requires detail::is_decl_for<T, std::remove_cvref_t<First>>
-ModelMeta& define(Registry& registry, std::string app_label, std::string object_name, First&& first,
-                  Decls&&... decls) {
+requires detail::is_decl_for<T, std::remove_cvref_t<First>> ModelMeta& define(
+    Registry& registry, std::string app_label, std::string object_name, First&& first,
+    Decls&&... decls) {
   return define<T>(registry, std::move(app_label), std::move(object_name), ModelOptions{},
                    std::forward<First>(first), std::forward<Decls>(decls)...);
 }

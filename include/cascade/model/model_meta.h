@@ -39,12 +39,12 @@ class ModelMeta {
   ModelMeta(std::string app_label, std::string object_name);
 
   // ---- declared ---------------------------------------------------------------------------
-  std::string app_label;    // "blog"
-  std::string object_name;  // "Post" (the class name)
-  std::string db_table;     // empty: "<app_label>_<model_name>" as Django
-  std::string display;      // str() template, e.g. "{title}"; empty: "<Model> object (<pk>)"
+  std::string app_label;     // "blog"
+  std::string object_name;   // "Post" (the class name)
+  std::string db_table;      // empty: "<app_label>_<model_name>" as Django
+  std::string display;       // str() template, e.g. "{title}"; empty: "<Model> object (<pk>)"
   std::string verbose_name;  // empty: derived from the class name as Django ("order item")
-  std::string verbose_name_plural;  // empty: verbose_name + "s"
+  std::string verbose_name_plural;    // empty: verbose_name + "s"
   std::vector<std::string> ordering;  // default ordering: "title", "-published"
   std::vector<std::vector<std::string>> unique_together;
   DeletePolicy delete_policy = DeletePolicy::Hard;
@@ -67,9 +67,9 @@ class ModelMeta {
     return f.name == kDeletedAtField || f.name == kDeletionIdField;
   }
 
-  std::string model_name() const;  // lowercase object name: "post"
-  std::string label() const;       // "blog.Post"
-  std::string label_lower() const; // "blog.post"
+  std::string model_name() const;   // lowercase object name: "post"
+  std::string label() const;        // "blog.Post"
+  std::string label_lower() const;  // "blog.post"
 
   const Field& pk() const;  // REQUIRES: finalized
   // Index of a concrete field in `fields` by name or column ("author" or "author_id").

@@ -14,7 +14,7 @@ namespace cascade {
 
 struct OnDeleteTraits {
   OnDelete rule;
-  std::string_view name;        // Django's spelling: "CASCADE", "DB_SET_NULL"
+  std::string_view name;  // Django's spelling: "CASCADE", "DB_SET_NULL"
   // Followed by Cascade's collector (Django's collect()); DO_NOTHING and the DB_* rules are not:
   // the database carries them out or refuses.
   bool collected;

@@ -37,7 +37,9 @@ class ManyToManyManager {
   // Adds links to the given primary keys; links that exist already are left alone (Django's
   // add()). Throws IntegrityError at commit when a key does not exist.
   void add(std::span<const Value> pks);
-  void add(std::initializer_list<Value> pks) { add(std::span<const Value>(pks.begin(), pks.size())); }
+  void add(std::initializer_list<Value> pks) {
+    add(std::span<const Value>(pks.begin(), pks.size()));
+  }
   void remove(std::span<const Value> pks);
   void remove(std::initializer_list<Value> pks) {
     remove(std::span<const Value>(pks.begin(), pks.size()));
@@ -45,7 +47,9 @@ class ManyToManyManager {
   void clear();
   // Makes the links exactly `pks`: removes the others, adds the missing ones.
   void set(std::span<const Value> pks);
-  void set(std::initializer_list<Value> pks) { set(std::span<const Value>(pks.begin(), pks.size())); }
+  void set(std::initializer_list<Value> pks) {
+    set(std::span<const Value>(pks.begin(), pks.size()));
+  }
 
   // The linked primary keys, in ascending order.
   std::vector<Value> pks() const;
@@ -74,7 +78,9 @@ class Manager {
   QuerySet filter(const Q& q) const { return all().filter(q); }
   QuerySet exclude(std::initializer_list<Lookup> lookups) const { return all().exclude(lookups); }
   QuerySet exclude(const Q& q) const { return all().exclude(q); }
-  QuerySet order_by(std::vector<std::string> fields) const { return all().order_by(std::move(fields)); }
+  QuerySet order_by(std::vector<std::string> fields) const {
+    return all().order_by(std::move(fields));
+  }
   // The one instance matching `q`; DoesNotExist / MultipleObjectsReturned as Django.
   Instance get(const Q& q) const { return all().get(q); }
   // Django's get_or_create(): the instance matching `lookups`, or a new one created from the

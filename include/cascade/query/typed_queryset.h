@@ -26,7 +26,9 @@ class TypedQuerySet {
   TypedQuerySet filter(const Q& q) const { return wrap(qs_.filter(q)); }
   TypedQuerySet exclude(std::initializer_list<Lookup> l) const { return wrap(qs_.exclude(l)); }
   TypedQuerySet exclude(const Q& q) const { return wrap(qs_.exclude(q)); }
-  TypedQuerySet order_by(std::vector<std::string> f) const { return wrap(qs_.order_by(std::move(f))); }
+  TypedQuerySet order_by(std::vector<std::string> f) const {
+    return wrap(qs_.order_by(std::move(f)));
+  }
   TypedQuerySet distinct() const { return wrap(qs_.distinct()); }
   TypedQuerySet slice(std::int64_t start, std::optional<std::int64_t> stop) const {
     return wrap(qs_.slice(start, stop));
@@ -37,7 +39,9 @@ class TypedQuerySet {
     for (const Instance& inst : qs_) out.push_back(from_instance<T>(*registry_, inst));
     return out;
   }
-  T get(std::initializer_list<Lookup> l = {}) const { return from_instance<T>(*registry_, qs_.get(l)); }
+  T get(std::initializer_list<Lookup> l = {}) const {
+    return from_instance<T>(*registry_, qs_.get(l));
+  }
   T get(const Q& q) const { return from_instance<T>(*registry_, qs_.get(q)); }
   std::optional<T> first() const { return convert(qs_.first()); }
   std::optional<T> last() const { return convert(qs_.last()); }
@@ -48,7 +52,9 @@ class TypedQuerySet {
     return qs_.update(v);
   }
   DeleteResult remove() const { return qs_.remove(); }
-  Preview preview_remove(std::int64_t max_items = 1000) const { return qs_.preview_remove(max_items); }
+  Preview preview_remove(std::int64_t max_items = 1000) const {
+    return qs_.preview_remove(max_items);
+  }
 
   // Range-for yields T, streamed one row at a time.
   class iterator {
@@ -56,7 +62,9 @@ class TypedQuerySet {
     using value_type = T;
     using difference_type = std::ptrdiff_t;
     iterator() = default;
-    iterator(const Registry* r, QuerySet::iterator it) : registry_(r), it_(std::move(it)) { load(); }
+    iterator(const Registry* r, QuerySet::iterator it) : registry_(r), it_(std::move(it)) {
+      load();
+    }
     const T& operator*() const { return *current_; }
     const T* operator->() const { return &*current_; }
     iterator& operator++() {

@@ -30,11 +30,11 @@ class QuerySet;
 enum class Signal {
   PreSave,
   PostSave,
-  PreDelete,   // hard deletes
+  PreDelete,  // hard deletes
   PostDelete,
-  PreSoftDelete,   // rows marked by a soft delete
+  PreSoftDelete,  // rows marked by a soft delete
   PostSoftDelete,
-  PreRestore,      // rows brought back by restore()
+  PreRestore,  // rows brought back by restore()
   PostRestore,
 };
 
@@ -49,8 +49,8 @@ struct SignalEvent {
   const ModelMeta& sender;
   const Instance& instance;
   Database& db;
-  bool created = false;         // PostSave: the row was inserted
-  DeleteOrigin origin{};        // PreDelete / PostDelete / PreSoftDelete / PostSoftDelete
+  bool created = false;   // PostSave: the row was inserted
+  DeleteOrigin origin{};  // PreDelete / PostDelete / PreSoftDelete / PostSoftDelete
 };
 
 struct BatchEvent {

@@ -22,8 +22,8 @@ struct Location {
 
 struct Expr {
   enum class Kind {
-    Name,       // text
-    Int,        // text holds the digits
+    Name,  // text
+    Int,   // text holds the digits
     Float,
     Str,        // text holds the decoded string
     Const,      // text: True / False / None
@@ -71,15 +71,15 @@ struct Stmt {
   };
   Kind kind;
   Location where;
-  ExprPtr value;                  // Expr, Assign (right side), For (iterable), If/While (test), With
-  std::vector<ExprPtr> targets;   // Assign: a = b = value; For: the loop variable (a name or tuple)
-  std::string module;             // Import: "blog.models"
+  ExprPtr value;                 // Expr, Assign (right side), For (iterable), If/While (test), With
+  std::vector<ExprPtr> targets;  // Assign: a = b = value; For: the loop variable (a name or tuple)
+  std::string module;            // Import: "blog.models"
   std::vector<std::pair<std::string, std::string>> names;  // Import: (name, alias)
   // For, If, While, With: the body, one statement or a Block.
   std::shared_ptr<const Stmt> body;
   std::vector<std::shared_ptr<const Stmt>> statements;  // Block
-  std::shared_ptr<const Stmt> orelse;  // If, For, While: the else part, or null
-  std::string op;                      // AugAssign
+  std::shared_ptr<const Stmt> orelse;                   // If, For, While: the else part, or null
+  std::string op;                                       // AugAssign
 };
 using StmtPtr = std::shared_ptr<const Stmt>;
 

@@ -64,7 +64,8 @@ bool is_kind(const Object& o, Value::Kind kind) {
 bool is_none(const Object& o) { return is_kind(o, Value::Kind::Null); }
 bool is_text(const Object& o) { return is_kind(o, Value::Kind::Text); }
 bool is_number(const Value& v) {
-  return v.kind() == Value::Kind::Integer || v.kind() == Value::Kind::Real || v.kind() == Value::Kind::Bool;
+  return v.kind() == Value::Kind::Integer || v.kind() == Value::Kind::Real ||
+         v.kind() == Value::Kind::Bool;
 }
 bool is_number(const Object& o) { return o.is<Value>() && is_number(*o.as<Value>()); }
 
@@ -168,8 +169,10 @@ std::string delta_repr(std::int64_t total) {
   auto [days, seconds, micros] = delta_parts(total);
   std::string s;
   if (days != 0) s += "days=" + std::to_string(days);
-  if (seconds != 0) s += (s.empty() ? "" : ", ") + std::string("seconds=") + std::to_string(seconds);
-  if (micros != 0) s += (s.empty() ? "" : ", ") + std::string("microseconds=") + std::to_string(micros);
+  if (seconds != 0)
+    s += (s.empty() ? "" : ", ") + std::string("seconds=") + std::to_string(seconds);
+  if (micros != 0)
+    s += (s.empty() ? "" : ", ") + std::string("microseconds=") + std::to_string(micros);
   return "datetime.timedelta(" + (s.empty() ? "0" : s) + ")";
 }
 
@@ -207,7 +210,8 @@ ObjPtr delta(std::int64_t micros) { return delta(static_cast<long double>(micros
 std::int64_t micros_of(const Object& o) { return o.as<TimeDelta>()->micros; }
 
 ObjPtr datetime_at(long double micros) {
-  if (!(micros >= static_cast<long double>(kMinMicros) && micros <= static_cast<long double>(kMaxMicros))) {
+  if (!(micros >= static_cast<long double>(kMinMicros) &&
+        micros <= static_cast<long double>(kMaxMicros))) {
     raise("OverflowError", "date value out of range");
   }
   return scalar(Value(DateTime{static_cast<std::int64_t>(micros)}));
@@ -299,11 +303,12 @@ constexpr int kAnyNumber = -1;
 
 // The flags of a table entry.
 enum MemberFlag : unsigned {
-  kKeywords = 1,    // a method that takes keyword arguments
-  kWrites = 2,      // calling it can write to the database (Member::writes(); the shell is in
-                    // autocommit, each ORM call its own transaction, so nothing needs it to run)
-  kSoftDelete = 4,  // soft deletion's: listed (completion, suggestions) on soft-deletable models only
-  kClass = 8,       // an attribute that is a class (Post.DoesNotExist): it completes with "("
+  kKeywords = 1,  // a method that takes keyword arguments
+  kWrites = 2,    // calling it can write to the database (Member::writes(); the shell is in
+                  // autocommit, each ORM call its own transaction, so nothing needs it to run)
+  kSoftDelete =
+      4,       // soft deletion's: listed (completion, suggestions) on soft-deletable models only
+  kClass = 8,  // an attribute that is a class (Post.DoesNotExist): it completes with "("
 };
 
 struct MemberTable;
@@ -329,15 +334,16 @@ struct Member {
   bool callable() const { return call != nullptr || (flags & kClass) != 0; }
 };
 
-constexpr Member method(std::string_view name, int min_args, int max_args, MethodFn call, unsigned flags = 0) {
+constexpr Member method(std::string_view name, int min_args, int max_args, MethodFn call,
+                        unsigned flags = 0) {
   return Member{name, min_args, max_args, call, nullptr, flags};
 }
 constexpr Member attribute(std::string_view name, AttributeFn get, unsigned flags = 0) {
   return Member{name, 0, 0, nullptr, get, flags};
 }
 // A class: callable, with isinstance() and its own attributes.
-constexpr Member class_member(std::string_view name, int min_args, int max_args, MethodFn call, unsigned flags,
-                              bool (*instance_of)(const Object&),
+constexpr Member class_member(std::string_view name, int min_args, int max_args, MethodFn call,
+                              unsigned flags, bool (*instance_of)(const Object&),
                               const MemberTable& (*attributes)() = nullptr) {
   return Member{name, min_args, max_args, call, nullptr, flags, instance_of, attributes};
 }
@@ -380,28 +386,29 @@ const MemberTable& transaction_module();
 // The table of an object's attributes, or null (lists, dicts, str and Q have no methods in the
 // shell). An instance has its fields and relations besides.
 const MemberTable* table_of(const Object& o) {
-  return std::visit(Overloaded{
-                        [](const Value& v) -> const MemberTable* {
-                          if (v.kind() == Value::Kind::Date) return &date_table();
-                          if (v.kind() == Value::Kind::DateTime) return &datetime_table();
-                          return nullptr;
-                        },
-                        [](const ModelClass&) -> const MemberTable* { return &model_class_table(); },
-                        [](const ManagerObject&) -> const MemberTable* { return &manager_table(); },
-                        [](const QuerySetObject&) -> const MemberTable* { return &queryset_table(); },
-                        [](const RelatedManager& r) -> const MemberTable* {
-                          return r.field->type == FieldType::ManyToMany ? &many_to_many_table()
-                                                                        : &queryset_table();
-                        },
-                        [](const InstanceObject&) -> const MemberTable* { return &instance_table(); },
-                        [](const TimeDelta&) -> const MemberTable* { return &timedelta_table(); },
-                        [](const Module& m) -> const MemberTable* { return m.table; },
-                        [](const Function& f) -> const MemberTable* {
-                          return f.member->attributes != nullptr ? &f.member->attributes() : nullptr;
-                        },
-                        [](const auto&) -> const MemberTable* { return nullptr; },
-                    },
-                    o.v);
+  return std::visit(
+      Overloaded{
+          [](const Value& v) -> const MemberTable* {
+            if (v.kind() == Value::Kind::Date) return &date_table();
+            if (v.kind() == Value::Kind::DateTime) return &datetime_table();
+            return nullptr;
+          },
+          [](const ModelClass&) -> const MemberTable* { return &model_class_table(); },
+          [](const ManagerObject&) -> const MemberTable* { return &manager_table(); },
+          [](const QuerySetObject&) -> const MemberTable* { return &queryset_table(); },
+          [](const RelatedManager& r) -> const MemberTable* {
+            return r.field->type == FieldType::ManyToMany ? &many_to_many_table()
+                                                          : &queryset_table();
+          },
+          [](const InstanceObject&) -> const MemberTable* { return &instance_table(); },
+          [](const TimeDelta&) -> const MemberTable* { return &timedelta_table(); },
+          [](const Module& m) -> const MemberTable* { return m.table; },
+          [](const Function& f) -> const MemberTable* {
+            return f.member->attributes != nullptr ? &f.member->attributes() : nullptr;
+          },
+          [](const auto&) -> const MemberTable* { return nullptr; },
+      },
+      o.v);
 }
 
 // The model an object is about, or null: its soft-deletion members are listed when it is
@@ -412,7 +419,8 @@ const ModelMeta* model_of(const Object& o) {
   if (const auto* q = o.as<QuerySetObject>()) return &q->qs.model();
   if (const auto* i = o.as<InstanceObject>()) return &i->instance.meta();
   if (const auto* r = o.as<RelatedManager>()) {
-    return r->reverse || r->field->type != FieldType::ManyToMany ? r->field->model : r->field->target;
+    return r->reverse || r->field->type != FieldType::ManyToMany ? r->field->model
+                                                                 : r->field->target;
   }
   return nullptr;
 }
@@ -434,22 +442,27 @@ std::vector<std::string> member_names(const Object& o, bool parens) {
 // Refuses a call whose arguments the entry does not take, in Python's words.
 void check_arguments(const MemberTable& table, const Member& m, bool bound, const Args& args,
                      const Kwargs& kwargs) {
-  std::string qualified = table.module ? std::string(m.name)
-                                       : table.owner.substr(table.owner.rfind('.') + 1) + "." + std::string(m.name);
+  std::string qualified =
+      table.module ? std::string(m.name)
+                   : table.owner.substr(table.owner.rfind('.') + 1) + "." + std::string(m.name);
   if (!m.keywords() && !kwargs.empty()) {
-    raise("TypeError", table.python ? qualified + "() got an unexpected keyword argument '" + kwargs[0].first + "'"
+    raise("TypeError", table.python ? qualified + "() got an unexpected keyword argument '" +
+                                          kwargs[0].first + "'"
                                     : qualified + "() takes no keyword arguments");
   }
   auto given = static_cast<int>(args.size());
   bool too_few = given < m.min_args;
   bool too_many = m.max_args != kAnyNumber && given > m.max_args;
   if (!too_few && !too_many) return;
-  auto plural = [](int n, const std::string& word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); };
+  auto plural = [](int n, const std::string& word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  };
   if (table.python) {
     // Python counts `self`.
     int self = bound ? 1 : 0;
     if (too_few) {
-      raise("TypeError", qualified + "() missing " + plural(m.min_args - given, "required positional argument"));
+      raise("TypeError",
+            qualified + "() missing " + plural(m.min_args - given, "required positional argument"));
     }
     std::string takes = m.min_args == m.max_args
                             ? plural(m.max_args + self, "positional argument")
@@ -462,16 +475,20 @@ void check_arguments(const MemberTable& table, const Member& m, bool bound, cons
     raise("TypeError", qualified + "() takes no arguments (" + std::to_string(given) + " given)");
   }
   if (m.min_args == 1 && m.max_args == 1) {
-    raise("TypeError", qualified + "() takes exactly one argument (" + std::to_string(given) + " given)");
+    raise("TypeError",
+          qualified + "() takes exactly one argument (" + std::to_string(given) + " given)");
   }
   std::string bound_word = m.min_args == m.max_args ? "" : too_few ? "at least " : "at most ";
-  raise("TypeError", qualified + " expected " + bound_word + plural(too_few ? m.min_args : m.max_args, "argument") +
-                         ", got " + std::to_string(given));
+  raise("TypeError", qualified + " expected " + bound_word +
+                         plural(too_few ? m.min_args : m.max_args, "argument") + ", got " +
+                         std::to_string(given));
 }
 
 // The classes isinstance() knows besides the models.
 namespace is {
-bool integer(const Object& o) { return is_kind(o, Value::Kind::Integer) || is_kind(o, Value::Kind::Bool); }
+bool integer(const Object& o) {
+  return is_kind(o, Value::Kind::Integer) || is_kind(o, Value::Kind::Bool);
+}
 bool real(const Object& o) { return is_kind(o, Value::Kind::Real); }
 bool text(const Object& o) { return is_kind(o, Value::Kind::Text); }
 bool boolean(const Object& o) { return is_kind(o, Value::Kind::Bool); }
@@ -480,12 +497,15 @@ bool tuple(const Object& o) { return o.is<Tuple>(); }
 bool dict(const Object& o) { return o.is<Dict>(); }
 bool q(const Object& o) { return o.is<QObject>(); }
 // A datetime is a date, as in Python.
-bool date(const Object& o) { return is_kind(o, Value::Kind::Date) || is_kind(o, Value::Kind::DateTime); }
+bool date(const Object& o) {
+  return is_kind(o, Value::Kind::Date) || is_kind(o, Value::Kind::DateTime);
+}
 bool datetime(const Object& o) { return is_kind(o, Value::Kind::DateTime); }
 bool timedelta(const Object& o) { return o.is<TimeDelta>(); }
 bool type(const Object& o) {
   const auto* f = o.as<Function>();
-  return o.is<ModelClass>() || o.is<ExceptionClass>() || (f != nullptr && f->member->instance_of != nullptr);
+  return o.is<ModelClass>() || o.is<ExceptionClass>() ||
+         (f != nullptr && f->member->instance_of != nullptr);
 }
 }  // namespace is
 
@@ -556,7 +576,8 @@ class Evaluator {
         return o->is<List>() ? "[...]" : o->is<Dict>() ? "{...}" : "(...)";
       }
       if (static_cast<int>(in_repr.size()) >= kMaxNesting) {
-        raise("RecursionError", "maximum recursion depth exceeded while getting the repr of an object");
+        raise("RecursionError",
+              "maximum recursion depth exceeded while getting the repr of an object");
       }
       in_repr.push_back(o.get());
     }
@@ -584,9 +605,12 @@ class Evaluator {
               return "<class '" + module_of(*c.model) + "." + c.model->object_name + "'>";
             },
             [](const ExceptionClass& e) -> std::string {
-              return "<class '" + module_of(*e.model) + "." + e.model->object_name + "." + e.name + "'>";
+              return "<class '" + module_of(*e.model) + "." + e.model->object_name + "." + e.name +
+                     "'>";
             },
-            [](const ManagerObject&) -> std::string { return "<django.db.models.manager.Manager object>"; },
+            [](const ManagerObject&) -> std::string {
+              return "<django.db.models.manager.Manager object>";
+            },
             [&](const QuerySetObject& q) -> std::string { return queryset_repr(q.qs); },
             [](const InstanceObject& i) -> std::string { return i.instance.repr(); },
             [](const RelatedManager&) -> std::string {
@@ -598,12 +622,17 @@ class Evaluator {
             [](const Function& f) -> std::string {
               std::string name(f.member->name);
               if (f.module == &builtins_table()) return "<built-in function " + name + ">";
-              if (f.member->instance_of != nullptr) return "<class '" + f.module->owner + "." + name + "'>";
+              if (f.member->instance_of != nullptr)
+                return "<class '" + f.module->owner + "." + name + "'>";
               if (f.module->python) return "<function " + name + ">";
               return "<built-in method " + f.module->owner + "." + name + ">";
             },
-            [](const BoundMethod& m) -> std::string { return "<bound method " + std::string(m.member->name) + ">"; },
-            [](const AtomicBlock&) -> std::string { return "<django.db.transaction.Atomic object>"; },
+            [](const BoundMethod& m) -> std::string {
+              return "<bound method " + std::string(m.member->name) + ">";
+            },
+            [](const AtomicBlock&) -> std::string {
+              return "<django.db.transaction.Atomic object>";
+            },
         },
         o->v);
   }
@@ -615,7 +644,8 @@ class Evaluator {
   }
 
   std::string str(const ObjPtr& o) {
-    if (const auto* v = o->as<Value>()) return v->kind() == Value::Kind::Null ? "None" : v->to_string();
+    if (const auto* v = o->as<Value>())
+      return v->kind() == Value::Kind::Null ? "None" : v->to_string();
     if (const auto* i = o->as<InstanceObject>()) return i->instance.str();
     if (const auto* t = o->as<TimeDelta>()) return delta_str(t->micros);
     if (const auto* q = o->as<QObject>()) {
@@ -678,7 +708,8 @@ class Evaluator {
     return tuple_of({scalar(Value(r.total)), container(std::move(d))});
   }
 
-  // ---- conversions -------------------------------------------------------------------------------
+  // ---- conversions
+  // -------------------------------------------------------------------------------
 
   Value to_value(const ObjPtr& o) {
     if (const auto* v = o->as<Value>()) return *v;
@@ -778,8 +809,9 @@ class Evaluator {
         const Value& key = inst.get(f->column);
         if (key.is_null()) return none();
         auto target = db.all_objects(f->target->label()).find(key);
-        if (!target) raise(module_of(*f->target) + "." + f->target->object_name + ".DoesNotExist",
-                           f->target->object_name + " matching query does not exist.");
+        if (!target)
+          raise(module_of(*f->target) + "." + f->target->object_name + ".DoesNotExist",
+                f->target->object_name + " matching query does not exist.");
         return wrap(std::move(*target));
       }
       return scalar(inst.get(name));
@@ -787,9 +819,12 @@ class Evaluator {
     for (const auto& rel : m.related_objects) {
       if (rel.field->related_accessor_name() == name) {
         if (rel.field->type == FieldType::OneToOne) {
-          auto found = QuerySet(db, *rel.field->model).filter(Q(rel.field->name, Arg(inst.pk()))).first();
-          if (!found) raise(module_of(*rel.field->model) + "." + rel.field->model->object_name + ".DoesNotExist",
-                            m.object_name + " has no " + name + ".");
+          auto found =
+              QuerySet(db, *rel.field->model).filter(Q(rel.field->name, Arg(inst.pk()))).first();
+          if (!found)
+            raise(module_of(*rel.field->model) + "." + rel.field->model->object_name +
+                      ".DoesNotExist",
+                  m.object_name + " has no " + name + ".");
           return wrap(std::move(*found));
         }
         return make_object(RelatedManager{o, rel.field, true, name});
@@ -801,7 +836,8 @@ class Evaluator {
   void setattr(const ObjPtr& o, const std::string& name, const ObjPtr& value) {
     auto* target = o->as<InstanceObject>();
     if (target == nullptr) {
-      raise("AttributeError", "'" + type_name(*o) + "' object attribute '" + name + "' is read-only");
+      raise("AttributeError",
+            "'" + type_name(*o) + "' object attribute '" + name + "' is read-only");
     }
     Instance& inst = target->instance;
     if (name == "pk") {
@@ -811,16 +847,19 @@ class Evaluator {
     const Field* f = inst.meta().find_field(name);
     if (f == nullptr || !f->is_concrete()) {
       if (f != nullptr) {
-        raise("TypeError", "Direct assignment to the forward side of a many-to-many set is prohibited. Use " +
-                               name + ".set() instead.");
+        raise("TypeError",
+              "Direct assignment to the forward side of a many-to-many set is prohibited. Use " +
+                  name + ".set() instead.");
       }
-      raise("AttributeError", "'" + inst.meta().object_name + "' object has no field '" + name + "'" +
-                                  naming::did_you_mean(name, inst.meta().field_names()));
+      raise("AttributeError", "'" + inst.meta().object_name + "' object has no field '" + name +
+                                  "'" + naming::did_you_mean(name, inst.meta().field_names()));
     }
     const auto* other = value->as<InstanceObject>();
-    if (f->is_foreign_key() && name == f->name && other != nullptr && &other->instance.meta() != f->target) {
-      raise("ValueError", "Cannot assign \"" + other->instance.repr() + "\": \"" + inst.meta().object_name + "." +
-                              f->name + "\" must be a \"" + f->target->object_name + "\" instance.");
+    if (f->is_foreign_key() && name == f->name && other != nullptr &&
+        &other->instance.meta() != f->target) {
+      raise("ValueError", "Cannot assign \"" + other->instance.repr() + "\": \"" +
+                              inst.meta().object_name + "." + f->name + "\" must be a \"" +
+                              f->target->object_name + "\" instance.");
     }
     inst.set(name, to_value(value));
   }
@@ -837,7 +876,8 @@ class Evaluator {
       return (this->*m->member->call)(m->self, args, kwargs);
     }
     if (const auto* c = fn->as<ModelClass>()) {
-      if (!args.empty()) raise("TypeError", c->model->object_name + "() takes keyword arguments only");
+      if (!args.empty())
+        raise("TypeError", c->model->object_name + "() takes keyword arguments only");
       ObjPtr obj = wrap(Instance(*c->model));
       for (const auto& [k, v] : kwargs) setattr(obj, k, v);
       return obj;
@@ -859,21 +899,27 @@ class Evaluator {
   }
 
   bool iterable(const Object& o) {
-    return o.is<List>() || o.is<Tuple>() || o.is<Dict>() || o.is<QuerySetObject>() || o.is<RelatedManager>() ||
-           is_text(o);
+    return o.is<List>() || o.is<Tuple>() || o.is<Dict>() || o.is<QuerySetObject>() ||
+           o.is<RelatedManager>() || is_text(o);
   }
 
-  // ---- model classes -----------------------------------------------------------------------------
+  // ---- model classes
+  // -----------------------------------------------------------------------------
 
   ObjPtr manager(const ObjPtr& self, QuerySet::Visibility visibility, const char* name) {
     const ModelMeta* m = self->as<ModelClass>()->model;
     if (visibility != QuerySet::Visibility::Live && !m->soft_deletable()) {
-      raise("AttributeError", "type object '" + m->object_name + "' has no attribute '" + name + "'");
+      raise("AttributeError",
+            "type object '" + m->object_name + "' has no attribute '" + name + "'");
     }
     return make_object(ManagerObject{m, visibility});
   }
-  ObjPtr objects(const ObjPtr& self) { return manager(self, QuerySet::Visibility::Live, "objects"); }
-  ObjPtr all_objects(const ObjPtr& self) { return manager(self, QuerySet::Visibility::All, "all_objects"); }
+  ObjPtr objects(const ObjPtr& self) {
+    return manager(self, QuerySet::Visibility::Live, "objects");
+  }
+  ObjPtr all_objects(const ObjPtr& self) {
+    return manager(self, QuerySet::Visibility::All, "all_objects");
+  }
   ObjPtr deleted_objects(const ObjPtr& self) {
     return manager(self, QuerySet::Visibility::Deleted, "deleted_objects");
   }
@@ -892,7 +938,9 @@ class Evaluator {
     return related_queryset(*self->as<RelatedManager>());
   }
 
-  ObjPtr qs_all(const ObjPtr& self, const Args&, const Kwargs&) { return wrap(base_queryset(self).all()); }
+  ObjPtr qs_all(const ObjPtr& self, const Args&, const Kwargs&) {
+    return wrap(base_queryset(self).all());
+  }
   ObjPtr qs_filter(const ObjPtr& self, const Args& args, const Kwargs& kwargs) {
     return wrap(base_queryset(self).filter(q_of(args, kwargs)));
   }
@@ -902,7 +950,9 @@ class Evaluator {
   ObjPtr qs_get(const ObjPtr& self, const Args& args, const Kwargs& kwargs) {
     return wrap(base_queryset(self).get(q_of(args, kwargs)));
   }
-  ObjPtr qs_count(const ObjPtr& self, const Args&, const Kwargs&) { return scalar(Value(base_queryset(self).count())); }
+  ObjPtr qs_count(const ObjPtr& self, const Args&, const Kwargs&) {
+    return scalar(Value(base_queryset(self).count()));
+  }
   ObjPtr qs_exists(const ObjPtr& self, const Args&, const Kwargs&) {
     return scalar(Value(base_queryset(self).exists()));
   }
@@ -917,14 +967,17 @@ class Evaluator {
   ObjPtr qs_order_by(const ObjPtr& self, const Args& args, const Kwargs&) {
     return wrap(base_queryset(self).order_by(strings("order_by", args)));
   }
-  ObjPtr qs_distinct(const ObjPtr& self, const Args&, const Kwargs&) { return wrap(base_queryset(self).distinct()); }
+  ObjPtr qs_distinct(const ObjPtr& self, const Args&, const Kwargs&) {
+    return wrap(base_queryset(self).distinct());
+  }
   ObjPtr qs_values(const ObjPtr& self, const Args& args, const Kwargs&) {
     return wrap(base_queryset(self).values(strings("values", args)));
   }
   ObjPtr qs_values_list(const ObjPtr& self, const Args& args, const Kwargs& kwargs) {
     bool flat = false;
     for (const auto& [k, v] : kwargs) {
-      if (k != "flat") raise("TypeError", "values_list() got an unexpected keyword argument '" + k + "'");
+      if (k != "flat")
+        raise("TypeError", "values_list() got an unexpected keyword argument '" + k + "'");
       flat = truthy(*v);
     }
     return wrap(base_queryset(self).values_list(strings("values_list", args), flat));
@@ -934,7 +987,9 @@ class Evaluator {
     for (const auto& [k, v] : kwargs) values.emplace_back(k, to_value(v));
     return scalar(Value(base_queryset(self).update(values)));
   }
-  ObjPtr qs_delete(const ObjPtr& self, const Args&, const Kwargs&) { return wrap_result(base_queryset(self).remove()); }
+  ObjPtr qs_delete(const ObjPtr& self, const Args&, const Kwargs&) {
+    return wrap_result(base_queryset(self).remove());
+  }
   ObjPtr qs_hard_delete(const ObjPtr& self, const Args&, const Kwargs&) {
     return wrap_result(base_queryset(self).hard_remove());
   }
@@ -957,7 +1012,8 @@ class Evaluator {
     auto take_defaults = [&](const ObjPtr& v) {
       const auto* d = v->as<Dict>();
       if (d == nullptr) raise("TypeError", "defaults must be a dict");
-      for (std::size_t i = 0; i < d->keys.size(); ++i) defaults.emplace_back(str(d->keys[i]), to_value(d->values[i]));
+      for (std::size_t i = 0; i < d->keys.size(); ++i)
+        defaults.emplace_back(str(d->keys[i]), to_value(d->values[i]));
     };
     if (!args.empty() && !is_none(*args[0])) take_defaults(args[0]);
     for (const auto& [k, v] : kwargs) {
@@ -991,8 +1047,8 @@ class Evaluator {
       // Django refuses an unsaved or deleted instance by name (its pk is None).
       const auto* i = a->as<InstanceObject>();
       if (check_saved && i != nullptr && i->instance.pk().is_null()) {
-        raise("ValueError", "Cannot add \"" + repr(a) + "\": the value for field \"" + m2m.target_field().name +
-                                "\" is None");
+        raise("ValueError", "Cannot add \"" + repr(a) + "\": the value for field \"" +
+                                m2m.target_field().name + "\" is None");
       }
       pks.push_back(to_value(a));
     };
@@ -1057,7 +1113,8 @@ class Evaluator {
     return none();
   }
 
-  // ---- dates, datetimes and timedeltas -----------------------------------------------------------
+  // ---- dates, datetimes and timedeltas
+  // -----------------------------------------------------------
 
   static DateTime datetime_of(const ObjPtr& o) { return o->as<Value>()->as_datetime(); }
   ObjPtr year(const ObjPtr& o) { return scalar(Value(datetime_of(o).date().year)); }
@@ -1067,10 +1124,13 @@ class Evaluator {
   ObjPtr minute(const ObjPtr& o) { return scalar(Value(datetime_of(o).minute())); }
   ObjPtr second(const ObjPtr& o) { return scalar(Value(datetime_of(o).second())); }
   ObjPtr microsecond(const ObjPtr& o) { return scalar(Value(datetime_of(o).microsecond())); }
-  ObjPtr date_of(const ObjPtr& self, const Args&, const Kwargs&) { return scalar(Value(datetime_of(self).date())); }
+  ObjPtr date_of(const ObjPtr& self, const Args&, const Kwargs&) {
+    return scalar(Value(datetime_of(self).date()));
+  }
   ObjPtr isoformat(const ObjPtr& self, const Args&, const Kwargs&) {
     const Value& v = *self->as<Value>();
-    return scalar(Value(v.kind() == Value::Kind::Date ? v.as_date().iso() : v.as_datetime().iso('T')));
+    return scalar(
+        Value(v.kind() == Value::Kind::Date ? v.as_date().iso() : v.as_datetime().iso('T')));
   }
   std::int64_t weekday_of(const ObjPtr& self) {
     const Value& v = *self->as<Value>();
@@ -1078,10 +1138,15 @@ class Evaluator {
                                                       : v.as_datetime().date().days_since_epoch();
     return ((days + 3) % 7 + 7) % 7;  // Monday is 0; 1970-01-01 was a Thursday
   }
-  ObjPtr weekday(const ObjPtr& self, const Args&, const Kwargs&) { return scalar(Value(weekday_of(self))); }
-  ObjPtr isoweekday(const ObjPtr& self, const Args&, const Kwargs&) { return scalar(Value(weekday_of(self) + 1)); }
+  ObjPtr weekday(const ObjPtr& self, const Args&, const Kwargs&) {
+    return scalar(Value(weekday_of(self)));
+  }
+  ObjPtr isoweekday(const ObjPtr& self, const Args&, const Kwargs&) {
+    return scalar(Value(weekday_of(self) + 1));
+  }
   ObjPtr strftime(const ObjPtr& self, const Args& args, const Kwargs&) {
-    if (!is_text(*args[0])) raise("TypeError", "strftime() takes exactly one argument, a format string");
+    if (!is_text(*args[0]))
+      raise("TypeError", "strftime() takes exactly one argument, a format string");
     return scalar(Value(strftime_of(*self->as<Value>(), args[0]->as<Value>()->as_text())));
   }
   ObjPtr days(const ObjPtr& o) { return scalar(Value(delta_parts(micros_of(*o)).days)); }
@@ -1091,14 +1156,18 @@ class Evaluator {
     return scalar(Value(static_cast<double>(micros_of(*self)) / 1e6));
   }
 
-  // ---- builtins ----------------------------------------------------------------------------------
+  // ---- builtins
+  // ----------------------------------------------------------------------------------
 
   ObjPtr print(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
     std::string sep = " ", end = "\n";
     for (const auto& [k, v] : kwargs) {
-      if (k == "sep") sep = str(v);
-      else if (k == "end") end = str(v);
-      else raise("TypeError", "'" + k + "' is an invalid keyword argument for print()");
+      if (k == "sep")
+        sep = str(v);
+      else if (k == "end")
+        end = str(v);
+      else
+        raise("TypeError", "'" + k + "' is an invalid keyword argument for print()");
     }
     for (std::size_t i = 0; i < args.size(); ++i) out << (i ? sep : "") << str(args[i]);
     out << end;
@@ -1111,25 +1180,31 @@ class Evaluator {
   ObjPtr len(const ObjPtr&, const Args& args, const Kwargs&) {
     const ObjPtr& a = args[0];
     if (const auto* q = a->as<QuerySetObject>()) return scalar(Value(q->qs.count()));
-    if (is_text(*a)) return scalar(Value(static_cast<std::int64_t>(a->as<Value>()->as_text().size())));
+    if (is_text(*a))
+      return scalar(Value(static_cast<std::int64_t>(a->as<Value>()->as_text().size())));
     return scalar(Value(static_cast<std::int64_t>(iterate(a).size())));
   }
   ObjPtr list(const ObjPtr&, const Args& args, const Kwargs&) { return list_of(iterate(args[0])); }
-  ObjPtr tuple(const ObjPtr&, const Args& args, const Kwargs&) { return tuple_of(iterate(args[0])); }
+  ObjPtr tuple(const ObjPtr&, const Args& args, const Kwargs&) {
+    return tuple_of(iterate(args[0]));
+  }
   // dict(), dict(mapping), dict(pairs), dict(**kwargs)
   ObjPtr dict(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
     ObjPtr d = new_dict();
     if (!args.empty()) {
       if (const auto* source = args[0]->as<Dict>()) {
-        for (std::size_t i = 0; i < source->keys.size(); ++i) set_item(d, source->keys[i], source->values[i]);
+        for (std::size_t i = 0; i < source->keys.size(); ++i)
+          set_item(d, source->keys[i], source->values[i]);
       } else {
         std::vector<ObjPtr> elements = iterate(args[0]);
         for (std::size_t i = 0; i < elements.size(); ++i) {
           std::string element = "dictionary update sequence element #" + std::to_string(i);
-          if (!iterable(*elements[i])) raise("TypeError", "cannot convert " + element + " to a sequence");
+          if (!iterable(*elements[i]))
+            raise("TypeError", "cannot convert " + element + " to a sequence");
           std::vector<ObjPtr> pair = iterate(elements[i]);
           if (pair.size() != 2) {
-            raise("ValueError", element + " has length " + std::to_string(pair.size()) + "; 2 is required");
+            raise("ValueError",
+                  element + " has length " + std::to_string(pair.size()) + "; 2 is required");
           }
           set_item(d, pair[0], pair[1]);
         }
@@ -1143,9 +1218,12 @@ class Evaluator {
     ObjPtr key;
     bool reverse = false;
     for (const auto& [k, v] : kwargs) {
-      if (k == "key") key = is_none(*v) ? nullptr : v;
-      else if (k == "reverse") reverse = truthy(*v);
-      else raise("TypeError", "'" + k + "' is an invalid keyword argument for sort()");
+      if (k == "key")
+        key = is_none(*v) ? nullptr : v;
+      else if (k == "reverse")
+        reverse = truthy(*v);
+      else
+        raise("TypeError", "'" + k + "' is an invalid keyword argument for sort()");
     }
     std::vector<ObjPtr> items = iterate(args[0]);
     std::vector<ObjPtr> keys;
@@ -1157,15 +1235,20 @@ class Evaluator {
       return truthy(*compare("<", keys[a], keys[b]));
     };
     // Reversed, the comparisons are, and equal items keep their order (Python's reverse=True).
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return reverse ? less(b, a) : less(a, b); });
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return reverse ? less(b, a) : less(a, b);
+    });
     std::vector<ObjPtr> result;
     for (std::size_t i : order) result.push_back(items[i]);
     return list_of(std::move(result));
   }
   ObjPtr str(const ObjPtr&, const Args& args, const Kwargs&) { return scalar(Value(str(args[0]))); }
-  ObjPtr repr(const ObjPtr&, const Args& args, const Kwargs&) { return scalar(Value(repr(args[0]))); }
-  ObjPtr boolean(const ObjPtr&, const Args& args, const Kwargs&) { return scalar(Value(truthy(*args[0]))); }
+  ObjPtr repr(const ObjPtr&, const Args& args, const Kwargs&) {
+    return scalar(Value(repr(args[0])));
+  }
+  ObjPtr boolean(const ObjPtr&, const Args& args, const Kwargs&) {
+    return scalar(Value(truthy(*args[0])));
+  }
   ObjPtr integer(const ObjPtr&, const Args& args, const Kwargs&) {
     Field f;
     f.name = "value";
@@ -1185,7 +1268,8 @@ class Evaluator {
   // isinstance(object, class or tuple of classes)
   bool isinstance(const Object& o, const ObjPtr& cls) {
     if (const auto* t = cls->as<Tuple>()) {
-      return std::any_of(t->items.begin(), t->items.end(), [&](const ObjPtr& c) { return isinstance(o, c); });
+      return std::any_of(t->items.begin(), t->items.end(),
+                         [&](const ObjPtr& c) { return isinstance(o, c); });
     }
     if (const auto* c = cls->as<ModelClass>()) {
       const auto* i = o.as<InstanceObject>();
@@ -1220,7 +1304,9 @@ class Evaluator {
     return list_of(items);
   }
   // sum(), min() and max() of an iterable, or of their arguments.
-  std::vector<ObjPtr> operands(const Args& args) { return args.size() == 1 ? iterate(args[0]) : args; }
+  std::vector<ObjPtr> operands(const Args& args) {
+    return args.size() == 1 ? iterate(args[0]) : args;
+  }
   ObjPtr sum(const ObjPtr&, const Args& args, const Kwargs&) {
     ObjPtr total = scalar(Value(0));
     for (const auto& i : operands(args)) total = binary("+", total, i);
@@ -1254,13 +1340,17 @@ class Evaluator {
   ObjPtr format(const ObjPtr&, const Args& args, const Kwargs&) {
     return scalar(Value(format(args[0], args.size() == 2 ? str(args[1]) : "")));
   }
-  ObjPtr q(const ObjPtr&, const Args& args, const Kwargs& kwargs) { return make_object(QObject{q_of(args, kwargs)}); }
+  ObjPtr q(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
+    return make_object(QObject{q_of(args, kwargs)});
+  }
 
-  // ---- the datetime module, timezone, transaction -------------------------------------------------
+  // ---- the datetime module, timezone, transaction
+  // -------------------------------------------------
 
   // date(year, month, day), datetime(year, month, day[, hour, minute, second, microsecond])
   ObjPtr make_date(bool with_time, const Args& args, const Kwargs& kwargs) {
-    static const char* kNames[] = {"year", "month", "day", "hour", "minute", "second", "microsecond"};
+    static const char* kNames[] = {"year",   "month",  "day",        "hour",
+                                   "minute", "second", "microsecond"};
     std::size_t count = with_time ? 7 : 3;
     std::vector<std::int64_t> parts(7, 0);
     std::vector<bool> given(7, false);
@@ -1270,16 +1360,19 @@ class Evaluator {
     }
     for (const auto& [k, v] : kwargs) {
       auto it = std::find(std::begin(kNames), std::begin(kNames) + count, k);
-      if (it == std::begin(kNames) + count) raise("TypeError", "'" + k + "' is an invalid keyword argument");
+      if (it == std::begin(kNames) + count)
+        raise("TypeError", "'" + k + "' is an invalid keyword argument");
       auto index = static_cast<std::size_t>(it - std::begin(kNames));
       parts[index] = to_value(v).as_integer();
       given[index] = true;
     }
     if (!given[0] || !given[1] || !given[2]) {
-      raise("TypeError", std::string(with_time ? "datetime" : "date") + "() needs year, month and day");
+      raise("TypeError",
+            std::string(with_time ? "datetime" : "date") + "() needs year, month and day");
     }
     // Python's checks, in its order and words.
-    if (parts[0] < 1 || parts[0] > 9999) raise("ValueError", "year " + std::to_string(parts[0]) + " is out of range");
+    if (parts[0] < 1 || parts[0] > 9999)
+      raise("ValueError", "year " + std::to_string(parts[0]) + " is out of range");
     if (parts[1] < 1 || parts[1] > 12) raise("ValueError", "month must be in 1..12");
     Date d{static_cast<int>(parts[0]), static_cast<int>(parts[1]), static_cast<int>(parts[2])};
     if (!d.valid()) raise("ValueError", "day is out of range for month");
@@ -1287,40 +1380,50 @@ class Evaluator {
     static const std::int64_t kLimits[] = {23, 59, 59, 999999};
     for (std::size_t i = 3; i < 7; ++i) {
       if (parts[i] < 0 || parts[i] > kLimits[i - 3]) {
-        raise("ValueError", std::string(kNames[i]) + " must be in 0.." + std::to_string(kLimits[i - 3]));
+        raise("ValueError",
+              std::string(kNames[i]) + " must be in 0.." + std::to_string(kLimits[i - 3]));
       }
     }
-    return scalar(Value(DateTime::from_parts(d, static_cast<int>(parts[3]), static_cast<int>(parts[4]),
-                                             static_cast<int>(parts[5]), static_cast<int>(parts[6]))));
+    return scalar(
+        Value(DateTime::from_parts(d, static_cast<int>(parts[3]), static_cast<int>(parts[4]),
+                                   static_cast<int>(parts[5]), static_cast<int>(parts[6]))));
   }
-  ObjPtr date(const ObjPtr&, const Args& args, const Kwargs& kwargs) { return make_date(false, args, kwargs); }
-  ObjPtr datetime(const ObjPtr&, const Args& args, const Kwargs& kwargs) { return make_date(true, args, kwargs); }
+  ObjPtr date(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
+    return make_date(false, args, kwargs);
+  }
+  ObjPtr datetime(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
+    return make_date(true, args, kwargs);
+  }
 
   // timedelta(days, seconds, microseconds, milliseconds, minutes, hours, weeks)
   ObjPtr timedelta(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
-    static const char* kNames[] = {"days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"};
+    static const char* kNames[] = {"days",    "seconds", "microseconds", "milliseconds",
+                                   "minutes", "hours",   "weeks"};
     static const long double kScale[] = {86400e6L, 1e6L, 1.0L, 1e3L, 60e6L, 3600e6L, 7 * 86400e6L};
     constexpr std::size_t kCount = std::size(kNames);
     std::vector<ObjPtr> given(kCount);
     for (std::size_t i = 0; i < args.size(); ++i) given[i] = args[i];
     for (const auto& [k, v] : kwargs) {
       auto it = std::find(std::begin(kNames), std::end(kNames), k);
-      if (it == std::end(kNames)) raise("TypeError", "'" + k + "' is an invalid keyword argument for __new__()");
+      if (it == std::end(kNames))
+        raise("TypeError", "'" + k + "' is an invalid keyword argument for __new__()");
       auto index = static_cast<std::size_t>(it - std::begin(kNames));
-      if (given[index]) raise("TypeError", "argument for __new__() given by name ('" + k + "') and position");
+      if (given[index])
+        raise("TypeError", "argument for __new__() given by name ('" + k + "') and position");
       given[index] = v;
     }
     long double total = 0;
     for (std::size_t i = 0; i < kCount; ++i) {
       if (!given[i]) continue;
       if (!is_number(*given[i])) {
-        raise("TypeError", std::string("unsupported type for timedelta ") + kNames[i] + " component: " +
-                               type_name(*given[i]));
+        raise("TypeError", std::string("unsupported type for timedelta ") + kNames[i] +
+                               " component: " + type_name(*given[i]));
       }
       const Value& x = *given[i]->as<Value>();
       long double part = x.kind() == Value::Kind::Real ? static_cast<long double>(x.as_real())
-                                                        : static_cast<long double>(x.as_integer());
-      if (!std::isfinite(part)) raise("ValueError", "cannot convert float NaN or infinity to integer");
+                                                       : static_cast<long double>(x.as_integer());
+      if (!std::isfinite(part))
+        raise("ValueError", "cannot convert float NaN or infinity to integer");
       total += part * kScale[i];
     }
     return delta(total);
@@ -1330,7 +1433,9 @@ class Evaluator {
   // datetimes (Django's USE_TZ = False with TIME_ZONE = 'UTC'), so every "now" is the current
   // UTC time, naive.
   ObjPtr now(const ObjPtr&, const Args&, const Kwargs&) { return scalar(Value(DateTime::now())); }
-  ObjPtr today(const ObjPtr&, const Args&, const Kwargs&) { return scalar(Value(DateTime::now().date())); }
+  ObjPtr today(const ObjPtr&, const Args&, const Kwargs&) {
+    return scalar(Value(DateTime::now().date()));
+  }
   ObjPtr fromisoformat(bool with_time, const ObjPtr& arg) {
     if (!is_text(*arg)) raise("TypeError", "fromisoformat: argument must be str");
     const std::string& text = arg->as<Value>()->as_text();
@@ -1341,7 +1446,9 @@ class Evaluator {
     }
     raise("ValueError", "Invalid isoformat string: " + python_repr(text));
   }
-  ObjPtr date_fromisoformat(const ObjPtr&, const Args& args, const Kwargs&) { return fromisoformat(false, args[0]); }
+  ObjPtr date_fromisoformat(const ObjPtr&, const Args& args, const Kwargs&) {
+    return fromisoformat(false, args[0]);
+  }
   ObjPtr datetime_fromisoformat(const ObjPtr&, const Args& args, const Kwargs&) {
     return fromisoformat(true, args[0]);
   }
@@ -1352,7 +1459,8 @@ class Evaluator {
       if (k == "savepoint" || k == "durable") {
         raise("TypeError", "atomic(" + k + "=...) is not supported by the cascade shell");
       }
-      if (k != "using") raise("TypeError", "atomic() got an unexpected keyword argument '" + k + "'");
+      if (k != "using")
+        raise("TypeError", "atomic() got an unexpected keyword argument '" + k + "'");
     }
     return make_object(AtomicBlock{});
   }
@@ -1413,27 +1521,36 @@ class Evaluator {
     std::string prefix;  // the sign, before any '=' padding
     if (text) {
       if (type != 0 && type != 's') {
-        raise("ValueError", std::string("Unknown format code '") + type + "' for object of type 'str'");
+        raise("ValueError",
+              std::string("Unknown format code '") + type + "' for object of type 'str'");
       }
-      if (sign != '-' || grouping != 0 || align == '=') raise("ValueError", "Invalid format specifier for a string");
+      if (sign != '-' || grouping != 0 || align == '=')
+        raise("ValueError", "Invalid format specifier for a string");
       body = str(o);
-      if (precision && static_cast<std::size_t>(*precision) < body.size()) body.resize(static_cast<std::size_t>(*precision));
+      if (precision && static_cast<std::size_t>(*precision) < body.size())
+        body.resize(static_cast<std::size_t>(*precision));
       if (align == 0) align = '<';
     } else {
       const Value& v = *o->as<Value>();
       bool integer = v.kind() != Value::Kind::Real;
       double real = integer ? static_cast<double>(v.as_integer()) : v.as_real();
-      if (type == 's') raise("ValueError", "Unknown format code 's' for object of type '" + type_name(*o) + "'");
-      if (integer && type == 0 && precision) raise("ValueError", "Precision not allowed in integer format specifier");
+      if (type == 's')
+        raise("ValueError", "Unknown format code 's' for object of type '" + type_name(*o) + "'");
+      if (integer && type == 0 && precision)
+        raise("ValueError", "Precision not allowed in integer format specifier");
       bool negative = false;
-      if (integer && (type == 0 || type == 'd' || type == 'x' || type == 'X' || type == 'o' || type == 'b' || type == 'n')) {
+      if (integer && (type == 0 || type == 'd' || type == 'x' || type == 'X' || type == 'o' ||
+                      type == 'b' || type == 'n')) {
         std::int64_t n = v.as_integer();
         negative = n < 0;
-        auto magnitude = negative ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+        auto magnitude =
+            negative ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
         int base = type == 'x' || type == 'X' ? 16 : type == 'o' ? 8 : type == 'b' ? 2 : 10;
         do {
           int digit = static_cast<int>(magnitude % static_cast<std::uint64_t>(base));
-          body.insert(body.begin(), static_cast<char>(digit < 10 ? '0' + digit : (type == 'X' ? 'A' : 'a') + digit - 10));
+          body.insert(
+              body.begin(),
+              static_cast<char>(digit < 10 ? '0' + digit : (type == 'X' ? 'A' : 'a') + digit - 10));
           magnitude /= static_cast<std::uint64_t>(base);
         } while (magnitude != 0);
       } else if (type == 0 && !precision) {
@@ -1441,8 +1558,8 @@ class Evaluator {
         body = Value(std::fabs(real)).to_string();
       } else {
         if (type != 0 && std::strchr("eEfFgG%", type) == nullptr) {
-          raise("ValueError", std::string("Unknown format code '") + type + "' for object of type '" +
-                                  type_name(*o) + "'");
+          raise("ValueError", std::string("Unknown format code '") + type +
+                                  "' for object of type '" + type_name(*o) + "'");
         }
         negative = std::signbit(real);
         double magnitude = std::fabs(real) * (type == '%' ? 100 : 1);
@@ -1458,9 +1575,12 @@ class Evaluator {
         if (end == std::string::npos) end = body.size();
         for (std::size_t k = end; k > 3; k -= 3) body.insert(k - 3, 1, grouping);
       }
-      if (negative) prefix = "-";
-      else if (sign == '+') prefix = "+";
-      else if (sign == ' ') prefix = " ";
+      if (negative)
+        prefix = "-";
+      else if (sign == '+')
+        prefix = "+";
+      else if (sign == ' ')
+        prefix = " ";
       if (alternate && (type == 'x' || type == 'X' || type == 'o' || type == 'b')) {
         prefix += std::string("0") + type;
       }
@@ -1470,7 +1590,8 @@ class Evaluator {
     if (length >= width) return prefix + body;
     std::size_t pad = width - length;
     if (align == '<') return prefix + body + std::string(pad, fill);
-    if (align == '^') return std::string(pad / 2, fill) + prefix + body + std::string(pad - pad / 2, fill);
+    if (align == '^')
+      return std::string(pad / 2, fill) + prefix + body + std::string(pad - pad / 2, fill);
     if (align == '=') return prefix + std::string(pad, fill) + body;
     return std::string(pad, fill) + prefix + body;
   }
@@ -1485,7 +1606,8 @@ class Evaluator {
         if (it == globals.end()) {
           std::vector<std::string> names;
           for (const auto& [k, v] : globals) names.push_back(k);
-          raise("NameError", "name '" + e->text + "' is not defined" + naming::did_you_mean(e->text, names));
+          raise("NameError",
+                "name '" + e->text + "' is not defined" + naming::did_you_mean(e->text, names));
         }
         return it->second;
       }
@@ -1528,7 +1650,8 @@ class Evaluator {
         ObjPtr v = eval(e->items[0]);
         if (e->text == "not") return scalar(Value(!truthy(*v)));
         if (v->is<TimeDelta>()) {
-          if (e->text == "~") raise("TypeError", "bad operand type for unary ~: 'datetime.timedelta'");
+          if (e->text == "~")
+            raise("TypeError", "bad operand type for unary ~: 'datetime.timedelta'");
           return e->text == "-" ? delta(-static_cast<long double>(micros_of(*v))) : v;
         }
         if (e->text == "~") {
@@ -1643,11 +1766,15 @@ class Evaluator {
       auto start = opt_int(index->items[0]);
       auto stop = opt_int(index->items[1]);
       if (index->items[2]) raise("ValueError", "the cascade shell does not support slice steps");
-      if (const auto* q = o->as<QuerySetObject>()) return wrap(q->qs.slice(start.value_or(0), stop));
-      if (const auto* r = o->as<RelatedManager>()) return wrap(related_queryset(*r).slice(start.value_or(0), stop));
+      if (const auto* q = o->as<QuerySetObject>())
+        return wrap(q->qs.slice(start.value_or(0), stop));
+      if (const auto* r = o->as<RelatedManager>())
+        return wrap(related_queryset(*r).slice(start.value_or(0), stop));
       std::vector<ObjPtr> items = iterate(o);
       auto n = static_cast<std::int64_t>(items.size());
-      auto clamp = [&](std::int64_t i) { return std::max<std::int64_t>(0, std::min(n, i < 0 ? n + i : i)); };
+      auto clamp = [&](std::int64_t i) {
+        return std::max<std::int64_t>(0, std::min(n, i < 0 ? n + i : i));
+      };
       std::int64_t a = clamp(start.value_or(0)), b = clamp(stop.value_or(n));
       std::vector<ObjPtr> part;
       for (std::int64_t i = a; i < b; ++i) part.push_back(items[static_cast<std::size_t>(i)]);
@@ -1665,7 +1792,8 @@ class Evaluator {
     }
     Value k = to_value(key);
     if (k.kind() != Value::Kind::Integer) {
-      raise("TypeError", type_name(*o) + " indices must be integers or slices, not " + type_name(*key));
+      raise("TypeError",
+            type_name(*o) + " indices must be integers or slices, not " + type_name(*key));
     }
     if (const auto* q = o->as<QuerySetObject>()) return wrap(q->qs.at(k.as_integer()));
     std::vector<ObjPtr> items = iterate(o);
@@ -1677,12 +1805,13 @@ class Evaluator {
   }
 
   bool equal(const ObjPtr& a, const ObjPtr& b, int depth = 0) {
-    if (depth > kMaxNesting) raise("RecursionError", "maximum recursion depth exceeded in comparison");
+    if (depth > kMaxNesting)
+      raise("RecursionError", "maximum recursion depth exceeded in comparison");
     const auto* ia = a->as<InstanceObject>();
     const auto* ib = b->as<InstanceObject>();
     if (ia != nullptr && ib != nullptr) {
-      return &ia->instance.meta() == &ib->instance.meta() && ia->instance.pk() == ib->instance.pk() &&
-             !ia->instance.pk().is_null();
+      return &ia->instance.meta() == &ib->instance.meta() &&
+             ia->instance.pk() == ib->instance.pk() && !ia->instance.pk().is_null();
     }
     const auto* x = a->as<Value>();
     const auto* y = b->as<Value>();
@@ -1707,7 +1836,9 @@ class Evaluator {
     return a == b;
   }
 
-  static bool identical(const ObjPtr& a, const ObjPtr& b) { return a == b || (is_none(*a) && is_none(*b)); }
+  static bool identical(const ObjPtr& a, const ObjPtr& b) {
+    return a == b || (is_none(*a) && is_none(*b));
+  }
 
   ObjPtr compare(const std::string& op, const ObjPtr& a, const ObjPtr& b, int depth = 0) {
     if (op == "==") return scalar(Value(equal(a, b)));
@@ -1730,10 +1861,11 @@ class Evaluator {
       // Lists with lists and tuples with tuples: by their first items that differ, else by
       // their lengths, as in Python.
       if (sa == nullptr || sb == nullptr || a->v.index() != b->v.index()) {
-        raise("TypeError", "'" + op + "' not supported between instances of '" + type_name(*a) + "' and '" +
-                               type_name(*b) + "'");
+        raise("TypeError", "'" + op + "' not supported between instances of '" + type_name(*a) +
+                               "' and '" + type_name(*b) + "'");
       }
-      if (depth > kMaxNesting) raise("RecursionError", "maximum recursion depth exceeded in comparison");
+      if (depth > kMaxNesting)
+        raise("RecursionError", "maximum recursion depth exceeded in comparison");
       for (std::size_t i = 0; i < sa->size() && i < sb->size(); ++i) {
         if ((*sa)[i] != (*sb)[i] && !equal((*sa)[i], (*sb)[i], depth + 1)) {
           return compare(op, (*sa)[i], (*sb)[i], depth + 1);
@@ -1753,7 +1885,9 @@ class Evaluator {
                              "' and '" + type_name(*b) + "'");
     }
     Value x = to_value(a), y = to_value(b);
-    auto is_date = [](const Value& v) { return v.kind() == Value::Kind::Date || v.kind() == Value::Kind::DateTime; };
+    auto is_date = [](const Value& v) {
+      return v.kind() == Value::Kind::Date || v.kind() == Value::Kind::DateTime;
+    };
     if (is_date(x) && is_date(y) && x.kind() != y.kind()) {
       raise("TypeError", "can't compare " + type_name(*a) + " to " + type_name(*b));
     }
@@ -1762,8 +1896,12 @@ class Evaluator {
       raise("TypeError", "'" + op + "' not supported between instances of '" + type_name(*a) +
                              "' and '" + type_name(*b) + "'");
     }
-    int c = numeric ? (real_of(x) < real_of(y) ? -1 : real_of(x) > real_of(y) ? 1 : 0)
-                    : (x < y ? -1 : y < x ? 1 : 0);
+    int c = numeric ? (real_of(x) < real_of(y)   ? -1
+                       : real_of(x) > real_of(y) ? 1
+                                                 : 0)
+                    : (x < y   ? -1
+                       : y < x ? 1
+                               : 0);
     r = op == "<" ? c < 0 : op == ">" ? c > 0 : op == "<=" ? c <= 0 : c >= 0;
     return scalar(Value(r));
   }
@@ -1775,7 +1913,9 @@ class Evaluator {
       return make_object(QObject{op == "&" ? (qa->q & qb->q) : (qa->q | qb->q)});
     }
     if ((op == "&" || op == "|") && a->is<QuerySetObject>() && b->is<QuerySetObject>()) {
-      raise("TypeError", "combining QuerySets with & and | is not supported by the cascade shell; use Q objects");
+      raise(
+          "TypeError",
+          "combining QuerySets with & and | is not supported by the cascade shell; use Q objects");
     }
     if (op == "+" && a->is<List>() && b->is<List>()) {
       std::vector<ObjPtr> items = a->as<List>()->items;
@@ -1784,19 +1924,21 @@ class Evaluator {
       return list_of(std::move(items));
     }
     if (ObjPtr r = date_arithmetic(op, a, b)) return r;
-    if (op == "*" && (a->is<List>() || b->is<List>() || is_text(*a) || is_text(*b))) return repeat(a, b);
+    if (op == "*" && (a->is<List>() || b->is<List>() || is_text(*a) || is_text(*b)))
+      return repeat(a, b);
     Value x = to_value(a), y = to_value(b);
     if (op == "+" && x.kind() == Value::Kind::Text && y.kind() == Value::Kind::Text) {
       return scalar(Value(x.as_text() + y.as_text()));
     }
     if (!is_number(x) || !is_number(y)) {
-      raise("TypeError", "unsupported operand type(s) for " + op + ": '" + type_name(*a) + "' and '" +
-                             type_name(*b) + "'");
+      raise("TypeError", "unsupported operand type(s) for " + op + ": '" + type_name(*a) +
+                             "' and '" + type_name(*b) + "'");
     }
     bool ints = x.kind() != Value::Kind::Real && y.kind() != Value::Kind::Real;
     if (ints && op != "/" && op != "**") {
       std::int64_t p = x.as_integer(), q = y.as_integer(), r = 0;
-      if ((op == "//" || op == "%") && q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+      if ((op == "//" || op == "%") && q == 0)
+        raise("ZeroDivisionError", "integer division or modulo by zero");
       bool overflow = false;
       if (op == "+") overflow = __builtin_add_overflow(p, q, &r);
       if (op == "-") overflow = __builtin_sub_overflow(p, q, &r);
@@ -1858,7 +2000,8 @@ class Evaluator {
     }
     if (list != nullptr) {
       std::vector<ObjPtr> items;
-      for (std::int64_t i = 0; i < n; ++i) items.insert(items.end(), list->items.begin(), list->items.end());
+      for (std::int64_t i = 0; i < n; ++i)
+        items.insert(items.end(), list->items.begin(), list->items.end());
       return list_of(std::move(items));
     }
     std::string text;
@@ -1887,12 +2030,15 @@ class Evaluator {
     if (da && db_) {
       const Value &x = *a->as<Value>(), &y = *b->as<Value>();
       if (kind(a) == Value::Kind::Date) {
-        return delta(static_cast<long double>(x.as_date().days_since_epoch() - y.as_date().days_since_epoch()) *
+        return delta(static_cast<long double>(x.as_date().days_since_epoch() -
+                                              y.as_date().days_since_epoch()) *
                      kMicrosPerDay);
       }
-      return delta(static_cast<long double>(x.as_datetime().micros) - static_cast<long double>(y.as_datetime().micros));
+      return delta(static_cast<long double>(x.as_datetime().micros) -
+                   static_cast<long double>(y.as_datetime().micros));
     }
-    if ((op == "+" || op == "-") && ta && tb) return delta(op == "+" ? ld(a) + ld(b) : ld(a) - ld(b));
+    if ((op == "+" || op == "-") && ta && tb)
+      return delta(op == "+" ? ld(a) + ld(b) : ld(a) - ld(b));
     if ((op == "+" && (da || db_)) || (op == "-" && da && tb)) {
       const Value& when = *(da ? a : b)->as<Value>();
       std::int64_t micros = micros_of(da ? *b : *a);
@@ -1901,13 +2047,15 @@ class Evaluator {
         std::int64_t whole_days = delta_parts(micros).days;
         return date_at(when.as_date().days_since_epoch() + (op == "-" ? -whole_days : whole_days));
       }
-      long double shift = op == "-" ? -static_cast<long double>(micros) : static_cast<long double>(micros);
+      long double shift =
+          op == "-" ? -static_cast<long double>(micros) : static_cast<long double>(micros);
       return datetime_at(static_cast<long double>(when.as_datetime().micros) + shift);
     }
     if (op == "*" && ((ta && number(b)) || (tb && number(a)))) return delta(ld(a) * ld(b));
     if ((op == "/" || op == "//") && ta && (number(b) || tb)) {
       long double divisor = ld(b);
-      if (divisor == 0) raise("ZeroDivisionError", tb ? "integer division or modulo by zero" : "division by zero");
+      if (divisor == 0)
+        raise("ZeroDivisionError", tb ? "integer division or modulo by zero" : "division by zero");
       if (op == "/" && tb) return scalar(Value(static_cast<double>(ld(a) / divisor)));
       if (op == "/") return delta(ld(a) / divisor);
       if (tb) return scalar(Value(floor_div(micros_of(*a), micros_of(*b))));
@@ -2001,9 +2149,11 @@ class Evaluator {
         std::vector<ObjPtr> items = iterate(value);
         if (items.size() != target->items.size()) {
           raise("ValueError", items.size() > target->items.size()
-                                  ? "too many values to unpack (expected " + std::to_string(target->items.size()) + ")"
-                                  : "not enough values to unpack (expected " + std::to_string(target->items.size()) +
-                                        ", got " + std::to_string(items.size()) + ")");
+                                  ? "too many values to unpack (expected " +
+                                        std::to_string(target->items.size()) + ")"
+                                  : "not enough values to unpack (expected " +
+                                        std::to_string(target->items.size()) + ", got " +
+                                        std::to_string(items.size()) + ")");
         }
         for (std::size_t i = 0; i < items.size(); ++i) assign(target->items[i], items[i]);
         return;
@@ -2073,7 +2223,8 @@ class Evaluator {
       case Stmt::Kind::With: {
         ObjPtr manager = eval(s.value);
         if (!manager->is<AtomicBlock>()) {
-          raise("TypeError", "'" + type_name(*manager) + "' object does not support the context manager protocol");
+          raise("TypeError", "'" + type_name(*manager) +
+                                 "' object does not support the context manager protocol");
         }
         if (!s.targets.empty()) assign(s.targets[0], manager);
         // Django's transaction.atomic(): the block commits at its end, and is rolled back when
@@ -2113,14 +2264,16 @@ class Evaluator {
         const Field* f = m.find_field(name);
         if (f != nullptr && f->is_foreign_key() && name == f->name) other = f->target;
         for (const auto& rel : m.related_objects) {
-          if (rel.field->type == FieldType::OneToOne && rel.field->related_accessor_name() == name) {
+          if (rel.field->type == FieldType::OneToOne &&
+              rel.field->related_accessor_name() == name) {
             other = rel.field->model;
           }
         }
         if (other != nullptr) return wrap(Instance(*other));
         return getattr(o, name);
       }
-      if (o->is<ModelClass>() || o->is<Module>() || o->is<Function>() || o->is<Value>() || o->is<TimeDelta>()) {
+      if (o->is<ModelClass>() || o->is<Module>() || o->is<Function>() || o->is<Value>() ||
+          o->is<TimeDelta>()) {
         return getattr(o, name);
       }
       return nullptr;
@@ -2150,9 +2303,9 @@ class Evaluator {
     std::vector<std::string> out;
     auto dot = text.rfind('.');
     if (dot == std::string::npos) {
-      for (const char* word : {"and", "as", "break", "continue", "elif", "else", "False", "for", "from",
-                               "if", "import", "in", "is", "None", "not", "or", "pass", "True", "while",
-                               "with"}) {
+      for (const char* word : {"and", "as",   "break", "continue", "elif",  "else", "False",
+                               "for", "from", "if",    "import",   "in",    "is",   "None",
+                               "not", "or",   "pass",  "True",     "while", "with"}) {
         std::string w = word;
         if (w.compare(0, text.size(), text) != 0) continue;
         bool bare = w == "False" || w == "None" || w == "True" || w == "break" || w == "continue" ||
@@ -2161,8 +2314,8 @@ class Evaluator {
       }
       for (const auto& [name, value] : globals) {
         if (name.compare(0, text.size(), text) != 0) continue;
-        bool callable = value->is<Function>() || value->is<ModelClass>() || value->is<BoundMethod>() ||
-                        value->is<ExceptionClass>();
+        bool callable = value->is<Function>() || value->is<ModelClass>() ||
+                        value->is<BoundMethod>() || value->is<ExceptionClass>();
         out.push_back(callable ? name + "(" : name);
       }
     } else {
@@ -2171,7 +2324,8 @@ class Evaluator {
       std::size_t start = 0;
       while (start <= head.size()) {
         std::size_t end = head.find('.', start);
-        std::string part = head.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        std::string part =
+            head.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (!o) {
           auto it = globals.find(part);
           if (it == globals.end()) return {};
@@ -2213,7 +2367,8 @@ class Evaluator {
       std::string provided = s.module == "django.utils" ? "timezone" : "transaction";
       for (const auto& [name, alias] : s.names) {
         if (name != provided) {
-          raise("ImportError", "the cascade shell provides only '" + provided + "' from '" + s.module + "'");
+          raise("ImportError",
+                "the cascade shell provides only '" + provided + "' from '" + s.module + "'");
         }
         globals[alias] = make_object(Module{module_named(s.module + "." + name)});
       }
@@ -2223,19 +2378,23 @@ class Evaluator {
       for (const auto& [name, alias] : s.names) {
         const Member* m = module->find(name);
         if (m == nullptr) {
-          raise("ImportError", "cannot import name '" + name + "' from '" + s.module + "'" +
-                                   (s.module == "datetime" ? "" : " (the cascade shell provides only some names)"));
+          raise(
+              "ImportError",
+              "cannot import name '" + name + "' from '" + s.module + "'" +
+                  (s.module == "datetime" ? "" : " (the cascade shell provides only some names)"));
         }
         globals[alias] = make_object(Function{module, m});
       }
       return;
     }
     if (s.names.empty()) {
-      raise("ModuleNotFoundError", "the cascade shell supports 'from <app>.models import <Model>' imports only");
+      raise("ModuleNotFoundError",
+            "the cascade shell supports 'from <app>.models import <Model>' imports only");
     }
     if (s.module == "django.db.models") {
       for (const auto& [name, alias] : s.names) {
-        if (name != "Q") raise("ImportError", "cannot import name '" + name + "' from 'django.db.models'");
+        if (name != "Q")
+          raise("ImportError", "cannot import name '" + name + "' from 'django.db.models'");
         globals[alias] = make_object(Function{&builtins_table(), builtins_table().find("Q")});
       }
       return;
@@ -2251,7 +2410,8 @@ class Evaluator {
     for (const auto& [name, alias] : s.names) {
       if (name == "*") {
         for (const ModelMeta* m : db.registry().models()) {
-          if (m->app_label == app && !m->auto_created) globals[m->object_name] = make_object(ModelClass{m});
+          if (m->app_label == app && !m->auto_created)
+            globals[m->object_name] = make_object(ModelClass{m});
         }
         continue;
       }
@@ -2276,33 +2436,32 @@ using E = Evaluator;
 constexpr int kAny = kAnyNumber;
 
 const MemberTable& builtins_table() {
-  static const MemberTable table{
-      .owner = "builtins",
-      .module = true,
-      .members = {
-          method("print", 0, kAny, &E::print, kKeywords),
-          method("exit", 0, 1, &E::exit),
-          method("quit", 0, 1, &E::exit),
-          method("len", 1, 1, &E::len),
-          class_member("list", 1, 1, &E::list, 0, is::list),
-          class_member("tuple", 1, 1, &E::tuple, 0, is::tuple),
-          class_member("dict", 0, 1, &E::dict, kKeywords, is::dict),
-          method("sorted", 1, 1, &E::sorted, kKeywords),
-          class_member("str", 1, 1, &E::str, 0, is::text),
-          method("repr", 1, 1, &E::repr),
-          class_member("int", 1, 1, &E::integer, 0, is::integer),
-          class_member("float", 1, 1, &E::real, 0, is::real),
-          class_member("bool", 1, 1, &E::boolean, 0, is::boolean),
-          class_member("type", 1, 1, &E::type, 0, is::type),
-          method("isinstance", 2, 2, &E::isinstance),
-          method("range", 1, 3, &E::range),
-          method("sum", 1, kAny, &E::sum),
-          method("min", 1, kAny, &E::min),
-          method("max", 1, kAny, &E::max),
-          method("abs", 1, 1, &E::abs),
-          method("format", 1, 2, &E::format),
-          class_member("Q", 0, kAny, &E::q, kKeywords, is::q),
-      }};
+  static const MemberTable table{.owner = "builtins",
+                                 .module = true,
+                                 .members = {
+                                     method("print", 0, kAny, &E::print, kKeywords),
+                                     method("exit", 0, 1, &E::exit),
+                                     method("quit", 0, 1, &E::exit),
+                                     method("len", 1, 1, &E::len),
+                                     class_member("list", 1, 1, &E::list, 0, is::list),
+                                     class_member("tuple", 1, 1, &E::tuple, 0, is::tuple),
+                                     class_member("dict", 0, 1, &E::dict, kKeywords, is::dict),
+                                     method("sorted", 1, 1, &E::sorted, kKeywords),
+                                     class_member("str", 1, 1, &E::str, 0, is::text),
+                                     method("repr", 1, 1, &E::repr),
+                                     class_member("int", 1, 1, &E::integer, 0, is::integer),
+                                     class_member("float", 1, 1, &E::real, 0, is::real),
+                                     class_member("bool", 1, 1, &E::boolean, 0, is::boolean),
+                                     class_member("type", 1, 1, &E::type, 0, is::type),
+                                     method("isinstance", 2, 2, &E::isinstance),
+                                     method("range", 1, 3, &E::range),
+                                     method("sum", 1, kAny, &E::sum),
+                                     method("min", 1, kAny, &E::min),
+                                     method("max", 1, kAny, &E::max),
+                                     method("abs", 1, 1, &E::abs),
+                                     method("format", 1, 2, &E::format),
+                                     class_member("Q", 0, kAny, &E::q, kKeywords, is::q),
+                                 }};
   return table;
 }
 
@@ -2360,7 +2519,8 @@ const MemberTable& manager_table() {
 
 // QuerySets, and the reverse side of a foreign key (author.posts).
 const MemberTable& queryset_table() {
-  static const MemberTable table{.owner = "QuerySet", .python = true, .members = queryset_methods()};
+  static const MemberTable table{
+      .owner = "QuerySet", .python = true, .members = queryset_methods()};
   return table;
 }
 
@@ -2393,72 +2553,67 @@ const MemberTable& instance_table() {
 }
 
 const MemberTable& date_table() {
-  static const MemberTable table{
-      .owner = "date",
-      .members = {
-          attribute("year", &E::year),
-          attribute("month", &E::month),
-          attribute("day", &E::day),
-          method("isoformat", 0, 0, &E::isoformat),
-          method("weekday", 0, 0, &E::weekday),
-          method("isoweekday", 0, 0, &E::isoweekday),
-          method("strftime", 1, 1, &E::strftime),
-      }};
+  static const MemberTable table{.owner = "date",
+                                 .members = {
+                                     attribute("year", &E::year),
+                                     attribute("month", &E::month),
+                                     attribute("day", &E::day),
+                                     method("isoformat", 0, 0, &E::isoformat),
+                                     method("weekday", 0, 0, &E::weekday),
+                                     method("isoweekday", 0, 0, &E::isoweekday),
+                                     method("strftime", 1, 1, &E::strftime),
+                                 }};
   return table;
 }
 
 const MemberTable& datetime_table() {
-  static const MemberTable table{
-      .owner = "datetime",
-      .members = {
-          attribute("year", &E::year),
-          attribute("month", &E::month),
-          attribute("day", &E::day),
-          attribute("hour", &E::hour),
-          attribute("minute", &E::minute),
-          attribute("second", &E::second),
-          attribute("microsecond", &E::microsecond),
-          method("date", 0, 0, &E::date_of),
-          method("isoformat", 0, 0, &E::isoformat),
-          method("weekday", 0, 0, &E::weekday),
-          method("isoweekday", 0, 0, &E::isoweekday),
-          method("strftime", 1, 1, &E::strftime),
-      }};
+  static const MemberTable table{.owner = "datetime",
+                                 .members = {
+                                     attribute("year", &E::year),
+                                     attribute("month", &E::month),
+                                     attribute("day", &E::day),
+                                     attribute("hour", &E::hour),
+                                     attribute("minute", &E::minute),
+                                     attribute("second", &E::second),
+                                     attribute("microsecond", &E::microsecond),
+                                     method("date", 0, 0, &E::date_of),
+                                     method("isoformat", 0, 0, &E::isoformat),
+                                     method("weekday", 0, 0, &E::weekday),
+                                     method("isoweekday", 0, 0, &E::isoweekday),
+                                     method("strftime", 1, 1, &E::strftime),
+                                 }};
   return table;
 }
 
 const MemberTable& timedelta_table() {
-  static const MemberTable table{
-      .owner = "timedelta",
-      .members = {
-          attribute("days", &E::days),
-          attribute("seconds", &E::seconds),
-          attribute("microseconds", &E::microseconds),
-          method("total_seconds", 0, 0, &E::total_seconds),
-      }};
+  static const MemberTable table{.owner = "timedelta",
+                                 .members = {
+                                     attribute("days", &E::days),
+                                     attribute("seconds", &E::seconds),
+                                     attribute("microseconds", &E::microseconds),
+                                     method("total_seconds", 0, 0, &E::total_seconds),
+                                 }};
   return table;
 }
 
 // The classes datetime.date and datetime.datetime: their class methods.
 const MemberTable& date_class_table() {
-  static const MemberTable table{
-      .owner = "datetime.date",
-      .members = {
-          method("today", 0, 0, &E::today),
-          method("fromisoformat", 1, 1, &E::date_fromisoformat),
-      }};
+  static const MemberTable table{.owner = "datetime.date",
+                                 .members = {
+                                     method("today", 0, 0, &E::today),
+                                     method("fromisoformat", 1, 1, &E::date_fromisoformat),
+                                 }};
   return table;
 }
 
 const MemberTable& datetime_class_table() {
-  static const MemberTable table{
-      .owner = "datetime.datetime",
-      .members = {
-          method("now", 0, 0, &E::now),
-          method("utcnow", 0, 0, &E::now),
-          method("today", 0, 0, &E::now),
-          method("fromisoformat", 1, 1, &E::datetime_fromisoformat),
-      }};
+  static const MemberTable table{.owner = "datetime.datetime",
+                                 .members = {
+                                     method("now", 0, 0, &E::now),
+                                     method("utcnow", 0, 0, &E::now),
+                                     method("today", 0, 0, &E::now),
+                                     method("fromisoformat", 1, 1, &E::datetime_fromisoformat),
+                                 }};
   return table;
 }
 
@@ -2468,15 +2623,18 @@ const MemberTable& datetime_module() {
       .module = true,
       .members = {
           class_member("date", 0, 3, &E::date, kKeywords, is::date, date_class_table),
-          class_member("datetime", 0, 7, &E::datetime, kKeywords, is::datetime, datetime_class_table),
+          class_member("datetime", 0, 7, &E::datetime, kKeywords, is::datetime,
+                       datetime_class_table),
           class_member("timedelta", 0, 7, &E::timedelta, kKeywords, is::timedelta),
       }};
   return table;
 }
 
 const MemberTable& timezone_module() {
-  static const MemberTable table{
-      .owner = "django.utils.timezone", .module = true, .python = true, .members = {method("now", 0, 0, &E::now)}};
+  static const MemberTable table{.owner = "django.utils.timezone",
+                                 .module = true,
+                                 .python = true,
+                                 .members = {method("now", 0, 0, &E::now)}};
   return table;
 }
 
@@ -2514,15 +2672,20 @@ bool Interpreter::run(const std::string& source, std::ostream& err) {
     }
     std::size_t indent = line.find_first_not_of(" \t");
     if (indent == std::string::npos) indent = 0;
-    err << "  File \"<string>\", line " << e.where.line << "\n    " << line.substr(indent) << "\n    "
-        << std::string(static_cast<std::size_t>(std::max<int>(0, e.where.column - 1 - static_cast<int>(indent))), ' ')
-        << "^\n" << e.type << ": " << e.message << "\n";
+    err << "  File \"<string>\", line " << e.where.line << "\n    " << line.substr(indent)
+        << "\n    "
+        << std::string(static_cast<std::size_t>(
+                           std::max<int>(0, e.where.column - 1 - static_cast<int>(indent))),
+                       ' ')
+        << "^\n"
+        << e.type << ": " << e.message << "\n";
     return false;
   }
   // Ctrl-C that came while a statement ran but after its last step: Python would raise it at
   // the next one, so it is reported all the same.
   // At the prompt the terminal has echoed ^C: the message goes on the next line.
-  const char* keyboard_interrupt = impl_->interactive ? "\nKeyboardInterrupt\n" : "KeyboardInterrupt\n";
+  const char* keyboard_interrupt =
+      impl_->interactive ? "\nKeyboardInterrupt\n" : "KeyboardInterrupt\n";
   auto interrupted = [&] {
     if (interrupt_requested == 0) return false;
     err << keyboard_interrupt;
@@ -2549,13 +2712,15 @@ bool Interpreter::run(const std::string& source, std::ostream& err) {
       if (interrupted()) return false;
       std::vector<ObjPtr> objs;
       for (const auto& o : e.protected_objects()) objs.push_back(impl_->wrap(o));
-      err << e.python_name() << ": (" << python_repr(e.what()) << ", {" << impl_->join_reprs(objs) << "})\n";
+      err << e.python_name() << ": (" << python_repr(e.what()) << ", {" << impl_->join_reprs(objs)
+          << "})\n";
       return false;
     } catch (const RestrictedError& e) {
       if (interrupted()) return false;
       std::vector<ObjPtr> objs;
       for (const auto& o : e.restricted_objects()) objs.push_back(impl_->wrap(o));
-      err << e.python_name() << ": (" << python_repr(e.what()) << ", {" << impl_->join_reprs(objs) << "})\n";
+      err << e.python_name() << ": (" << python_repr(e.what()) << ", {" << impl_->join_reprs(objs)
+          << "})\n";
       return false;
     } catch (const Error& e) {
       if (!interrupted()) err << e.python_name() << ": " << e.what() << "\n";

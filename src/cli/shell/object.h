@@ -16,8 +16,8 @@ namespace cascade::shell {
 
 struct Object;
 using ObjPtr = std::shared_ptr<Object>;
-using Args = std::vector<ObjPtr>;                                // a call's positional arguments
-using Kwargs = std::vector<std::pair<std::string, ObjPtr>>;      // and its keyword arguments
+using Args = std::vector<ObjPtr>;                            // a call's positional arguments
+using Kwargs = std::vector<std::pair<std::string, ObjPtr>>;  // and its keyword arguments
 
 // A method table and one of its entries (interpreter.cc): what an object's attributes are.
 struct Member;
@@ -57,7 +57,7 @@ struct InstanceObject {
 // author.posts, post.tags: the reverse side of a foreign key, or either side of a many-to-many,
 // for one instance.
 struct RelatedManager {
-  ObjPtr owner;  // the instance
+  ObjPtr owner;        // the instance
   const Field* field;  // the relation
   bool reverse;        // owner is the relation's target
   std::string name;    // the accessor

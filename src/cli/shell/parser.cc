@@ -139,14 +139,15 @@ class Lexer {
       if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' ||
           static_cast<unsigned char>(c) >= 0x80) {
         std::string word;
-        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' ||
-                                  static_cast<unsigned char>(s_[i_]) >= 0x80)) {
+        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) ||
+                                  s_[i_] == '_' || static_cast<unsigned char>(s_[i_]) >= 0x80)) {
           word += s_[i_];
           advance();
         }
         if (i_ < s_.size() && (s_[i_] == '\'' || s_[i_] == '"') && word.size() <= 2) {
           std::string prefix = word;
-          for (auto& ch : prefix) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          for (auto& ch : prefix)
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
           bool raw = prefix.find('r') != std::string::npos;
           bool f = prefix.find('f') != std::string::npos;
           if (prefix == "b" || prefix == "rb" || prefix == "br") {
@@ -166,7 +167,8 @@ class Lexer {
         continue;
       }
       if (std::isdigit(static_cast<unsigned char>(c)) ||
-          (c == '.' && i_ + 1 < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_ + 1])))) {
+          (c == '.' && i_ + 1 < s_.size() &&
+           std::isdigit(static_cast<unsigned char>(s_[i_ + 1])))) {
         out.push_back(number(at));
         continue;
       }
@@ -175,9 +177,9 @@ class Lexer {
         continue;
       }
       static const char* kOps[] = {"**=", "//=", "**", "//", "==", "!=", "<=", ">=", "+=", "-=",
-                                   "*=", "/=", "%=", "&=", "|=", "^=", "(", ")", "[", "]", "{",
-                                   "}", ",", ":", ";", ".", "=", "<", ">", "+", "-", "*", "/",
-                                   "%", "&", "|", "~", "^"};
+                                   "*=",  "/=",  "%=", "&=", "|=", "^=", "(",  ")",  "[",  "]",
+                                   "{",   "}",   ",",  ":",  ";",  ".",  "=",  "<",  ">",  "+",
+                                   "-",   "*",   "/",  "%",  "&",  "|",  "~",  "^"};
       bool matched = false;
       for (const char* op : kOps) {
         std::string o(op);
@@ -266,7 +268,8 @@ class Lexer {
         std::size_t eol = s_.find('\n', i_);
         int length = static_cast<int>((eol == std::string::npos ? s_.size() : eol) - i_);
         throw SyntaxError{"unindent does not match any outer indentation level",
-                          {line_, column_ + length}, "IndentationError"};
+                          {line_, column_ + length},
+                          "IndentationError"};
       }
       if (alt != alt_indents_.back()) tab_error();
     }
@@ -312,7 +315,8 @@ class Lexer {
     while (true) {
       if (i_ >= s_.size()) {
         if (triple) {
-          throw SyntaxError{"unterminated triple-quoted string literal", start, "SyntaxError", true};
+          throw SyntaxError{"unterminated triple-quoted string literal", start, "SyntaxError",
+                            true};
         }
         throw SyntaxError{"unterminated string literal", start};
       }
@@ -371,9 +375,7 @@ class Parser {
   // Consumes an opening bracket.
   void open() { open_.push_back(t_[p_++]); }
 
-  const Token& peek(std::size_t ahead = 0) const {
-    return t_[std::min(p_ + ahead, t_.size() - 1)];
-  }
+  const Token& peek(std::size_t ahead = 0) const { return t_[std::min(p_ + ahead, t_.size() - 1)]; }
   bool is_op(const std::string& op, std::size_t ahead = 0) const {
     return peek(ahead).kind == Token::Op && peek(ahead).text == op;
   }
@@ -411,11 +413,11 @@ class Parser {
     return t_[p_++].text;
   }
   static bool is_keyword(const std::string& w) {
-    static const char* kw[] = {"and", "or", "not", "in", "is", "for", "from", "import", "as",
-                               "if", "elif", "else", "def", "class", "return", "while", "with",
-                               "pass", "break", "continue", "lambda", "True", "False", "None",
-                               "del", "global", "nonlocal", "yield", "try", "except", "finally",
-                               "raise", "assert", "async", "await"};
+    static const char* kw[] = {
+        "and",   "or",       "not",    "in",      "is",    "for",    "from",  "import", "as",
+        "if",    "elif",     "else",   "def",     "class", "return", "while", "with",   "pass",
+        "break", "continue", "lambda", "True",    "False", "None",   "del",   "global", "nonlocal",
+        "yield", "try",      "except", "finally", "raise", "assert", "async", "await"};
     for (const char* k : kw) {
       if (w == k) return true;
     }
@@ -505,7 +507,8 @@ class Parser {
     if (is_name("break") || is_name("continue")) {
       bool is_break = is_name("break");
       if (loops_ == 0) {
-        throw SyntaxError{is_break ? "'break' outside loop" : "'continue' not properly in loop", at};
+        throw SyntaxError{is_break ? "'break' outside loop" : "'continue' not properly in loop",
+                          at};
       }
       ++p_;
       return stmt(node(is_break ? Stmt::Kind::Break : Stmt::Kind::Continue, at));
@@ -517,13 +520,15 @@ class Parser {
       }
     }
     ExprPtr first = expression_list();
-    static const char* kAugmented[] = {"+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^="};
+    static const char* kAugmented[] = {
+        "+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^="};
     for (const char* op : kAugmented) {
       if (!is_op(op)) continue;
       if (first->kind != Expr::Kind::Name && first->kind != Expr::Kind::Attribute &&
           first->kind != Expr::Kind::Subscript) {
-        throw SyntaxError{"'" + describe(*first) + "' is an illegal expression for augmented assignment",
-                          first->where};
+        throw SyntaxError{
+            "'" + describe(*first) + "' is an illegal expression for augmented assignment",
+            first->where};
       }
       ++p_;
       Stmt s = node(Stmt::Kind::AugAssign, at);
@@ -564,7 +569,8 @@ class Parser {
       case Expr::Kind::Str:
       case Expr::Kind::FString: return "literal";
       case Expr::Kind::Compare: return "comparison";
-      case Expr::Kind::Comprehension: return e.text == "dict" ? "dict comprehension" : "list comprehension";
+      case Expr::Kind::Comprehension:
+        return e.text == "dict" ? "dict comprehension" : "list comprehension";
       default: return "expression";
     }
   }
@@ -576,9 +582,9 @@ class Parser {
     }
     if (t->kind != Expr::Kind::Name && t->kind != Expr::Kind::Attribute &&
         t->kind != Expr::Kind::Subscript) {
-      throw SyntaxError{"cannot assign to " + describe(*t) +
-                            " here. Maybe you meant '==' instead of '='?",
-                        t->where};
+      throw SyntaxError{
+          "cannot assign to " + describe(*t) + " here. Maybe you meant '==' instead of '='?",
+          t->where};
     }
   }
 
@@ -755,7 +761,8 @@ class Parser {
       ++p_;
       if (at_line_end() || is_op("=") || is_op(")") || is_op(":") || is_op(";") ||
           (peek().kind == Token::Op && peek().text.size() >= 2 && peek().text.back() == '=' &&
-           peek().text != "==" && peek().text != "!=" && peek().text != "<=" && peek().text != ">=")) {
+           peek().text != "==" && peek().text != "!=" && peek().text != "<=" &&
+           peek().text != ">=")) {
         break;
       }
       tuple.items.push_back(expression());
@@ -1025,7 +1032,8 @@ class Parser {
             expect(":");
             dict.items.push_back(expression());
             if (dict.items.size() == 2 && is_name("for")) {
-              ExprPtr pair = make(Expr{Expr::Kind::Tuple, dict.items[0]->where, "", nullptr, dict.items, {}});
+              ExprPtr pair =
+                  make(Expr{Expr::Kind::Tuple, dict.items[0]->where, "", nullptr, dict.items, {}});
               ExprPtr comp = comprehension("dict", pair, at);
               expect("}");
               return comp;
@@ -1049,7 +1057,8 @@ class Parser {
     std::string literal;
     bool formatted = false;
     auto flush = [&](Location where) {
-      if (!literal.empty()) parts.push_back(make(Expr{Expr::Kind::Str, where, literal, nullptr, {}, {}}));
+      if (!literal.empty())
+        parts.push_back(make(Expr{Expr::Kind::Str, where, literal, nullptr, {}, {}}));
       literal.clear();
     };
     while (peek().kind == Token::Str || peek().kind == Token::FStr) {
@@ -1071,7 +1080,9 @@ class Parser {
   template <typename Flush>
   void fstring(const Token& tok, std::string& literal, std::vector<ExprPtr>& parts, Flush& flush) {
     const std::string& body = tok.text;
-    auto error = [&](const std::string& message) { throw SyntaxError{"f-string: " + message, tok.where}; };
+    auto error = [&](const std::string& message) {
+      throw SyntaxError{"f-string: " + message, tok.where};
+    };
     std::string pending;  // literal text still to decode
     auto decode = [&] {
       literal += tok.raw ? pending : decode_escapes(pending, tok.where);
@@ -1079,7 +1090,8 @@ class Parser {
     };
     for (std::size_t i = 0; i < body.size();) {
       char c = body[i];
-      if (c == '\\' && !tok.raw && i + 1 < body.size() && body[i + 1] != '{' && body[i + 1] != '}') {
+      if (c == '\\' && !tok.raw && i + 1 < body.size() && body[i + 1] != '{' &&
+          body[i + 1] != '}') {
         pending += body.substr(i, 2);
         i += 2;
         continue;
@@ -1140,14 +1152,17 @@ class Parser {
         if (debug && conversion == "r") conversion.clear();  // {x=:spec} formats the value
         std::size_t k = j + 1;
         while (k < body.size() && body[k] != '}') {
-          if (body[k] == '{') error("nested replacement fields in format specs are not supported by the cascade shell");
+          if (body[k] == '{')
+            error(
+                "nested replacement fields in format specs are not supported by the cascade shell");
           ++k;
         }
         spec = body.substr(j + 1, k - j - 1);
         j = k;
       }
       if (j >= body.size() || body[j] != '}') error("expecting '}'");
-      if (text.find_first_not_of(" \t\n") == std::string::npos) error("empty expression not allowed");
+      if (text.find_first_not_of(" \t\n") == std::string::npos)
+        error("empty expression not allowed");
       if (text.find('\\') != std::string::npos) error("expression part cannot include a backslash");
       ExprPtr value;
       try {
@@ -1159,7 +1174,8 @@ class Parser {
       }
       decode();
       flush(tok.where);
-      parts.push_back(make(Expr{Expr::Kind::FormatValue, tok.where, conversion + ":" + spec, value, {}, {}}));
+      parts.push_back(
+          make(Expr{Expr::Kind::FormatValue, tok.where, conversion + ":" + spec, value, {}, {}}));
       i = j + 1;
     }
     decode();

@@ -109,8 +109,8 @@ class SqlInterrupter {
 };
 
 // Runs code with Ctrl-C able to interrupt it, its SQL included; true when Ctrl-C did.
-bool run_interruptible(Interpreter& interp, Database& db, const std::string& code, std::ostream& err,
-                       bool& ok) {
+bool run_interruptible(Interpreter& interp, Database& db, const std::string& code,
+                       std::ostream& err, bool& ok) {
   interrupt_requested = 0;
   {
     SqlInterrupter interrupter(db.connection());
@@ -132,14 +132,18 @@ bool run_interruptible(Interpreter& interp, Database& db, const std::string& cod
 
 // ---- the prompt's blocks -----------------------------------------------------------------------
 
-bool blank(const std::string& line) { return line.find_first_not_of(" \t\r\f") == std::string::npos; }
+bool blank(const std::string& line) {
+  return line.find_first_not_of(" \t\r\f") == std::string::npos;
+}
 
 // The first word of a line, after its indentation.
 std::string first_word(const std::string& line) {
   std::size_t start = line.find_first_not_of(" \t");
   if (start == std::string::npos) return "";
   std::size_t end = start;
-  while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) ++end;
+  while (end < line.size() &&
+         (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_'))
+    ++end;
   return line.substr(start, end - start);
 }
 
@@ -163,7 +167,8 @@ Input classify(const std::string& text, bool& block) {
     std::string word = first_word(text);
     block = word == "for" || word == "if" || word == "while" || word == "with";
     if (!e.incomplete) return Input::Error;
-    return e.message.rfind("expected an indented block", 0) == 0 ? Input::NoBody : Input::Incomplete;
+    return e.message.rfind("expected an indented block", 0) == 0 ? Input::NoBody
+                                                                 : Input::Incomplete;
   }
 }
 
@@ -185,7 +190,8 @@ extern "C" char* completion_entry(const char* text, int state) {
 extern "C" char** attempt_completion(const char* text, int start, int) {
   rl_attempted_completion_over = 1;  // never file names
   // Tab after nothing but indentation indents, as at Python's prompt.
-  std::string before(rl_line_buffer != nullptr ? rl_line_buffer : "", static_cast<std::size_t>(std::max(start, 0)));
+  std::string before(rl_line_buffer != nullptr ? rl_line_buffer : "",
+                     static_cast<std::size_t>(std::max(start, 0)));
   if (*text == '\0' && before.find_first_not_of(" \t") == std::string::npos) {
     rl_insert_text("    ");
     return nullptr;
@@ -200,7 +206,8 @@ int shell_command(Database& db, const std::optional<std::string>& code, std::ost
   std::optional<std::string> script = code;
   if (!script && isatty(STDIN_FILENO) == 0) {
     // A script on standard input runs as Python's exec would.
-    script = std::string((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    script =
+        std::string((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   }
   if (script) {
     Interpreter interp(db, out, false);
@@ -277,7 +284,8 @@ int shell_command(Database& db, const std::optional<std::string>& code, std::ost
       // one runs the block and goes on with the new line (pasted code works).
       std::string word = first_word(line);
       bool still_block = false;
-      if (word != "elif" && word != "else" && line[0] != '#' && classify(pending, still_block) == Input::Complete) {
+      if (word != "elif" && word != "else" && line[0] != '#' &&
+          classify(pending, still_block) == Input::Complete) {
         run_pending();
       }
     }

@@ -15,9 +15,8 @@ namespace cascade::db {
 namespace {
 
 // Type OIDs (pg_type.h).
-constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26,
-              kFloat4 = 700, kFloat8 = 701, kNumeric = 1700, kDate = 1082, kTimestamp = 1114,
-              kTimestampTz = 1184;
+constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700,
+              kFloat8 = 701, kNumeric = 1700, kDate = 1082, kTimestamp = 1114, kTimestampTz = 1184;
 constexpr std::size_t kStatementCacheSize = 256;
 
 std::string percent_decode(std::string_view s, std::string_view what) {
@@ -58,9 +57,9 @@ using Result = std::unique_ptr<PGresult, ResultDeleter>;
   std::string message = trim(res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn));
   if (message.rfind("ERROR:  ", 0) == 0) message = message.substr(8);
   if (PQstatus(conn) == CONNECTION_BAD) {
-    throw OperationalError("the connection to the PostgreSQL server at " + where +
-                               " was lost: " + message,
-                           0, sqlstate);
+    throw OperationalError(
+        "the connection to the PostgreSQL server at " + where + " was lost: " + message, 0,
+        sqlstate);
   }
   std::string cls = sqlstate.substr(0, 2);
   if (cls == "23") throw IntegrityError(message, 0, sqlstate);
@@ -144,8 +143,8 @@ class PostgresConnection final : public Connection {
  public:
   explicit PostgresConnection(PostgresUrl url) : url_(std::move(url)) {
     std::vector<const char*> keys = {"port", "dbname", "client_encoding", "connect_timeout"};
-    std::string timeout = url_.options.count("connect_timeout") ? url_.options.at("connect_timeout")
-                                                                : "10";
+    std::string timeout =
+        url_.options.count("connect_timeout") ? url_.options.at("connect_timeout") : "10";
     std::vector<const char*> values = {url_.port.c_str(), url_.dbname.c_str(), "UTF8",
                                        timeout.c_str()};
     const std::pair<const char*, const std::string*> given[] = {
@@ -171,11 +170,13 @@ class PostgresConnection final : public Connection {
                              " (database \"" + url_.dbname + "\", user \"" + url_.user +
                              "\"): " + message);
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     execute("SET TIME ZONE 'UTC'");
     if (!url_.schema.empty()) execute("SET search_path TO " + quote_name(url_.schema));
     // A parsed integer, not text from the URL.
-    if (url_.lock_timeout_ms) execute("SET lock_timeout = " + std::to_string(*url_.lock_timeout_ms));
+    if (url_.lock_timeout_ms)
+      execute("SET lock_timeout = " + std::to_string(*url_.lock_timeout_ms));
     features_.vendor = "postgresql";
     features_.max_query_params = url_.max_variables;
     features_.can_return_columns_from_insert = true;
@@ -258,8 +259,8 @@ class PostgresConnection final : public Connection {
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
         "COALESCE((SELECT true FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
         "AND a.attnum = ANY(i.indkey)), false) "
-        "FROM pg_attribute a WHERE a.attrelid = " + regclass() +
-            " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        "FROM pg_attribute a WHERE a.attrelid = " +
+            regclass() + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         std::span(&t, 1));
     std::vector<ColumnInfo> out;
     while (rows->next()) {
@@ -276,7 +277,8 @@ class PostgresConnection final : public Connection {
         "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1] "
         "JOIN pg_class cl ON cl.oid = con.confrelid "
         "JOIN pg_attribute af ON af.attrelid = con.confrelid AND af.attnum = con.confkey[1] "
-        "WHERE con.contype = 'f' AND con.conrelid = " + regclass() + " ORDER BY con.conname",
+        "WHERE con.contype = 'f' AND con.conrelid = " +
+            regclass() + " ORDER BY con.conname",
         std::span(&t, 1));
     std::vector<ForeignKeyInfo> out;
     while (rows->next()) {
@@ -326,7 +328,8 @@ class PostgresConnection final : public Connection {
     Result res = run(sql, params);
     const char* n = PQcmdTuples(res.get());
     std::int64_t changed = 0;
-    if (n != nullptr && *n != '\0') std::from_chars(n, n + std::char_traits<char>::length(n), changed);
+    if (n != nullptr && *n != '\0')
+      std::from_chars(n, n + std::char_traits<char>::length(n), changed);
     return changed;
   }
 
@@ -352,8 +355,8 @@ class PostgresConnection final : public Connection {
   Result run(std::string_view sql, std::span<const Value> params) {
     if (params.size() > static_cast<std::size_t>(features_.max_query_params)) {
       throw OperationalError("too many SQL variables (" + std::to_string(params.size()) +
-                             "; PostgreSQL allows " +
-                             std::to_string(features_.max_query_params) + ")");
+                             "; PostgreSQL allows " + std::to_string(features_.max_query_params) +
+                             ")");
     }
     std::vector<std::string> text(params.size());
     std::vector<const char*> values(params.size());
@@ -389,8 +392,8 @@ class PostgresConnection final : public Connection {
     if (it == prepared_.end()) {
       if (prepared_.size() >= kStatementCacheSize) deallocate_all();
       std::string name = "cascade_" + std::to_string(++next_statement_);
-      Result prep(PQprepare(conn_, name.c_str(), key.c_str(), static_cast<int>(params.size()),
-                            nullptr));
+      Result prep(
+          PQprepare(conn_, name.c_str(), key.c_str(), static_cast<int>(params.size()), nullptr));
       if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) throw_result(conn_, prep.get(), where());
       it = prepared_.emplace(key, name).first;
     }
@@ -468,11 +471,13 @@ PostgresUrl parse_postgres_url(std::string_view url) {
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     auto eq = item.find('=');
     std::string key(item.substr(0, eq));
-    std::string value = eq == std::string_view::npos ? "" : percent_decode(item.substr(eq + 1), key);
+    std::string value =
+        eq == std::string_view::npos ? "" : percent_decode(item.substr(eq + 1), key);
     auto number = [&](int low, int high, const char* message) {
       int n = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (value.empty() || ec != std::errc() || p != value.data() + value.size() || n < low || n > high) {
+      if (value.empty() || ec != std::errc() || p != value.data() + value.size() || n < low ||
+          n > high) {
         throw ConfigError(message);
       }
       return n;
@@ -480,7 +485,8 @@ PostgresUrl parse_postgres_url(std::string_view url) {
     if (key == "schema") {
       out.schema = value;
     } else if (key == "max_variables") {
-      out.max_variables = number(1, 65535, "PostgreSQL URL option max_variables must be from 1 to 65535");
+      out.max_variables =
+          number(1, 65535, "PostgreSQL URL option max_variables must be from 1 to 65535");
     } else if (key == "lock_timeout") {
       out.lock_timeout_ms = number(0, std::numeric_limits<int>::max(),
                                    "PostgreSQL URL option lock_timeout must be a number of "
@@ -515,12 +521,18 @@ PostgresUrl parse_postgres_url(std::string_view url) {
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr || *o->val == '\0') continue;
     std::string key = o->keyword, value = o->val;
-    if (key == "user") out.user = value;
-    else if (key == "password") out.password = value;
-    else if (key == "host" || key == "hostaddr") { if (out.host.empty() || key == "host") out.host = value; }
-    else if (key == "port") out.port = value;
-    else if (key == "dbname") out.dbname = value;
-    else out.options[key] = value;
+    if (key == "user")
+      out.user = value;
+    else if (key == "password")
+      out.password = value;
+    else if (key == "host" || key == "hostaddr") {
+      if (out.host.empty() || key == "host") out.host = value;
+    } else if (key == "port")
+      out.port = value;
+    else if (key == "dbname")
+      out.dbname = value;
+    else
+      out.options[key] = value;
   }
   PQconninfoFree(options);
   for (const auto& p : split_commas(out.port)) {

@@ -152,7 +152,8 @@ class SqliteRows final : public Rows {
 
 class SqliteConnection final : public Connection {
  public:
-  SqliteConnection(const SqliteUrl& target, std::string url) : path_(target.path), url_(std::move(url)) {
+  SqliteConnection(const SqliteUrl& target, std::string url)
+      : path_(target.path), url_(std::move(url)) {
     sqlite3* db = nullptr;
     int flags = SQLITE_OPEN_NOMUTEX;
     if (target.mode == "ro") {
@@ -204,7 +205,8 @@ class SqliteConnection final : public Connection {
 
   ~SqliteConnection() override {
     if (db_ != nullptr) {
-      if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (sqlite3_get_autocommit(db_) == 0)
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       release_statements();
       sqlite3_close_v2(db_);
     }
@@ -410,7 +412,8 @@ SqliteUrl parse_sqlite_url(std::string_view url, std::string_view base_dir) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     auto eq = item.find('=');
     std::string_view key = item.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
     int n = 0;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     bool number = !value.empty() && ec == std::errc() && ptr == value.data() + value.size();
