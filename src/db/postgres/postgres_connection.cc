@@ -511,7 +511,9 @@ PostgresUrl parse_postgres_url(std::string_view url) {
       for (const std::string& part :
            {userinfo, colon == std::string::npos ? std::string() : userinfo.substr(colon + 1)}) {
         if (part.empty()) continue;
-        for (auto pos = message.find(part); pos != std::string::npos; pos = message.find(part)) {
+        // Each occurrence once, searching on after what replaced it (the part may be "*").
+        for (auto pos = message.find(part); pos != std::string::npos;
+             pos = message.find(part, pos + 3)) {
           message.replace(pos, part.size(), "***");
         }
       }
