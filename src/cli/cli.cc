@@ -186,9 +186,11 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   auto* shell = app.add_subcommand(
       "shell",
       "The Django-syntax shell: Post.objects.filter(status='draft').delete(), "
-      "post.author.name, Q(...) | Q(...), print(...), one-line for loops. Every model "
-      "is in scope. Interactive on a terminal; runs -c CODE or a script on standard "
-      "input like manage.py shell (exit code 1 at the first error).");
+      "post.author.name, Q(...) | Q(...), print(...), for / while / if / with "
+      "transaction.atomic(): blocks, comprehensions, f-strings, timezone and timedelta "
+      "(docs/shell.md). Every model is in scope. Interactive on a terminal (history, "
+      "tab completion, Ctrl-C stops a statement); runs -c CODE or a script on standard "
+      "input like manage.py shell (exit code 1 at the first error, 130 on Ctrl-C).");
   shell->add_option("-c,--command", shell_code, "Code to run instead of the interactive prompt");
 
   OperationOptions op;
