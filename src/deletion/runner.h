@@ -33,10 +33,7 @@ using sql::kParamMarker;
 
 inline constexpr std::int64_t kStreamBatch = 1000;
 
-inline void append(Fragment& to, const Fragment& more) {
-  to.sql += more.sql;
-  to.params.insert(to.params.end(), more.params.begin(), more.params.end());
-}
+using sql::append;
 
 // `where AND NOT excluded`, where a row for which `excluded` is NULL (a NULL key in one of its
 // `fk IN (...)` terms) counts as not excluded: SQL's NOT (NULL) would drop the row instead.

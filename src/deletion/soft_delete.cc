@@ -72,10 +72,6 @@ class Restorer {
     out.sql += ")";
     return out;
   }
-  static void add(sql::Fragment& to, const std::string& text, const sql::Fragment& more = {}) {
-    to.sql += text + more.sql;
-    to.params.insert(to.params.end(), more.params.begin(), more.params.end());
-  }
   std::unique_ptr<db::Rows> query(const sql::Fragment& f) {
     auto compiled = sql::finish(c_, f);
     return c_.query(compiled.sql, compiled.params);
@@ -86,8 +82,8 @@ class Restorer {
                         q("r") + " WHERE ",
                     {},
                     false};
-    add(f, "", where);
-    add(f, " ORDER BY " + col("r", m.pk().column) + c_.limit_offset_sql(1, 0));
+    sql::append(f, where);
+    f.sql += (" ORDER BY " + col("r", m.pk().column) + c_.limit_offset_sql(1, 0));
     auto rows = query(f);
     if (!rows->next()) return std::nullopt;
     return sql::read_instance(m, *rows);
@@ -99,14 +95,15 @@ class Restorer {
       if (!f.is_foreign_key()) continue;
       const ModelMeta& t = *f.target;
       sql::Fragment where = marked("r");
-      add(where, " AND " + col("r", f.column) + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " +
-                     q(t.db_table) + " " + q("t") + " WHERE " + col("t", t.pk().column) + " = " +
-                     col("r", f.column));
+      where.sql += (" AND " + col("r", f.column) + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " +
+                    q(t.db_table) + " " + q("t") + " WHERE " + col("t", t.pk().column) + " = " +
+                    col("r", f.column));
       if (t.soft_deletable()) {
-        add(where, " AND (" + col("t", kDeletedAtField) + " IS NULL OR ", marked("t"));
-        add(where, ")");
+        where.sql += " AND (" + col("t", kDeletedAtField) + " IS NULL OR ";
+        sql::append(where, marked("t"));
+        where.sql += ")";
       }
-      add(where, ")");
+      where.sql += ")";
       if (auto bad = first(m, where)) {
         bool exists = Manager(db_, t, Visibility::All).find(bad->get(f.name)).has_value();
         throw RestoreError("Cannot restore " + bad->repr() + ": its " + f.name + " refers to " +
@@ -121,8 +118,8 @@ class Restorer {
         same += " AND " + col("l", f->column) + " = " + col("r", f->column);
       }
       sql::Fragment where = marked("r");
-      add(where, " AND EXISTS (SELECT 1 FROM " + q(m.db_table) + " " + q("l") + " WHERE " +
-                     col("l", kDeletedAtField) + " IS NULL" + same + ")");
+      where.sql += (" AND EXISTS (SELECT 1 FROM " + q(m.db_table) + " " + q("l") + " WHERE " +
+                    col("l", kDeletedAtField) + " IS NULL" + same + ")");
       if (auto bad = first(m, where)) {
         std::string what;
         for (const Field* f : fields) {
@@ -178,8 +175,8 @@ class Restorer {
               "SELECT " + col(m->db_table, m->pk().column) + " FROM " + q(m->db_table) + " WHERE ",
               {},
               false};
-          add(select, "", marked(m->db_table));
-          add(select, " ORDER BY " + col(m->db_table, m->pk().column));
+          sql::append(select, marked(m->db_table));
+          select.sql += (" ORDER BY " + col(m->db_table, m->pk().column));
           auto rows = query(select);
           while (rows->next()) pks.push_back(m->pk().to_python(rows->get(0)));
           send(*m, Signal::PreRestore, pks);
@@ -188,7 +185,7 @@ class Restorer {
                                  " = NULL, " + q(kDeletionIdField) + " = NULL WHERE ",
                              {},
                              false};
-        add(update, "", marked(m->db_table));
+        sql::append(update, marked(m->db_table));
         auto compiled = sql::finish(c_, update);
         std::int64_t count = c_.execute(compiled.sql, compiled.params);
         if (signals) send(*m, Signal::PostRestore, pks);

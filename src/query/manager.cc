@@ -15,10 +15,6 @@ namespace {
 
 using sql::read_instance;
 
-std::string select_columns(const db::Connection& c, const ModelMeta& m) {
-  return sql::column_list(c, m);
-}
-
 // "?, ?, ?" for n parameters starting at `first`.
 std::string placeholders(const db::Connection& c, int first, std::size_t n) {
   std::string out;
@@ -224,7 +220,7 @@ std::vector<Instance> ManyToManyManager::all() const {
   const ModelMeta& m = model();
   std::vector<Instance> out;
   auto rows = c.query(
-      "SELECT " + select_columns(c, m) + " FROM " + c.quote_name(m.db_table) + " WHERE " +
+      "SELECT " + sql::column_list(c, m) + " FROM " + c.quote_name(m.db_table) + " WHERE " +
           c.quote_name(m.pk().column) + " IN (SELECT " + c.quote_name(target_->column) + " FROM " +
           c.quote_name(through_.db_table) + " WHERE " + c.quote_name(source_->column) + " = " +
           c.placeholder(1) + ") ORDER BY " + c.quote_name(m.pk().column),

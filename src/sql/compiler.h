@@ -27,6 +27,11 @@ struct Fragment {
   std::vector<Value> params;
   bool empty = false;  // matches nothing
 };
+// Appends `more` (its SQL and its parameters) to `to`.
+inline void append(Fragment& to, const Fragment& more) {
+  to.sql += more.sql;
+  to.params.insert(to.params.end(), more.params.begin(), more.params.end());
+}
 Compiled finish(const db::Connection& c, const Fragment& fragment);
 
 // "SELECT <pk> FROM ... WHERE ..." for the rows `q` matches.

@@ -282,23 +282,28 @@ FieldDecl<T> one_to_one(std::string name, M T::*member, std::string to, OnDelete
   return detail::make_relation(std::move(name), member, FieldType::OneToOne, std::move(to),
                                on_delete, std::move(o));
 }
+namespace detail {
+template <typename Target, typename T, typename M>
+FieldDecl<T> make_typed_relation(std::string name, M T::*member, FieldType type, OnDelete on_delete,
+                                 RelationOptions o) {
+  auto d = make_relation(std::move(name), member, type, "", on_delete, std::move(o));
+  d.field.to_type = std::type_index(typeid(Target));
+  return d;
+}
+}  // namespace detail
 // The same, naming the target by its mapped struct: foreign_key<Author>("author",
 // &Post::author_id, OnDelete::Cascade). The struct may be mapped before or after this one.
 template <typename Target, typename T, KeyMember M>
 FieldDecl<T> foreign_key(std::string name, M T::*member, OnDelete on_delete,
                          RelationOptions o = {}) {
-  auto d = detail::make_relation(std::move(name), member, FieldType::ForeignKey, "", on_delete,
-                                 std::move(o));
-  d.field.to_type = std::type_index(typeid(Target));
-  return d;
+  return detail::make_typed_relation<Target>(std::move(name), member, FieldType::ForeignKey,
+                                             on_delete, std::move(o));
 }
 template <typename Target, typename T, KeyMember M>
 FieldDecl<T> one_to_one(std::string name, M T::*member, OnDelete on_delete,
                         RelationOptions o = {}) {
-  auto d = detail::make_relation(std::move(name), member, FieldType::OneToOne, "", on_delete,
-                                 std::move(o));
-  d.field.to_type = std::type_index(typeid(Target));
-  return d;
+  return detail::make_typed_relation<Target>(std::move(name), member, FieldType::OneToOne,
+                                             on_delete, std::move(o));
 }
 inline ManyToManyDecl many_to_many(std::string name, std::string to, RelationOptions o = {}) {
   ManyToManyDecl d;
