@@ -8,6 +8,7 @@
 #include "cascade/db/schema.h"
 #include "cascade/error.h"
 #include "cli/delete_commands.h"
+#include "sql/statements.h"
 
 namespace cascade::cli {
 
@@ -130,15 +131,19 @@ int inspect_command(db::Connection& c, const Registry& registry,
     if (std::find(tables.begin(), tables.end(), m->db_table) == tables.end()) {
       count = "table missing: run `cascade migrate`";
     } else if (m->soft_deletable()) {
-      auto rows = c.query("SELECT COUNT(*), COUNT(" + c.quote_name(kDeletedAtField) + ") FROM " +
-                          c.quote_name(m->db_table));
+      sql::Statements st(c);
+      auto rows =
+          sql::query(c, st.select({.columns = sql::Statements::list(
+                                       {sql::Statements::count_rows(),
+                                        sql::Statements::count_non_null(st.name(kDeletedAtField))}),
+                                   .from = st.table(m->db_table)}));
       rows->next();
       auto all = rows->get(0).as_integer();
       auto deleted = rows->get(1).as_integer();
       count = fmt::format("{} live row{}, {} soft-deleted", all - deleted,
                           all - deleted == 1 ? "" : "s", deleted);
     } else {
-      auto rows = c.query("SELECT COUNT(*) FROM " + c.quote_name(m->db_table));
+      auto rows = sql::query(c, sql::Statements(c).count(m->db_table, {}));
       rows->next();
       auto n = rows->get(0).as_integer();
       count = fmt::format("{} row{}", n, n == 1 ? "" : "s");

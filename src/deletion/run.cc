@@ -105,9 +105,7 @@ DeleteResult Runner::execute_single() {
     auto compiled = sql::compile_delete(c_, p_.root_qs->state());
     count = compiled.empty ? 0 : c_.execute(compiled.sql, compiled.params);
   } else {
-    Fragment f{"DELETE FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
-    append(f, root_cond());
-    count = exec(f);
+    count = exec(s_.delete_from(p_.root_model->db_table, root_cond()));
   }
   DeleteResult result;
   if (count > 0 || p_.single_object) {

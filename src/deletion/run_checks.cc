@@ -14,7 +14,7 @@ bool Runner::root_condition_may_change() const {
   }
   Fragment w = sql::where_fragment(c_, p_.root_qs->state());
   for (const ModelMeta* m : db_.registry().models()) {
-    if (m != p_.root_model && w.sql.find(q(m->db_table)) != std::string::npos) return true;
+    if (m != p_.root_model && w.sql.find(s_.name(m->db_table)) != std::string::npos) return true;
   }
   return false;
 }
@@ -43,13 +43,11 @@ void Runner::lock_referenced_rows() {
   for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
     if (!referenced[n]) continue;
     const ModelMeta& m = model(static_cast<int>(n));
-    std::string pk = col(m, m.pk().column);
-    Fragment f{"SELECT COUNT(*) FROM (SELECT 1 FROM " + q(m.db_table) + " WHERE " + pk + " IN (",
-               {},
-               false};
-    append(f, keys(static_cast<int>(n)));
-    f.sql += ") ORDER BY " + pk + " FOR UPDATE) " + q("cascade_locked");
-    scalar(f);
+    scalar(s_.count(s_.select({.columns = Sql::constant_one(),
+                               .from = s_.table(m.db_table),
+                               .where = keyed_by(m, m.pk().column, keys(static_cast<int>(n))),
+                               .order_by = s_.pk(m),
+                               .for_update = true})));
   }
 }
 
@@ -81,7 +79,7 @@ void Runner::check() {
     for (const auto& chk : p_.checks) {
       Kind of = chk.never ? Kind::Never : chk.protect ? Kind::Protect : Kind::Restrict;
       if (of != kind) continue;
-      Fragment where = referencing(chk);
+      Fragment where = referencing(*chk.fk, chk.parent);
       std::optional<int> own;
       if (kind == Kind::Restrict) {
         int node = node_of(*chk.fk->model);
@@ -169,9 +167,7 @@ bool Runner::is_root_row(const Value& pk) {
   auto cached = root_row_.find(pk);
   if (cached != root_row_.end()) return cached->second;
   const ModelMeta& m = *p_.root_model;
-  Fragment where{
-      col(m, m.pk().column) + " = " + std::string(1, kParamMarker) + " AND ", {pk}, false};
-  append(where, root_cond());
+  Fragment where = Sql::all_of({Sql::compare(s_.pk(m), Compare::Eq, pk), root_cond()});
   add_live_filter(where, m);
   bool found = any(where, m);
   root_row_[pk] = found;
@@ -201,21 +197,19 @@ int Runner::first_root_relation(int n, const Value& pk) {
     pending.pop_back();
     const ModelMeta& m = model(node);
     std::vector<const detail::Source*> up;
-    std::string columns;
+    std::vector<std::string> columns;
     for (const auto& s : p_.nodes[static_cast<std::size_t>(node)].sources) {
       if (s.root) continue;
       up.push_back(&s);
-      columns += (columns.empty() ? "" : ", ") + col(m, s.fk->column);
+      columns.push_back(col(m, s.fk->column));
     }
     if (up.empty()) continue;
-    Fragment f{"SELECT " + columns + " FROM " + q(m.db_table) + " WHERE " + col(m, m.pk().column) +
-                   " = " + std::string(1, kParamMarker),
-               {key},
-               false};
-    add_live_filter(f, m);
+    Fragment where = Sql::compare(s_.pk(m), Compare::Eq, key);
+    add_live_filter(where, m);
     std::vector<Value> parents;
     {
-      auto rows = query(f);
+      auto rows = query(
+          s_.select({.columns = Sql::list(columns), .from = s_.table(m.db_table), .where = where}));
       if (!rows->next()) continue;
       for (std::size_t i = 0; i < up.size(); ++i) parents.push_back(rows->get(static_cast<int>(i)));
     }
@@ -246,27 +240,23 @@ int Runner::node_of(const ModelMeta& m) const {
   return -1;
 }
 
-Fragment Runner::referencing(const detail::Check& chk) const {
-  Fragment f{col(*chk.fk->model, chk.fk->column) + " IN (", {}, false};
-  append(f, keys(chk.parent));
-  f.sql += ")";
-  add_live_filter(f, *chk.fk->model);
+Fragment Runner::referencing(const Field& fk, int parent) const {
+  Fragment f = keyed_by(*fk.model, fk.column, keys(parent));
+  add_live_filter(f, *fk.model);
   return f;
 }
 
-Fragment Runner::referencing(const detail::Update& u) const {
-  Fragment f{col(*u.fk->model, u.fk->column) + " IN (", {}, false};
-  append(f, keys(u.parent));
-  f.sql += ")";
-  add_live_filter(f, *u.fk->model);
-  return f;
+Fragment Runner::rows_of(const ModelMeta& m, const Fragment& where,
+                         std::optional<std::int64_t> limit) const {
+  return s_.select({.columns = select_columns(m),
+                    .from = s_.table(m.db_table),
+                    .where = where,
+                    .order_by = s_.pk(m),
+                    .limit = limit});
 }
 
 void Runner::load(const Fragment& where, const ModelMeta& m, std::vector<Instance>& out) {
-  Fragment f{"SELECT " + select_columns(m) + " FROM " + q(m.db_table) + " WHERE ", {}, false};
-  append(f, where);
-  f.sql += " ORDER BY " + col(m, m.pk().column);
-  auto rows = query(f);
+  auto rows = query(rows_of(m, where));
   while (rows->next()) out.push_back(read(m, *rows));
 }
 

@@ -10,36 +10,16 @@ void Runner::add_fast_entry(int node, int parent, std::int64_t gen) {
   }
 }
 
-std::string Runner::col(const ModelMeta& m, const std::string& column) const {
-  return q(m.db_table) + "." + q(column);
-}
-
 Fragment Runner::cond(int n) const {
   const ModelMeta& m = model(n);
-  Fragment out;
-  if (!keys_table_[static_cast<std::size_t>(n)].empty()) {
-    out.sql = col(m, m.pk().column) + " IN (SELECT " + q("pk") + " FROM " +
-              q(keys_table_[static_cast<std::size_t>(n)]) + ")";
-    return out;
+  const std::string& table = keys_table_[static_cast<std::size_t>(n)];
+  if (!table.empty()) return keyed_by(m, m.pk().column, table_keys(table));
+  std::vector<Fragment> terms;
+  for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
+    terms.push_back(s.root ? root_cond() : keyed_by(m, s.fk->column, keys(s.parent)));
   }
-  const auto& sources = p_.nodes[static_cast<std::size_t>(n)].sources;
-  bool live = live_only(m);
-  if (live) out.sql = "(";
-  if (sources.size() > 1) out.sql += "(";
-  bool first = true;
-  for (const auto& s : sources) {
-    if (!first) out.sql += " OR ";
-    first = false;
-    if (s.root) {
-      append(out, root_cond());
-    } else {
-      out.sql += col(m, s.fk->column) + " IN (";
-      append(out, keys(s.parent));
-      out.sql += ")";
-    }
-  }
-  if (sources.size() > 1) out.sql += ")";
-  if (live) out.sql += ") AND " + col(m, kDeletedAtField) + " IS NULL";
+  Fragment out = Sql::any_of(terms);
+  add_live_filter(out, m);
   return out;
 }
 
@@ -49,49 +29,55 @@ bool Runner::live_only(const ModelMeta& m) const {
 
 void Runner::add_live_filter(Fragment& where, const ModelMeta& m) const {
   if (!live_only(m)) return;
-  where.sql = "(" + where.sql + ") AND " + col(m, kDeletedAtField) + " IS NULL";
+  where = Sql::all_of({std::move(where), Sql::is_null(col(m, kDeletedAtField))});
 }
 
 Fragment Runner::keys(int n) const {
   const ModelMeta& m = model(n);
-  Fragment out;
-  if (!keys_table_[static_cast<std::size_t>(n)].empty()) {
-    out.sql = "SELECT " + q("pk") + " FROM " + q(keys_table_[static_cast<std::size_t>(n)]);
-    return out;
-  }
-  out.sql =
-      "SELECT " + col(m, m.pk().column) + " AS " + q("pk") + " FROM " + q(m.db_table) + " WHERE ";
-  append(out, cond(n));
-  return out;
+  const std::string& table = keys_table_[static_cast<std::size_t>(n)];
+  if (!table.empty()) return table_keys(table);
+  return s_.select(
+      {.columns = s_.as(s_.pk(m), kKeyColumn), .from = s_.table(m.db_table), .where = cond(n)});
 }
 
-std::string Runner::absent_from(const std::string& table, const ModelMeta& m) const {
-  return "NOT EXISTS (SELECT 1 FROM " + q(table) + " WHERE " + q(table) + "." + q("pk") + " = " +
-         col(m, m.pk().column) + ")";
+Fragment Runner::table_keys(const std::string& table, std::int64_t gen,
+                            const std::optional<Value>& lo, const std::optional<Value>& hi) const {
+  std::vector<Fragment> where;
+  if (gen >= 0) where.push_back(Sql::compare(s_.name(kGenColumn), Compare::Eq, Value(gen)));
+  if (lo) where.push_back(Sql::compare(s_.name(kKeyColumn), Compare::Gt, *lo));
+  if (hi) where.push_back(Sql::compare(s_.name(kKeyColumn), Compare::Le, *hi));
+  return s_.select(
+      {.columns = s_.name(kKeyColumn), .from = s_.table(table), .where = Sql::all_of(where)});
+}
+
+Fragment Runner::absent_from(const std::string& table, const ModelMeta& m) const {
+  return Sql::not_exists(
+      s_.select({.columns = Sql::constant_one(),
+                 .from = s_.table(table),
+                 .where = Sql::equal_columns(s_.column(table, kKeyColumn), s_.pk(m))}));
 }
 
 Fragment Runner::excluding(Fragment where, int n) const {
   const std::string& table = keys_table_[static_cast<std::size_t>(n)];
-  if (table.empty()) return and_not(std::move(where), cond(n));
-  where.sql = "(" + where.sql + ") AND " + absent_from(table, model(n));
-  return where;
+  if (table.empty()) return Sql::and_not(std::move(where), cond(n));
+  return Sql::all_of({std::move(where), absent_from(table, model(n))});
 }
 
 void Runner::for_each_chunk(
     int n, const std::function<void(const std::optional<Value>&, const Value&, bool)>& fn) {
   std::optional<Value> last;
-  std::string mark(1, kParamMarker);
-  auto probe_from = [&](const std::string& select, const std::string& tail, bool ordered = true) {
-    Fragment f{select + " FROM (SELECT " + q("pk") + " FROM (", {}, false};
-    append(f, keys(n));
-    f.sql += ") " + q("cascade_keys");
-    if (last) {
-      f.sql += " WHERE " + q("pk") + " > " + mark;
-      f.params.push_back(*last);
-    }
-    if (ordered) f.sql += " ORDER BY " + q("pk");
-    f.sql += tail + ") " + q("cascade_chunk");
-    return f;
+  const std::string key = s_.name(kKeyColumn);
+  // `columns` of the keys after `last`, in key order when `ordered`, the first `limit` of them
+  // from `offset` on.
+  auto probe_keys = [&](std::string columns, std::int64_t limit, std::int64_t offset,
+                        bool ordered) {
+    Fragment after = s_.select({.columns = key,
+                                .from = s_.derived(keys(n), "cascade_keys"),
+                                .where = last ? Sql::compare(key, Compare::Gt, *last) : Fragment{},
+                                .order_by = ordered ? key : std::string(),
+                                .limit = limit,
+                                .offset = offset});
+    return s_.select({.columns = std::move(columns), .from = s_.derived(after, "cascade_chunk")});
   };
   while (true) {
     ChunkProbe probe;
@@ -100,16 +86,15 @@ void Runner::for_each_chunk(
       probe = cached->second;
     } else {
       // Unordered: when the keys fit one chunk, their MAX and COUNT need no sort.
-      auto rows = query(probe_from("SELECT MAX(" + q("pk") + "), COUNT(*)",
-                                   " LIMIT " + std::to_string(chunk() + 1), false));
+      auto rows =
+          query(probe_keys(Sql::list({s_.max(key), Sql::count_rows()}), chunk() + 1, 0, false));
       rows->next();
       probe.hi = rows->get(0);
       probe.final_chunk = rows->get(1).as_integer() <= chunk();
       rows.reset();
       if (!probe.hi.is_null() && !probe.final_chunk) {
         // More than a chunk: the range ends at the chunk()-th key.
-        auto nth = query(
-            probe_from("SELECT " + q("pk"), " LIMIT 1 OFFSET " + std::to_string(chunk() - 1)));
+        auto nth = query(probe_keys(key, 1, chunk() - 1, true));
         nth->next();
         probe.hi = nth->get(0);
       }
@@ -124,35 +109,21 @@ void Runner::for_each_chunk(
 }
 
 Fragment Runner::key_range(int n, const std::optional<Value>& lo, const Value& hi) const {
-  std::string mark(1, kParamMarker);
-  Fragment f{"SELECT " + q("pk") + " FROM (", {}, false};
-  append(f, keys(n));
-  f.sql += ") " + q("cascade_keys") + " WHERE ";
-  if (lo) {
-    f.sql += q("pk") + " > " + mark + " AND ";
-    f.params.push_back(*lo);
-  }
-  f.sql += q("pk") + " <= " + mark;
-  f.params.push_back(hi);
-  return f;
+  const std::string key = s_.name(kKeyColumn);
+  std::vector<Fragment> range;
+  if (lo) range.push_back(Sql::compare(key, Compare::Gt, *lo));
+  range.push_back(Sql::compare(key, Compare::Le, hi));
+  return s_.select({.columns = key,
+                    .from = s_.derived(keys(n), "cascade_keys"),
+                    .where = Sql::all_of(std::move(range))});
 }
 
 Fragment Runner::root_cond() const {
-  const ModelMeta& m = *p_.root_model;
-  Fragment out;
   if (p_.root_qs) {
     Fragment w = sql::where_fragment(c_, p_.root_qs->state());
-    out.sql = w.sql.empty() ? "1 = 1" : "(" + w.sql + ")";
-    out.params = std::move(w.params);
-    return out;
+    return w.sql.empty() ? Sql::every_row() : w;
   }
-  out.sql = col(m, m.pk().column) + " IN (";
-  for (std::size_t i = 0; i < p_.root_pks.size(); ++i) {
-    out.sql += (i ? ", " : "") + std::string(1, kParamMarker);
-  }
-  out.sql += ")";
-  out.params = p_.root_pks;
-  return out;
+  return Sql::in(s_.pk(*p_.root_model), p_.root_pks);
 }
 
 void Runner::tables_read(int n, std::set<int>& out) const {
@@ -165,14 +136,10 @@ void Runner::tables_read(int n, std::set<int>& out) const {
 
 std::int64_t Runner::exec(const Fragment& f) {
   ++writes_;
-  auto compiled = sql::finish(c_, f);
-  return c_.execute(compiled.sql, compiled.params);
+  return sql::execute(c_, f);
 }
 
-std::unique_ptr<db::Rows> Runner::query(const Fragment& f) {
-  auto compiled = sql::finish(c_, f);
-  return c_.query(compiled.sql, compiled.params);
-}
+std::unique_ptr<db::Rows> Runner::query(const Fragment& f) { return sql::query(c_, f); }
 
 std::int64_t Runner::scalar(const Fragment& f) {
   auto rows = query(f);
@@ -181,10 +148,11 @@ std::int64_t Runner::scalar(const Fragment& f) {
 }
 
 bool Runner::any(const Fragment& where, const ModelMeta& m) {
-  Fragment f{"SELECT 1 FROM " + q(m.db_table) + " WHERE ", {}, false};
-  append(f, where);
-  f.sql += " LIMIT 1";
-  return query(f)->next();
+  return query(s_.select({.columns = Sql::constant_one(),
+                          .from = s_.table(m.db_table),
+                          .where = where,
+                          .limit = 1}))
+      ->next();
 }
 
 bool Runner::any_referencing(const Field& fk, int parent, const std::optional<int>& exclude_own) {
@@ -195,31 +163,28 @@ bool Runner::any_referencing(const Field& fk, int parent, const std::optional<in
     if (exclude_own) where = excluding(std::move(where), *exclude_own);
   };
   if (m.db_table != pm.db_table) {
-    Fragment f{"SELECT 1 FROM " + q(m.db_table) + " INNER JOIN " + q(pm.db_table) + " ON " +
-                   col(pm, pm.pk().column) + " = " + col(m, fk.column) + " WHERE ",
-               {},
-               false};
     Fragment where = cond(parent);
     exclude(where);
-    append(f, where);
-    f.sql += " LIMIT 1";
-    return query(f)->next();
+    return query(s_.select({.columns = Sql::constant_one(),
+                            .from = s_.join(m.db_table, pm.db_table,
+                                            Sql::equal_columns(s_.pk(pm), col(m, fk.column))),
+                            .where = where,
+                            .limit = 1}))
+        ->next();
   }
   bool found = false;
   for_each_chunk(parent, [&](const std::optional<Value>& lo, const Value& hi, bool) {
     if (found) return;
-    Fragment where{col(m, fk.column) + " IN (", {}, false};
-    append(where, key_range(parent, lo, hi));
-    where.sql += ")";
+    Fragment where = keyed_by(m, fk.column, key_range(parent, lo, hi));
     exclude(where);
     found = any(where, m);
   });
   return found;
 }
 
-std::string Runner::new_temp(const std::string& columns) {
+std::string Runner::new_temp(const std::function<std::string(const std::string&)>& create) {
   std::string name = "cascade_tmp_" + std::to_string(++temp_counter_);
-  c_.execute(c_.create_temp_table_sql(name, columns));
+  c_.execute(create(name));
   temps_.push_back(name);
   return name;
 }
@@ -228,7 +193,7 @@ void Runner::drop_temp_tables() noexcept {
   // Inside the transaction; a rollback removes them as well.
   for (const auto& t : temps_) {
     try {
-      c_.execute("DROP TABLE IF EXISTS " + q(t));
+      c_.execute(s_.drop_table(t));
     } catch (...) {
     }
   }
@@ -236,7 +201,7 @@ void Runner::drop_temp_tables() noexcept {
 }
 
 void Runner::refresh_statistics(const std::string& table, std::int64_t added) {
-  std::string sql = c_.refresh_statistics_sql(q(table));
+  std::string sql = c_.refresh_statistics_sql(s_.name(table));
   if (sql.empty()) return;
   if (added >= 0) {
     auto& [rows, analyzed] = table_rows_[table];
@@ -247,23 +212,14 @@ void Runner::refresh_statistics(const std::string& table, std::int64_t added) {
   c_.execute(sql);
 }
 
-std::string Runner::key_type(int n) const {
-  const Field& pk = model(n).pk();
-  if (pk.type == FieldType::Auto) return "bigint";
-  return c_.column_type(pk);
-}
-
 void Runner::materialize(int n) {
   if (!keys_table_[static_cast<std::size_t>(n)].empty()) return;
-  std::string name = new_temp(q("pk") + " " + key_type(n) + " NOT NULL PRIMARY KEY, " + q("gen") +
-                              " integer NOT NULL");
-  Fragment f{"INSERT INTO " + q(name) + " (" + q("pk") + ", " + q("gen") + ") SELECT " +
-                 col(model(n), model(n).pk().column) + ", 0 FROM " + q(model(n).db_table) +
-                 " WHERE ",
-             {},
-             false};
-  append(f, cond(n));
-  exec(f);
+  const ModelMeta& m = model(n);
+  std::string name = new_temp([&](const std::string& t) { return s_.create_key_table(t, m); });
+  exec(s_.insert_select(name, key_table_columns(),
+                        s_.select({.columns = Sql::list({s_.pk(m), Sql::integer(0)}),
+                                   .from = s_.table(m.db_table),
+                                   .where = cond(n)})));
   refresh_statistics(name);
   keys_table_[static_cast<std::size_t>(n)] = name;
 }
@@ -276,9 +232,9 @@ void Runner::materialize_cycles() {
   if (cyclic.empty()) return;
   // Acyclic parents of cyclic nodes first, so their conditions stay valid.
   for (int n : cyclic) {
-    std::string name = new_temp(q("pk") + " " + key_type(n) + " NOT NULL PRIMARY KEY, " + q("gen") +
-                                " integer NOT NULL");
-    c_.execute("CREATE INDEX " + q(name + "_gen") + " ON " + q(name) + " (" + q("gen") + ")");
+    std::string name =
+        new_temp([&](const std::string& t) { return s_.create_key_table(t, model(n)); });
+    c_.execute(s_.create_index(name + "_gen", name, kGenColumn));
     cycle_table_[n] = name;
   }
   auto in_cycle = [&](int n) { return cycle_table_.count(n) != 0; };
@@ -286,33 +242,25 @@ void Runner::materialize_cycles() {
     std::int64_t added = 0;
     for (int n : cyclic) {
       const ModelMeta& m = model(n);
-      Fragment f{"INSERT INTO " + q(cycle_table_[n]) + " (" + q("pk") + ", " + q("gen") +
-                     ") SELECT " + col(m, m.pk().column) + ", " + std::to_string(gen) + " FROM " +
-                     q(m.db_table) + " WHERE (",
-                 {},
-                 false};
-      bool first = true;
+      std::vector<Fragment> terms;
       for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
         bool from_cycle = !s.root && in_cycle(s.parent);
         // Generation 0 takes the rows from outside the cycles; later ones follow the cycle.
         if ((gen == 0) == from_cycle) continue;
-        if (!first) f.sql += " OR ";
-        first = false;
         if (s.root) {
-          append(f, root_cond());
+          terms.push_back(root_cond());
         } else if (from_cycle) {
-          f.sql += col(m, s.fk->column) + " IN (SELECT " + q("pk") + " FROM " +
-                   q(cycle_table_[s.parent]) + " WHERE " + q("gen") + " = " +
-                   std::to_string(gen - 1) + ")";
+          terms.push_back(keyed_by(m, s.fk->column, table_keys(cycle_table_[s.parent], gen - 1)));
         } else {
-          f.sql += col(m, s.fk->column) + " IN (";
-          append(f, keys(s.parent));
-          f.sql += ")";
+          terms.push_back(keyed_by(m, s.fk->column, keys(s.parent)));
         }
       }
-      if (first) continue;  // no source for this generation
-      f.sql += ") AND " + absent_from(cycle_table_[n], m);
-      std::int64_t rows = exec(f);
+      if (terms.empty()) continue;  // no source for this generation
+      Fragment select =
+          s_.select({.columns = Sql::list({s_.pk(m), Sql::integer(gen)}),
+                     .from = s_.table(m.db_table),
+                     .where = Sql::all_of({Sql::any_of(terms), absent_from(cycle_table_[n], m)})});
+      std::int64_t rows = exec(s_.insert_select(cycle_table_[n], key_table_columns(), select));
       refresh_statistics(cycle_table_[n], rows);
       added += rows;
     }

@@ -56,8 +56,8 @@ void Runner::order_by_rows() {
     // fast deletes when the level ends: the deepest generation's first.
     std::int64_t generations = 0;
     if (!level_fast.empty() && cycle_table_.count(n)) {
-      auto rows =
-          query(Fragment{"SELECT MAX(" + q("gen") + ") FROM " + q(cycle_table_[n]), {}, false});
+      auto rows = query(
+          s_.select({.columns = s_.max(s_.name(kGenColumn)), .from = s_.table(cycle_table_[n])}));
       if (rows->next() && !rows->get(0).is_null()) generations = rows->get(0).as_integer() + 1;
     }
     for (std::int64_t g = generations - 1; g >= 0; --g) {

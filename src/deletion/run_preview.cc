@@ -10,9 +10,7 @@ Preview Runner::preview(std::int64_t max_items) {
   if (p_.root_empty) return out;
   db::Atomic tx(c_);  // never committed: the destructor rolls everything back
   if (p_.single_statement) {
-    Fragment f{"SELECT COUNT(*) FROM " + q(p_.root_model->db_table) + " WHERE ", {}, false};
-    append(f, root_cond());
-    std::int64_t count = scalar(f);
+    std::int64_t count = scalar(s_.count(p_.root_model->db_table, root_cond()));
     if (count > 0 || p_.single_object) {
       out.counts.total = count;
       out.counts.per_model.emplace_back(p_.root_model->label(), count);
@@ -52,17 +50,13 @@ void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& 
                                                           : nullptr;
     if (action == nullptr) continue;
     const ModelMeta& r = *fk->model;
-    Fragment where{col(r, fk->column) + " IN (", {}, false};
-    append(where, deleted);
-    where.sql += ")";
+    Fragment where = keyed_by(r, fk->column, deleted);
     if (rule == OnDelete::DoNothing) {
       // Rows the plan deletes itself are not left behind.
       int own = node_of(r);
-      if (own >= 0 && !marks(own)) where = and_not(std::move(where), cond(own));
+      if (own >= 0 && !marks(own)) where = Sql::and_not(std::move(where), cond(own));
     }
-    Fragment f{"SELECT COUNT(*) FROM " + q(r.db_table) + " WHERE ", {}, false};
-    append(f, where);
-    std::int64_t count = scalar(f);
+    std::int64_t count = scalar(s_.count(r.db_table, where));
     if (count == 0) continue;
     out.database_effects.push_back({r.label(), fk->name, action, count});
     if (rule == OnDelete::DoNothing && !out.blocked()) {
@@ -72,22 +66,17 @@ void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& 
                             m.label() + " rows through " + relation_label(*fk) +
                             " (on_delete=DO_NOTHING)";
       std::int64_t cap = std::max<std::int64_t>(out.max_items, 1);
-      Fragment list{
-          "SELECT " + select_columns(r) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
-      append(list, where);
-      list.sql += " ORDER BY " + col(r, r.pk().column) + c_.limit_offset_sql(cap, 0);
-      auto rows = query(list);
+      auto rows = query(rows_of(r, where, cap));
       while (rows->next()) {
         Instance o = read(r, *rows);
         out.blocking.push_back({r.label(), display(o), false, {}, o.pk()});
       }
     }
     if (rule == OnDelete::DbCascade && std::find(path.begin(), path.end(), &r) == path.end()) {
-      Fragment keys{
-          "SELECT " + col(r, r.pk().column) + " FROM " + q(r.db_table) + " WHERE ", {}, false};
-      append(keys, where);
       path.push_back(&r);
-      database_effects(out, r, keys, path);
+      database_effects(
+          out, r, s_.select({.columns = s_.pk(r), .from = s_.table(r.db_table), .where = where}),
+          path);
       path.pop_back();
     }
   }
@@ -103,11 +92,9 @@ void Runner::count_all(Preview& out, bool values) {
     Fragment where = fast_entry_cond(entry);
     for (std::size_t earlier = 0; earlier < e; ++earlier) {
       if (fast_entries_[earlier].node != n) continue;
-      where = and_not(std::move(where), fast_entry_cond(fast_entries_[earlier]));
+      where = Sql::and_not(std::move(where), fast_entry_cond(fast_entries_[earlier]));
     }
-    Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
-    append(f, where);
-    std::int64_t c = scalar(f);
+    std::int64_t c = scalar(s_.count(model(n).db_table, where));
     counts[n] += c;
     if (c > 0) add_fast_label(n);
   }
@@ -124,16 +111,17 @@ void Runner::count_all(Preview& out, bool values) {
 
 std::pair<std::int64_t, std::uint64_t> Runner::root_fingerprint() {
   // A cyclic root node's keys also hold the rows its cycle reaches: read the root condition.
-  Fragment f = keys(0);
+  const ModelMeta& m = *p_.root_model;
+  Fragment roots = keys(0);
   if (p_.nodes[0].cyclic) {
-    const ModelMeta& m = *p_.root_model;
-    f = Fragment{
-        "SELECT " + col(m, m.pk().column) + " FROM " + q(m.db_table) + " WHERE ", {}, false};
-    append(f, root_cond());
-    add_live_filter(f, m);
+    Fragment where = root_cond();
+    add_live_filter(where, m);
+    roots = s_.select(
+        {.columns = s_.as(s_.pk(m), kKeyColumn), .from = s_.table(m.db_table), .where = where});
   }
-  f.sql += " ORDER BY 1";
-  auto rows = query(f);
+  const std::string key = s_.name(kKeyColumn);
+  auto rows = query(
+      s_.select({.columns = key, .from = s_.derived(roots, "cascade_roots"), .order_by = key}));
   std::uint64_t h = 14695981039346656037ULL;
   auto mix = [&h](unsigned char byte) {
     h ^= byte;
@@ -255,15 +243,10 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
       const Field* fk = rel.field;
       if (!followed.count(fk)) continue;
       const ModelMeta& child = *fk->model;
-      Fragment where{
-          col(child, fk->column) + " = " + std::string(1, kParamMarker), {inst.pk()}, false};
+      Fragment where = Sql::compare(col(child, fk->column), Compare::Eq, inst.pk());
       add_live_filter(where, child);
-      Fragment f{
-          "SELECT " + select_columns(child) + " FROM " + q(child.db_table) + " WHERE ", {}, false};
-      append(f, where);
-      f.sql += " ORDER BY " + col(child, child.pk().column);
       std::vector<Instance> children;
-      auto rows = query(f);
+      auto rows = query(rows_of(child, where));
       while (rows->next()) children.push_back(read(child, *rows));
       rows.reset();
       for (const auto& ch : children) visit(ch, siblings[me].children);
@@ -285,14 +268,9 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
       roots.push_back(std::move(*inst));
     }
   } else {
-    Fragment f{"SELECT " + select_columns(*p_.root_model) + " FROM " + q(p_.root_model->db_table) +
-                   " WHERE ",
-               {},
-               false};
-    append(f, root_cond());
-    add_live_filter(f, *p_.root_model);
-    f.sql += " ORDER BY " + col(*p_.root_model, p_.root_model->pk().column);
-    auto rows = query(f);
+    Fragment where = root_cond();
+    add_live_filter(where, *p_.root_model);
+    auto rows = query(rows_of(*p_.root_model, where));
     while (rows->next()) roots.push_back(read(*p_.root_model, *rows));
   }
   for (const auto& r : roots) visit(r, out.tree);

@@ -24,36 +24,19 @@ bool Runner::has_batch_receivers(int n) const {
 
 void Runner::snapshot(int n) {
   const ModelMeta& m = model(n);
-  std::string columns;
-  for (const auto& f : m.fields) {
-    std::string type = f.type == FieldType::Auto ? "bigint" : c_.column_type(f);
-    columns += (columns.empty() ? "" : ", ") + q(f.column) + " " + type;
-  }
-  columns += ", PRIMARY KEY (" + q(m.pk().column) + ")";
-  std::string name = new_temp(columns);
-  std::string cols;
-  for (const auto& f : m.fields) cols += (cols.empty() ? "" : ", ") + q(f.column);
-  Fragment f{"INSERT INTO " + q(name) + " (" + cols + ") SELECT " + select_columns(m) + " FROM " +
-                 q(m.db_table) + " WHERE ",
-             {},
-             false};
-  append(f, cond(n));
-  exec(f);
+  std::string name = new_temp([&](const std::string& t) { return s_.create_row_table(t, m); });
+  const std::vector<std::string> columns = s_.column_names(m);
+  exec(s_.insert_select(
+      name, columns,
+      s_.select({.columns = select_columns(m), .from = s_.table(m.db_table), .where = cond(n)})));
   if (n == 0) {
     // The root objects of an instance delete are the caller's instances, as they hold them
     // (Django signals the instances it was given, even one whose row is already gone).
     std::set<Value> done;
-    std::string marks;
-    for (std::size_t i = 0; i < m.fields.size(); ++i)
-      marks += (i ? ", " : "") + std::string(1, kParamMarker);
     for (const Instance* inst : p_.root_instances) {
       if (!done.insert(inst->pk()).second) continue;
-      exec(Fragment{"DELETE FROM " + q(name) + " WHERE " + q(m.pk().column) + " = " +
-                        std::string(1, kParamMarker),
-                    {inst->pk()},
-                    false});
-      exec(Fragment{"INSERT INTO " + q(name) + " (" + cols + ") VALUES (" + marks + ")",
-                    inst->values(), false});
+      exec(s_.delete_from(name, Sql::compare(s_.name(m.pk().column), Compare::Eq, inst->pk())));
+      exec(s_.insert_values(name, columns, {inst->values()}));
     }
   }
   snapshot_[static_cast<std::size_t>(n)] = name;
@@ -63,20 +46,11 @@ void Runner::stream_snapshot(int n, bool ascending,
                              const std::function<void(const Instance&)>& fn) {
   const ModelMeta& m = model(n);
   const std::string& table = snapshot_[static_cast<std::size_t>(n)];
-  std::string cols;
-  for (const auto& f : m.fields) cols += (cols.empty() ? "" : ", ") + q(f.column);
   std::optional<Value> last;
   while (true) {
-    Fragment f{"SELECT " + cols + " FROM " + q(table), {}, false};
-    if (last) {
-      f.sql +=
-          " WHERE " + q(m.pk().column) + (ascending ? " > " : " < ") + std::string(1, kParamMarker);
-      f.params.push_back(*last);
-    }
-    f.sql += " ORDER BY " + q(m.pk().column) + (ascending ? " ASC" : " DESC") + " LIMIT " +
-             std::to_string(kStreamBatch);
     std::vector<Instance> batch;
-    auto rows = query(f);
+    auto rows =
+        query(batch_after(table, s_.instance_columns(m, table), m.pk().column, ascending, last));
     while (rows->next()) batch.push_back(read(m, *rows));
     rows.reset();
     for (const auto& inst : batch) fn(inst);
@@ -90,15 +64,8 @@ void Runner::stream_keys(int n, bool ascending,
   const std::string& table = keys_table_[static_cast<std::size_t>(n)];
   std::optional<Value> last;
   while (true) {
-    Fragment f{"SELECT " + q("pk") + " FROM " + q(table), {}, false};
-    if (last) {
-      f.sql += " WHERE " + q("pk") + (ascending ? " > " : " < ") + std::string(1, kParamMarker);
-      f.params.push_back(*last);
-    }
-    f.sql += " ORDER BY " + q("pk") + (ascending ? " ASC" : " DESC") + " LIMIT " +
-             std::to_string(kStreamBatch);
     std::vector<Value> batch;
-    auto rows = query(f);
+    auto rows = query(batch_after(table, s_.name(kKeyColumn), kKeyColumn, ascending, last));
     while (rows->next()) batch.push_back(model(n).pk().to_python(rows->get(0)));
     rows.reset();
     if (!batch.empty()) fn(batch);
@@ -127,7 +94,7 @@ void Runner::send_batch_signals(int n, Signal base) {
 }
 
 Fragment Runner::update_where(const detail::Update& u) const {
-  Fragment where = referencing(u);
+  Fragment where = referencing(*u.fk, u.parent);
   int own = node_of(*u.fk->model);
   bool unique_value = u.fk->unique && u.fk->on_delete != OnDelete::SetNull;
   if (own >= 0 && !unique_value) where = excluding(std::move(where), own);
@@ -156,29 +123,21 @@ std::int64_t Runner::run_update(const detail::Update& u) {
   Fragment where = update_where(u);
   const ModelMeta& m = *u.fk->model;
   if (has_callable(u) && !any(where, m)) return 0;
-  Fragment f{"UPDATE " + q(m.db_table) + " SET " + q(u.fk->column) + " = " +
-                 std::string(1, kParamMarker) + " WHERE ",
-             {update_value(u)},
-             false};
-  append(f, where);
-  return exec(f);
+  return exec(s_.update(m.db_table, {{u.fk->column, update_value(u)}}, where));
 }
 
 std::int64_t Runner::count_update(const detail::Update& u) {
-  Fragment f{"SELECT COUNT(*) FROM " + q(u.fk->model->db_table) + " WHERE ", {}, false};
-  append(f, update_where(u));
-  return scalar(f);
+  return scalar(s_.count(u.fk->model->db_table, update_where(u)));
 }
 
 std::int64_t Runner::delete_node(int n, const detail::Source* only) {
   const ModelMeta& m = model(n);
-  auto statement = [&] {
-    if (!marks(n)) return Fragment{"DELETE FROM " + q(m.db_table) + " WHERE ", {}, false};
-    std::string mark(1, kParamMarker);
-    return Fragment{"UPDATE " + q(m.db_table) + " SET " + q(kDeletedAtField) + " = " + mark + ", " +
-                        q(kDeletionIdField) + " = " + mark + " WHERE ",
-                    {Value(p_.now), Value(p_.deletion_id)},
-                    false};
+  // Deletes the rows `where` selects, or marks them.
+  auto statement = [&](const Fragment& where) {
+    if (!marks(n)) return s_.delete_from(m.db_table, where);
+    return s_.update(m.db_table,
+                     {{kDeletedAtField, Value(p_.now)}, {kDeletionIdField, Value(p_.deletion_id)}},
+                     where);
   };
   const auto& sources = p_.nodes[static_cast<std::size_t>(n)].sources;
   std::int64_t total = 0;
@@ -189,33 +148,25 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
     if (table_empty(m)) return 0;
     // The rows referencing the parent's keys `keys` (a key select).
     auto children = [&](const Fragment& keys) {
-      Fragment where{col(m, src.fk->column) + " IN (", {}, false};
-      append(where, keys);
-      where.sql += ")";
+      Fragment where = keyed_by(m, src.fk->column, keys);
       add_live_filter(where, m);
       return where;
     };
     auto count = [&](const Fragment& where, std::optional<std::int64_t> cap) {
-      Fragment f{"SELECT COUNT(*) FROM (SELECT 1 FROM " + q(m.db_table) + " WHERE ", {}, false};
-      append(f, where);
-      if (cap) f.sql += " LIMIT " + std::to_string(*cap);
-      f.sql += ") " + q("cascade_count");
-      return scalar(f);
+      return scalar(s_.count(s_.select({.columns = Sql::constant_one(),
+                                        .from = s_.table(m.db_table),
+                                        .where = where,
+                                        .limit = cap})));
     };
-    auto plain = [&](const Fragment& where) {
-      Fragment f = statement();
-      append(f, where);
-      total += exec(f);
-    };
+    auto plain = [&](const Fragment& where) { total += exec(statement(where)); };
     // LIMITed batches, for the children of parents too many to split further.
     auto batches = [&](const Fragment& where, std::int64_t rows) {
       for (std::int64_t left = rows; left > 0;) {
-        Fragment f = statement();
-        f.sql += col(m, m.pk().column) + " IN (SELECT " + col(m, m.pk().column) + " FROM " +
-                 q(m.db_table) + " WHERE ";
-        append(f, where);
-        f.sql += " LIMIT " + std::to_string(chunk()) + ")";
-        std::int64_t done = exec(f);
+        std::int64_t done = exec(statement(keyed_by(m, m.pk().column,
+                                                    s_.select({.columns = s_.pk(m),
+                                                               .from = s_.table(m.db_table),
+                                                               .where = where,
+                                                               .limit = chunk()}))));
         total += done;
         left -= done;
         if (done < chunk()) break;
@@ -237,18 +188,12 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
           // More than a chunk: the parents' range is split into parts of about chunk() children
           // each, each deleted by the plain statement; a part still holding more than twice
           // that (a few parents with very many children) goes in LIMITed batches.
-          Fragment parents{"SELECT COUNT(*) FROM (", {}, false};
-          append(parents, key_range(src.parent, lo, hi));
-          parents.sql += ") " + q("cascade_parents");
           std::int64_t parts = (rows + chunk() - 1) / chunk();
-          std::int64_t size = std::max<std::int64_t>(1, (scalar(parents) + parts - 1) / parts);
+          std::int64_t parents = scalar(s_.count(key_range(src.parent, lo, hi)));
+          std::int64_t size = std::max<std::int64_t>(1, (parents + parts - 1) / parts);
           std::optional<Value> part_lo = lo;
           while (true) {
-            Fragment next{"SELECT " + q("pk") + " FROM (", {}, false};
-            append(next, key_range(src.parent, part_lo, hi));
-            next.sql += ") " + q("cascade_part") + " ORDER BY " + q("pk") + " LIMIT 1 OFFSET " +
-                        std::to_string(size - 1);
-            auto found = query(next);
+            auto found = query(nth_key(key_range(src.parent, part_lo, hi), size - 1));
             bool more = found->next();
             Value part_hi = more ? found->get(0) : hi;
             found.reset();
@@ -266,15 +211,9 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
     return total;
   }
   for_each_chunk(n, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
-    Fragment f = statement();
-    if (!lo && final_chunk) {
-      append(f, cond(n));  // everything fits in one chunk: the plain statement
-    } else {
-      f.sql += col(m, m.pk().column) + " IN (";
-      append(f, key_range(n, lo, hi));
-      f.sql += ")";
-    }
-    total += exec(f);
+    // Everything in one chunk: the plain statement.
+    total += exec(
+        statement(!lo && final_chunk ? cond(n) : keyed_by(m, m.pk().column, key_range(n, lo, hi))));
   });
   return total;
 }
@@ -287,20 +226,7 @@ void Runner::add_fast_label(int n) {
 
 Fragment Runner::generation_keys(int n, std::int64_t gen, const std::optional<Value>& lo,
                                  const std::optional<Value>& hi) const {
-  std::string mark(1, kParamMarker);
-  Fragment f{"SELECT " + q("pk") + " FROM " + q(cycle_table_.at(n)) + " WHERE " + q("gen") + " = " +
-                 std::to_string(gen),
-             {},
-             false};
-  if (lo) {
-    f.sql += " AND " + q("pk") + " > " + mark;
-    f.params.push_back(*lo);
-  }
-  if (hi) {
-    f.sql += " AND " + q("pk") + " <= " + mark;
-    f.params.push_back(*hi);
-  }
-  return f;
+  return table_keys(cycle_table_.at(n), gen, lo, hi);
 }
 
 std::int64_t Runner::delete_generation_children(int n, const detail::Source& s, std::int64_t gen) {
@@ -308,19 +234,14 @@ std::int64_t Runner::delete_generation_children(int n, const detail::Source& s, 
   std::int64_t total = 0;
   std::optional<Value> lo;
   while (true) {
-    Fragment next = generation_keys(s.parent, gen, lo);
-    next.sql += " ORDER BY " + q("pk") + " LIMIT 1 OFFSET " + std::to_string(chunk() - 1);
     std::optional<Value> hi;
     {
-      auto rows = query(next);
+      auto rows = query(nth_key(generation_keys(s.parent, gen, lo), chunk() - 1));
       if (rows->next()) hi = rows->get(0);
     }
-    Fragment f{
-        "DELETE FROM " + q(m.db_table) + " WHERE " + col(m, s.fk->column) + " IN (", {}, false};
-    append(f, generation_keys(s.parent, gen, lo, hi));
-    f.sql += ")";
-    add_live_filter(f, m);
-    total += exec(f);
+    Fragment where = keyed_by(m, s.fk->column, generation_keys(s.parent, gen, lo, hi));
+    add_live_filter(where, m);
+    total += exec(s_.delete_from(m.db_table, where));
     if (!hi) return total;
     lo = hi;
   }
@@ -329,25 +250,39 @@ std::int64_t Runner::delete_generation_children(int n, const detail::Source& s, 
 Fragment Runner::fast_entry_cond(const FastEntry& e) const {
   int n = e.node;
   const ModelMeta& m = model(n);
-  Fragment out{"(", {}, false};
-  bool first = true;
+  std::vector<Fragment> terms;
   for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
     if (s.root || s.parent != e.parent) continue;
-    out.sql += first ? "" : " OR ";
-    first = false;
-    out.sql += col(m, s.fk->column) + " IN (";
-    append(out, e.gen < 0 ? keys(e.parent) : generation_keys(e.parent, e.gen));
-    out.sql += ")";
+    terms.push_back(
+        keyed_by(m, s.fk->column, e.gen < 0 ? keys(e.parent) : generation_keys(e.parent, e.gen)));
   }
-  out.sql += ")";
+  Fragment out = Sql::any_of(terms);
   add_live_filter(out, m);
   return out;
 }
 
-std::int64_t Runner::count_node(int n) {
-  Fragment f{"SELECT COUNT(*) FROM " + q(model(n).db_table) + " WHERE ", {}, false};
-  append(f, cond(n));
-  return scalar(f);
+std::int64_t Runner::count_node(int n) { return scalar(s_.count(model(n).db_table, cond(n))); }
+
+Fragment Runner::nth_key(const Fragment& keys, std::int64_t offset) const {
+  const std::string key = s_.name(kKeyColumn);
+  return s_.select({.columns = key,
+                    .from = s_.derived(keys, "cascade_part"),
+                    .order_by = key,
+                    .limit = 1,
+                    .offset = offset});
+}
+
+Fragment Runner::batch_after(const std::string& table, const std::string& columns,
+                             std::string_view key, bool ascending,
+                             const std::optional<Value>& last) const {
+  const std::string k = s_.name(key);
+  return s_.select(
+      {.columns = columns,
+       .from = s_.table(table),
+       .where = last ? Sql::compare(k, ascending ? Compare::Gt : Compare::Lt, *last) : Fragment{},
+       .order_by = k,
+       .descending = !ascending,
+       .limit = kStreamBatch});
 }
 
 void Runner::keep_keys_for_later(int n, std::size_t position) {

@@ -25,6 +25,7 @@
 #include "sql/query.h"
 #include "sql/compiler.h"
 #include "sql/rows.h"
+#include "sql/statements.h"
 
 namespace cascade::detail {
 
@@ -34,15 +35,10 @@ using sql::kParamMarker;
 inline constexpr std::int64_t kStreamBatch = 1000;
 
 using sql::append;
-
-// `where AND NOT excluded`, where a row for which `excluded` is NULL (a NULL key in one of its
-// `fk IN (...)` terms) counts as not excluded: SQL's NOT (NULL) would drop the row instead.
-inline Fragment and_not(Fragment where, const Fragment& excluded) {
-  where.sql = "(" + where.sql + ") AND (";
-  append(where, excluded);
-  where.sql += ") IS NOT TRUE";
-  return where;
-}
+using sql::Compare;
+using sql::kGenColumn;
+using sql::kKeyColumn;
+using Sql = sql::Statements;
 
 class Runner {
  public:
@@ -58,6 +54,7 @@ class Runner {
       : p_(plan),
         db_(*plan.db),
         c_(plan.db->connection()),
+        s_(c_),
         keys_table_(plan.nodes.size()),
         snapshot_(plan.nodes.size()),
         sorted_(plan.sorted),
@@ -75,8 +72,9 @@ class Runner {
 
   // ---- SQL for the rows of a node -------------------------------------------------------------
 
-  std::string q(const std::string& id) const { return c_.quote_name(id); }
-  std::string col(const ModelMeta& m, const std::string& column) const;
+  std::string col(const ModelMeta& m, const std::string& column) const {
+    return s_.column(m, column);
+  }
   const ModelMeta& model(int n) const { return *p_.nodes[static_cast<std::size_t>(n)].model; }
 
   // The condition, on the node's table, selecting the node's rows.
@@ -86,13 +84,23 @@ class Runner {
   bool live_only(const ModelMeta& m) const;
   void add_live_filter(Fragment& where, const ModelMeta& m) const;
 
-  // "SELECT pk FROM <table> WHERE <cond>": the node's primary keys.
+  // A SELECT of the node's primary keys, as kKeyColumn.
   Fragment keys(int n) const;
 
-  // "NOT EXISTS (...)": the row of `m` is not among the keys in `table`. An anti-join, which the
-  // planner can hash or merge however large the table (PostgreSQL runs a NOT IN as a scan of
-  // the table per row once it outgrows work_mem).
-  std::string absent_from(const std::string& table, const ModelMeta& m) const;
+  // The rows of `m` whose key is among kKeyColumn of `select`.
+  Fragment keyed_by(const ModelMeta& m, const std::string& column, const Fragment& select) const {
+    return Sql::in(col(m, column), select);
+  }
+
+  // The row of `m` is not among the keys in `table`: NOT EXISTS, an anti-join, which the planner
+  // can hash or merge however large the table (PostgreSQL runs a NOT IN as a scan of the table
+  // per row once it outgrows work_mem).
+  Fragment absent_from(const std::string& table, const ModelMeta& m) const;
+
+  // The keys in a key table, `gen` one generation of them (-1: all), optionally in (lo, hi].
+  Fragment table_keys(const std::string& table, std::int64_t gen = -1,
+                      const std::optional<Value>& lo = std::nullopt,
+                      const std::optional<Value>& hi = std::nullopt) const;
 
   // `where`, on node n's table, without node n's rows: with n's keys in a table, an anti-join;
   // else and_not().
@@ -131,9 +139,10 @@ class Runner {
   bool any_referencing(const Field& fk, int parent, const std::optional<int>& exclude_own);
 
   // Whether the table holds no row at all: a step on it has nothing to do.
-  bool table_empty(const ModelMeta& m) { return !any(Fragment{"1 = 1", {}, false}, m); }
+  bool table_empty(const ModelMeta& m) { return !any(Sql::every_row(), m); }
 
-  std::string new_temp(const std::string& columns);
+  // Creates a temporary table with `create(name)`, dropped when the Runner ends.
+  std::string new_temp(const std::function<std::string(const std::string&)>& create);
 
   void drop_temp_tables() noexcept;
 
@@ -143,7 +152,9 @@ class Runner {
   // statistics stay close at a logarithmic number of ANALYZEs.
   void refresh_statistics(const std::string& table, std::int64_t added = -1);
 
-  std::string key_type(int n) const;
+  static std::vector<std::string> key_table_columns() {
+    return {std::string(kKeyColumn), std::string(kGenColumn)};
+  }
 
   // Stores the node's keys in a temporary table; its condition then reads only that table.
   void materialize(int n);
@@ -209,10 +220,13 @@ class Runner {
   int node_of(const ModelMeta& m) const;
 
   // Rows of the relation's model that reference the rows of its parent node.
-  Fragment referencing(const detail::Check& chk) const;
-  Fragment referencing(const detail::Update& u) const;
+  Fragment referencing(const Field& fk, int parent) const;
 
-  std::string select_columns(const ModelMeta& m) const { return sql::column_list(c_, m); }
+  // The instance columns of the rows of `m` that `where` selects, in primary key order.
+  Fragment rows_of(const ModelMeta& m, const Fragment& where,
+                   std::optional<std::int64_t> limit = std::nullopt) const;
+
+  std::string select_columns(const ModelMeta& m) const { return s_.instance_columns(m); }
 
   void load(const Fragment& where, const ModelMeta& m, std::vector<Instance>& out);
 
@@ -284,6 +298,13 @@ class Runner {
 
   std::int64_t count_node(int n);
 
+  // The key at `offset` (0-based) of a key SELECT, in key order.
+  Fragment nth_key(const Fragment& keys, std::int64_t offset) const;
+
+  // `columns` of a temporary table's next kStreamBatch rows after `last` in `key` order.
+  Fragment batch_after(const std::string& table, const std::string& columns, std::string_view key,
+                       bool ascending, const std::optional<Value>& last) const;
+
   // Before deleting node n, keep its keys if a later step still reads its table.
   void keep_keys_for_later(int n, std::size_t position);
 
@@ -351,6 +372,7 @@ class Runner {
   const detail::Plan& p_;
   Context& db_;
   db::Connection& c_;
+  sql::Statements s_;
   std::vector<std::string> keys_table_;
   std::vector<std::string> snapshot_;
   std::map<int, std::string> cycle_table_;

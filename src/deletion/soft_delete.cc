@@ -10,9 +10,12 @@
 #include "sql/query.h"
 #include "sql/compiler.h"
 #include "sql/rows.h"
+#include "sql/statements.h"
 
 namespace cascade {
 namespace {
+
+using Sql = sql::Statements;
 
 std::vector<Value> deletion_ids(const QuerySet& rows) {
   std::set<Value> ids;
@@ -55,36 +58,24 @@ void merge_result(DeleteResult& into, const DeleteResult& r) {
 class Restorer {
  public:
   Restorer(Context& db, std::vector<Value> ids)
-      : db_(db), c_(db.connection()), ids_(std::move(ids)) {}
+      : db_(db), c_(db.connection()), s_(c_), ids_(std::move(ids)) {}
 
-  std::string q(const std::string& s) const { return c_.quote_name(s); }
   std::string col(const std::string& alias, const std::string& column) const {
-    return q(alias) + "." + q(column);
+    return s_.column(alias, column);
   }
 
-  // "deletion_id IN (?, ?...)" on `alias`, in the compiler's placeholder scheme (sql::finish).
+  // The rows of `alias` that the operations mark.
   sql::Fragment marked(const std::string& alias) const {
-    sql::Fragment out{col(alias, kDeletionIdField) + " IN (", {}, false};
-    for (std::size_t i = 0; i < ids_.size(); ++i) {
-      out.sql += (i ? ", " : "") + std::string(1, sql::kParamMarker);
-      out.params.push_back(ids_[i]);
-    }
-    out.sql += ")";
-    return out;
+    return Sql::in(col(alias, kDeletionIdField), ids_);
   }
-  std::unique_ptr<db::Rows> query(const sql::Fragment& f) {
-    auto compiled = sql::finish(c_, f);
-    return c_.query(compiled.sql, compiled.params);
-  }
+  std::unique_ptr<db::Rows> query(const sql::Fragment& f) { return sql::query(c_, f); }
 
   std::optional<Instance> first(const ModelMeta& m, const sql::Fragment& where) {
-    sql::Fragment f{"SELECT " + sql::column_list(c_, m, "r") + " FROM " + q(m.db_table) + " " +
-                        q("r") + " WHERE ",
-                    {},
-                    false};
-    sql::append(f, where);
-    f.sql += (" ORDER BY " + col("r", m.pk().column) + c_.limit_offset_sql(1, 0));
-    auto rows = query(f);
+    auto rows = query(s_.select({.columns = s_.instance_columns(m, "r"),
+                                 .from = s_.table(m.db_table, "r"),
+                                 .where = where,
+                                 .order_by = col("r", m.pk().column),
+                                 .limit = 1}));
     if (!rows->next()) return std::nullopt;
     return sql::read_instance(m, *rows);
   }
@@ -94,16 +85,17 @@ class Restorer {
     for (const auto& f : m.fields) {
       if (!f.is_foreign_key()) continue;
       const ModelMeta& t = *f.target;
-      sql::Fragment where = marked("r");
-      where.sql += (" AND " + col("r", f.column) + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " +
-                    q(t.db_table) + " " + q("t") + " WHERE " + col("t", t.pk().column) + " = " +
-                    col("r", f.column));
+      // A target row that is live, or restored with it.
+      std::vector<sql::Fragment> target{
+          Sql::equal_columns(col("t", t.pk().column), col("r", f.column))};
       if (t.soft_deletable()) {
-        where.sql += " AND (" + col("t", kDeletedAtField) + " IS NULL OR ";
-        sql::append(where, marked("t"));
-        where.sql += ")";
+        target.push_back(Sql::any_of({Sql::is_null(col("t", kDeletedAtField)), marked("t")}));
       }
-      where.sql += ")";
+      sql::Fragment where =
+          Sql::all_of({marked("r"), Sql::is_not_null(col("r", f.column)),
+                       Sql::not_exists(s_.select({.columns = Sql::constant_one(),
+                                                  .from = s_.table(t.db_table, "t"),
+                                                  .where = Sql::all_of(std::move(target))}))});
       if (auto bad = first(m, where)) {
         bool exists = Manager(db_, t, Visibility::All).find(bad->get(f.name)).has_value();
         throw RestoreError("Cannot restore " + bad->repr() + ": its " + f.name + " refers to " +
@@ -113,13 +105,15 @@ class Restorer {
       }
     }
     auto unique_check = [&](const std::vector<const Field*>& fields) {
-      std::string same;
+      // Another live row with the same values.
+      std::vector<sql::Fragment> same{Sql::is_null(col("l", kDeletedAtField))};
       for (const Field* f : fields) {
-        same += " AND " + col("l", f->column) + " = " + col("r", f->column);
+        same.push_back(Sql::equal_columns(col("l", f->column), col("r", f->column)));
       }
-      sql::Fragment where = marked("r");
-      where.sql += (" AND EXISTS (SELECT 1 FROM " + q(m.db_table) + " " + q("l") + " WHERE " +
-                    col("l", kDeletedAtField) + " IS NULL" + same + ")");
+      sql::Fragment where = Sql::all_of(
+          {marked("r"), Sql::exists(s_.select({.columns = Sql::constant_one(),
+                                               .from = s_.table(m.db_table, "l"),
+                                               .where = Sql::all_of(std::move(same))}))});
       if (auto bad = first(m, where)) {
         std::string what;
         for (const Field* f : fields) {
@@ -171,23 +165,16 @@ class Restorer {
         std::vector<Value> pks;
         if (signals) {
           // Receivers need the keys after the marks are gone.
-          sql::Fragment select{
-              "SELECT " + col(m->db_table, m->pk().column) + " FROM " + q(m->db_table) + " WHERE ",
-              {},
-              false};
-          sql::append(select, marked(m->db_table));
-          select.sql += (" ORDER BY " + col(m->db_table, m->pk().column));
-          auto rows = query(select);
+          auto rows = query(s_.select({.columns = s_.pk(*m),
+                                       .from = s_.table(m->db_table),
+                                       .where = marked(m->db_table),
+                                       .order_by = s_.pk(*m)}));
           while (rows->next()) pks.push_back(m->pk().to_python(rows->get(0)));
           send(*m, Signal::PreRestore, pks);
         }
-        sql::Fragment update{"UPDATE " + q(m->db_table) + " SET " + q(kDeletedAtField) +
-                                 " = NULL, " + q(kDeletionIdField) + " = NULL WHERE ",
-                             {},
-                             false};
-        sql::append(update, marked(m->db_table));
-        auto compiled = sql::finish(c_, update);
-        std::int64_t count = c_.execute(compiled.sql, compiled.params);
+        std::int64_t count = sql::execute(
+            c_, s_.update(m->db_table, {{kDeletedAtField, Value()}, {kDeletionIdField, Value()}},
+                          marked(m->db_table)));
         if (signals) send(*m, Signal::PostRestore, pks);
         if (count > 0) {
           result.per_model.emplace_back(m->label(), count);
@@ -222,6 +209,7 @@ class Restorer {
  private:
   Context& db_;
   db::Connection& c_;
+  sql::Statements s_;
   std::vector<Value> ids_;
 };
 

@@ -9,19 +9,18 @@
 #include "cascade/error.h"
 
 #include "sql/rows.h"
+#include "sql/statements.h"
 
 namespace cascade {
 namespace {
 
 using sql::read_instance;
+using Sql = sql::Statements;
 
-// "?, ?, ?" for n parameters starting at `first`.
-std::string placeholders(const db::Connection& c, int first, std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out += (i ? ", " : "") + c.placeholder(first + static_cast<int>(i));
-  }
-  return out;
+// The rows of a many-to-many table whose `source` column holds `owner`.
+sql::Fragment owned_by(const Sql& s, const ModelMeta& through, const Field& source,
+                       const Value& owner) {
+  return Sql::compare(s.column(through, source.column), sql::Compare::Eq, owner);
 }
 
 void require_saved(const Instance& inst, std::string_view what) {
@@ -85,22 +84,18 @@ bool Manager::save_row(Instance& inst) {
     return true;
   }
   auto& c = db_.connection();
-  std::string sets;
-  std::vector<Value> params;
-  int n = 0;
+  Sql s(c);
+  std::vector<std::pair<std::string, Value>> sets;
   for (std::size_t i = 1; i < meta_.fields.size(); ++i) {
     // deleted_at / deletion_id belong to remove() and restore(), not to save().
     if (ModelMeta::is_soft_delete_field(meta_.fields[i]) && meta_.soft_deletable()) continue;
-    sets += (sets.empty() ? "" : ", ") + c.quote_name(meta_.fields[i].column) + " = " +
-            c.placeholder(++n);
-    params.push_back(inst.at(i));
+    sets.emplace_back(meta_.fields[i].column, inst.at(i));
   }
-  params.push_back(inst.pk());
   std::int64_t updated = 0;
   if (!sets.empty()) {
-    updated = c.execute("UPDATE " + c.quote_name(meta_.db_table) + " SET " + sets + " WHERE " +
-                            c.quote_name(meta_.pk().column) + " = " + c.placeholder(++n),
-                        params);
+    updated = sql::execute(
+        c, s.update(meta_.db_table, sets,
+                    Sql::compare(s.name(meta_.pk().column), sql::Compare::Eq, inst.pk())));
   } else {
     updated = find(inst.pk()) ? 1 : 0;
   }
@@ -116,26 +111,22 @@ void Manager::insert(Instance& inst) {
   auto& c = db_.connection();
   const Field& pk = meta_.pk();
   bool auto_pk = pk.type == FieldType::Auto && inst.pk().is_null();
-  std::string cols;
-  std::vector<Value> params;
+  std::vector<std::string> columns;
+  std::vector<Value> values;
   for (std::size_t i = auto_pk ? 1 : 0; i < meta_.fields.size(); ++i) {
-    cols += (cols.empty() ? "" : ", ") + c.quote_name(meta_.fields[i].column);
-    params.push_back(inst.at(i));
+    columns.push_back(meta_.fields[i].column);
+    values.push_back(inst.at(i));
   }
-  std::string sql = "INSERT INTO " + c.quote_name(meta_.db_table);
-  sql += cols.empty() ? " DEFAULT VALUES"
-                      : " (" + cols + ") VALUES (" + placeholders(c, 1, params.size()) + ")";
+  sql::Fragment insert =
+      Sql(c).insert_values(meta_.db_table, columns, {values}, auto_pk ? pk.column : "");
   if (auto_pk) {
-    if (!c.features().can_return_columns_from_insert) {
-      throw NotSupportedError("this database cannot return the key of an inserted row");
-    }
-    auto rows = c.query(sql + " RETURNING " + c.quote_name(pk.column), params);
+    auto rows = sql::query(c, insert);
     if (!rows->next()) throw OperationalError("INSERT ... RETURNING returned no row");
     inst.set_pk(pk.to_python(rows->get(0)));
     while (rows->next()) {
     }
   } else {
-    c.execute(sql, params);
+    sql::execute(c, insert);
   }
   inst.set_adding(false);
 }
@@ -150,14 +141,21 @@ void Manager::refresh(Instance& inst) {
 
 std::pair<Instance, bool> Manager::get_or_create(
     const Lookups& lookups, const std::vector<std::pair<std::string, Value>>& defaults) {
+  // Mapped structs among the values stand for their primary keys, in the lookup and the row.
+  Lookups resolved;
+  for (const auto& [name, arg] : lookups) {
+    resolved.emplace_back(
+        name,
+        std::get<Lookup>(resolve_mapped(Q(name, arg), db_.registry()).children().front()).second);
+  }
   return db::atomic(db_.connection(), db::Atomic::Mode::Immediate,
                     [&]() -> std::pair<Instance, bool> {
                       try {
-                        return {all().get(Q(lookups)), false};
+                        return {all().get(Q(resolved)), false};
                       } catch (const DoesNotExist&) {
                       }
                       Instance inst(meta_);
-                      for (const auto& [name, arg] : lookups) {
+                      for (const auto& [name, arg] : resolved) {
                         if (name.find("__") != std::string::npos)
                           continue;  // only exact field lookups set values
                         if (!arg.is_value())
@@ -205,26 +203,28 @@ const ModelMeta& ManyToManyManager::model() const noexcept { return *target_->ta
 
 std::vector<Value> ManyToManyManager::pks() const {
   auto& c = db_.connection();
+  Sql s(c);
   std::vector<Value> out;
-  auto rows =
-      c.query("SELECT " + c.quote_name(target_->column) + " FROM " +
-                  c.quote_name(through_.db_table) + " WHERE " + c.quote_name(source_->column) +
-                  " = " + c.placeholder(1) + " ORDER BY " + c.quote_name(target_->column),
-              std::span<const Value>(&owner_pk_, 1));
+  auto rows = sql::query(c, s.select({.columns = s.column(through_, target_->column),
+                                      .from = s.table(through_.db_table),
+                                      .where = owned_by(s, through_, *source_, owner_pk_),
+                                      .order_by = s.column(through_, target_->column)}));
   while (rows->next()) out.push_back(target_->to_python(rows->get(0)));
   return out;
 }
 
 std::vector<Instance> ManyToManyManager::all() const {
   auto& c = db_.connection();
+  Sql s(c);
   const ModelMeta& m = model();
   std::vector<Instance> out;
-  auto rows = c.query(
-      "SELECT " + sql::column_list(c, m) + " FROM " + c.quote_name(m.db_table) + " WHERE " +
-          c.quote_name(m.pk().column) + " IN (SELECT " + c.quote_name(target_->column) + " FROM " +
-          c.quote_name(through_.db_table) + " WHERE " + c.quote_name(source_->column) + " = " +
-          c.placeholder(1) + ") ORDER BY " + c.quote_name(m.pk().column),
-      std::span<const Value>(&owner_pk_, 1));
+  sql::Fragment targets = s.select({.columns = s.column(through_, target_->column),
+                                    .from = s.table(through_.db_table),
+                                    .where = owned_by(s, through_, *source_, owner_pk_)});
+  auto rows = sql::query(c, s.select({.columns = s.instance_columns(m),
+                                      .from = s.table(m.db_table),
+                                      .where = Sql::in(s.pk(m), targets),
+                                      .order_by = s.pk(m)}));
   while (rows->next()) out.push_back(read_instance(m, *rows));
   return out;
 }
@@ -245,20 +245,10 @@ void ManyToManyManager::add(std::span<const Value> pks) {
         std::max<std::size_t>(1, static_cast<std::size_t>(c.features().max_query_params) / 2);
     for (std::size_t start = 0; start < batch.size(); start += per) {
       std::size_t end = std::min(batch.size(), start + per);
-      std::string values;
-      std::vector<Value> params;
-      int n = 0;
-      for (std::size_t i = start; i < end; ++i) {
-        values +=
-            (i > start ? ", (" : "(") + c.placeholder(n + 1) + ", " + c.placeholder(n + 2) + ")";
-        n += 2;
-        params.push_back(owner_pk_);
-        params.push_back(batch[i]);
-      }
-      c.execute("INSERT INTO " + c.quote_name(through_.db_table) + " (" +
-                    c.quote_name(source_->column) + ", " + c.quote_name(target_->column) +
-                    ") VALUES " + values,
-                params);
+      std::vector<std::vector<Value>> rows;
+      for (std::size_t i = start; i < end; ++i) rows.push_back({owner_pk_, batch[i]});
+      sql::execute(
+          c, Sql(c).insert_values(through_.db_table, {source_->column, target_->column}, rows));
     }
   });
 }
@@ -275,22 +265,21 @@ void ManyToManyManager::remove(std::span<const Value> pks) {
   db::atomic(c, db::Atomic::Mode::Immediate, [&] {
     for (std::size_t start = 0; start < keys.size(); start += per) {
       std::size_t end = std::min(keys.size(), start + per);
-      std::vector<Value> params{owner_pk_};
-      params.insert(params.end(), keys.begin() + static_cast<std::ptrdiff_t>(start),
-                    keys.begin() + static_cast<std::ptrdiff_t>(end));
-      c.execute("DELETE FROM " + c.quote_name(through_.db_table) + " WHERE " +
-                    c.quote_name(source_->column) + " = " + c.placeholder(1) + " AND " +
-                    c.quote_name(target_->column) + " IN (" + placeholders(c, 2, end - start) + ")",
-                params);
+      Sql s(c);
+      std::span<const Value> part(keys.begin() + static_cast<std::ptrdiff_t>(start),
+                                  keys.begin() + static_cast<std::ptrdiff_t>(end));
+      sql::execute(
+          c, s.delete_from(through_.db_table,
+                           Sql::all_of({owned_by(s, through_, *source_, owner_pk_),
+                                        Sql::in(s.column(through_, target_->column), part)})));
     }
   });
 }
 
 void ManyToManyManager::clear() {
   auto& c = db_.connection();
-  c.execute("DELETE FROM " + c.quote_name(through_.db_table) + " WHERE " +
-                c.quote_name(source_->column) + " = " + c.placeholder(1),
-            std::span<const Value>(&owner_pk_, 1));
+  Sql s(c);
+  sql::execute(c, s.delete_from(through_.db_table, owned_by(s, through_, *source_, owner_pk_)));
 }
 
 void ManyToManyManager::set(std::span<const Value> pks) {

@@ -1,5 +1,5 @@
-// Reading model rows: the column list that selects every concrete field of a model, and the
-// Instance made of one result row. The one place the field order of a SELECT is decided.
+// Reading model rows: the Instance made of one result row whose first columns are
+// Statements::instance_columns(m), which selects every concrete field in ModelMeta::fields order.
 #pragma once
 
 #include <string>
@@ -10,11 +10,7 @@
 
 namespace cascade::sql {
 
-// "alias"."col1", "alias"."col2", ... for every concrete field, in ModelMeta::fields order.
-// The alias defaults to the model's table.
-std::string column_list(const db::Connection& c, const ModelMeta& m, const std::string& alias = {});
-
-// The Instance of the current row, whose first columns are column_list(m)'s.
+// The Instance of the current row, whose first columns are Statements::instance_columns(m)'s.
 Instance read_instance(const ModelMeta& m, const db::Rows& rows);
 
 }  // namespace cascade::sql

@@ -3,6 +3,11 @@
 maps each file to its layer, prints the layer graph it found, and fails on an edge that is not
 in ALLOWED (or on a PENDING edge that no longer exists, so that the list only shrinks).
 
+It also fails on SQL text above the sql layer: a string literal that begins a statement or a
+clause (SELECT, DELETE FROM, UPDATE ... SET, INSERT INTO, ... WHERE, ORDER BY) in a file of a
+layer not in SQL_WRITERS. Those layers build their statements with sql/statements.h, whose
+builders quote identifiers and bind every value.
+
     tests/layering/check_layers.py SOURCE_DIR
 """
 import collections
@@ -29,6 +34,12 @@ ALLOWED = {
 # Upward edges still to be removed, each a file and what it includes (none left: the query and
 # deletion layers see a Context, not the Database facade). When one is added, say why.
 PENDING = set()
+
+# The layers that may write SQL text: the backends (db) and the compiler and statement builders
+# (sql). Every other layer composes what sql/statements.h builds.
+SQL_WRITERS = {"db", "sql"}
+SQL_TEXT = re.compile(r'"[^"\n]*\b(SELECT\s|DELETE\s+FROM\b|INSERT\s+INTO\b|UPDATE\s+\S.*\sSET\b|'
+                      r'\sWHERE\s|ORDER\s+BY\b|CREATE\s+(TEMP\s+)?(TABLE|INDEX)\b|DROP\s+TABLE\b)')
 
 TOP_LEVEL = {"value.h": "value", "error.h": "value", "results.h": "value", "version.h": "value",
              "version.h.in": "value", "database.h": "database", "cascade.h": "api"}
@@ -65,6 +76,13 @@ def self_test():
         if check(root, quiet=True) != 1:
             print("self-test: an upward edge (sql -> query) was not reported")
             return False
+    with tempfile.TemporaryDirectory() as root:
+        os.makedirs(os.path.join(root, "src", "deletion"))
+        with open(os.path.join(root, "src", "deletion", "bad.cc"), "w") as f:
+            f.write('std::string s = "DELETE FROM " + table;\n')
+        if check(root, quiet=True) != 1:
+            print("self-test: SQL text in the deletion layer was not reported")
+            return False
     return True
 
 
@@ -81,6 +99,7 @@ def check(root, quiet=False):
             print(*args)
     edges = collections.defaultdict(set)  # (from layer, to layer) -> {(file, include)}
     unknown = []
+    sql_text = []
     for base in ("src", "include/cascade"):
         for folder, _, files in os.walk(os.path.join(root, base)):
             for name in sorted(files):
@@ -92,7 +111,11 @@ def check(root, quiet=False):
                     unknown.append(path)
                     continue
                 with open(os.path.join(root, path), encoding="utf-8") as f:
-                    for line in f:
+                    for number, line in enumerate(f, 1):
+                        code = line.split("//", 1)[0] if not line.lstrip().startswith('"') else line
+                        if source not in SQL_WRITERS and SQL_TEXT.search(code):
+                            sql_text.append(f"{path}:{number}: SQL text above the sql layer "
+                                            f"(build it with sql/statements.h)")
                         m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
                         if not m:
                             continue
@@ -118,6 +141,7 @@ def check(root, quiet=False):
         bad.append(f"{use[0]} no longer includes \"{use[1]}\": remove it from PENDING")
     for path in unknown:
         bad.append(f"{path}: no layer (add it to layer_of)")
+    bad.extend(sql_text)
     if seen_pending:
         say(f"Upward edges still to remove ({len(seen_pending)}):")
         for use in sorted(seen_pending):
@@ -127,7 +151,7 @@ def check(root, quiet=False):
         for b in bad:
             say("  " + b)
         return 1
-    say("No other edge runs upwards.")
+    say("No other edge runs upwards, and no SQL text is written above the sql layer.")
     return 0
 
 
