@@ -192,6 +192,10 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       "tab completion, Ctrl-C stops a statement); runs -c CODE or a script on standard "
       "input like manage.py shell (exit code 1 at the first error, 130 on Ctrl-C).");
   shell->add_option("-c,--command", shell_code, "Code to run instead of the interactive prompt");
+  bool shell_read_only = false;
+  shell->add_flag("--read-only", shell_read_only,
+                  "Refuse every call that writes (delete(), save(), create(), update(), "
+                  "restore(), add()...) with PermissionError, before it runs");
 
   OperationOptions op;
   std::int64_t expect = -1;
@@ -339,7 +343,7 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
       std::optional<std::string> code;
       if (shell->count("--command") > 0) code = shell_code;
-      return shell::shell_command(db, code, out, err);
+      return shell::shell_command(db, code, shell_read_only, out, err);
     }
     if (del->parsed() || restore->parsed() || purge->parsed()) {
       op.command = del->parsed() ? "delete" : restore->parsed() ? "restore" : "purge";

@@ -230,6 +230,47 @@ TEST(Shell, RunsInAutocommitAsDjangosShell) {
             "AttributeError: 'Manager' object has no attribute 'fliter' (did you mean 'filter'?)");
 }
 
+TEST(Shell, ReadOnlyRefusesEveryCallThatWritesAndRunsTheRest) {
+  Project p;
+  ASSERT_EQ(p.shell("a = Author.objects.create(name='a'); p = Post.objects.create(title='p', "
+                    "author=a); t = Tag.objects.create(name='t'); p.tags.add(t)")
+                .exit_code,
+            0);
+  auto read_only = [&](const std::string& code) {
+    return run_process(
+        {kTool, "--settings", p.settings, "--database", p.url, "shell", "--read-only", "-c", code});
+  };
+  // Reads, and changes to objects in memory, run.
+  auto r = read_only(
+      "p = Post.objects.get(title='p'); p.title = 'changed'; print(p.title, "
+      "Post.objects.filter(author__name='a').count(), list(p.tags.all()))");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "changed 1 [<Tag: Tag object (1)>]\n");
+  // Each call the method tables mark as writing is refused before it runs.
+  const std::vector<std::pair<std::string, std::string>> writes{
+      {"Author.objects.create(name='b')", "QuerySet.create"},
+      {"Author.objects.get_or_create(name='b')", "QuerySet.get_or_create"},
+      {"Author.objects.all().update(name='b')", "QuerySet.update"},
+      {"Post.objects.all().delete()", "QuerySet.delete"},
+      {"Author.objects.get(name='a').delete()", "Author.delete"},
+      {"Author.objects.get(name='a').save()", "Author.save"},
+      {"Post.objects.get(title='p').tags.clear()", "ManyRelatedManager.clear"},
+      {"Post.objects.get(title='p').tags.add(Tag.objects.create(name='u'))", "QuerySet.create"},
+  };
+  for (const auto& [code, method] : writes) {
+    auto w = read_only(code);
+    EXPECT_EQ(w.exit_code, 1) << code;
+    EXPECT_EQ(last_line(w.err), "PermissionError: " + method +
+                                    "() writes to the database, and this shell is read-only "
+                                    "(--read-only)")
+        << code;
+  }
+  EXPECT_EQ(p.shell("print(Author.objects.count(), Post.objects.count(), Tag.objects.count(), "
+                    "Post.objects.get().tags.count(), Author.objects.get().name)")
+                .out,
+            "1 1 1 1 a\n");
+}
+
 TEST(Shell, AddingADeletedInstanceToAManyToManyIsRefusedAsInDjango) {
   Project p;
   auto r = p.shell(

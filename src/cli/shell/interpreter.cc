@@ -304,8 +304,7 @@ constexpr int kAnyNumber = -1;
 // The flags of a table entry.
 enum MemberFlag : unsigned {
   kKeywords = 1,  // a method that takes keyword arguments
-  kWrites = 2,    // calling it can write to the database (Member::writes(); the shell is in
-                  // autocommit, each ORM call its own transaction, so nothing needs it to run)
+  kWrites = 2,    // calling it can write to the database: a read-only shell refuses the call
   kSoftDelete =
       4,       // soft deletion's: listed (completion, suggestions) on soft-deletable models only
   kClass = 8,  // an attribute that is a class (Post.DoesNotExist): it completes with "("
@@ -440,11 +439,15 @@ std::vector<std::string> member_names(const Object& o, bool parens) {
 }
 
 // Refuses a call whose arguments the entry does not take, in Python's words.
+// How messages name a method: "QuerySet.delete", or a module's function alone ("now").
+std::string qualified_name(const MemberTable& table, const Member& m) {
+  return table.module ? std::string(m.name)
+                      : table.owner.substr(table.owner.rfind('.') + 1) + "." + std::string(m.name);
+}
+
 void check_arguments(const MemberTable& table, const Member& m, bool bound, const Args& args,
                      const Kwargs& kwargs) {
-  std::string qualified =
-      table.module ? std::string(m.name)
-                   : table.owner.substr(table.owner.rfind('.') + 1) + "." + std::string(m.name);
+  std::string qualified = qualified_name(table, m);
   if (!m.keywords() && !kwargs.empty()) {
     raise("TypeError", table.python ? qualified + "() got an unexpected keyword argument '" +
                                           kwargs[0].first + "'"
@@ -518,6 +521,7 @@ class Evaluator {
   Database& db;
   std::ostream& out;
   bool interactive;
+  bool read_only = false;  // calls that write (kWrites) are refused
   std::map<std::string, ObjPtr> globals;
   std::optional<int> exit_code;
   // The containers made while the interpreter lives, so that it can break their reference
@@ -866,13 +870,28 @@ class Evaluator {
 
   // ---- calls ---------------------------------------------------------------------------------
 
+  // A read-only shell refuses, before anything runs, every call its method table marks as one
+  // that writes.
+  void check_writes(const MemberTable& table, const Member& m, const Object* self) const {
+    if (!read_only || !m.writes()) return;
+    std::string name = qualified_name(table, m);
+    // An instance's method is named after its model: "Post.delete()".
+    if (const auto* i = self != nullptr ? self->as<InstanceObject>() : nullptr) {
+      name = i->instance.meta().object_name + "." + std::string(m.name);
+    }
+    raise("PermissionError",
+          name + "() writes to the database, and this shell is read-only (--read-only)");
+  }
+
   ObjPtr call(const ObjPtr& fn, const Args& args, const Kwargs& kwargs) {
     if (const auto* f = fn->as<Function>()) {
       check_arguments(*f->module, *f->member, false, args, kwargs);
+      check_writes(*f->module, *f->member, nullptr);
       return (this->*f->member->call)(nullptr, args, kwargs);
     }
     if (const auto* m = fn->as<BoundMethod>()) {
       check_arguments(*m->table, *m->member, true, args, kwargs);
+      check_writes(*m->table, *m->member, m->self.get());
       return (this->*m->member->call)(m->self, args, kwargs);
     }
     if (const auto* c = fn->as<ModelClass>()) {
@@ -2659,6 +2678,8 @@ Interpreter::Interpreter(Database& db, std::ostream& out, bool interactive)
 Interpreter::~Interpreter() = default;
 
 std::optional<int> Interpreter::exit_requested() const { return impl_->exit_code; }
+
+void Interpreter::set_read_only(bool read_only) { impl_->read_only = read_only; }
 
 bool Interpreter::run(const std::string& source, std::ostream& err) {
   std::vector<StmtPtr> statements;

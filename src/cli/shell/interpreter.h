@@ -33,6 +33,10 @@ class Interpreter {
   // "KeyboardInterrupt" and returns false.
   bool run(const std::string& source, std::ostream& err);
 
+  // Refuses every call that can write to the database (QuerySet.delete(), save(), create(),
+  // update(), restore(), a many-to-many add()...) with PermissionError, before it runs.
+  void set_read_only(bool read_only);
+
   // exit() / quit() was called: the session should end, with this exit code.
   std::optional<int> exit_requested() const;
 

@@ -201,8 +201,8 @@ extern "C" char** attempt_completion(const char* text, int start, int) {
 
 }  // namespace
 
-int shell_command(Database& db, const std::optional<std::string>& code, std::ostream& out,
-                  std::ostream& err) {
+int shell_command(Database& db, const std::optional<std::string>& code, bool read_only,
+                  std::ostream& out, std::ostream& err) {
   std::optional<std::string> script = code;
   if (!script && isatty(STDIN_FILENO) == 0) {
     // A script on standard input runs as Python's exec would.
@@ -211,6 +211,7 @@ int shell_command(Database& db, const std::optional<std::string>& code, std::ost
   }
   if (script) {
     Interpreter interp(db, out, false);
+    interp.set_read_only(read_only);
     InterruptHandler handler;
     bool ok = false;
     // Ctrl-C stops the script as Python's KeyboardInterrupt does (exit status 130).
@@ -218,7 +219,8 @@ int shell_command(Database& db, const std::optional<std::string>& code, std::ost
     return interp.exit_requested().value_or(ok ? 0 : 1);
   }
   Interpreter interp(db, out, true);
-  out << "Cascade shell on " << db.connection().describe()
+  interp.set_read_only(read_only);
+  out << "Cascade shell on " << db.connection().describe() << (read_only ? ", read-only" : "")
       << " (Django's syntax; models are in scope). exit() or Ctrl-D to leave.\n";
   std::string history = history_file();
   // The shell handles SIGINT itself (InterruptHandler); libedit's handlers would put the

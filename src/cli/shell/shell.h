@@ -11,7 +11,8 @@
 namespace cascade::shell {
 
 // Returns the exit code: 0, or 1 after the first error when running code non-interactively.
-int shell_command(Database& db, const std::optional<std::string>& code, std::ostream& out,
-                  std::ostream& err);
+// `read_only`: calls that write are refused (Interpreter::set_read_only).
+int shell_command(Database& db, const std::optional<std::string>& code, bool read_only,
+                  std::ostream& out, std::ostream& err);
 
 }  // namespace cascade::shell
