@@ -14,6 +14,10 @@ Arg::Arg(const QuerySet& subquery) : data_(subquery.state_ptr()) {}
 std::string Arg::repr() const {
   if (is_value()) return value().repr();
   if (is_subquery()) return "<QuerySet of " + subquery().model->object_name + ">";
+  if (is_mapped()) {
+    std::string one = "<" + std::string(mapped().type.name()) + " object>";
+    return mapped().list ? "[" + std::to_string(mapped().objects.size()) + " x " + one + "]" : one;
+  }
   std::string out = "[";
   for (std::size_t i = 0; i < values().size(); ++i) out += (i ? ", " : "") + values()[i].repr();
   return out + "]";
@@ -47,6 +51,17 @@ Q Q::combine(const Q& a, const Q& b, Kind kind) {
     }
   }
   return out;
+}
+
+bool Q::has_mapped() const {
+  for (const auto& child : children_) {
+    if (const auto* l = std::get_if<Lookup>(&child)) {
+      if (l->second.is_mapped()) return true;
+    } else if (std::get<Q>(child).has_mapped()) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Q operator~(const Q& q) {

@@ -1,11 +1,15 @@
 #include "cascade/query/queryset.h"
 
+#include <cxxabi.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 
 #include "cascade/query/context.h"
 #include "cascade/query/manager.h"
 #include "cascade/error.h"
+#include "cascade/model/mapping.h"
 #include "sql/path.h"
 #include "sql/query.h"
 #include "sql/compiler.h"
@@ -23,7 +27,38 @@ std::string reverse_term(const std::string& term) {
   return !term.empty() && term.front() == '-' ? term.substr(1) : "-" + term;
 }
 
+// The readable name of a C++ type ("blog::Post").
+std::string type_name(const std::type_index& type) {
+  int status = 0;
+  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && name != nullptr ? name : type.name();
+  std::free(name);
+  return out;
+}
+
 }  // namespace
+
+Q resolve_mapped(const Q& q, const Registry& registry) {
+  if (!q.has_mapped()) return q;
+  return q.with_args([&](const Arg& arg) -> Arg {
+    if (!arg.is_mapped()) return arg;
+    const detail::MappedArg& mapped = arg.mapped();
+    if (!registry.bound(mapped.type)) {
+      throw TypeError("a " + type_name(mapped.type) +
+                      " is not a model object: no define<>() maps its type on this registry");
+    }
+    const detail::TypedBinding& binding = registry.binding(mapped.type);
+    const ModelMeta& meta = registry.get(binding.label);
+    std::vector<Value> pks;
+    for (const auto& object : mapped.objects) {
+      Instance inst(meta);
+      binding.store(object.get(), inst);
+      pks.push_back(inst.pk());
+    }
+    if (mapped.list) return Arg(std::move(pks));
+    return Arg(std::move(pks.front()));
+  });
+}
 
 // ---- construction and chaining -------------------------------------------------------------
 
@@ -53,15 +88,17 @@ QuerySet QuerySet::with(const std::function<void(detail::QueryState&)>& change) 
 
 QuerySet QuerySet::all() const { return *this; }
 
-QuerySet QuerySet::filter(const Q& q) const {
+QuerySet QuerySet::filter(const Q& given) const {
   if (state_->sliced()) throw TypeError("Cannot filter a query once a slice has been taken.");
+  Q q = resolve_mapped(given, database().registry());
   sql::validate(model(), q);
   if (q.empty()) return *this;
-  return with([&](detail::QueryState& s) { s.filters.push_back(q); });
+  return with([&](detail::QueryState& s) { s.filters.push_back(std::move(q)); });
 }
 
-QuerySet QuerySet::exclude(const Q& q) const {
+QuerySet QuerySet::exclude(const Q& given) const {
   if (state_->sliced()) throw TypeError("Cannot filter a query once a slice has been taken.");
+  Q q = resolve_mapped(given, database().registry());
   sql::validate(model(), q);
   if (q.empty()) return *this;
   return with([&](detail::QueryState& s) { s.filters.push_back(~q); });

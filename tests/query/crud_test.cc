@@ -5,6 +5,7 @@
 #include "cascade/database.h"
 #include "cascade/db/transaction.h"
 #include "cascade/error.h"
+#include "support/assertions.h"
 #include "support/backends.h"
 
 namespace cascade {
@@ -38,6 +39,52 @@ TEST_P(TypedCrud, SaveInsertsAndSetsThePrimaryKey) {
   EXPECT_EQ(loaded.name, "Ann");
   EXPECT_EQ(loaded.email, "ann@example.com");
   EXPECT_EQ(db.count<Author>(), 2);
+}
+
+TEST_P(TypedCrud, MappedStructsStandForTheirRowsInLookups) {
+  // Where Django takes a model instance (filter(author=ann), author__in=[...]), the typed API
+  // takes the mapped struct: its primary key is the value.
+  Database db = blog_shop();
+  Author ann = db.create(Author{.id = {}, .name = "Ann", .email = ""});
+  Author bob = db.create(Author{.id = {}, .name = "Bob", .email = ""});
+  Author cy = db.create(Author{.id = {}, .name = "Cy", .email = ""});
+  auto post = [&](std::string title, const Author& author) {
+    Post p;
+    p.title = std::move(title);
+    p.author_id = *author.id;
+    return db.create(p);
+  };
+  Post p1 = post("a", ann);
+  post("b", bob);
+  post("c", cy);
+  db.create(Comment{.id = {}, .post_id = *p1.id, .body = "x"});
+
+  auto titles = [](auto qs) {
+    std::vector<std::string> out;
+    for (const Post& p : qs.order_by({"title"})) out.push_back(p.title);
+    return out;
+  };
+  EXPECT_EQ(titles(db.objects<Post>().filter(Q("author", ann))), std::vector<std::string>{"a"});
+  EXPECT_EQ(titles(db.objects<Post>().filter(Q("author__in", std::vector<Author>{ann, cy}))),
+            (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(titles(db.objects<Post>().exclude(Q("author", bob) | Q("author", cy))),
+            std::vector<std::string>{"a"});
+  EXPECT_EQ(db.objects<Comment>().filter({{"post", p1}, {"post__author", ann}}).count(), 1);
+  // The dynamic API takes them too, as it takes an Instance.
+  EXPECT_EQ(db.objects("blog.Post").filter({{"author", bob}}).count(), 1);
+  auto [row, created] = db.objects("blog.Post").get_or_create({{"title", "d"}, {"author", bob}});
+  EXPECT_TRUE(created);
+  EXPECT_EQ(row.get("author"), Value(*bob.id));
+  // A struct the registry does not map is refused when the Q reaches a QuerySet.
+  struct NotAModel {
+    int x = 0;
+  };
+  try {
+    db.objects<Post>().filter(Q("author", NotAModel{}));
+    ADD_FAILURE() << "no TypeError";
+  } catch (const TypeError& e) {
+    EXPECT_CONTAINS(e.what(), "NotAModel is not a model object: no define<>() maps its type");
+  }
 }
 
 TEST_P(TypedCrud, SaveUpdatesAnExistingRow) {

@@ -36,6 +36,12 @@ class Rows;
 namespace detail {
 struct QueryState;
 }
+class Registry;
+
+// `q` with each mapped struct among its arguments (Q("author", author)) replaced by its primary
+// key, through the registry's binding of its type; a struct whose type is not mapped there is a
+// TypeError. filter(), exclude() and get_or_create() call it.
+Q resolve_mapped(const Q& q, const Registry& registry);
 
 class QuerySet {
  public:

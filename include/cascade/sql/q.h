@@ -4,14 +4,19 @@
 //   qs.filter({{"status", "draft"}, {"author__name__istartswith", "a"}})
 //   qs.filter(Q("title__contains", "x") | ~Q("editor", nullptr))
 //   qs.filter({{"id__in", Arg::list({1, 2, 3})}, {"author__in", other_queryset}})
+//   qs.filter(Q("author", author))  // a mapped struct (cascade/model/mapping.h): its primary key
 //
 // Values are always bound as parameters; lookup paths are resolved against the models, so
 // nothing a user types reaches SQL text. Q objects are immutable values.
 #pragma once
 
+#include <concepts>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeindex>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -24,10 +29,28 @@ namespace cascade {
 class QuerySet;
 namespace detail {
 struct QueryState;
+
+// Mapped structs given as lookup values (one, or a list for __in): copies of them, and their
+// type, whose binding in the registry gives their primary keys when the Q reaches a QuerySet.
+struct MappedArg {
+  std::type_index type;
+  std::vector<std::shared_ptr<const void>> objects;
+  bool list = false;
+};
+
+// A struct that may stand for a mapped model object: a class type that is none of the other
+// kinds of argument.
+template <typename T>
+concept MappedCandidate =
+    std::is_class_v<T> && !std::convertible_to<const T&, Value> &&
+    !std::convertible_to<const T&, std::string_view> && !std::derived_from<T, Instance> &&
+    !std::derived_from<T, QuerySet> && !std::same_as<T, std::vector<Value>>;
 }  // namespace detail
 
 // The right-hand side of a lookup: a value, a list (for __in and __range), an instance (its
-// primary key), or a QuerySet (a subquery, for __in).
+// primary key), a mapped struct or a list of them (their primary keys, once the Q reaches a
+// QuerySet: a struct whose type is not mapped is then a TypeError), or a QuerySet (a subquery,
+// for __in).
 class Arg {
  public:
   Arg(Value v) : data_(std::move(v)) {}
@@ -44,6 +67,14 @@ class Arg {
   Arg(std::vector<Value> list) : data_(std::move(list)) {}
   Arg(const Instance& instance) : data_(instance.pk()) {}
   Arg(const QuerySet& subquery);
+  template <detail::MappedCandidate T>
+  Arg(const T& object)
+      : data_(detail::MappedArg{typeid(T), {std::make_shared<const T>(object)}, false}) {}
+  template <detail::MappedCandidate T>
+  Arg(const std::vector<T>& objects) : data_(detail::MappedArg{typeid(T), {}, true}) {
+    auto& mapped = std::get<detail::MappedArg>(data_);
+    for (const T& o : objects) mapped.objects.push_back(std::make_shared<const T>(o));
+  }
   static Arg list(std::initializer_list<Value> values) { return Arg(std::vector<Value>(values)); }
 
   bool is_value() const noexcept { return std::holds_alternative<Value>(data_); }
@@ -57,11 +88,15 @@ class Arg {
   const detail::QueryState& subquery() const {
     return *std::get<std::shared_ptr<const detail::QueryState>>(data_);
   }
+  bool is_mapped() const noexcept { return std::holds_alternative<detail::MappedArg>(data_); }
+  const detail::MappedArg& mapped() const { return std::get<detail::MappedArg>(data_); }
   // Python's repr of the argument, for messages.
   std::string repr() const;
 
  private:
-  std::variant<Value, std::vector<Value>, std::shared_ptr<const detail::QueryState>> data_;
+  std::variant<Value, std::vector<Value>, std::shared_ptr<const detail::QueryState>,
+               detail::MappedArg>
+      data_;
 };
 
 using Lookup = std::pair<std::string, Arg>;
@@ -90,6 +125,22 @@ class Q {
 
   // Django's repr: <Q: (AND: ('title', 'x'))>.
   std::string repr() const;
+
+  // The same tree, each lookup's argument replaced by map(argument).
+  template <typename F>
+  Q with_args(const F& map) const {
+    Q out = *this;
+    for (auto& child : out.children_) {
+      if (auto* l = std::get_if<Lookup>(&child)) {
+        l->second = map(l->second);
+      } else {
+        child = std::get<Q>(child).with_args(map);
+      }
+    }
+    return out;
+  }
+  // Whether any lookup's argument is a mapped struct.
+  bool has_mapped() const;
 
  private:
   Kind kind_ = Kind::And;
