@@ -17,6 +17,7 @@
 #include "cli/inspect.h"
 #include "cli/inspectdb.h"
 #include "cli/shell/shell.h"
+#include "cli/runserver.h"
 #include "model/naming.h"
 
 namespace cascade::cli {
@@ -175,6 +176,16 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   inspectdb->add_option("--app", inspect_app, "App label of the models")->capture_default_str();
   inspectdb->add_option("-o,--output", inspect_output,
                         "Write to this file instead of standard output");
+
+  std::string address_port = "8000";
+  auto* runserver = app.add_subcommand(
+      "runserver",
+      "Serve the models' pages on the web: a list and a detail page per object, and delete "
+      "pages that show exactly what will go (docs/web.md). Binds 127.0.0.1 unless told "
+      "otherwise; Ctrl-C stops it after the requests in flight. Needs [web] secret_key (or "
+      "CASCADE_SECRET_KEY), or [web] debug = true.");
+  runserver->add_option("addrport", address_port, "[ADDR:]PORT to listen on")
+      ->capture_default_str();
 
   auto* check = app.add_subcommand(
       "check",
@@ -338,6 +349,12 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     if (check->parsed()) {
       auto conn = db::Connection::open(ctx.url, ctx.base_dir, /*create_missing=*/false);
       return check_command(*conn, *ctx.registry, out);
+    }
+    if (runserver->parsed()) {
+      WebSettings web = ctx.project ? ctx.project->web : WebSettings{};
+      std::string settings_dir = ctx.project ? ctx.project->base_dir : std::string();
+      return runserver_command(*ctx.registry, ctx.url, ctx.base_dir, web, settings_dir,
+                               address_port, out, err);
     }
     if (shell->parsed()) {
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));

@@ -52,6 +52,36 @@ class Loader {
     }
   }
 
+  // The [web] table: read here so that a typo is reported with its line, whichever command
+  // reads the file; the web layer decides what the values mean.
+  void web_settings(const TomlValue& web, WebSettings& out) const {
+    table(web, "[web]");
+    check_keys(
+        web, "[web]",
+        {"secret_key", "allowed_hosts", "debug", "https", "templates", "workers", "connections"});
+    out.present = true;
+    const auto& t = web.as_table();
+    if (auto it = t.find("secret_key"); it != t.end()) {
+      out.secret_key = string(it->second, "[web] secret_key");
+    }
+    if (auto it = t.find("allowed_hosts"); it != t.end()) {
+      out.allowed_hosts = strings(it->second, "[web] allowed_hosts");
+    }
+    if (auto it = t.find("debug"); it != t.end()) out.debug = boolean(it->second, "[web] debug");
+    if (auto it = t.find("https"); it != t.end()) out.https = boolean(it->second, "[web] https");
+    if (auto it = t.find("templates"); it != t.end()) {
+      out.templates = string(it->second, "[web] templates");
+    }
+    for (auto [key, target] :
+         {std::pair{"workers", &out.workers}, {"connections", &out.connections}}) {
+      if (auto it = t.find(key); it != t.end()) {
+        std::int64_t n = integer(it->second, std::string("[web] ") + key);
+        if (n < 1 || n > 1024) fail(it->second, std::string("[web] ") + key + " must be 1 to 1024");
+        *target = static_cast<int>(n);
+      }
+    }
+  }
+
   const TomlValue& table(const TomlValue& v, const std::string& what) const {
     if (!v.is_table()) fail(v, what + " must be a table");
     return v;
@@ -318,7 +348,7 @@ class Loader {
     } catch (const std::exception& e) {
       throw ConfigError(std::string("cannot parse: ") + e.what(), file_);
     }
-    check_keys(root, "settings", {"database", "models"});
+    check_keys(root, "settings", {"database", "models", "web"});
     Project project;
     project.settings_path = file_;
     const auto& top = root.as_table();
@@ -329,6 +359,7 @@ class Loader {
         project.database_url = string(url->second, "[database] url");
       }
     }
+    if (auto web = top.find("web"); web != top.end()) web_settings(web->second, project.web);
     project.registry = std::make_unique<Registry>();
     auto models = top.find("models");
     if (models == top.end()) {

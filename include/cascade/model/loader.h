@@ -19,16 +19,30 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cascade/model/registry.h"
 
 namespace cascade {
+
+// The [web] table of a settings file, as written (what the values mean: cascade/web/).
+struct WebSettings {
+  bool present = false;                    // the file has a [web] table
+  std::string secret_key;                  // signs sessions' tokens; empty: none set
+  std::vector<std::string> allowed_hosts;  // Host headers served; empty: localhost only
+  bool debug = false;                      // error pages show the exception
+  bool https = false;                      // cookies are Secure; Origin/Referer are checked
+  std::string templates;                   // a directory whose templates override the defaults
+  int workers = 8;                         // threads serving requests
+  int connections = 4;                     // database connections they share
+};
 
 struct Project {
   std::string settings_path;           // the file it was loaded from
   std::string base_dir;                // its directory: relative SQLite paths start here
   std::string database_url;            // empty when the file has no [database] table
   std::unique_ptr<Registry> registry;  // finalized
+  WebSettings web;
 };
 
 // Reads and checks a settings file. Throws ConfigError (file and line in the message).

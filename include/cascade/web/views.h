@@ -1,0 +1,95 @@
+// Views: Django's get_object_or_404, the delete view with its confirmation page, the generic
+// list and detail pages, and the pages `cascade runserver` serves for every model.
+//
+//   // The seeds' delete_post, for a typed app:
+//   web::DeleteView<Post> delete_post{.templates = &templates, .success_url = "/posts/"};
+//   router.add({"GET", "POST"}, "/posts/<pk>/delete/", delete_post);
+//
+// The delete view is a preview that binds: GET renders the confirmation page from the plan's
+// preview (what will be deleted, nested and capped, counts per model, the field updates, what
+// the database will do itself, and the objects that block the delete, which leave no delete
+// button). The form carries what the page showed; POST deletes exactly that, or, when the rows
+// changed since (or the form carries nothing), deletes nothing and shows the new confirmation
+// page (409). A soft-deletable model is soft-deleted, and the message after it offers Restore.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "cascade/database.h"
+#include "cascade/model/mapping.h"
+#include "cascade/web/http.h"
+#include "cascade/web/templates.h"
+
+namespace cascade::web {
+
+// The live row of `model` whose primary key is `pk` as written in a URL, or HttpError 404
+// ("No Post matches the given query.", Django's text). A malformed key is a 404 too.
+Instance get_object_or_404(Request& request, const ModelMeta& model, const std::string& pk);
+
+template <typename T>
+T get_object_or_404(Request& request, const std::string& pk) {
+  const Registry& r = request.db().registry();
+  return from_instance<T>(r, get_object_or_404(request, meta_of<T>(r), pk));
+}
+
+struct DeleteOptions {
+  std::string success_url;  // POST redirects here after the delete
+  std::string cancel_url;   // "No, take me back"; default: success_url
+  std::string template_name = "confirm_delete.html";
+  std::int64_t max_items = 100;  // objects the nested list shows
+  // Whether the request may delete the object; false answers 403.
+  std::function<bool(Request&, const Instance&)> permission;
+  // Optional: the page of an object (links in the nested list), and where a POST restores a
+  // soft-deleted object (the message after a soft delete then offers Restore).
+  std::function<std::string(const ModelMeta&, const Value&)> object_url;
+  std::function<std::string(const ModelMeta&, const Value&)> restore_url;
+};
+
+// The delete view's work for one object: the confirmation page on GET, the bound delete on
+// POST (then a redirect to success_url with a message).
+Response delete_object(Request& request, const Templates& templates, Instance object,
+                       const DeleteOptions& options);
+
+// The typed generic delete view (Django's DeleteView).
+template <typename T>
+struct DeleteView {
+  const Templates* templates = nullptr;
+  std::string success_url;
+  std::string template_name = "confirm_delete.html";
+  std::string cancel_url;
+  std::int64_t max_items = 100;
+  // Finds the object (default: get_object_or_404 of the route's <pk>).
+  std::function<T(Request&)> lookup;
+  // Whether the request may delete it (default: yes).
+  std::function<bool(Request&, const T&)> permission;
+
+  Response operator()(Request& request) const {
+    const Registry& r = request.db().registry();
+    T object = lookup ? lookup(request) : get_object_or_404<T>(request, request.param("pk"));
+    DeleteOptions o;
+    o.success_url = success_url;
+    o.cancel_url = cancel_url;
+    o.template_name = template_name;
+    o.max_items = max_items;
+    if (permission) {
+      o.permission = [this, &r](Request& req, const Instance& inst) {
+        return permission(req, from_instance<T>(r, inst));
+      };
+    }
+    return delete_object(request, *templates, to_instance(r, object), o);
+  }
+};
+
+// The pages for every model of the registry, under `prefix` ("" for the site's root):
+//   /                                  the apps and their models
+//   /<app>/<model>/                    the list (pagination, the model's ordering)
+//   /<app>/<model>/<pk>/               a read-only detail page
+//   /<app>/<model>/<pk>/delete/        the delete view (GET confirms, POST deletes)
+//   /<app>/<model>/<pk>/restore/       POST: restores a soft-deleted object and what went with it
+// <app> and <model> are lower-case ("blog/post"), as in Django's admin URLs.
+void add_model_pages(Router& router, const Registry& registry, const Templates& templates,
+                     const std::string& prefix = {});
+
+}  // namespace cascade::web

@@ -1,0 +1,87 @@
+#include "cli/runserver.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <ostream>
+
+#include "cascade/database.h"
+#include "cascade/version.h"
+#include "cascade/web/server.h"
+#include "cascade/web/templates.h"
+#include "cascade/web/views.h"
+#include "cli/delete_commands.h"
+
+namespace cascade::cli {
+
+AddressPort parse_address_port(const std::string& text) {
+  AddressPort out;
+  std::string port = text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find("]:");
+    if (close == std::string::npos) {
+      throw UsageError("'" + text + "' is not a valid address:port ([::1]:8000)");
+    }
+    out.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else if (auto colon = text.rfind(':'); colon != std::string::npos) {
+    out.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (out.host.empty()) out.host = "127.0.0.1";
+  }
+  int n = -1;
+  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+  if (port.empty() || ec != std::errc() || p != port.data() + port.size() || n < 0 || n > 65535) {
+    throw UsageError("'" + text + "' is not a valid port number or address:port pair");
+  }
+  out.port = n;
+  return out;
+}
+
+int runserver_command(const Registry& registry, const std::string& url, const std::string& base_dir,
+                      const WebSettings& web, const std::string& settings_dir,
+                      const std::string& address_port, std::ostream& out, std::ostream& err) {
+  AddressPort where = parse_address_port(address_port);
+  web::ServerOptions options;
+  options.host = where.host;
+  options.port = where.port;
+  options.secret_key = web.secret_key;
+  if (const char* key = std::getenv("CASCADE_SECRET_KEY"); key != nullptr && *key != '\0') {
+    options.secret_key = key;
+  }
+  options.debug = web.debug;
+  options.https = web.https;
+  options.allowed_hosts = web.allowed_hosts;
+  options.workers = web.workers;
+  options.connections = web.connections;
+  if (options.secret_key.empty() && !options.debug) {
+    throw ConfigError(
+        "the web server needs a secret key: set [web] secret_key in the settings file (or the "
+        "CASCADE_SECRET_KEY environment variable), or [web] debug = true on a development "
+        "machine");
+  }
+  std::string templates_dir = web.templates;
+  if (!templates_dir.empty() && std::filesystem::path(templates_dir).is_relative()) {
+    templates_dir = (std::filesystem::path(settings_dir) / templates_dir).string();
+  }
+  web::Templates templates(templates_dir);
+  options.templates = &templates;
+  options.access_log = &err;
+  web::Router router;
+  web::add_model_pages(router, registry, templates);
+  web::Server server(options, std::move(router),
+                     [&] { return Database::open(registry, url, base_dir); });
+  int port = server.listen();
+  std::string shown_host =
+      where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;
+  out << "Cascade " << CASCADE_VERSION_STRING << ", serving " << url << "\n"
+      << "Starting server at http://" << shown_host << ":" << port << "/\n"
+      << (options.debug ? "Debug mode: error pages show exceptions. " : "")
+      << "Quit the server with CONTROL-C.\n"
+      << std::flush;
+  web::serve_until_signal(server);
+  out << "Stopped: the requests in flight were finished.\n";
+  return 0;
+}
+
+}  // namespace cascade::cli
