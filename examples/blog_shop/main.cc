@@ -4,6 +4,7 @@
 //   blog_shop --database sqlite:///demo.db migrate
 //   blog_shop --database sqlite:///demo.db generate --size 200
 //   blog_shop --database sqlite:///demo.db inspect
+//   blog_shop --database sqlite:///demo.db runserver 8000   # views.cc: the seeds' delete views
 #include <charconv>
 #include <iostream>
 #include <string>
@@ -12,6 +13,7 @@
 #include "cascade/error.h"
 #include "generate.h"
 #include "models.h"
+#include "views.h"
 
 int main(int argc, char** argv) {
   cascade::Registry registry;
@@ -49,5 +51,5 @@ int main(int argc, char** argv) {
         return 0;
       }};
   return cascade::cli::run(argc, argv, registry, "sqlite:///blog_shop.db", std::cout, std::cerr,
-                           {generate});
+                           {generate}, blog_shop::web_app());
 }

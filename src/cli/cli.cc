@@ -134,7 +134,7 @@ int migrate_command(const Options& o, Context& ctx, std::ostream& out) {
 
 int run_impl(int argc, const char* const* argv, const Registry* app_registry,
              const std::string& default_url, std::ostream& out, std::ostream& err,
-             const std::vector<Command>& commands) {
+             const std::vector<Command>& commands, const WebApp* web_app = nullptr) {
   Options o;
   CLI::App app{app_registry != nullptr
                    ? "Cascade: data tools over this application's models."
@@ -351,10 +351,18 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       return check_command(*conn, *ctx.registry, out);
     }
     if (runserver->parsed()) {
-      WebSettings web = ctx.project ? ctx.project->web : WebSettings{};
-      std::string settings_dir = ctx.project ? ctx.project->base_dir : std::string();
-      return runserver_command(*ctx.registry, ctx.url, ctx.base_dir, web, settings_dir,
-                               address_port, out, err);
+      WebApp site;
+      if (ctx.project) {
+        site.settings = ctx.project->web;
+        site.templates_dir = ctx.project->web.templates;
+        // Relative to the settings file.
+        if (!site.templates_dir.empty() && site.templates_dir.front() != '/') {
+          site.templates_dir = ctx.project->base_dir + "/" + site.templates_dir;
+        }
+      } else if (web_app != nullptr) {
+        site = *web_app;
+      }
+      return runserver_command(*ctx.registry, ctx.url, ctx.base_dir, site, address_port, out, err);
     }
     if (shell->parsed()) {
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
@@ -409,8 +417,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 }
 
 int run(int argc, const char* const* argv, const Registry& registry, const std::string& default_url,
-        std::ostream& out, std::ostream& err, const std::vector<Command>& commands) {
-  return run_impl(argc, argv, &registry, default_url, out, err, commands);
+        std::ostream& out, std::ostream& err, const std::vector<Command>& commands,
+        const WebApp& web) {
+  return run_impl(argc, argv, &registry, default_url, out, err, commands, &web);
 }
 
 }  // namespace cascade::cli

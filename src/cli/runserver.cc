@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <filesystem>
 #include <ostream>
 
 #include "cascade/database.h"
@@ -39,8 +38,9 @@ AddressPort parse_address_port(const std::string& text) {
 }
 
 int runserver_command(const Registry& registry, const std::string& url, const std::string& base_dir,
-                      const WebSettings& web, const std::string& settings_dir,
-                      const std::string& address_port, std::ostream& out, std::ostream& err) {
+                      const WebApp& site, const std::string& address_port, std::ostream& out,
+                      std::ostream& err) {
+  const WebSettings& web = site.settings;
   AddressPort where = parse_address_port(address_port);
   web::ServerOptions options;
   options.host = where.host;
@@ -60,14 +60,11 @@ int runserver_command(const Registry& registry, const std::string& url, const st
         "CASCADE_SECRET_KEY environment variable), or [web] debug = true on a development "
         "machine");
   }
-  std::string templates_dir = web.templates;
-  if (!templates_dir.empty() && std::filesystem::path(templates_dir).is_relative()) {
-    templates_dir = (std::filesystem::path(settings_dir) / templates_dir).string();
-  }
-  web::Templates templates(templates_dir);
+  web::Templates templates(site.templates_dir);
   options.templates = &templates;
   options.access_log = &err;
   web::Router router;
+  if (site.routes) site.routes(router, templates);
   web::add_model_pages(router, registry, templates);
   web::Server server(options, std::move(router),
                      [&] { return Database::open(registry, url, base_dir); });

@@ -5,6 +5,7 @@
 #include <iosfwd>
 #include <string>
 
+#include "cascade/cli/cli.h"
 #include "cascade/model/loader.h"
 #include "cascade/model/registry.h"
 
@@ -17,8 +18,9 @@ struct AddressPort {
 // "8000", "0.0.0.0:8000", "[::1]:8000", "localhost:8080". Throws UsageError.
 AddressPort parse_address_port(const std::string& text);
 
+// `site.templates_dir` is used as given (the caller resolves it against the settings file).
 int runserver_command(const Registry& registry, const std::string& url, const std::string& base_dir,
-                      const WebSettings& web, const std::string& settings_dir,
-                      const std::string& address_port, std::ostream& out, std::ostream& err);
+                      const WebApp& site, const std::string& address_port, std::ostream& out,
+                      std::ostream& err);
 
 }  // namespace cascade::cli

@@ -246,8 +246,12 @@ void Router::add(std::vector<std::string> methods, std::string pattern, View vie
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match out;
   std::vector<std::string> parts = split_path(path);
+  // As Django's URL resolver: the first pattern that matches the path decides; its routes (one
+  // per set of methods) then decide between the view and 405.
+  const std::vector<std::string>* pattern = nullptr;
   for (const auto& route : routes_) {
     if (route.segments.size() != parts.size()) continue;
+    if (pattern != nullptr && route.segments != *pattern) continue;
     std::map<std::string, std::string> params;
     bool ok = true;
     for (std::size_t i = 0; i < parts.size() && ok; ++i) {
@@ -260,6 +264,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       }
     }
     if (!ok) continue;
+    pattern = &route.segments;
     bool method_ok =
         std::find(route.methods.begin(), route.methods.end(), method) != route.methods.end() ||
         (method == "HEAD" &&

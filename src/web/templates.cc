@@ -106,10 +106,11 @@ std::string Templates::page(const std::string& name, const std::string& title, T
   TemplateData messages = TemplateData::list();
   for (const auto& m : take_messages(request)) {
     TemplateData item;
-    item.set("level", m.level).set("text", m.text);
-    if (!m.action_url.empty()) {
-      item.set("action_url", m.action_url).set("action_label", m.action_label);
-    }
+    item.set("level", m.level)
+        .set("text", m.text)
+        .set("action_url", m.action_url)
+        .set("action_label", m.action_label)
+        .set("has_action", !m.action_url.empty());
     messages.push_back(std::move(item));
   }
   base.set("has_messages", !std::get<TemplateData::List>(messages.value()).empty());

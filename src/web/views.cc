@@ -127,11 +127,9 @@ TemplateData tree_data(const std::vector<Preview::Node>& nodes,
   TemplateData list = TemplateData::list();
   for (const auto& n : nodes) {
     TemplateData item;
-    item.set("text", n.text).set("marked", n.marked);
-    if (link) {
-      std::string url = link(n);
-      if (!url.empty()) item.set("url", url);
-    }
+    // Every item says whether it has a link: Mustache would otherwise find the parent's.
+    std::string url = link ? link(n) : std::string();
+    item.set("text", n.text).set("marked", n.marked).set("url", url).set("has_url", !url.empty());
     item.set("has_children", !n.children.empty());
     item.set("children", tree_data(n.children, link));
     list.push_back(std::move(item));
@@ -151,7 +149,13 @@ Response confirmation(Request& req, const DeletePage& page, const Instance& obje
   const ModelMeta& m = object.meta();
   Instance target = object;
   Preview p = Collector(req.db()).collect({&target}).preview(page.options.max_items);
+  TemplateData fields;
+  for (const auto& f : m.fields) {
+    Value v = object.get(f.name);
+    fields.set(f.name, v.is_null() ? std::string() : v.to_string());
+  }
   TemplateData d;
+  d.set("object", std::move(fields));
   d.set("verbose_name", m.verbose_name)
       .set("object_text", object.str())
       .set("soft", m.soft_deletable())
@@ -165,11 +169,8 @@ Response confirmation(Request& req, const DeletePage& page, const Instance& obje
   TemplateData blockers = TemplateData::list();
   for (const auto& b : p.blocking) {
     TemplateData item;
-    item.set("text", b.text);
-    if (page.link) {
-      std::string url = page.link(b);
-      if (!url.empty()) item.set("url", url);
-    }
+    std::string url = page.link ? page.link(b) : std::string();
+    item.set("text", b.text).set("url", url).set("has_url", !url.empty());
     blockers.push_back(std::move(item));
   }
   d.set("blockers", std::move(blockers));
@@ -209,8 +210,9 @@ Response confirmation(Request& req, const DeletePage& page, const Instance& obje
   d.set("has_effects", !p.database_effects.empty()).set("effects", std::move(effects));
   d.set("tree", tree_data(p.tree, page.link));
   d.set("omitted", p.omitted).set("has_omitted", p.omitted > 0);
+  std::string title = p.blocked() ? "Cannot delete " + m.verbose_name : "Are you sure?";
   Response r = Response::html(
-      page.templates.page(page.options.template_name, "Are you sure?", std::move(d), req), status);
+      page.templates.page(page.options.template_name, title, std::move(d), req), status);
   r.set_header("Cache-Control", "no-store");
   return r;
 }
@@ -390,10 +392,13 @@ void add_model_pages(Router& router, const Registry& registry, const Templates& 
                for (const auto& f : m.fields) {
                  Value v = inst.get(f.name);
                  TemplateData item;
-                 item.set("name", f.name).set("value", v.is_null() ? "None" : v.to_string());
-                 if (f.is_foreign_key() && !v.is_null() && f.target != nullptr) {
-                   item.set("url", object_path(*f.target, v, prefix));
-                 }
+                 std::string url = f.is_foreign_key() && !v.is_null() && f.target != nullptr
+                                       ? object_path(*f.target, v, prefix)
+                                       : std::string();
+                 item.set("name", f.name)
+                     .set("value", v.is_null() ? "None" : v.to_string())
+                     .set("url", url)
+                     .set("has_url", !url.empty());
                  fields.push_back(std::move(item));
                }
                bool deleted = m.soft_deletable() && !inst.get(kDeletedAtField).is_null();

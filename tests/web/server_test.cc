@@ -309,6 +309,10 @@ TEST(WebParsing, EscapeAndRoutes) {
   EXPECT_EQ(r.match("GET", "/a//").view, nullptr);
   EXPECT_TRUE(r.match("GET", "/b/").allowed.empty());
   EXPECT_NE(r.match("HEAD", "/a/1/").view, nullptr);
+  // The first pattern that matches the path decides, whatever the method (Django's resolver).
+  r.add({"GET"}, "/<any>/<thing>/", [](web::Request&) { return web::Response::text("c"); });
+  EXPECT_EQ(r.match("POST", "/a/1/").view, r.match("POST", "/a/2/").view);
+  EXPECT_EQ(r.match("POST", "/z/1/").allowed, (std::vector<std::string>{"GET"}));
   EXPECT_THROW(web::Response::redirect("//evil.example/"), web::HttpError);
   EXPECT_THROW(web::Response::redirect("https://evil.example/"), web::HttpError);
 }

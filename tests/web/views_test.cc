@@ -62,6 +62,18 @@ TEST_P(WebViews, PagesListShowAndConfirmWithoutChangingAnything) {
   EXPECT_EQ(count("blog.Comment"), 3);
 }
 
+TEST_P(WebViews, TheNestedListLinksObjectsThatHavePagesOnly) {
+  seed();
+  Database d = db();
+  auto tag = d.objects("blog.Tag").create({{"name", "t"}});
+  Instance post = d.objects("blog.Post").get(1);
+  d.objects("blog.Post").many_to_many(post, "tags").add(std::vector<Value>{tag.pk()});
+  Page confirm = get("/blog/post/1/delete/");
+  EXPECT_CONTAINS(confirm.body, "<a href=\"/blog/comment/1/\">Comment: Comment 1 on post 1</a>");
+  // The auto-created many-to-many table has no pages: its rows are listed without a link.
+  EXPECT_CONTAINS(confirm.body, "<li>Post-tag relationship: Post_tags object (1)");
+}
+
 TEST_P(WebViews, PostDeletesWhatThePageShowedAndRedirectsWithAMessage) {
   seed();
   Page done = confirm("/blog/author/1/delete/");

@@ -33,6 +33,11 @@ display = "{title}"
 fields.title  = { type = "char", max_length = 200 }
 fields.author = { type = "foreign_key", to = "Author", on_delete = "CASCADE", related_name = "posts" }
 fields.editor = { type = "foreign_key", to = "Author", on_delete = "SET_NULL", null = true, related_name = "edited_posts" }
+fields.tags   = { type = "many_to_many", to = "Tag", related_name = "posts" }
+
+[models.blog.Tag]
+display = "{name}"
+fields.name = { type = "char", max_length = 50 }
 
 [models.blog.Comment]
 display = "Comment {id} on post {post_id}"

@@ -17,10 +17,17 @@
 #include <string>
 #include <vector>
 
+#include "cascade/model/loader.h"
+#include "cascade/web/http.h"
+
 namespace cascade {
 class Database;
 class Registry;
 }  // namespace cascade
+
+namespace cascade::web {
+class Templates;
+}  // namespace cascade::web
 
 namespace cascade::cli {
 
@@ -32,12 +39,22 @@ struct Command {
   std::function<int(Database& db, const std::vector<std::string>& args, std::ostream& out)> run;
 };
 
+// What an application adds to its `runserver` (Django's urls.py and templates directory): its
+// own routes, tried before the model pages; a directory whose templates override the defaults;
+// and the [web] settings (the secret key may also come from $CASCADE_SECRET_KEY).
+struct WebApp {
+  std::function<void(web::Router& router, const web::Templates& templates)> routes;
+  std::string templates_dir;
+  WebSettings settings;
+};
+
 // The stand-alone tool: models and database come from the settings file (--settings).
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 
 // An application's tool: models come from `registry` (finalized); the database from --database,
 // else $CASCADE_DATABASE_URL, else `default_url`.
 int run(int argc, const char* const* argv, const Registry& registry, const std::string& default_url,
-        std::ostream& out, std::ostream& err, const std::vector<Command>& commands = {});
+        std::ostream& out, std::ostream& err, const std::vector<Command>& commands = {},
+        const WebApp& web = {});
 
 }  // namespace cascade::cli

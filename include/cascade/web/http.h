@@ -130,7 +130,9 @@ struct HttpError {
 class Router {
  public:
   // `pattern`: a path whose segments are literal or <name> (one segment, any characters but
-  // '/'), e.g. "/<app>/<model>/<pk>/delete/". Routes are tried in the order they were added.
+  // '/'), e.g. "/<app>/<model>/<pk>/delete/". Patterns are tried in the order they were added;
+  // the first that matches the path decides, as Django's URL resolver: the routes with that
+  // very pattern give the view for the method, or 405.
   void add(std::vector<std::string> methods, std::string pattern, View view);
 
   struct Match {

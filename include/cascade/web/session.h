@@ -69,9 +69,9 @@ std::int64_t clear_expired_sessions(Context& db);
 // An action is a button posting to `action_url` (Restore, after a soft delete).
 struct Message {
   std::string level = "success";  // "success", "info", "warning", "error"
-  std::string text;
-  std::string action_url;
-  std::string action_label;
+  std::string text = {};
+  std::string action_url = {};
+  std::string action_label = {};
 };
 
 void add_message(Request& request, Message message);

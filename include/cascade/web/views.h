@@ -48,7 +48,12 @@ struct DeleteOptions {
 };
 
 // The delete view's work for one object: the confirmation page on GET, the bound delete on
-// POST (then a redirect to success_url with a message).
+// POST (then a redirect to success_url with a message). The template sees: object (its fields
+// by name, {{object.title}}), object_text, verbose_name, soft, summary (name, count), updates,
+// effects, tree (text, url, marked, children; the partial tree_node.html draws it), omitted,
+// blocked, blocked_message, blockers, notice, cancel_url, csrf_token and binding. A template of
+// one's own must post csrfmiddlewaretoken = {{csrf_token}} and binding = {{binding}}: without
+// the binding, a POST deletes nothing (it cannot know what the page showed).
 Response delete_object(Request& request, const Templates& templates, Instance object,
                        const DeleteOptions& options);
 
@@ -56,14 +61,14 @@ Response delete_object(Request& request, const Templates& templates, Instance ob
 template <typename T>
 struct DeleteView {
   const Templates* templates = nullptr;
-  std::string success_url;
+  std::string success_url = {};
   std::string template_name = "confirm_delete.html";
-  std::string cancel_url;
+  std::string cancel_url = {};
   std::int64_t max_items = 100;
   // Finds the object (default: get_object_or_404 of the route's <pk>).
-  std::function<T(Request&)> lookup;
+  std::function<T(Request&)> lookup = {};
   // Whether the request may delete it (default: yes).
-  std::function<bool(Request&, const T&)> permission;
+  std::function<bool(Request&, const T&)> permission = {};
 
   Response operator()(Request& request) const {
     const Registry& r = request.db().registry();

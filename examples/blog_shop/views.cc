@@ -1,0 +1,48 @@
+#include "views.h"
+
+#include "cascade/web/session.h"
+#include "cascade/web/views.h"
+#include "models.h"
+
+namespace blog_shop {
+
+namespace web = cascade::web;
+
+cascade::cli::WebApp web_app() {
+  cascade::cli::WebApp app;
+  app.templates_dir = BLOG_SHOP_TEMPLATES;
+  app.routes = [](web::Router& router, const web::Templates& templates) {
+    router.add({"GET"}, "/posts/", [&templates](web::Request& request) {
+      web::TemplateData posts = web::TemplateData::list();
+      for (const Post& p :
+           request.db().objects<Post>().filter({{"is_deleted", false}}).order_by({"id"})) {
+        posts.push_back(web::TemplateData().set("id", *p.id).set("title", p.title));
+      }
+      web::TemplateData page;
+      page.set("posts", std::move(posts));
+      return web::Response::html(templates.page("post_list.html", "Posts", page, request));
+    });
+
+    // The seeds' delete_post: get_object_or_404, a confirmation page on GET, the delete and a
+    // redirect to the list on POST; the page shows what goes with the post, and the POST
+    // deletes exactly that.
+    router.add({"GET", "POST"}, "/posts/<pk>/delete/",
+               web::DeleteView<Post>{.templates = &templates,
+                                     .success_url = "/posts/",
+                                     .template_name = "post_confirm_delete.html",
+                                     .cancel_url = "/posts/"});
+
+    // The seeds' soft_delete_post: the hand-made flag, set by a POST (a GET never changes
+    // anything).
+    router.add({"POST"}, "/posts/<pk>/soft-delete/", [](web::Request& request) {
+      Post post = web::get_object_or_404<Post>(request, request.param("pk"));
+      post.is_deleted = true;
+      request.db().save(post);
+      web::add_message(request, {.text = "The post \u201c" + post.title + "\u201d was hidden."});
+      return web::Response::redirect("/posts/");
+    });
+  };
+  return app;
+}
+
+}  // namespace blog_shop
