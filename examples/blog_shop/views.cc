@@ -12,16 +12,26 @@ cascade::cli::WebApp web_app() {
   cascade::cli::WebApp app;
   app.templates_dir = BLOG_SHOP_TEMPLATES;
   app.routes = [](web::Router& router, const web::Templates& templates) {
-    router.add({"GET"}, "/posts/", [&templates](web::Request& request) {
-      web::TemplateData posts = web::TemplateData::list();
-      for (const Post& p :
-           request.db().objects<Post>().filter({{"is_deleted", false}}).order_by({"id"})) {
-        posts.push_back(web::TemplateData().set("id", *p.id).set("title", p.title));
-      }
-      web::TemplateData page;
-      page.set("posts", std::move(posts));
-      return web::Response::html(templates.page("post_list.html", "Posts", page, request));
-    });
+    // The posts not marked is_deleted, 20 a page (a ListView<Post>), and one post (a
+    // DetailView<Post>, the default detail.html).
+    router.add(
+        {"GET"}, "/posts/",
+        web::ListView<Post>{.templates = &templates,
+                            .template_name = "post_list.html",
+                            .title = "Posts",
+                            .per_page = 20,
+                            .queryset =
+                                [](web::Request& request) {
+                                  return request.db()
+                                      .objects<Post>()
+                                      .filter({{"is_deleted", false}})
+                                      .order_by({"id"});
+                                },
+                            .item =
+                                [](web::Request&, const Post& p) {
+                                  return web::TemplateData().set("id", *p.id).set("title", p.title);
+                                }});
+    router.add({"GET"}, "/posts/<pk>/", web::DetailView<Post>{.templates = &templates});
 
     // The seeds' delete_post: get_object_or_404, a confirmation page on GET, the delete and a
     // redirect to the list on POST; the page shows what goes with the post, and the POST

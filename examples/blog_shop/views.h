@@ -5,7 +5,8 @@
 
 namespace blog_shop {
 
-// /posts/ (the posts not marked is_deleted), /posts/<pk>/delete/ (the seeds' delete_post, a
+// /posts/ (the posts not marked is_deleted, a ListView<Post>), /posts/<pk>/ (a DetailView<Post>),
+// /posts/<pk>/delete/ (the seeds' delete_post, a
 // DeleteView<Post> with templates/post_confirm_delete.html), /posts/<pk>/soft-delete/ (the
 // seeds' soft_delete_post: is_deleted = true, POST only).
 cascade::cli::WebApp web_app();

@@ -15,8 +15,6 @@
 namespace cascade::web {
 namespace {
 
-constexpr std::int64_t kPerPage = 25;
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -219,6 +217,71 @@ Response confirmation(Request& req, const DeletePage& page, const Instance& obje
 
 }  // namespace
 
+Response list_page(Request& request, const Templates& templates, const QuerySet& objects,
+                   const ListOptions& options,
+                   const std::function<TemplateData(const Instance&)>& item) {
+  std::int64_t page = 1;
+  if (auto p = request.query("page")) {
+    if (!number(*p, page) || page < 1) throw HttpError{404, "Invalid page (" + *p + ")."};
+  }
+  const std::int64_t per_page = std::max<std::int64_t>(1, options.per_page);
+  std::int64_t count = objects.count();
+  std::int64_t pages = std::max<std::int64_t>(1, (count + per_page - 1) / per_page);
+  if (page > pages) throw HttpError{404, "Invalid page (" + std::to_string(page) + ")."};
+  TemplateData rows = TemplateData::list();
+  for (const Instance& inst : objects.slice((page - 1) * per_page, page * per_page)) {
+    rows.push_back(item ? item(inst)
+                        : TemplateData()
+                              .set("text", inst.str())
+                              .set("pk", inst.pk().to_string())
+                              .set("has_url", false)
+                              .set("has_delete", false));
+  }
+  TemplateData d;
+  d.set("has_home", false);
+  for (const auto& [k, v] : std::get<TemplateData::Object>(options.extra.value())) d.set(k, v);
+  d.set("title", options.title)
+      .set("verbose_name_plural", options.title)
+      .set("count", count)
+      .set("rows", std::move(rows))
+      .set("page", page)
+      .set("pages", pages)
+      .set("has_previous", page > 1)
+      .set("has_next", page < pages)
+      .set("previous_url", request.path + "?page=" + std::to_string(page - 1))
+      .set("next_url", request.path + "?page=" + std::to_string(page + 1));
+  return Response::html(templates.page(options.template_name, options.title, d, request));
+}
+
+TemplateData detail_data(const Instance& object,
+                         const std::function<std::string(const ModelMeta&, const Value&)>& link) {
+  const ModelMeta& m = object.meta();
+  TemplateData fields = TemplateData::list();
+  TemplateData by_name;
+  for (const auto& f : m.fields) {
+    Value v = object.get(f.name);
+    std::string url = link && f.is_foreign_key() && !v.is_null() && f.target != nullptr
+                          ? link(*f.target, v)
+                          : std::string();
+    std::string text = v.is_null() ? "None" : v.to_string();
+    fields.push_back(TemplateData()
+                         .set("name", f.name)
+                         .set("value", text)
+                         .set("url", url)
+                         .set("has_url", !url.empty()));
+    by_name.set(f.name, v.is_null() ? std::string() : v.to_string());
+  }
+  TemplateData d;
+  d.set("verbose_name", capitalized(m.verbose_name))
+      .set("text", object.str())
+      .set("fields", std::move(fields))
+      .set("object", std::move(by_name))
+      .set("deleted", false)
+      .set("has_list", false)
+      .set("has_delete", false);
+  return d;
+}
+
 Instance get_object_or_404(Request& request, const ModelMeta& model, const std::string& pk) {
   std::string missing = "No " + model.object_name + " matches the given query.";
   Value key;
@@ -343,75 +406,49 @@ void add_model_pages(Router& router, const Registry& registry, const Templates& 
 
   router.add({"GET"}, prefix + "/<app>/<model>/", [find_model, &templates, prefix](Request& req) {
     const ModelMeta& m = find_model(req);
-    std::int64_t page = 1;
-    if (auto p = req.query("page")) {
-      if (!number(*p, page) || page < 1) throw HttpError{404, "Invalid page (" + *p + ")."};
-    }
     QuerySet qs = QuerySet(req.db(), m)
                       .order_by(m.ordering.empty() ? std::vector<std::string>{"pk"} : m.ordering);
-    std::int64_t count = qs.count();
-    std::int64_t pages = std::max<std::int64_t>(1, (count + kPerPage - 1) / kPerPage);
-    if (page > pages) throw HttpError{404, "Invalid page (" + std::to_string(page) + ")."};
-    TemplateData rows = TemplateData::list();
-    for (const Instance& inst : qs.slice((page - 1) * kPerPage, page * kPerPage)) {
-      rows.push_back(TemplateData()
-                         .set("text", inst.str())
-                         .set("url", object_path(m, inst.pk(), prefix))
-                         .set("delete_url", object_path(m, inst.pk(), prefix) + "delete/"));
-    }
-    TemplateData d;
-    d.set("verbose_name_plural", capitalized(m.verbose_name_plural))
-        .set("count", count)
-        .set("rows", std::move(rows))
-        .set("page", page)
-        .set("pages", pages)
-        .set("has_previous", page > 1)
-        .set("has_next", page < pages)
-        .set("previous_url", model_path(m, prefix) + "?page=" + std::to_string(page - 1))
-        .set("next_url", model_path(m, prefix) + "?page=" + std::to_string(page + 1))
-        .set("home_url", prefix + "/");
-    return Response::html(templates.page("list.html", capitalized(m.verbose_name_plural), d, req));
+    ListOptions o;
+    o.title = capitalized(m.verbose_name_plural);
+    o.extra.set("home_url", prefix + "/").set("has_home", true);
+    return list_page(req, templates, qs, o, [&](const Instance& inst) {
+      std::string url = object_path(m, inst.pk(), prefix);
+      return TemplateData()
+          .set("text", inst.str())
+          .set("url", url)
+          .set("has_url", true)
+          .set("delete_url", url + "delete/")
+          .set("has_delete", true);
+    });
   });
 
-  router.add({"GET"}, prefix + "/<app>/<model>/<pk>/",
-             [find_model, &templates, prefix](Request& req) {
-               const ModelMeta& m = find_model(req);
-               // A soft-deleted object has a page too, with Restore.
-               Value key;
-               try {
-                 key = m.pk().to_python(Value(req.param("pk")));
-               } catch (const Error&) {
-                 throw HttpError{404, "No " + m.object_name + " matches the given query."};
-               }
-               auto found = Manager(req.db(), m, QuerySet::Visibility::All).find(key);
-               if (!found) {
-                 throw HttpError{404, "No " + m.object_name + " matches the given query."};
-               }
-               const Instance& inst = *found;
-               TemplateData fields = TemplateData::list();
-               for (const auto& f : m.fields) {
-                 Value v = inst.get(f.name);
-                 TemplateData item;
-                 std::string url = f.is_foreign_key() && !v.is_null() && f.target != nullptr
-                                       ? object_path(*f.target, v, prefix)
-                                       : std::string();
-                 item.set("name", f.name)
-                     .set("value", v.is_null() ? "None" : v.to_string())
-                     .set("url", url)
-                     .set("has_url", !url.empty());
-                 fields.push_back(std::move(item));
-               }
-               bool deleted = m.soft_deletable() && !inst.get(kDeletedAtField).is_null();
-               TemplateData d;
-               d.set("verbose_name", capitalized(m.verbose_name))
-                   .set("text", inst.str())
-                   .set("fields", std::move(fields))
-                   .set("deleted", deleted)
-                   .set("list_url", model_path(m, prefix))
-                   .set("delete_url", object_path(m, inst.pk(), prefix) + "delete/")
-                   .set("restore_url", object_path(m, inst.pk(), prefix) + "restore/");
-               return Response::html(templates.page("detail.html", inst.str(), d, req));
-             });
+  router.add(
+      {"GET"}, prefix + "/<app>/<model>/<pk>/", [find_model, &templates, prefix](Request& req) {
+        const ModelMeta& m = find_model(req);
+        // A soft-deleted object has a page too, with Restore.
+        Value key;
+        try {
+          key = m.pk().to_python(Value(req.param("pk")));
+        } catch (const Error&) {
+          throw HttpError{404, "No " + m.object_name + " matches the given query."};
+        }
+        auto found = Manager(req.db(), m, QuerySet::Visibility::All).find(key);
+        if (!found) {
+          throw HttpError{404, "No " + m.object_name + " matches the given query."};
+        }
+        const Instance& inst = *found;
+        bool deleted = m.soft_deletable() && !inst.get(kDeletedAtField).is_null();
+        TemplateData d = detail_data(inst, [prefix](const ModelMeta& target, const Value& pk) {
+          return target.auto_created ? std::string() : object_path(target, pk, prefix);
+        });
+        d.set("deleted", deleted)
+            .set("has_list", true)
+            .set("has_delete", true)
+            .set("list_url", model_path(m, prefix))
+            .set("delete_url", object_path(m, inst.pk(), prefix) + "delete/")
+            .set("restore_url", object_path(m, inst.pk(), prefix) + "restore/");
+        return Response::html(templates.page("detail.html", inst.str(), d, req));
+      });
 
   router.add({"GET", "POST"}, prefix + "/<app>/<model>/<pk>/delete/",
              [find_model, &templates, prefix, object_url](Request& req) {

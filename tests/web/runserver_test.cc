@@ -65,6 +65,12 @@ TEST_P(Runserver, TheExampleAppsDeleteAndSoftDeleteViewsAndACleanStop) {
   EXPECT_EQ(list->status, 200);
   EXPECT_CONTAINS(list->body, "Hello");
   std::string jar = cookies_of(list);
+  EXPECT_CONTAINS(list->body, "Page 1 of 1");  // a ListView<Post>
+  auto detail = http.Get("/posts/2/");         // a DetailView<Post>
+  ASSERT_TRUE(detail);
+  EXPECT_EQ(detail->status, 200);
+  EXPECT_CONTAINS(detail->body, "<th>title</th><td>Other</td>");
+  EXPECT_EQ(http.Get("/posts/99/")->status, 404);
 
   // The seeds' delete_post: the confirmation names the post, the POST deletes it and its
   // comment and redirects to the list.

@@ -19,6 +19,7 @@
 
 #include "cascade/database.h"
 #include "cascade/model/mapping.h"
+#include "cascade/query/typed_queryset.h"
 #include "cascade/web/http.h"
 #include "cascade/web/templates.h"
 
@@ -33,6 +34,84 @@ T get_object_or_404(Request& request, const std::string& pk) {
   const Registry& r = request.db().registry();
   return from_instance<T>(r, get_object_or_404(request, meta_of<T>(r), pk));
 }
+
+// ---- list and detail pages -------------------------------------------------------------------
+
+struct ListOptions {
+  std::string template_name = "list.html";
+  std::string title = {};
+  std::int64_t per_page = 25;
+  TemplateData extra = {};  // more data for the template
+};
+
+// A page of `objects` (?page=N, 1-based; a bad or past-the-end page is a 404, as Django's
+// ListView). The template sees title, count, page, pages, has_previous / has_next,
+// previous_url / next_url, and rows: item(object) for each, by default text (str()), pk,
+// has_url = false and has_delete = false (list.html links a row's text to url when has_url, and
+// shows a Delete link to delete_url when has_delete). `extra` must be an object.
+Response list_page(Request& request, const Templates& templates, const QuerySet& objects,
+                   const ListOptions& options,
+                   const std::function<TemplateData(const Instance&)>& item = {});
+
+// What detail.html sees of an object: verbose_name, text (str()), fields (name, value, url and
+// has_url: `link` of a foreign key's target, "" for none) and object (the values by name).
+TemplateData detail_data(
+    const Instance& object,
+    const std::function<std::string(const ModelMeta&, const Value&)>& link = {});
+
+// The typed generic list view (Django's ListView).
+template <typename T>
+struct ListView {
+  const Templates* templates = nullptr;
+  std::string template_name = "list.html";
+  std::string title = {};
+  std::int64_t per_page = 25;
+  // The objects (default: every live row, in the model's ordering or by key).
+  std::function<TypedQuerySet<T>(Request&)> queryset = {};
+  // What the template sees of each (default: text = str(), pk).
+  std::function<TemplateData(Request&, const T&)> item = {};
+
+  Response operator()(Request& request) const {
+    const Registry& r = request.db().registry();
+    const ModelMeta& m = meta_of<T>(r);
+    TypedQuerySet<T> objects =
+        queryset ? queryset(request)
+                 : request.db().objects<T>().order_by(
+                       m.ordering.empty() ? std::vector<std::string>{"pk"} : m.ordering);
+    ListOptions o;
+    o.template_name = template_name;
+    o.title = title.empty() ? m.verbose_name_plural : title;
+    o.per_page = per_page;
+    std::function<TemplateData(const Instance&)> each;
+    if (item) {
+      each = [&](const Instance& inst) { return item(request, from_instance<T>(r, inst)); };
+    }
+    return list_page(request, *templates, objects.dynamic(), o, each);
+  }
+};
+
+// The typed generic detail view (Django's DetailView): detail_data() of the object, plus
+// what `context` adds.
+template <typename T>
+struct DetailView {
+  const Templates* templates = nullptr;
+  std::string template_name = "detail.html";
+  // Finds the object (default: get_object_or_404 of the route's <pk>).
+  std::function<T(Request&)> lookup = {};
+  // More data for the template.
+  std::function<void(Request&, const T&, TemplateData&)> context = {};
+
+  Response operator()(Request& request) const {
+    const Registry& r = request.db().registry();
+    T object = lookup ? lookup(request) : get_object_or_404<T>(request, request.param("pk"));
+    Instance inst = to_instance(r, object);
+    TemplateData data = detail_data(inst);
+    if (context) context(request, object, data);
+    return Response::html(templates->page(template_name, inst.str(), std::move(data), request));
+  }
+};
+
+// ---- deleting ----------------------------------------------------------------------------------
 
 struct DeleteOptions {
   std::string success_url;  // POST redirects here after the delete
