@@ -304,17 +304,36 @@ struct Server::Impl {
       double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
               .count();
-      std::ostringstream line;
-      std::time_t now = std::time(nullptr);
-      std::tm tm{};
-      gmtime_r(&now, &tm);
-      line << "[" << std::put_time(&tm, "%d/%b/%Y %H:%M:%S") << "] \"" << in.method << " "
-           << in.target << " " << in.version << "\" " << res.status << " " << res.body.size() << " "
-           << in.remote_addr << " " << std::fixed << std::setprecision(1) << ms << "ms\n";
-      std::lock_guard lock(log_mutex);
-      *options.access_log << line.str() << std::flush;
+      std::ostringstream took;
+      took << std::fixed << std::setprecision(1) << ms << "ms";
+      pending_log_line = log_line(in, res.status, res.body.size(), took.str());
     }
   }
+
+  // The engine calls this after every response it writes, the ones it answers itself (a
+  // malformed request, 413) included, on the worker that served the request: a request that
+  // went through serve() logs the line serve() left, others a line without a duration.
+  void log(const httplib::Request& in, const httplib::Response& out) {
+    if (options.access_log == nullptr) return;
+    std::string line = pending_log_line.empty() ? log_line(in, out.status, out.body.size(), "-")
+                                                : std::move(pending_log_line);
+    pending_log_line.clear();
+    std::lock_guard lock(log_mutex);
+    *options.access_log << line << std::flush;
+  }
+
+  static std::string log_line(const httplib::Request& in, int status, std::size_t bytes,
+                              const std::string& took) {
+    std::ostringstream line;
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    line << "[" << std::put_time(&tm, "%d/%b/%Y %H:%M:%S") << "] \"" << in.method << " "
+         << in.target << " " << in.version << "\" " << status << " " << bytes << " "
+         << in.remote_addr << " " << took << "\n";
+    return line.str();
+  }
+  static thread_local std::string pending_log_line;
 
   // Expired sessions go once an hour, by whichever request comes first.
   void maybe_clear_sessions(Database& db) {
@@ -331,6 +350,8 @@ struct Server::Impl {
     }
   }
 };
+
+thread_local std::string Server::Impl::pending_log_line;
 
 Server::Server(ServerOptions options, Router router, Connect connect)
     : impl_(std::make_unique<Impl>()) {
@@ -364,6 +385,8 @@ Server::Server(ServerOptions options, Router router, Connect connect)
   http.Patch(".*", handler);
   http.Delete(".*", handler);
   http.Options(".*", handler);
+  http.set_logger(
+      [this](const httplib::Request& in, const httplib::Response& out) { impl_->log(in, out); });
 }
 
 Server::~Server() { stop(); }

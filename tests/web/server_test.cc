@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "cascade/web/session.h"
@@ -111,9 +112,11 @@ TEST_P(WebServer, HostsOutsideAllowedHostsAre400) {
   EXPECT_EQ(get("/", {{"Host", "127.0.0.1"}}).status, 400);
 }
 
-TEST_P(WebServer, OversizedBodiesAreRefusedBeforeAnyView) {
+TEST_P(WebServer, OversizedBodiesAreRefusedBeforeAnyViewAndEveryRequestIsLogged) {
   web::ServerOptions o;
   o.max_body_bytes = 1000;
+  std::ostringstream log;
+  o.access_log = &log;
   start(o);
   seed_posts(1, 0);
   get("/blog/author/1/delete/");
@@ -122,6 +125,12 @@ TEST_P(WebServer, OversizedBodiesAreRefusedBeforeAnyView) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(count("blog.Author"), 1);
+  stop();
+  // One line per request, the engine's own 413 included (without a duration).
+  std::string lines = log.str();
+  EXPECT_CONTAINS(lines, "\"GET /blog/author/1/delete/ HTTP/1.1\" 200 ");
+  EXPECT_CONTAINS(lines, "\"POST /blog/author/1/delete/ HTTP/1.1\" 413 ");
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 2) << lines;
 }
 
 TEST_P(WebServer, ASlowClientIsCutOffAndOthersAreServedMeanwhile) {
