@@ -282,7 +282,8 @@ TemplateData detail_data(const Instance& object,
   return d;
 }
 
-Instance get_object_or_404(Request& request, const ModelMeta& model, const std::string& pk) {
+Instance get_object_or_404(Request& request, const ModelMeta& model, const std::string& pk,
+                           QuerySet::Visibility visibility) {
   std::string missing = "No " + model.object_name + " matches the given query.";
   Value key;
   try {
@@ -290,7 +291,7 @@ Instance get_object_or_404(Request& request, const ModelMeta& model, const std::
   } catch (const Error&) {
     throw HttpError{404, missing};
   }
-  auto found = Manager(request.db(), model).find(key);
+  auto found = Manager(request.db(), model, visibility).find(key);
   if (!found) throw HttpError{404, missing};
   return std::move(*found);
 }
@@ -426,17 +427,7 @@ void add_model_pages(Router& router, const Registry& registry, const Templates& 
       {"GET"}, prefix + "/<app>/<model>/<pk>/", [find_model, &templates, prefix](Request& req) {
         const ModelMeta& m = find_model(req);
         // A soft-deleted object has a page too, with Restore.
-        Value key;
-        try {
-          key = m.pk().to_python(Value(req.param("pk")));
-        } catch (const Error&) {
-          throw HttpError{404, "No " + m.object_name + " matches the given query."};
-        }
-        auto found = Manager(req.db(), m, QuerySet::Visibility::All).find(key);
-        if (!found) {
-          throw HttpError{404, "No " + m.object_name + " matches the given query."};
-        }
-        const Instance& inst = *found;
+        Instance inst = get_object_or_404(req, m, req.param("pk"), QuerySet::Visibility::All);
         bool deleted = m.soft_deletable() && !inst.get(kDeletedAtField).is_null();
         TemplateData d = detail_data(inst, [prefix](const ModelMeta& target, const Value& pk) {
           return target.auto_created ? std::string() : object_path(target, pk, prefix);
@@ -468,23 +459,17 @@ void add_model_pages(Router& router, const Registry& registry, const Templates& 
     const ModelMeta& m = find_model(req);
     if (!m.soft_deletable())
       throw HttpError{404, m.object_name + " objects are never soft-deleted."};
-    Value key;
-    try {
-      key = m.pk().to_python(Value(req.param("pk")));
-    } catch (const Error&) {
-      throw HttpError{404, "No " + m.object_name + " matches the given query."};
-    }
-    auto found = Manager(req.db(), m, QuerySet::Visibility::All).find(key);
-    if (!found) throw HttpError{404, "No " + m.object_name + " matches the given query."};
+    Instance found = get_object_or_404(req, m, req.param("pk"), QuerySet::Visibility::All);
+    Value key = found.pk();
     Message msg;
-    if (found->get(kDeletedAtField).is_null()) {
+    if (found.get(kDeletedAtField).is_null()) {
       msg.level = "info";
-      msg.text = "The " + m.verbose_name + " " + quoted(found->str()) + " is not deleted.";
+      msg.text = "The " + m.verbose_name + " " + quoted(found.str()) + " is not deleted.";
     } else {
       DeleteResult r =
           QuerySet(req.db(), m, QuerySet::Visibility::All).filter(Q("pk", key)).restore();
       std::int64_t related = std::max<std::int64_t>(0, r.total - 1);
-      msg.text = "The " + m.verbose_name + " " + quoted(found->str()) + " was restored" +
+      msg.text = "The " + m.verbose_name + " " + quoted(found.str()) + " was restored" +
                  (related > 0 ? ", with " + std::to_string(related) + " related object" +
                                     (related == 1 ? "" : "s")
                               : std::string()) +

@@ -27,7 +27,9 @@ namespace cascade::web {
 
 // The live row of `model` whose primary key is `pk` as written in a URL, or HttpError 404
 // ("No Post matches the given query.", Django's text). A malformed key is a 404 too.
-Instance get_object_or_404(Request& request, const ModelMeta& model, const std::string& pk);
+// `visibility`: All or Deleted to find soft-deleted rows as well, or only them.
+Instance get_object_or_404(Request& request, const ModelMeta& model, const std::string& pk,
+                           QuerySet::Visibility visibility = QuerySet::Visibility::Live);
 
 template <typename T>
 T get_object_or_404(Request& request, const std::string& pk) {
