@@ -7,6 +7,8 @@
 #include <sstream>
 #include <toml.hpp>
 
+#include "cascade/model/model_meta.h"
+#include "cascade/web/session.h"
 #include "cascade/error.h"
 #include "cascade/value.h"
 #include "model/naming.h"
@@ -108,7 +110,10 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
   std::map<std::string, std::string> pk_of;    // table -> its primary-key column
   std::map<std::string, std::string> skipped;  // table -> why it has no model
   std::set<std::string> used;
+  // Cascade's own tables (the web server's sessions) are not the application's data.
+  const std::set<std::string> own{web::session_model().db_table};
   for (const auto& t : c.table_names()) {
+    if (own.count(t)) continue;
     std::vector<std::string> keys;
     for (const auto& col : c.columns(t)) {
       if (col.primary_key) keys.push_back(col.name);
@@ -139,6 +144,11 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
       << "# them to the rules Cascade should carry out (CASCADE, PROTECT, SET_NULL...).\n\n"
       << "[database]\nurl = " << quote(url) << "\n";
   for (const auto& table : tables) {
+    if (own.count(table)) {
+      out << "\n# Table " << quote(table)
+          << " is Cascade's own (the web server's sessions): no model.\n";
+      continue;
+    }
     if (auto why = skipped.find(table); why != skipped.end()) {
       out << "\n# Table " << quote(table) << " has no model: " << why->second << ".\n"
           << "# Its rows cannot be listed or deleted one by one; a foreign key of it that\n"

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cascade/db/schema.h"
+#include "cascade/model/registry.h"
+#include "cascade/web/session.h"
 #include "cascade/deletion/soft_delete.h"
 #include "cascade/model/loader.h"
 #include "cli/delete_commands.h"
@@ -453,6 +456,7 @@ class Inspectdb : public cascade::testing::BackendTest {
         "CREATE TABLE book_author (book_isbn varchar(13) NOT NULL REFERENCES book (isbn), "
         "author text NOT NULL, PRIMARY KEY (book_isbn, author))");
     c->execute("CREATE TABLE audit_log (at " + stamp + ", message text)");
+    db::migrate(*c, web::session_registry());  // as `cascade runserver` leaves it
     c->execute("INSERT INTO member (name) VALUES ('Ann')");
     c->execute(
         "INSERT INTO book (isbn, title, \"from\") VALUES ('111', 'Dune', 'x'), ('222', 'Emma', "
@@ -512,6 +516,14 @@ TEST_P(Inspectdb, CompositeKeysAndTablesWithoutAKeyAreNotGuessed) {
                        "table \"book_author\" has no model; its column \"book_isbn\" "
                        "references lib.Book"))
       << check.out;
+}
+
+TEST_P(Inspectdb, CascadesOwnSessionsTableGetsNoModel) {
+  EXPECT_TRUE(contains(text,
+                       "# Table \"cascade_session\" is Cascade's own (the web server's "
+                       "sessions): no model."))
+      << text;
+  EXPECT_FALSE(contains(text, "CascadeSession"));
 }
 
 TEST_P(Inspectdb, ReservedNamesGetAFieldNameTheShellCanWrite) {
