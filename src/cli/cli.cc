@@ -17,6 +17,7 @@
 #include "cli/inspect.h"
 #include "cli/inspectdb.h"
 #include "cli/shell/shell.h"
+#include "cli/auth_commands.h"
 #include "cli/runserver.h"
 #include "model/naming.h"
 
@@ -193,6 +194,23 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       "and ON DELETE rules that differ from the models' on_delete (errors, exit code 1), "
       "and foreign-key columns without an index (warnings). Changes nothing.");
 
+  SuperuserOptions superuser;
+  std::string superuser_name;
+  auto* createsuperuser = app.add_subcommand(
+      "createsuperuser",
+      "Create a staff superuser for the web admin. Asks on a terminal; with --no-input the "
+      "password comes from the CASCADE_SUPERUSER_PASSWORD environment variable.");
+  createsuperuser->add_option("--username", superuser_name, "The username");
+  createsuperuser->add_option("--email", superuser.email, "The email address");
+  createsuperuser->add_flag("--no-input", superuser.no_input,
+                            "Ask nothing (needs --username and CASCADE_SUPERUSER_PASSWORD)");
+  std::string password_user;
+  auto* changepassword = app.add_subcommand(
+      "changepassword",
+      "Change a user's password (asked twice; read from standard input when it is not a "
+      "terminal)");
+  changepassword->add_option("username", password_user, "The user")->required();
+
   std::string shell_code;
   auto* shell = app.add_subcommand(
       "shell",
@@ -363,6 +381,14 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
         site = *web_app;
       }
       return runserver_command(*ctx.registry, ctx.url, ctx.base_dir, site, address_port, out, err);
+    }
+    if (createsuperuser->parsed() || changepassword->parsed()) {
+      Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
+      if (changepassword->parsed()) {
+        return changepassword_command(db, password_user, std::cin, out, err);
+      }
+      if (createsuperuser->count("--username") > 0) superuser.username = superuser_name;
+      return createsuperuser_command(db, superuser, std::cin, out, err);
     }
     if (shell->parsed()) {
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
