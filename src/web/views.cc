@@ -11,6 +11,7 @@
 #include "cascade/query/manager.h"
 #include "cascade/query/queryset.h"
 #include "cascade/web/session.h"
+#include "web/confirm.h"
 
 namespace cascade::web {
 namespace {
@@ -142,39 +143,25 @@ struct DeletePage {
   std::function<std::string(const Preview::Node&)> link;
 };
 
-Response confirmation(Request& req, const DeletePage& page, const Instance& object,
-                      const std::string& notice, int status) {
-  const ModelMeta& m = object.meta();
-  Instance target = object;
-  Preview p = Collector(req.db()).collect({&target}).preview(page.options.max_items);
-  TemplateData fields;
-  for (const auto& f : m.fields) {
-    Value v = object.get(f.name);
-    fields.set(f.name, v.is_null() ? std::string() : v.to_string());
-  }
+}  // namespace
+
+TemplateData preview_data(const Preview& p, const Registry& registry,
+                          const std::function<std::string(const Preview::Node&)>& link) {
   TemplateData d;
-  d.set("object", std::move(fields));
-  d.set("verbose_name", m.verbose_name)
-      .set("object_text", object.str())
-      .set("soft", m.soft_deletable())
-      .set("cancel_url",
-           page.options.cancel_url.empty() ? page.options.success_url : page.options.cancel_url)
-      .set("binding", encode_binding(p))
-      .set("notice", notice)
-      .set("has_notice", !notice.empty())
+  d.set("binding", encode_binding(p))
       .set("blocked", p.blocked())
       .set("blocked_message", p.blocked_message);
   TemplateData blockers = TemplateData::list();
   for (const auto& b : p.blocking) {
     TemplateData item;
-    std::string url = page.link ? page.link(b) : std::string();
+    std::string url = link ? link(b) : std::string();
     item.set("text", b.text).set("url", url).set("has_url", !url.empty());
     blockers.push_back(std::move(item));
   }
   d.set("blockers", std::move(blockers));
   TemplateData summary = TemplateData::list();
   for (const auto& [label, n] : p.counts.per_model) {
-    const ModelMeta* counted = page.registry.find(label);
+    const ModelMeta* counted = registry.find(label);
     std::string name = counted != nullptr ? capitalized(n == 1 ? counted->verbose_name
                                                                : counted->verbose_name_plural)
                                           : label;
@@ -184,7 +171,7 @@ Response confirmation(Request& req, const DeletePage& page, const Instance& obje
   d.set("total", p.counts.total);
   TemplateData updates = TemplateData::list();
   for (const auto& u : p.updates) {
-    const ModelMeta* changed = page.registry.find(u.label);
+    const ModelMeta* changed = registry.find(u.label);
     updates.push_back(
         TemplateData()
             .set("name", changed != nullptr
@@ -206,8 +193,50 @@ Response confirmation(Request& req, const DeletePage& page, const Instance& obje
                           .set("count", e.count));
   }
   d.set("has_effects", !p.database_effects.empty()).set("effects", std::move(effects));
-  d.set("tree", tree_data(p.tree, page.link));
+  d.set("tree", tree_data(p.tree, link));
   d.set("omitted", p.omitted).set("has_omitted", p.omitted > 0);
+  return d;
+}
+
+std::variant<DeleteResult, std::string> execute_bound(Request& req,
+                                                      const std::function<DeletionPlan()>& plan) {
+  auto binding = req.form_value("binding");
+  std::optional<Preview> shown = binding ? decode_binding(*binding) : std::nullopt;
+  if (!shown) return "Nothing was deleted: the form did not carry the confirmation it came from.";
+  try {
+    return plan().execute(*shown);
+  } catch (const PreviewChanged& e) {
+    return std::string(e.what());
+  } catch (const ProtectedError& e) {
+    return std::string("Nothing was deleted: ") + e.what();
+  } catch (const RestrictedError& e) {
+    return std::string("Nothing was deleted: ") + e.what();
+  } catch (const IntegrityError& e) {
+    return std::string("Nothing was deleted: the database refused the delete: ") + e.what();
+  }
+}
+
+namespace {
+
+Response confirmation(Request& req, const DeletePage& page, const Instance& object,
+                      const std::string& notice, int status) {
+  const ModelMeta& m = object.meta();
+  Instance target = object;
+  Preview p = Collector(req.db()).collect({&target}).preview(page.options.max_items);
+  TemplateData fields;
+  for (const auto& f : m.fields) {
+    Value v = object.get(f.name);
+    fields.set(f.name, v.is_null() ? std::string() : v.to_string());
+  }
+  TemplateData d = preview_data(p, page.registry, page.link);
+  d.set("object", std::move(fields));
+  d.set("verbose_name", m.verbose_name)
+      .set("object_text", object.str())
+      .set("soft", m.soft_deletable())
+      .set("cancel_url",
+           page.options.cancel_url.empty() ? page.options.success_url : page.options.cancel_url)
+      .set("notice", notice)
+      .set("has_notice", !notice.empty());
   std::string title = p.blocked() ? "Cannot delete " + m.verbose_name : "Are you sure?";
   Response r = Response::html(
       page.templates.page(page.options.template_name, title, std::move(d), req), status);
@@ -315,41 +344,29 @@ Response delete_object(Request& req, const Templates& templates, Instance object
   if (req.method != "POST") return confirmation(req, page, object, {}, 200);
 
   const ModelMeta& m = object.meta();
+  std::string text = object.str();
+  Value pk = object.pk();
+  // The plan keeps a pointer to the instance it deletes: it must outlive the plan's execute().
+  Instance target = object;
+  auto outcome = execute_bound(req, [&] { return Collector(req.db()).collect({&target}); });
   std::string notice;
-  auto binding = req.form_value("binding");
-  std::optional<Preview> shown = binding ? decode_binding(*binding) : std::nullopt;
-  if (!shown) {
-    notice = "Nothing was deleted: the form did not carry the confirmation it came from.";
-  } else {
-    std::string text = object.str();
-    Value pk = object.pk();
-    try {
-      Instance target = object;
-      DeleteResult result = Collector(req.db()).collect({&target}).execute(*shown);
-      std::int64_t related = std::max<std::int64_t>(0, result.total - 1);
-      Message msg;
-      msg.text = "The " + m.verbose_name + " " + quoted(text) +
-                 (m.soft_deletable() ? " was moved to the trash" : " was deleted") +
-                 (related > 0 ? ", with " + std::to_string(related) + " related object" +
-                                    (related == 1 ? "" : "s")
-                              : std::string()) +
-                 ".";
-      if (m.soft_deletable() && options.restore_url) {
-        msg.action_url = options.restore_url(m, pk);
-        msg.action_label = "Restore";
-      }
-      add_message(req, std::move(msg));
-      return Response::redirect(options.success_url);
-    } catch (const PreviewChanged& e) {
-      notice = e.what();
-    } catch (const ProtectedError& e) {
-      notice = std::string("Nothing was deleted: ") + e.what();
-    } catch (const RestrictedError& e) {
-      notice = std::string("Nothing was deleted: ") + e.what();
-    } catch (const IntegrityError& e) {
-      notice = std::string("Nothing was deleted: the database refused the delete: ") + e.what();
+  if (const auto* result = std::get_if<DeleteResult>(&outcome)) {
+    std::int64_t related = std::max<std::int64_t>(0, result->total - 1);
+    Message msg;
+    msg.text = "The " + m.verbose_name + " " + quoted(text) +
+               (m.soft_deletable() ? " was moved to the trash" : " was deleted") +
+               (related > 0 ? ", with " + std::to_string(related) + " related object" +
+                                  (related == 1 ? "" : "s")
+                            : std::string()) +
+               ".";
+    if (m.soft_deletable() && options.restore_url) {
+      msg.action_url = options.restore_url(m, pk);
+      msg.action_label = "Restore";
     }
+    add_message(req, std::move(msg));
+    return Response::redirect(options.success_url);
   }
+  notice = std::get<std::string>(outcome);
   // The object may be gone by now (deleted by another request): then 404.
   auto still = Manager(req.db(), m).find(object.pk());
   if (!still) throw HttpError{404, "No " + m.object_name + " matches the given query."};
