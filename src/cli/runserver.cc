@@ -6,6 +6,8 @@
 
 #include "cascade/database.h"
 #include "cascade/version.h"
+#include "cascade/web/admin.h"
+#include "cascade/web/auth.h"
 #include "cascade/web/server.h"
 #include "cascade/web/templates.h"
 #include "cascade/web/views.h"
@@ -64,6 +66,15 @@ int runserver_command(const Registry& registry, const std::string& url, const st
   options.templates = &templates;
   options.access_log = &err;
   web::Router router;
+  // The admin at /admin/ (its login needs the auth tables; `cascade createsuperuser` makes a
+  // user), then the application's own routes, then the model pages.
+  {
+    Database db = Database::open(registry, url, base_dir);
+    web::migrate_auth(db.connection());
+  }
+  web::AdminSite admin(registry, templates);
+  admin.register_all();
+  admin.add_routes(router);
   if (site.routes) site.routes(router, templates);
   web::add_model_pages(router, registry, templates);
   web::Server server(options, std::move(router),
@@ -73,6 +84,8 @@ int runserver_command(const Registry& registry, const std::string& url, const st
       where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;
   out << "Cascade " << CASCADE_VERSION_STRING << ", serving " << url << "\n"
       << "Starting server at http://" << shown_host << ":" << port << "/\n"
+      << "The admin is at http://" << shown_host << ":" << port
+      << "/admin/ (cascade createsuperuser makes a user).\n"
       << (options.debug ? "Debug mode: error pages show exceptions. " : "")
       << "Quit the server with CONTROL-C.\n"
       << std::flush;

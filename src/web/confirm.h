@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -17,6 +18,9 @@ namespace cascade::web {
 // (and their has_ flags); `link` gives an object's page ("" for none).
 TemplateData preview_data(const Preview& p, const Registry& registry,
                           const std::function<std::string(const Preview::Node&)>& link);
+
+// What a confirmation's form says the page showed (its `binding`), or nullopt when malformed.
+std::optional<Preview> decode_binding(const std::string& text);
 
 // Runs plan() bound to the preview the form's `binding` carries: its result, or why nothing
 // was deleted (no binding, the rows changed, a refusal, the database's refusal at commit).

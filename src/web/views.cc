@@ -75,44 +75,6 @@ bool name_chars(const std::string& s) {
   });
 }
 
-std::optional<Preview> decode_binding(const std::string& text) {
-  auto parts = split(text, '|');
-  if (parts.size() != 6 || parts[0] != "v1") return std::nullopt;
-  Preview p;
-  if (!number(parts[1], p.roots) || !number(parts[2], p.roots_digest) ||
-      !number(parts[3], p.counts.total)) {
-    return std::nullopt;
-  }
-  if (!parts[4].empty()) {
-    for (const auto& item : split(parts[4], ',')) {
-      auto colon = item.rfind(':');
-      std::int64_t n = 0;
-      if (colon == std::string::npos || !name_chars(item.substr(0, colon)) ||
-          !number(item.substr(colon + 1), n)) {
-        return std::nullopt;
-      }
-      p.counts.per_model.emplace_back(item.substr(0, colon), n);
-    }
-  }
-  if (!parts[5].empty()) {
-    for (const auto& item : split(parts[5], ',')) {
-      auto colon = item.rfind(':');
-      if (colon == std::string::npos) return std::nullopt;
-      std::string name = item.substr(0, colon);
-      auto dot = name.rfind('.');
-      Preview::FieldUpdate u;
-      if (dot == std::string::npos || !name_chars(name) ||
-          !number(item.substr(colon + 1), u.count)) {
-        return std::nullopt;
-      }
-      u.label = name.substr(0, dot);
-      u.field = name.substr(dot + 1);
-      p.updates.push_back(std::move(u));
-    }
-  }
-  return p;
-}
-
 std::string model_path(const ModelMeta& m, const std::string& prefix) {
   return prefix + "/" + m.app_label + "/" + lower(m.object_name) + "/";
 }
@@ -196,6 +158,44 @@ TemplateData preview_data(const Preview& p, const Registry& registry,
   d.set("tree", tree_data(p.tree, link));
   d.set("omitted", p.omitted).set("has_omitted", p.omitted > 0);
   return d;
+}
+
+std::optional<Preview> decode_binding(const std::string& text) {
+  auto parts = split(text, '|');
+  if (parts.size() != 6 || parts[0] != "v1") return std::nullopt;
+  Preview p;
+  if (!number(parts[1], p.roots) || !number(parts[2], p.roots_digest) ||
+      !number(parts[3], p.counts.total)) {
+    return std::nullopt;
+  }
+  if (!parts[4].empty()) {
+    for (const auto& item : split(parts[4], ',')) {
+      auto colon = item.rfind(':');
+      std::int64_t n = 0;
+      if (colon == std::string::npos || !name_chars(item.substr(0, colon)) ||
+          !number(item.substr(colon + 1), n)) {
+        return std::nullopt;
+      }
+      p.counts.per_model.emplace_back(item.substr(0, colon), n);
+    }
+  }
+  if (!parts[5].empty()) {
+    for (const auto& item : split(parts[5], ',')) {
+      auto colon = item.rfind(':');
+      if (colon == std::string::npos) return std::nullopt;
+      std::string name = item.substr(0, colon);
+      auto dot = name.rfind('.');
+      Preview::FieldUpdate u;
+      if (dot == std::string::npos || !name_chars(name) ||
+          !number(item.substr(colon + 1), u.count)) {
+        return std::nullopt;
+      }
+      u.label = name.substr(0, dot);
+      u.field = name.substr(dot + 1);
+      p.updates.push_back(std::move(u));
+    }
+  }
+  return p;
 }
 
 std::variant<DeleteResult, std::string> execute_bound(Request& req,

@@ -1,0 +1,80 @@
+// The admin site, as Django's django.contrib.admin for deleting: login, an index of the models
+// the user may see, change lists with "Delete selected", and a confirmation page that scales.
+//
+//   web::AdminSite admin(registry, templates);   // under /admin/
+//   admin.register_all();                        // or register_model(meta, {...})
+//   admin.add_routes(router);
+//
+// Every page needs a logged-in, active staff user (others go to the login page). Permissions are
+// Django's codenames: a change list needs view or delete permission on its model; a delete needs
+// delete permission on every model the cascade reaches, or the confirmation lists the types the
+// user lacks and has no delete button (Django's rule).
+//
+// Bulk delete: the change list posts the selected keys (at most a page of them), or "all N
+// matching" (no keys). The selection is then kept server-side in the session, behind a token
+// signed with [web] secret_key, bound to the user and valid for an hour: the confirmation page
+// and its POST carry only the token, never the keys. The POST deletes what the page showed, or
+// nothing and shows the new page.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cascade/web/auth.h"
+#include "cascade/web/http.h"
+#include "cascade/web/templates.h"
+
+namespace cascade {
+class ModelMeta;
+class Registry;
+}  // namespace cascade
+
+namespace cascade::web {
+
+// What the admin shows of one model (Django's ModelAdmin options).
+struct ModelAdmin {
+  std::vector<std::string> list_display;  // fields shown as columns; empty: str() only
+  std::vector<std::string> ordering;      // empty: the model's ordering, else by key
+  std::int64_t list_per_page = 100;
+};
+
+// The logged-in user of a request (from its session), if any and still active.
+std::optional<User> request_user(Request& request);
+// Logs `user` in: a new session key (the old one stops working), then the user's id in it.
+void login(Request& request, const User& user);
+// Empties the session and gives it a new key.
+void logout(Request& request);
+
+class AdminSite {
+ public:
+  AdminSite(const Registry& registry, const Templates& templates, std::string prefix = "/admin");
+  ~AdminSite();
+  AdminSite(const AdminSite&) = delete;
+  AdminSite& operator=(const AdminSite&) = delete;
+
+  void register_model(const ModelMeta& model, ModelAdmin options = {});
+  // Every model but auto-created many-to-many tables.
+  void register_all();
+
+  // The routes under the prefix. The site must outlive the router.
+  void add_routes(Router& router);
+
+  // Failed logins allowed per username and address within `window` before login refuses (429).
+  void set_login_throttle(int failures, std::chrono::seconds window);
+  // Password hashes computed at once (a login's hash costs about a quarter of a second): more
+  // logins wait, then get 503, so logins cannot take every worker.
+  void set_concurrent_logins(int n);
+  // The iteration count logins rehash to (tests use a small one).
+  void set_password_iterations(int n);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cascade::web

@@ -1,0 +1,265 @@
+// The admin over HTTP, on each backend: login (staff only, the session key changes, throttling),
+// logout, the index and change lists by permission, and "Delete selected" through a signed
+// server-side selection, with the confirmation's counts, missing permissions, blockers and the
+// binding of its POST.
+#include "cascade/web/admin.h"
+
+#include <gtest/gtest.h>
+
+#include "cascade/web/auth.h"
+#include "support/assertions.h"
+#include "web/web_fixture.h"
+
+namespace cascade::testing {
+namespace {
+
+constexpr int kFast = 1000;
+
+class Admin : public WebTest {
+ protected:
+  void SetUp() override {
+    WebTest::SetUp();
+    {
+      Database d = db();
+      web::migrate_auth(d.connection());
+      web::Users users(d);
+      users.create_superuser("root", "root-pass", "", kFast);
+      web::User staff = users.create_user("staff", "staff-pass", "", kFast);
+      users.set_flags(staff, true, true, false);
+      users.create_user("plain", "plain-pass", "", kFast);  // not staff
+    }
+    restart({});
+  }
+  void restart(web::ServerOptions options) {
+    start(options, [this](web::Router& router) {
+      admin = std::make_unique<web::AdminSite>(*project->registry, *templates);
+      admin->register_all();
+      admin->set_password_iterations(kFast);
+      if (throttle) admin->set_login_throttle(*throttle, std::chrono::seconds(60));
+      admin->add_routes(router);
+    });
+  }
+  Page log_in(const std::string& user, const std::string& password,
+              const std::string& next = "/admin/") {
+    Page form = get("/admin/login/?next=" + next);
+    return post("/admin/login/", {{"csrfmiddlewaretoken", field(form.body, "csrfmiddlewaretoken")},
+                                  {"username", user},
+                                  {"password", password},
+                                  {"next", next}});
+  }
+  web::User user(const std::string& name) {
+    Database d = db();
+    return *web::Users(d).find(name);
+  }
+  void grant(const std::string& name, const std::string& codename) {
+    Database d = db();
+    web::Users(d).grant(user(name), codename);
+  }
+  // Authors with posts and comments: author i has i+1 posts, each with one comment.
+  void seed(int authors) {
+    Database d = db();
+    for (int a = 0; a < authors; ++a) {
+      auto author = d.objects("blog.Author").create({{"name", "A" + std::to_string(a)}});
+      for (int p = 0; p <= a; ++p) {
+        auto post = d.objects("blog.Post").create({{"title", "P"}, {"author", author.pk()}});
+        d.objects("blog.Comment").create({{"post", post.pk()}, {"body", "c"}});
+      }
+    }
+  }
+  std::int64_t count(const std::string& label) { return db().objects(label).all().count(); }
+  // Posts the change list's form with these keys (or all); the confirmation page it leads to.
+  Page select(const std::string& model, const std::vector<std::string>& keys, bool all = false) {
+    Page list = get("/admin/" + model + "/");
+    httplib::Params form{{"csrfmiddlewaretoken", field(list.body, "csrfmiddlewaretoken")}};
+    for (const auto& k : keys) form.emplace("_selected_action", k);
+    if (all) form.emplace("select_across", "1");
+    Page chosen = post("/admin/" + model + "/delete_selected/", form);
+    EXPECT_EQ(chosen.status, 303);
+    selection = chosen.location.substr(chosen.location.find("selection=") + 10);
+    return get(chosen.location);
+  }
+  Page confirm(const std::string& model, const Page& page) {
+    return post("/admin/" + model + "/delete_selected/",
+                {{"csrfmiddlewaretoken", field(page.body, "csrfmiddlewaretoken")},
+                 {"selection", field(page.body, "selection")},
+                 {"binding", field(page.body, "binding")}});
+  }
+
+  std::unique_ptr<web::AdminSite> admin;
+  std::optional<int> throttle;
+  std::string selection;  // the token of the last select()
+};
+CASCADE_ON_EVERY_BACKEND(Admin);
+
+TEST_P(Admin, OnlyStaffLogInAndTheSessionKeyChanges) {
+  Page anonymous = get("/admin/blog/post/");
+  EXPECT_EQ(anonymous.status, 302);
+  EXPECT_EQ(web::percent_decode_path(anonymous.location), "/admin/login/?next=/admin/blog/post/");
+  Page wrong = log_in("root", "nope");
+  EXPECT_EQ(wrong.status, 200);
+  EXPECT_CONTAINS(wrong.body,
+                  "Please enter the correct username and password for a staff account.");
+  Page plain = log_in("plain", "plain-pass");
+  EXPECT_CONTAINS(plain.body, "Please enter the correct username and password");
+  std::string before = cookies.count("sessionid") ? cookies["sessionid"] : "";
+  Page ok = log_in("root", "root-pass", "/admin/blog/post/");
+  EXPECT_EQ(ok.status, 302);
+  EXPECT_EQ(ok.location, "/admin/blog/post/");
+  ASSERT_EQ(cookies.count("sessionid"), 1u);
+  EXPECT_NE(cookies["sessionid"], before);
+  Page list = get("/admin/blog/post/");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_CONTAINS(list.body, "Welcome, <strong>root</strong>");
+  // A next= outside the admin is ignored.
+  EXPECT_EQ(log_in("root", "root-pass", "https://evil.example/").location, "/admin/");
+  // Logout is a POST; afterwards the admin asks for a login again.
+  EXPECT_EQ(get("/admin/logout/").status, 405);
+  Page out =
+      post("/admin/logout/", {{"csrfmiddlewaretoken", field(list.body, "csrfmiddlewaretoken")}});
+  EXPECT_EQ(out.status, 302);
+  EXPECT_EQ(get("/admin/").status, 302);
+}
+
+TEST_P(Admin, RepeatedFailuresAreThrottled) {
+  throttle = 3;
+  restart({});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(log_in("root", "bad").status, 200);
+  Page refused = log_in("root", "root-pass");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_CONTAINS(refused.body, "Too many failed login attempts");
+  EXPECT_EQ(log_in("staff", "staff-pass").status, 302);  // another account is not affected
+}
+
+TEST_P(Admin, PagesFollowPermissionsAndCarrySecurityHeaders) {
+  ASSERT_EQ(log_in("staff", "staff-pass").status, 302);
+  Page index = get("/admin/");
+  EXPECT_CONTAINS(index.body, "You don’t have permission to view or edit anything.");
+  EXPECT_EQ(get("/admin/blog/post/").status, 403);
+  grant("staff", "blog.view_post");
+  index = get("/admin/");
+  EXPECT_CONTAINS(index.body, "href=\"/admin/blog/post/\"");
+  EXPECT_EQ(index.body.find("/admin/blog/author/"), std::string::npos);
+  Page list = get("/admin/blog/post/");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find("Delete selected"), std::string::npos);  // no delete permission
+  auto raw = client->Get("/admin/blog/post/", headers());
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_CONTAINS(raw->get_header_value("Content-Security-Policy"), "frame-ancestors 'none'");
+  // Deleting needs the permission, whatever the form says.
+  Page forced = post("/admin/blog/post/delete_selected/",
+                     {{"csrfmiddlewaretoken", field(list.body, "csrfmiddlewaretoken")},
+                      {"_selected_action", "1"}});
+  EXPECT_EQ(forced.status, 403);
+}
+
+TEST_P(Admin, DeleteSelectedConfirmsExactCountsAndDeletesThem) {
+  seed(3);  // authors with 1, 2 and 3 posts
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("blog/author", {"1", "2"});
+  EXPECT_EQ(page.status, 200);
+  EXPECT_CONTAINS(page.body, "Are you sure you want to delete the 2 selected authors?");
+  EXPECT_CONTAINS(page.body, "Posts: 3");
+  EXPECT_CONTAINS(page.body, "Comments: 3");
+  // The confirmation carries a token, not the keys.
+  EXPECT_EQ(page.body.find("_selected_action"), std::string::npos);
+  EXPECT_EQ(count("blog.Author"), 3);
+  Page done = confirm("blog/author", page);
+  EXPECT_EQ(done.status, 302);
+  EXPECT_EQ(done.location, "/admin/blog/author/");
+  EXPECT_CONTAINS(get(done.location).body,
+                  "Successfully deleted 2 authors, with 6 related objects.");
+  EXPECT_EQ(count("blog.Author"), 1);
+  EXPECT_EQ(count("blog.Post"), 3);
+  // The selection is used up.
+  EXPECT_EQ(confirm("blog/author", page).status, 400);
+}
+
+TEST_P(Admin, ChangesSinceTheConfirmationDeleteNothing) {
+  seed(2);
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("blog/author", {"2"});
+  db().objects("blog.Post").create({{"title", "late"}, {"author", 2}});
+  Page refused = confirm("blog/author", page);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_CONTAINS(refused.body, "nothing was changed");
+  EXPECT_CONTAINS(refused.body, "Posts: 3");
+  EXPECT_EQ(count("blog.Author"), 2);
+  EXPECT_EQ(confirm("blog/author", refused).status, 302);
+  EXPECT_EQ(count("blog.Author"), 1);
+}
+
+TEST_P(Admin, SelectAllMatchingPostsNoKeys) {
+  seed(3);
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("blog/author", {}, /*all=*/true);
+  EXPECT_CONTAINS(page.body, "the 3 selected authors");
+  EXPECT_EQ(confirm("blog/author", page).status, 302);
+  EXPECT_EQ(count("blog.Author"), 0);
+  EXPECT_EQ(count("blog.Comment"), 0);
+  // Nothing ticked: a message, nothing changed.
+  seed(1);
+  Page list = get("/admin/blog/author/");
+  Page none = post("/admin/blog/author/delete_selected/",
+                   {{"csrfmiddlewaretoken", field(list.body, "csrfmiddlewaretoken")}});
+  EXPECT_EQ(none.status, 302);
+  EXPECT_CONTAINS(get(none.location).body, "Items must be selected in order to perform actions");
+}
+
+TEST_P(Admin, MissingPermissionsOnTheCascadeAreListedAndRefused) {
+  seed(1);
+  grant("staff", "blog.view_author");
+  grant("staff", "blog.delete_author");
+  ASSERT_EQ(log_in("staff", "staff-pass").status, 302);
+  Page page = select("blog/author", {"1"});
+  EXPECT_CONTAINS(page.body, "your account doesn’t have permission to delete the following types");
+  EXPECT_CONTAINS(page.body, "<li>post</li>");
+  EXPECT_CONTAINS(page.body, "<li>comment</li>");
+  EXPECT_EQ(page.body.find("Yes, I’m sure"), std::string::npos);
+  // A POST with a binding made up for it is refused too (the page has no form: the token is
+  // the one the change list's POST redirected to).
+  Page forced = post("/admin/blog/author/delete_selected/",
+                     {{"csrfmiddlewaretoken", field(page.body, "csrfmiddlewaretoken")},
+                      {"selection", selection},
+                      {"binding", "v1|1|0|3|blog.Comment:1,blog.Post:1,blog.Author:1|"}});
+  EXPECT_EQ(forced.status, 403);
+  EXPECT_EQ(count("blog.Author"), 1);
+  grant("staff", "blog.delete_post");
+  grant("staff", "blog.delete_comment");
+  Page allowed = select("blog/author", {"1"});
+  Page deleted = confirm("blog/author", allowed);
+  EXPECT_EQ(deleted.status, 302) << deleted.body;
+  EXPECT_EQ(count("blog.Author"), 0);
+}
+
+TEST_P(Admin, SelectionTokensAreSignedAndBoundToTheUser) {
+  seed(1);
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("blog/author", {"1"});
+  std::string token = field(page.body, "selection");
+  std::string forged = token;
+  forged[forged.size() - 1] = forged.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(get("/admin/blog/author/delete_selected/?selection=" + forged).status, 400);
+  // Another staff user cannot use it, even with the permissions.
+  grant("staff", "blog.delete_author");
+  grant("staff", "blog.delete_post");
+  grant("staff", "blog.delete_comment");
+  ASSERT_EQ(log_in("staff", "staff-pass").status, 302);
+  EXPECT_EQ(get("/admin/blog/author/delete_selected/?selection=" + token).status, 400);
+  EXPECT_EQ(count("blog.Author"), 1);
+}
+
+TEST_P(Admin, ProtectedObjectsBlockWithoutAButton) {
+  Database d = db();
+  auto product = d.objects("shop.Product").create({{"name", "Kit"}});
+  d.objects("shop.OrderItem").create({{"product", product.pk()}, {"quantity", 2}});
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("shop/product", {"1"});
+  EXPECT_CONTAINS(page.body, "Cannot delete products");
+  EXPECT_CONTAINS(page.body, "2 x product 1");
+  EXPECT_EQ(page.body.find("Yes, I’m sure"), std::string::npos);
+  EXPECT_EQ(count("shop.Product"), 1);
+}
+
+}  // namespace
+}  // namespace cascade::testing
