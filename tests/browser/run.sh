@@ -24,6 +24,10 @@ db="$out/browser.db"
 rm -f "$db" "$db-wal" "$db-shm"
 "$blog_shop" --database "sqlite:///$db" migrate >/dev/null
 "$blog_shop" --database "sqlite:///$db" generate --size 30 >/dev/null
+admin_password=browser-admin-pw
+CASCADE_SUPERUSER_PASSWORD=$admin_password "$blog_shop" --database "sqlite:///$db" \
+  createsuperuser --no-input --username admin >/dev/null
+export CASCADE_ADMIN_PASSWORD=$admin_password
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export CASCADE_BROWSER="$browser"
 export CASCADE_BROWSER_URL="http://127.0.0.1:$port"
