@@ -17,25 +17,19 @@
 #include "cascade/web/session.h"
 #include "cascade/web/views.h"
 #include "web/confirm.h"
+#include "web/text.h"
 #include "web/crypto.h"
 #include "web/state.h"
 
 namespace cascade::web {
 namespace {
 
+using text::capitalized;
+using text::lower;
+using text::split;
+
 constexpr const char* kUserKey = "_auth_user_id";
 constexpr std::int64_t kSelectionSeconds = 3600;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string capitalized(std::string s) {
-  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-  return s;
-}
 
 std::string hmac_hex(const std::string& key, const std::string& message) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -58,17 +52,6 @@ std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) return out;
-    start = at + 1;
-  }
 }
 
 }  // namespace

@@ -12,20 +12,14 @@
 #include "cascade/query/queryset.h"
 #include "cascade/web/session.h"
 #include "web/confirm.h"
+#include "web/text.h"
 
 namespace cascade::web {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string capitalized(std::string s) {
-  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-  return s;
-}
+using text::capitalized;
+using text::lower;
+using text::split;
 
 // “text”, as Django's messages quote an object.
 std::string quoted(const std::string& text) { return "\u201c" + text + "\u201d"; }
@@ -50,17 +44,6 @@ std::string encode_binding(const Preview& p) {
            std::to_string(p.updates[i].count);
   }
   return out;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) return out;
-    start = at + 1;
-  }
 }
 
 template <typename N>
