@@ -305,11 +305,31 @@ struct AdminSite::Impl {
       return TemplateData()
           .set("text", inst.str())
           .set("pk", inst.pk().to_string())
+          .set("url", changelist_url(*m) + percent_encode(inst.pk().to_string()) + "/")
           .set("cells", cells);
     }));
   }
 
-  // ---- delete selected
+  // A read-only page of one object, with Delete (the delete-selected flow for that one row).
+  Response detail(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    const ModelMeta& m = *find(req)->first;
+    Users users(req.db());
+    if (!may_view(users, *user, m)) {
+      throw HttpError{403, "You do not have permission to view " + m.verbose_name_plural + "."};
+    }
+    Instance inst = get_object_or_404(req, m, req.param("pk"));
+    TemplateData d = detail_data(inst);
+    d.set("plural", m.verbose_name_plural)
+        .set("changelist_url", changelist_url(m))
+        .set("action_url", changelist_url(m) + "delete_selected/")
+        .set("pk", inst.pk().to_string())
+        .set("can_delete", users.has_perm(*user, permission_codename("delete", m)));
+    return page(req, "admin_detail.html", inst.str(), d, user);
+  }
+
+  // ---- delete selected ---------------------------------------------------------------------
   // ---------------------------------------------------------------------------
 
   std::string sign(Request& req, const std::string& message) const {
@@ -384,6 +404,7 @@ struct AdminSite::Impl {
         .set("verbose_name", m.verbose_name)
         .set("plural", m.verbose_name_plural)
         .set("selected", selected)
+        .set("selected_name", selected == 1 ? m.verbose_name : m.verbose_name_plural)
         .set("missing", std::move(perms))
         .set("has_missing", !missing.empty())
         .set("can_delete", !missing.empty() || p.blocked() ? false : true)
@@ -508,6 +529,8 @@ void AdminSite::add_routes(Router& router) {
   router.add({"GET"}, s.prefix + "/<app>/<model>/", [&s](Request& r) { return s.changelist(r); });
   router.add({"GET", "POST"}, s.prefix + "/<app>/<model>/delete_selected/",
              [&s](Request& r) { return s.delete_selected(r); });
+  // After delete_selected/: the first pattern that matches a path decides.
+  router.add({"GET"}, s.prefix + "/<app>/<model>/<pk>/", [&s](Request& r) { return s.detail(r); });
 }
 
 }  // namespace cascade::web

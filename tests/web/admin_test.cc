@@ -249,6 +249,26 @@ TEST_P(Admin, SelectionTokensAreSignedAndBoundToTheUser) {
   EXPECT_EQ(count("blog.Author"), 1);
 }
 
+TEST_P(Admin, ADetailPageDeletesItsObjectThroughTheSameConfirmation) {
+  seed(2);
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page list = get("/admin/blog/author/");
+  EXPECT_CONTAINS(list.body, "href=\"/admin/blog/author/2/\"");
+  Page detail = get("/admin/blog/author/2/");
+  EXPECT_EQ(detail.status, 200);
+  EXPECT_CONTAINS(detail.body, "<th>name</th><td>A1</td>");
+  EXPECT_EQ(get("/admin/blog/author/99/").status, 404);
+  Page chosen = post("/admin/blog/author/delete_selected/",
+                     {{"csrfmiddlewaretoken", field(detail.body, "csrfmiddlewaretoken")},
+                      {"_selected_action", field(detail.body, "_selected_action")}});
+  EXPECT_EQ(chosen.status, 303);
+  Page page = get(chosen.location);
+  EXPECT_CONTAINS(page.body, "the 1 selected author?");
+  EXPECT_CONTAINS(page.body, "Posts: 2");
+  EXPECT_EQ(confirm("blog/author", page).status, 302);
+  EXPECT_EQ(count("blog.Author"), 1);
+}
+
 TEST_P(Admin, ProtectedObjectsBlockWithoutAButton) {
   Database d = db();
   auto product = d.objects("shop.Product").create({{"name", "Kit"}});
