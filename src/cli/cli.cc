@@ -181,8 +181,9 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
   std::string address_port = "8000";
   auto* runserver = app.add_subcommand(
       "runserver",
-      "Serve the models' pages on the web: a list and a detail page per object, and delete "
-      "pages that show exactly what will go (docs/web.md). Binds 127.0.0.1 unless told "
+      "Serve the models' pages on the web: a list and a detail page per object, delete "
+      "pages that show exactly what will go (docs/web.md), and the admin at /admin/ "
+      "(docs/admin.md; log in as a user from createsuperuser). Binds 127.0.0.1 unless told "
       "otherwise; Ctrl-C stops it after the requests in flight. Needs [web] secret_key (or "
       "CASCADE_SECRET_KEY), or [web] debug = true.");
   runserver->add_option("addrport", address_port, "[ADDR:]PORT to listen on")
