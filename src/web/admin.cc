@@ -172,6 +172,12 @@ struct AdminSite::Impl {
 
   void failed(const std::string& key) {
     std::lock_guard lock(throttle_mutex);
+    // Bounded: past 10,000 pairs, the expired ones go (a flood of made-up usernames cannot
+    // grow the map for ever).
+    if (failures.size() > 10000) {
+      auto now = std::chrono::steady_clock::now();
+      std::erase_if(failures, [&](const auto& e) { return now - e.second.second > window; });
+    }
     auto [it, added] = failures.try_emplace(key, 0, std::chrono::steady_clock::now());
     ++it->second.first;
   }
