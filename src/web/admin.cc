@@ -277,7 +277,9 @@ struct AdminSite::Impl {
   Response changelist(Request& req) {
     auto user = staff(req);
     if (!user) return to_login(req);
-    const auto& [m, options] = *find(req);
+    // Not a structured binding: the row lambda below captures them (clang 14 cannot).
+    const ModelMeta* m = find(req)->first;
+    const ModelAdmin& options = find(req)->second;
     Users users(req.db());
     if (!may_view(users, *user, *m)) {
       throw HttpError{403, "You do not have permission to view " + m->verbose_name_plural + "."};
