@@ -86,6 +86,10 @@ int runserver_command(const Registry& registry, const std::string& url, const st
       << "Starting server at http://" << shown_host << ":" << port << "/\n"
       << "The admin is at http://" << shown_host << ":" << port
       << "/admin/ (cascade createsuperuser makes a user).\n"
+      << (where.host != "127.0.0.1" && where.host != "localhost" && where.host != "::1"
+              ? "Warning: the model pages have no login: anyone who can reach this address can "
+                "delete through them (the admin at /admin/ needs a staff login).\n"
+              : "")
       << (options.debug ? "Debug mode: error pages show exceptions. " : "")
       << "Quit the server with CONTROL-C.\n"
       << std::flush;
