@@ -20,18 +20,20 @@ bool terminal(std::istream& in) { return &in == &std::cin && isatty(STDIN_FILENO
 // A line from `in`; on a terminal without echo. nullopt at end of input.
 std::optional<std::string> read_secret(std::istream& in, std::ostream& out,
                                        const std::string& prompt) {
-  out << prompt << std::flush;
+  // Echo goes off before the prompt appears, and typed-ahead input is kept (TCSANOW, not
+  // TCSAFLUSH): whoever answers the prompt at once is neither echoed nor lost.
   termios saved{};
   bool hide = terminal(in) && tcgetattr(STDIN_FILENO, &saved) == 0;
   if (hide) {
     termios quiet = saved;
     quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
   }
+  out << prompt << std::flush;
   std::string line;
   bool got = static_cast<bool>(std::getline(in, line));
   if (hide) {
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     out << "\n";
   }
   if (!got) return std::nullopt;
