@@ -7,6 +7,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cascade/database.h"
@@ -189,75 +190,95 @@ struct AdminSite::Impl {
     if (next.rfind(prefix + "/", 0) != 0 || next.rfind("//", 0) == 0) next = prefix + "/";
     TemplateData data;
     data.set("next", next).set("error", "").set("has_error", false).set("username", "");
-    if (req.method == "POST") {
-      std::string username = req.form_value("username").value_or("");
-      std::string password = req.form_value("password").value_or("");
-      std::string key = throttle_key(req, username);
-      if (throttled(key)) {
-        data.set("error",
-                 "Too many failed login attempts for this account from this address. Try again "
-                 "later.")
-            .set("has_error", true)
-            .set("username", username);
-        return page(req, "admin_login.html", "Log in", data, std::nullopt, 429);
-      }
-      std::optional<User> user;
-      {
-        std::unique_lock lock(hashing_mutex);
-        if (!hashing_done.wait_for(lock, std::chrono::seconds(10),
-                                   [&] { return hashing < max_hashing; })) {
-          throw HttpError{503, "Too many logins at once; try again in a moment."};
-        }
-        ++hashing;
-      }
-      try {
-        user = Users(req.db()).authenticate(username, password, password_iterations);
-      } catch (...) {
-        std::lock_guard lock(hashing_mutex);
-        --hashing;
-        hashing_done.notify_one();
-        throw;
-      }
-      {
-        std::lock_guard lock(hashing_mutex);
-        --hashing;
-      }
-      hashing_done.notify_one();
-      if (user && user->is_staff) {
-        {
-          std::lock_guard lock(throttle_mutex);
-          failures.erase(key);
-        }
-        login(req, *user);
-        return Response::redirect(next);
-      }
-      failed(key);
-      data.set("error",
-               "Please enter the correct username and password for a staff account. Note that "
-               "both fields may be case-sensitive.")
-          .set("has_error", true)
-          .set("username", username);
-      return page(req, "admin_login.html", "Log in", data, std::nullopt, 200);
+    if (req.method != "POST") return page(req, "admin_login.html", "Log in", data, std::nullopt);
+    std::string username = req.form_value("username").value_or("");
+    std::string password = req.form_value("password").value_or("");
+    auto refuse = [&](const std::string& why, int status) {
+      data.set("error", why).set("has_error", true).set("username", username);
+      return page(req, "admin_login.html", "Log in", data, std::nullopt, status);
+    };
+    std::string key = throttle_key(req, username);
+    if (throttled(key)) {
+      return refuse(
+          "Too many failed login attempts for this account from this address. Try again later.",
+          429);
     }
-    return page(req, "admin_login.html", "Log in", data, std::nullopt);
+    std::optional<User> user;
+    {
+      HashingSlot slot(*this);
+      user = Users(req.db()).authenticate(username, password, password_iterations);
+    }
+    if (!user || !user->is_staff) {
+      failed(key);
+      return refuse(
+          "Please enter the correct username and password for a staff account. Note that both "
+          "fields may be case-sensitive.",
+          200);
+    }
+    {
+      std::lock_guard lock(throttle_mutex);
+      failures.erase(key);
+    }
+    login(req, *user);
+    return Response::redirect(next);
   }
+
+  // One of the max_hashing password hashes that may run at once, for the scope's life; 503
+  // when none frees up within 10 seconds.
+  class HashingSlot {
+   public:
+    explicit HashingSlot(Impl& site) : site_(site) {
+      std::unique_lock lock(site_.hashing_mutex);
+      if (!site_.hashing_done.wait_for(lock, std::chrono::seconds(10),
+                                       [&] { return site_.hashing < site_.max_hashing; })) {
+        throw HttpError{503, "Too many logins at once; try again in a moment."};
+      }
+      ++site_.hashing;
+    }
+    ~HashingSlot() {
+      {
+        std::lock_guard lock(site_.hashing_mutex);
+        --site_.hashing;
+      }
+      site_.hashing_done.notify_one();
+    }
+    HashingSlot(const HashingSlot&) = delete;
+    HashingSlot& operator=(const HashingSlot&) = delete;
+
+   private:
+    Impl& site_;
+  };
 
   // ---- index and change lists ------------------------------------------------------------------
 
-  bool may_view(Users& users, const User& user, const ModelMeta& m) const {
-    return users.has_perm(user, permission_codename("view", m)) ||
-           users.has_perm(user, permission_codename("delete", m));
+  // The user's permissions, read once for a request (two queries) rather than per check.
+  struct Permissions {
+    bool all = false;  // a superuser
+    std::set<std::string> names;
+    bool has(const std::string& codename) const { return all || names.count(codename) != 0; }
+  };
+  static Permissions permissions_of(Database& db, const User& user) {
+    Permissions p;
+    p.all = user.is_active && user.is_superuser;
+    if (!p.all) {
+      for (auto& name : Users(db).permissions(user)) p.names.insert(std::move(name));
+    }
+    return p;
+  }
+
+  static bool may_view(const Permissions& perms, const ModelMeta& m) {
+    return perms.has(permission_codename("view", m)) || perms.has(permission_codename("delete", m));
   }
 
   Response index(Request& req) {
     auto user = staff(req);
     if (!user) return to_login(req);
-    Users users(req.db());
+    Permissions perms = permissions_of(req.db(), *user);
     TemplateData apps = TemplateData::list();
     std::map<std::string, TemplateData> by_app;
     std::vector<std::string> order;
     for (const auto& [m, options] : models) {
-      if (!may_view(users, *user, *m)) continue;
+      if (!may_view(perms, *m)) continue;
       if (!by_app.count(m->app_label)) {
         order.push_back(m->app_label);
         by_app[m->app_label] = TemplateData::list();
@@ -278,10 +299,11 @@ struct AdminSite::Impl {
     auto user = staff(req);
     if (!user) return to_login(req);
     // Not a structured binding: the row lambda below captures them (clang 14 cannot).
-    const ModelMeta* m = find(req)->first;
-    const ModelAdmin& options = find(req)->second;
-    Users users(req.db());
-    if (!may_view(users, *user, *m)) {
+    const auto& entry = *find(req);
+    const ModelMeta* m = entry.first;
+    const ModelAdmin& options = entry.second;
+    Permissions perms = permissions_of(req.db(), *user);
+    if (!may_view(perms, *m)) {
       throw HttpError{403, "You do not have permission to view " + m->verbose_name_plural + "."};
     }
     std::vector<std::string> ordering = options.ordering;
@@ -299,7 +321,7 @@ struct AdminSite::Impl {
         .set("column_title", capitalized(m->verbose_name))
         .set("plural", m->verbose_name_plural)
         .set("action_url", changelist_url(*m) + "delete_selected/")
-        .set("can_delete", users.has_perm(*user, permission_codename("delete", *m)))
+        .set("can_delete", perms.has(permission_codename("delete", *m)))
         .set("admin_url", prefix + "/")
         .set("logout_url", prefix + "/logout/")
         .set("has_user", true)
@@ -323,8 +345,8 @@ struct AdminSite::Impl {
     auto user = staff(req);
     if (!user) return to_login(req);
     const ModelMeta& m = *find(req)->first;
-    Users users(req.db());
-    if (!may_view(users, *user, m)) {
+    Permissions perms = permissions_of(req.db(), *user);
+    if (!may_view(perms, m)) {
       throw HttpError{403, "You do not have permission to view " + m.verbose_name_plural + "."};
     }
     Instance inst = get_object_or_404(req, m, req.param("pk"));
@@ -333,7 +355,7 @@ struct AdminSite::Impl {
         .set("changelist_url", changelist_url(m))
         .set("action_url", changelist_url(m) + "delete_selected/")
         .set("pk", inst.pk().to_string())
-        .set("can_delete", users.has_perm(*user, permission_codename("delete", m)));
+        .set("can_delete", perms.has(permission_codename("delete", m)));
     return page(req, "admin_detail.html", inst.str(), d, user);
   }
 
@@ -385,13 +407,13 @@ struct AdminSite::Impl {
   }
 
   // The model labels of a preview the user may not delete, as Django names them.
-  std::vector<std::string> missing_permissions(Users& users, const User& user,
+  std::vector<std::string> missing_permissions(const Permissions& perms,
                                                const DeleteResult& counts) {
     std::vector<std::string> out;
     for (const auto& [label, n] : counts.per_model) {
       const ModelMeta* m = registry.find(label);
       if (m == nullptr || m->auto_created) continue;
-      if (!users.has_perm(user, permission_codename("delete", *m))) out.push_back(m->verbose_name);
+      if (!perms.has(permission_codename("delete", *m))) out.push_back(m->verbose_name);
     }
     return out;
   }
@@ -399,11 +421,11 @@ struct AdminSite::Impl {
   Response confirm_page(Request& req, const User& user, const ModelMeta& m, const QuerySet& rows,
                         const std::string& token, const std::string& notice, int status) {
     Preview p = Collector(req.db()).collect(rows).preview(100);
-    Users users(req.db());
     TemplateData d = preview_data(p, registry, [&](const Preview::Node&) { return std::string(); });
-    std::vector<std::string> missing = missing_permissions(users, user, p.counts);
-    TemplateData perms = TemplateData::list();
-    for (const auto& name : missing) perms.push_back(TemplateData().set("name", name));
+    std::vector<std::string> missing =
+        missing_permissions(permissions_of(req.db(), user), p.counts);
+    TemplateData missing_list = TemplateData::list();
+    for (const auto& name : missing) missing_list.push_back(TemplateData().set("name", name));
     std::int64_t selected = 0;
     for (const auto& [label, n] : p.counts.per_model) {
       if (label == m.label()) selected = n;
@@ -413,7 +435,7 @@ struct AdminSite::Impl {
         .set("plural", m.verbose_name_plural)
         .set("selected", selected)
         .set("selected_name", selected == 1 ? m.verbose_name : m.verbose_name_plural)
-        .set("missing", std::move(perms))
+        .set("missing", std::move(missing_list))
         .set("has_missing", !missing.empty())
         .set("can_delete", !missing.empty() || p.blocked() ? false : true)
         .set("cancel_url", changelist_url(m))
@@ -427,8 +449,8 @@ struct AdminSite::Impl {
     auto user = staff(req);
     if (!user) return to_login(req);
     const ModelMeta& m = *find(req)->first;
-    Users users(req.db());
-    if (!users.has_perm(*user, permission_codename("delete", m))) {
+    Permissions perms = permissions_of(req.db(), *user);
+    if (!perms.has(permission_codename("delete", m))) {
       throw HttpError{403, "You do not have permission to delete " + m.verbose_name_plural + "."};
     }
     if (req.method == "GET") {
@@ -442,7 +464,7 @@ struct AdminSite::Impl {
       QuerySet rows = recall(req, *token, *user, m, &id);
       if (auto shown = req.form_value("binding")) {
         if (auto preview = decode_binding(*shown)) {
-          std::vector<std::string> missing = missing_permissions(users, *user, preview->counts);
+          std::vector<std::string> missing = missing_permissions(perms, preview->counts);
           if (!missing.empty()) {
             throw HttpError{403,
                             "You do not have permission to delete every object this "
