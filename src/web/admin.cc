@@ -140,7 +140,7 @@ struct AdminSite::Impl {
     data.set("admin_url", prefix + "/")
         .set("logout_url", prefix + "/logout/")
         .set("has_user", user.has_value())
-        .set("username", user ? user->username : std::string());
+        .set("current_user", user ? user->username : std::string());
     return secured(Response::html(templates.page(name, title, std::move(data), req), status));
   }
 
@@ -325,7 +325,7 @@ struct AdminSite::Impl {
         .set("admin_url", prefix + "/")
         .set("logout_url", prefix + "/logout/")
         .set("has_user", true)
-        .set("username", user->username);
+        .set("current_user", user->username);
     return secured(list_page(req, templates, qs, o, [&](const Instance& inst) {
       TemplateData cells = TemplateData::list();
       for (const auto& f : options.list_display) {

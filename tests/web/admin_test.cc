@@ -97,6 +97,8 @@ TEST_P(Admin, OnlyStaffLogInAndTheSessionKeyChanges) {
   EXPECT_EQ(web::percent_decode_path(anonymous.location), "/admin/login/?next=/admin/blog/post/");
   Page wrong = log_in("root", "nope");
   EXPECT_EQ(wrong.status, 200);
+  // The form keeps the username typed.
+  EXPECT_CONTAINS(wrong.body, "name=\"username\" value=\"root\"");
   EXPECT_CONTAINS(wrong.body,
                   "Please enter the correct username and password for a staff account.");
   Page plain = log_in("plain", "plain-pass");
