@@ -6,6 +6,7 @@
 #include "cascade/db/connection.h"
 #include "cascade/db/schema.h"
 #include "cascade/db/transaction.h"
+#include "cascade/deletion/audit.h"
 #include "cascade/deletion/collector.h"
 #include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"

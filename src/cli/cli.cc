@@ -10,12 +10,14 @@
 #include <optional>
 
 #include "cascade/database.h"
+#include "cascade/deletion/audit.h"
 #include "cascade/error.h"
 #include "cascade/model/loader.h"
 #include "cascade/version.h"
 #include "cli/delete_commands.h"
 #include "cli/inspect.h"
 #include "cli/inspectdb.h"
+#include "cli/log_command.h"
 #include "cli/shell/shell.h"
 #include "cli/auth_commands.h"
 #include "cli/runserver.h"
@@ -62,6 +64,18 @@ Context context_for(const Options& o, const Registry* app_registry,
         "no database: set [database] url in the settings file or pass --database URL");
   }
   return ctx;
+}
+
+// Turns the audit log on for `db` when the settings want it (the default), creating its tables.
+void start_audit(Database& db, const AuditFileSettings& settings, const std::string& tool,
+                 const std::string& reason) {
+  if (!settings.enabled) return;
+  AuditLog(db).migrate();
+  db.audit() = AuditSettings{.enabled = true,
+                             .record_rows = settings.record_rows,
+                             .user = {},
+                             .tool = tool,
+                             .reason = reason};
 }
 
 // The tool's name in messages: the program's file name, without its directory.
@@ -293,6 +307,33 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       ->add_option("--older-than", op.older_than, "Age of the soft deletes: 30d, 12h, 15m, 90s, 2w")
       ->required();
   add_common(purge);
+  for (auto* sub : {del, restore, purge}) {
+    sub->add_option("--reason", op.reason,
+                    "Why: kept in the audit log with the operation (cascade log)");
+  }
+
+  LogOptions log_options;
+  auto* log = app.add_subcommand(
+      "log",
+      "The audit log: every delete, soft delete, restore and purge recorded in this database "
+      "(by cascade delete / restore / purge, the admin, and programs that turn it on), newest "
+      "first; or one operation in full. [audit] in the settings file turns it off or records "
+      "every row's key (record_rows).");
+  log->add_option("operation", log_options.operation, "Show this operation in full");
+  log->add_option("--action", log_options.action, "Only this action")
+      ->check(CLI::IsMember({"delete", "soft_delete", "restore", "purge"}));
+  log->add_option("--model", log_options.model,
+                  "Only operations that reached this model (app.Model)");
+  log->add_option("--user", log_options.user, "Only this application user's operations");
+  log->add_option("--limit", log_options.limit, "Entries per page")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100000}))
+      ->capture_default_str();
+  log->add_option("--offset", log_options.offset, "Entries to skip")
+      ->check(CLI::Validator(non_negative, "N"));
+  log->add_flag("--rows", log_options.rows, "With an operation: every row it recorded");
+  log->add_option("--format", log_options.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 
   std::vector<std::pair<CLI::App*, const Command*>> custom;
   for (const auto& command : commands) {
@@ -373,6 +414,8 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       WebApp site;
       if (ctx.project) {
         site.settings = ctx.project->web;
+        site.audit = ctx.project->audit;
+        site.admin = ctx.project->admin;
         site.templates_dir = ctx.project->web.templates;
         // Relative to the settings file.
         if (!site.templates_dir.empty() && site.templates_dir.front() != '/') {
@@ -382,6 +425,11 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
         site = *web_app;
       }
       return runserver_command(*ctx.registry, ctx.url, ctx.base_dir, site, address_port, out, err);
+    }
+    if (log->parsed()) {
+      Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir,
+                                                      /*create_missing=*/false));
+      return log_command(db, log_options, out, err);
     }
     if (createsuperuser->parsed() || changepassword->parsed()) {
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
@@ -393,6 +441,8 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     }
     if (shell->parsed()) {
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
+      AuditFileSettings audit = ctx.project ? ctx.project->audit : AuditFileSettings{};
+      if (audit.shell && !shell_read_only) start_audit(db, audit, "cascade shell", {});
       std::optional<std::string> code;
       if (shell->count("--command") > 0) code = shell_code;
       return shell::shell_command(db, code, shell_read_only, out, err);
@@ -415,6 +465,10 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
         return 1;
       }
       Database db(*ctx.registry, std::move(conn));
+      if (!op.dry_run) {
+        start_audit(db, ctx.project ? ctx.project->audit : AuditFileSettings{},
+                    "cascade " + op.command, op.reason);
+      }
       if (del->parsed()) return delete_command(db, op, std::cin, out, err);
       if (restore->parsed()) return restore_command(db, op, std::cin, out, err);
       return purge_command(db, op, std::cin, out, err);

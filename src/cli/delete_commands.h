@@ -41,6 +41,7 @@ struct OperationOptions {
   std::string older_than;              // purge: 30d, 12h, 15m, 90s, 2w
   int max_items = 50;                  // objects listed in the preview
   std::optional<std::int64_t> expect;  // the number of rows the selection must match
+  std::string reason;                  // kept in the audit log
 };
 
 // The progress line of a long delete: "[######........................] 3/9 delete blog.Post",

@@ -8,6 +8,9 @@
 #include <toml.hpp>
 
 #include "cascade/model/model_meta.h"
+#include "cascade/deletion/audit.h"
+#include "cascade/model/registry.h"
+#include "cascade/web/auth.h"
 #include "cascade/web/session.h"
 #include "cascade/error.h"
 #include "cascade/value.h"
@@ -110,8 +113,13 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
   std::map<std::string, std::string> pk_of;    // table -> its primary-key column
   std::map<std::string, std::string> skipped;  // table -> why it has no model
   std::set<std::string> used;
-  // Cascade's own tables (the web server's sessions) are not the application's data.
-  const std::set<std::string> own{web::session_model().db_table};
+  // Cascade's own tables are not the application's data: table -> what it holds.
+  std::map<std::string, std::string> own{
+      {web::session_model().db_table, "the web server's sessions"}};
+  for (const ModelMeta* m : web::auth_registry().models()) {
+    own[m->db_table] = "the admin's users, groups and permissions";
+  }
+  for (const ModelMeta* m : AuditLog::registry().models()) own[m->db_table] = "the audit log";
   for (const auto& t : c.table_names()) {
     if (own.count(t)) continue;
     std::vector<std::string> keys;
@@ -144,9 +152,9 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
       << "# them to the rules Cascade should carry out (CASCADE, PROTECT, SET_NULL...).\n\n"
       << "[database]\nurl = " << quote(url) << "\n";
   for (const auto& table : tables) {
-    if (own.count(table)) {
-      out << "\n# Table " << quote(table)
-          << " is Cascade's own (the web server's sessions): no model.\n";
+    if (auto it = own.find(table); it != own.end()) {
+      out << "\n# Table " << quote(table) << " is Cascade's own (" << it->second
+          << "): no model.\n";
       continue;
     }
     if (auto why = skipped.find(table); why != skipped.end()) {

@@ -1,11 +1,13 @@
 #include "cli/runserver.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <ostream>
 
 #include "cascade/database.h"
 #include "cascade/version.h"
+#include "cascade/deletion/audit.h"
 #include "cascade/web/admin.h"
 #include "cascade/web/auth.h"
 #include "cascade/web/server.h"
@@ -71,14 +73,37 @@ int runserver_command(const Registry& registry, const std::string& url, const st
   {
     Database db = Database::open(registry, url, base_dir);
     web::migrate_auth(db.connection());
+    if (site.audit.enabled) AuditLog(db).migrate();
   }
   web::AdminSite admin(registry, templates);
-  admin.register_all();
+  admin.set_audit(site.audit.enabled, site.audit.record_rows);
+  // [admin.<app>.<Model>] first, in file order; then every other model.
+  for (const auto& a : site.admin) {
+    admin.register_model(registry.get(a.label), web::ModelAdmin{.list_display = a.list_display,
+                                                                .search_fields = a.search_fields,
+                                                                .list_filter = a.list_filter,
+                                                                .ordering = a.ordering,
+                                                                .list_per_page = a.list_per_page});
+  }
+  for (const ModelMeta* m : registry.models()) {
+    bool configured = std::any_of(site.admin.begin(), site.admin.end(),
+                                  [&](const auto& a) { return a.label == m->label(); });
+    if (!m->auto_created && !configured) admin.register_model(*m);
+  }
   admin.add_routes(router);
   if (site.routes) site.routes(router, templates);
   web::add_model_pages(router, registry, templates);
-  web::Server server(options, std::move(router),
-                     [&] { return Database::open(registry, url, base_dir); });
+  // Every connection records its deletes in the audit log (the model pages' too); the admin
+  // names the user and asks for a reason.
+  web::Server server(options, std::move(router), [&] {
+    Database db = Database::open(registry, url, base_dir);
+    db.audit() = AuditSettings{.enabled = site.audit.enabled,
+                               .record_rows = site.audit.record_rows,
+                               .user = {},
+                               .tool = "runserver",
+                               .reason = {}};
+    return db;
+  });
   int port = server.listen();
   std::string shown_host =
       where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;

@@ -1,12 +1,7 @@
 // Building a DeletionPlan: Django's Collector.collect() walked over models instead of rows.
 // Which relations are followed, the on_delete rules, the fast-delete test and the order of
 // collection and sorting are Django's; the rows themselves stay in the database as predicates.
-#include <sys/random.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <functional>
 
 #include "cascade/query/context.h"
@@ -14,6 +9,7 @@
 #include "cascade/query/queryset.h"
 #include "cascade/error.h"
 #include "cascade/model/on_delete.h"
+#include "deletion/audit_operation.h"
 #include "deletion/plan.h"
 #include "sql/query.h"
 
@@ -172,31 +168,6 @@ class Builder {
   void sort() { plan_.sorted = detail::sort_models(plan_.collected, after_); }
 };
 
-// A version 4 UUID from the operating system's random source (128 bits, 122 random): the id of
-// a soft-delete operation, which restore selects rows by, so two processes must never draw the
-// same one.
-std::string random_uuid() {
-  unsigned char b[16];
-  std::size_t got = 0;
-  while (got < sizeof b) {
-    ssize_t n = getrandom(b + got, sizeof b - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw OperationalError(std::string("cannot read random bytes for an operation id: ") +
-                             std::strerror(errno));
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
-
 // The plan's kind from the root model's policy; a model that is never deleted refuses.
 void set_kind(detail::Plan& plan, Collector::Mode mode) {
   const ModelMeta& m = *plan.root_model;
@@ -212,7 +183,7 @@ void set_kind(detail::Plan& plan, Collector::Mode mode) {
     plan.kind = detail::Kind::SoftCascade;
   }
   if (plan.kind != detail::Kind::Hard) {
-    plan.deletion_id = random_uuid();
+    plan.deletion_id = detail::random_uuid();
     plan.now = DateTime::now();
   }
 }

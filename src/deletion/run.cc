@@ -12,14 +12,32 @@ void Runner::report(const std::string& what) {
 DeleteResult Runner::execute() {
   if (p_.root_empty) return {};
   steps_ = 1 + static_cast<int>(fast_.size() + p_.updates.size() + sorted_.size());
+  const bool audited = db_.audit().enabled && !silent_;
+  const std::string_view action = p_.kind == detail::Kind::Hard ? kAuditDelete : kAuditSoftDelete;
   if (p_.single_statement && shown_ == nullptr) {
     report("delete " + p_.root_model->label());
-    return execute_single();
+    if (!audited) return execute_single();
+    DeleteResult result;
+    db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
+      AuditOperation op(db_, action);
+      audit_ = &op;
+      op.set_roots(*p_.root_model, cond(0));
+      result = execute_single();
+      op.finish(result);
+      audit_ = nullptr;
+    });
+    return result;
   }
   DeleteResult result;
   db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
+    std::optional<AuditOperation> op;
+    if (audited) {
+      op.emplace(db_, action, p_.kind == detail::Kind::Hard ? random_uuid() : p_.deletion_id);
+      audit_ = &*op;
+    }
     report("check");
     prepare();
+    if (op) op->set_roots(*p_.root_model, cond(0));
     lock_referenced_rows();
     check();
     order_by_rows();
@@ -84,6 +102,8 @@ DeleteResult Runner::execute() {
       std::string diff = count_differences(shown_->counts, result, "deleted");
       if (!diff.empty()) throw PreviewChanged(kChanged + diff);  // rolls everything back
     }
+    if (op) op->finish(result);
+    audit_ = nullptr;
   });
   if (p_.kind == detail::Kind::Hard) {
     for (Instance* inst : p_.root_instances) inst->set_pk(Value());
@@ -101,6 +121,7 @@ DeleteResult Runner::execute() {
 
 DeleteResult Runner::execute_single() {
   std::int64_t count;
+  if (records_rows()) record(0, cond(0));
   if (p_.root_qs) {
     auto compiled = sql::compile_delete(c_, p_.root_qs->state());
     count = compiled.empty ? 0 : c_.execute(compiled.sql, compiled.params);

@@ -134,6 +134,7 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
   const ModelMeta& m = model(n);
   // Deletes the rows `where` selects, or marks them.
   auto statement = [&](const Fragment& where) {
+    record(n, where);
     if (!marks(n)) return s_.delete_from(m.db_table, where);
     return s_.update(m.db_table,
                      {{kDeletedAtField, Value(p_.now)}, {kDeletionIdField, Value(p_.deletion_id)}},
@@ -162,11 +163,15 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
     // LIMITed batches, for the children of parents too many to split further.
     auto batches = [&](const Fragment& where, std::int64_t rows) {
       for (std::int64_t left = rows; left > 0;) {
-        std::int64_t done = exec(statement(keyed_by(m, m.pk().column,
-                                                    s_.select({.columns = s_.pk(m),
-                                                               .from = s_.table(m.db_table),
-                                                               .where = where,
-                                                               .limit = chunk()}))));
+        // In key order when the rows are recorded: the log's copy and the delete must select
+        // the same batch.
+        std::int64_t done = exec(
+            statement(keyed_by(m, m.pk().column,
+                               s_.select({.columns = s_.pk(m),
+                                          .from = s_.table(m.db_table),
+                                          .where = where,
+                                          .order_by = records_rows() ? s_.pk(m) : std::string(),
+                                          .limit = chunk()}))));
         total += done;
         left -= done;
         if (done < chunk()) break;
@@ -241,6 +246,7 @@ std::int64_t Runner::delete_generation_children(int n, const detail::Source& s, 
     }
     Fragment where = keyed_by(m, s.fk->column, generation_keys(s.parent, gen, lo, hi));
     add_live_filter(where, m);
+    record(n, where);
     total += exec(s_.delete_from(m.db_table, where));
     if (!hi) return total;
     lo = hi;

@@ -21,6 +21,7 @@
 #include "cascade/query/queryset.h"
 #include "cascade/db/transaction.h"
 #include "cascade/error.h"
+#include "deletion/audit_operation.h"
 #include "deletion/plan.h"
 #include "sql/query.h"
 #include "sql/compiler.h"
@@ -128,6 +129,14 @@ class Runner {
   // ---- statements -----------------------------------------------------------------------------
 
   std::int64_t exec(const Fragment& f);
+  // Copies the keys of node n's rows `where` selects into the audit log, when the operation
+  // records its rows; called before the statement that deletes or marks them.
+  void record(int n, const Fragment& where) {
+    if (audit_ != nullptr) audit_->record_rows(model(n), where);
+  }
+  bool records_rows() const {
+    return audit_ != nullptr && audit_->recording() && db_.audit().record_rows;
+  }
   std::unique_ptr<db::Rows> query(const Fragment& f);
   std::int64_t scalar(const Fragment& f);
   bool any(const Fragment& where, const ModelMeta& m);
@@ -313,8 +322,9 @@ class Runner {
   // ---- the whole delete ------------------------------------------------------------------------
 
   DeletionPlan::Progress progress_;
-  const Preview* shown_ = nullptr;  // a bound execute(): the preview it must match
-  bool silent_ = false;             // a purge preview's trial run: no signal is sent
+  const Preview* shown_ = nullptr;   // a bound execute(): the preview it must match
+  bool silent_ = false;              // a purge preview's trial run: no signal is sent
+  AuditOperation* audit_ = nullptr;  // the audit log's entry for this run, if any
   int step_ = 0;
   int steps_ = 0;
   void report(const std::string& what);

@@ -1,6 +1,7 @@
 #include "cascade/deletion/soft_delete.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "cascade/query/context.h"
@@ -11,6 +12,7 @@
 #include "sql/compiler.h"
 #include "sql/rows.h"
 #include "sql/statements.h"
+#include "deletion/audit_operation.h"
 
 namespace cascade {
 namespace {
@@ -148,17 +150,25 @@ class Restorer {
     }
   }
 
-  // `shown`: a bound restore, which changes nothing unless `rows` still select the operations
-  // it showed, and the operations still mark the rows it counted.
-  DeleteResult run(const RestorePreview* shown = nullptr, const QuerySet* rows = nullptr) {
+  // The selected rows `rows` bring back their operations' rows. `shown`: a bound restore, which
+  // changes nothing unless `rows` still select the operations it showed, and the operations
+  // still mark the rows it counted.
+  DeleteResult run(const QuerySet& rows, const RestorePreview* shown = nullptr) {
     DeleteResult result;
     std::vector<const ModelMeta*> models;
     for (const ModelMeta* m : db_.registry().models()) {
       if (m->soft_deletable()) models.push_back(m);
     }
     db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
-      if (shown != nullptr) verify(*shown, *rows);
+      if (shown != nullptr) verify(*shown, rows);
       for (const ModelMeta* m : models) check(*m);
+      detail::AuditOperation op(db_, kAuditRestore);
+      if (op.writes_entry()) {
+        op.set_roots(rows.model(), sql::where_fragment(c_, rows.state()));
+        std::vector<std::string> operations;
+        for (const Value& id : ids_) operations.push_back(id.to_string());
+        op.set_refers_to(std::move(operations));
+      }
       for (const ModelMeta* m : models) {
         bool signals = db_.signals().has_receivers(Signal::PreRestore, *m) ||
                        db_.signals().has_receivers(Signal::PostRestore, *m);
@@ -172,6 +182,7 @@ class Restorer {
           while (rows->next()) pks.push_back(m->pk().to_python(rows->get(0)));
           send(*m, Signal::PreRestore, pks);
         }
+        op.record_rows(*m, marked(m->db_table));
         std::int64_t count = sql::execute(
             c_, s_.update(m->db_table, {{kDeletedAtField, Value()}, {kDeletionIdField, Value()}},
                           marked(m->db_table)));
@@ -181,6 +192,7 @@ class Restorer {
           result.total += count;
         }
       }
+      op.finish(result);
     });
     return result;
   }
@@ -235,13 +247,13 @@ DeleteResult restore_soft_deleted(const QuerySet& rows) {
   require_soft_deletable(rows.model(), "restore");
   std::vector<Value> ids = deletion_ids(rows);
   if (ids.empty()) return {};
-  return Restorer(rows.database(), std::move(ids)).run();
+  return Restorer(rows.database(), std::move(ids)).run(rows);
 }
 
 DeleteResult restore_soft_deleted(const QuerySet& rows, const RestorePreview& shown) {
   require_soft_deletable(rows.model(), "restore");
   Restorer restorer(rows.database(), shown.operations);
-  return restorer.run(&shown, &rows);
+  return restorer.run(rows, &shown);
 }
 
 // ---- purge
@@ -293,9 +305,21 @@ PurgePlan::PurgePlan(Context& db, std::vector<const ModelMeta*> models, DateTime
     : db_(db), cutoff_(cutoff) {
   for (const ModelMeta* m : models) {
     require_soft_deletable(*m, "purge");
+    labels_.push_back(m->label());
     QuerySet qs = QuerySet(db, *m, QuerySet::Visibility::Deleted)
                       .filter(Q(std::string(kDeletedAtField) + "__lt", Arg(cutoff)));
     steps_.push_back(Collector(db).collect(qs, Collector::Mode::Hard));
+  }
+}
+
+PurgePlan::PurgePlan(Context& db, const std::vector<QuerySet>& rows)
+    : db_(db), cutoff_(DateTime::now()) {
+  for (const QuerySet& qs : rows) {
+    require_soft_deletable(qs.model(), "purge");
+    labels_.push_back(qs.model().label());
+    steps_.push_back(Collector(db).collect(
+        qs.filter(Q(std::string(kDeletedAtField) + "__isnull", Arg(Value(false)))),
+        Collector::Mode::Hard));
   }
 }
 
@@ -327,10 +351,20 @@ Preview PurgePlan::preview(std::int64_t max_items) {
   return out;
 }
 
+void PurgePlan::start_entry(detail::AuditOperation& op) const {
+  if (!op.writes_entry()) return;
+  std::string models;
+  for (const auto& label : labels_) models += (models.empty() ? "" : ", ") + label;
+  op.set_roots(std::move(models), {}, 0);
+}
+
 DeleteResult PurgePlan::execute() const {
   DeleteResult all;
   db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&] {
+    detail::AuditOperation op(db_, kAuditPurge);
+    start_entry(op);
     for (const auto& step : steps_) merge_result(all, step.execute());
+    op.finish(all);
   });
   return all;
 }
@@ -341,6 +375,8 @@ DeleteResult PurgePlan::execute(const Preview& shown) const {
   }
   DeleteResult all;
   db::atomic(db_.connection(), db::Atomic::Mode::Immediate, [&] {
+    detail::AuditOperation op(db_, kAuditPurge);
+    start_entry(op);
     for (std::size_t i = 0; i < steps_.size(); ++i) {
       // A refused preview stops at the refusing step, whose execute() refuses again.
       if (i >= shown_.size()) {
@@ -350,6 +386,7 @@ DeleteResult PurgePlan::execute(const Preview& shown) const {
       }
       merge_result(all, steps_[i].execute(shown_[i]));
     }
+    op.finish(all);
   });
   return all;
 }
@@ -359,6 +396,49 @@ DeleteResult purge_soft_deleted(Context& db, const ModelMeta& model,
   DateTime cutoff = DateTime::now();
   cutoff.micros -= std::chrono::duration_cast<std::chrono::microseconds>(older_than).count();
   return PurgePlan(db, {&model}, cutoff).execute();
+}
+
+std::vector<TrashedOperation> trashed_operations(Context& db) {
+  std::map<std::string, TrashedOperation> by_id;
+  db::Connection& c = db.connection();
+  Sql s(c);
+  for (const ModelMeta* m : db.registry().models()) {
+    if (!m->soft_deletable()) continue;
+    const std::string id = s.name(kDeletionIdField);
+    const Field& at = m->fields[*m->field_index(kDeletedAtField)];
+    auto rows = sql::query(
+        c, s.select({.columns = Sql::list({id, s.min(s.name(kDeletedAtField)), Sql::count_rows()}),
+                     .from = s.table(m->db_table),
+                     .where = Sql::is_not_null(id),
+                     .group_by = id}));
+    while (rows->next()) {
+      std::string key = rows->get(0).to_string();
+      TrashedOperation& op = by_id[key];
+      op.deletion_id = key;
+      DateTime when = at.to_python(rows->get(1)).as_datetime();
+      if (op.counts.per_model.empty() || when.micros < op.deleted_at.micros) op.deleted_at = when;
+      std::int64_t n = rows->get(2).as_integer();
+      op.counts.per_model.emplace_back(m->label(), n);
+      op.counts.total += n;
+    }
+  }
+  std::vector<TrashedOperation> out;
+  for (auto& [id, op] : by_id) out.push_back(std::move(op));
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.deleted_at.micros > b.deleted_at.micros;
+  });
+  return out;
+}
+
+std::vector<QuerySet> trashed_rows(Context& db, const std::string& deletion_id) {
+  std::vector<QuerySet> out;
+  for (const ModelMeta* m : db.registry().models()) {
+    if (!m->soft_deletable()) continue;
+    QuerySet qs = QuerySet(db, *m, QuerySet::Visibility::Deleted)
+                      .filter(Q(std::string(kDeletionIdField), Arg(Value(deletion_id))));
+    if (qs.exists()) out.push_back(std::move(qs));
+  }
+  return out;
 }
 
 DeleteResult QuerySet::restore() const { return restore_soft_deleted(*this); }

@@ -82,6 +82,79 @@ class Loader {
     }
   }
 
+  void audit_settings(const TomlValue& audit, AuditFileSettings& out) const {
+    table(audit, "[audit]");
+    check_keys(audit, "[audit]", {"enabled", "record_rows", "shell"});
+    const auto& t = audit.as_table();
+    for (auto [key, target] : {std::pair{"enabled", &out.enabled},
+                               {"record_rows", &out.record_rows},
+                               {"shell", &out.shell}}) {
+      if (auto it = t.find(key); it != t.end()) {
+        *target = boolean(it->second, std::string("[audit] ") + key);
+      }
+    }
+  }
+
+  // [admin.<app>.<Model>] tables, checked once the models are known: every name must be a
+  // field of the model ("pk" too; search_fields may follow relations with "__").
+  void admin_settings(const TomlValue& admin, const Registry& registry,
+                      std::vector<AdminModelSettings>& out) const {
+    table(admin, "[admin]");
+    for (const auto& [app, app_value] : ordered(admin.as_table())) {
+      table(*app_value, "[admin." + app + "]");
+      for (const auto& [name, v] : ordered(app_value->as_table())) {
+        std::string where = "[admin." + app + "." + name + "]";
+        table(*v, where);
+        const ModelMeta* m = registry.find(app + "." + name);
+        if (m == nullptr) {
+          std::vector<std::string> names;
+          for (const ModelMeta* model : registry.models()) names.push_back(model->label());
+          fail(*v, where + ": no model " + app + "." + name + " in this file" +
+                       naming::did_you_mean(app + "." + name, names));
+        }
+        check_keys(*v, where,
+                   {"list_display", "search_fields", "list_filter", "ordering", "list_per_page"});
+        AdminModelSettings a;
+        a.label = m->label();
+        const auto& t = v->as_table();
+        auto names = [&](const char* key, bool descending_ok, bool paths_ok) {
+          std::vector<std::string> list;
+          auto it = t.find(key);
+          if (it == t.end()) return list;
+          list = strings(it->second, where + " " + key);
+          for (const auto& item : list) {
+            std::string field = item;
+            if (descending_ok && !field.empty() && field[0] == '-') field.erase(0, 1);
+            if (paths_ok) field = field.substr(0, field.find("__"));
+            if (field == "pk") continue;
+            auto index = m->field_index(field);
+            if (!index) {
+              std::vector<std::string> fields;
+              for (const auto& f : m->fields) fields.push_back(f.name);
+              fail(it->second, where + " " + key + ": '" + item + "' is not a field of " +
+                                   m->label() + naming::did_you_mean(field, fields));
+            }
+            if (m->fields[*index].type == FieldType::ManyToMany) {
+              fail(it->second, where + " " + key + ": '" + item +
+                                   "' is a many-to-many field, which a change list cannot show");
+            }
+          }
+          return list;
+        };
+        a.list_display = names("list_display", false, false);
+        a.search_fields = names("search_fields", false, true);
+        a.list_filter = names("list_filter", false, false);
+        a.ordering = names("ordering", true, false);
+        if (auto it = t.find("list_per_page"); it != t.end()) {
+          std::int64_t n = integer(it->second, where + " list_per_page");
+          if (n < 1 || n > 10000) fail(it->second, where + " list_per_page must be 1 to 10000");
+          a.list_per_page = static_cast<int>(n);
+        }
+        out.push_back(std::move(a));
+      }
+    }
+  }
+
   const TomlValue& table(const TomlValue& v, const std::string& what) const {
     if (!v.is_table()) fail(v, what + " must be a table");
     return v;
@@ -348,7 +421,7 @@ class Loader {
     } catch (const std::exception& e) {
       throw ConfigError(std::string("cannot parse: ") + e.what(), file_);
     }
-    check_keys(root, "settings", {"database", "models", "web"});
+    check_keys(root, "settings", {"database", "models", "web", "audit", "admin"});
     Project project;
     project.settings_path = file_;
     const auto& top = root.as_table();
@@ -360,6 +433,9 @@ class Loader {
       }
     }
     if (auto web = top.find("web"); web != top.end()) web_settings(web->second, project.web);
+    if (auto audit = top.find("audit"); audit != top.end()) {
+      audit_settings(audit->second, project.audit);
+    }
     project.registry = std::make_unique<Registry>();
     auto models = top.find("models");
     if (models == top.end()) {
@@ -422,6 +498,9 @@ class Loader {
       }
     }
     project.registry->finalize();
+    if (auto admin = top.find("admin"); admin != top.end()) {
+      admin_settings(admin->second, *project.registry, project.admin);
+    }
     return project;
   }
 

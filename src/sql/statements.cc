@@ -71,6 +71,10 @@ std::string Statements::max(const std::string& expression) const {
   return "MAX(" + expression + ")";
 }
 
+std::string Statements::min(const std::string& expression) const {
+  return "MIN(" + expression + ")";
+}
+
 std::string Statements::constant_one() { return "1"; }
 
 // ---- conditions ----------------------------------------------------------------------------
@@ -165,6 +169,7 @@ Fragment Statements::join(std::string_view table, std::string_view other,
 Fragment Statements::select(const Select& s) const {
   Fragment out = wrap("SELECT " + s.columns + " FROM ", s.from, "");
   append_where(out, s.where);
+  if (!s.group_by.empty()) out.sql += " GROUP BY " + s.group_by;
   if (!s.order_by.empty()) out.sql += " ORDER BY " + s.order_by + (s.descending ? " DESC" : "");
   out.sql += c_.limit_offset_sql(s.limit, s.offset);
   if (s.for_update) {
@@ -208,6 +213,23 @@ Fragment Statements::insert_select(std::string_view table, const std::vector<std
   std::vector<std::string> names;
   for (const auto& c : columns) names.push_back(name(c));
   return wrap("INSERT INTO " + name(table) + " (" + joined(names) + ") ", select, "");
+}
+
+Fragment Statements::insert_keys_as_text(std::string_view table,
+                                         const std::vector<std::string>& columns,
+                                         const std::vector<Value>& constants, const ModelMeta& m,
+                                         const Fragment& where) const {
+  std::vector<std::string> names, values;
+  for (const auto& c : columns) names.push_back(name(c));
+  for (std::size_t i = 0; i < constants.size(); ++i) {
+    values.push_back(std::string("CAST(") + kParamMarker + " AS TEXT)");
+  }
+  values.push_back("CAST(" + pk(m) + " AS TEXT)");
+  Fragment out = text("INSERT INTO " + name(table) + " (" + joined(names) + ") SELECT " +
+                      joined(values) + " FROM " + name(m.db_table));
+  out.params = constants;
+  append_where(out, where);
+  return out;
 }
 
 Fragment Statements::insert_values(std::string_view table, const std::vector<std::string>& columns,

@@ -38,6 +38,7 @@ struct Select {
   std::string columns{};   // the select list
   Fragment from{};         // table(), derived() or join()
   Fragment where{};        // empty: every row
+  std::string group_by{};  // columns; empty: no GROUP BY
   std::string order_by{};  // a column; empty: no ORDER BY
   bool descending = false;
   std::optional<std::int64_t> limit{};  // LIMIT / OFFSET in the dialect's syntax
@@ -68,6 +69,7 @@ class Statements {
     return "COUNT(" + expression + ")";
   }
   std::string max(const std::string& expression) const;
+  std::string min(const std::string& expression) const;
   static std::string constant_one();  // 1, for a SELECT whose rows only need to exist
   // An integer the engine computed itself (a generation number), as a literal: never a value
   // that came from a user or a row, which are parameters.
@@ -113,6 +115,12 @@ class Statements {
   // INSERT INTO <table> (<columns>) <select>.
   Fragment insert_select(std::string_view table, const std::vector<std::string>& columns,
                          const Fragment& select) const;
+  // INSERT INTO <table> (<columns>) SELECT <constants>, <m's primary key as text> FROM <m's
+  // table> WHERE <where>: a row for each row of m that `where` selects (the audit log's rows).
+  // `columns` names the constants' columns, then the key's.
+  Fragment insert_keys_as_text(std::string_view table, const std::vector<std::string>& columns,
+                               const std::vector<Value>& constants, const ModelMeta& m,
+                               const Fragment& where) const;
   // INSERT INTO <table> (<columns>) VALUES (...), (...): one row per entry of `rows`, each as
   // long as `columns`; with no columns, one row of defaults. `returning`: the column whose
   // value each inserted row returns (Features::can_return_columns_from_insert).

@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cascade/database.h"
+#include "cascade/deletion/audit.h"
 #include "cascade/deletion/collector.h"
+#include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
 #include "cascade/model/registry.h"
 #include "cascade/query/queryset.h"
@@ -97,6 +99,8 @@ struct AdminSite::Impl {
   std::mutex hashing_mutex;
   std::condition_variable hashing_done;
   std::string fallback_key = crypto::random_string(48);  // no secret_key (debug): per process
+  bool audit_enabled = true;
+  bool audit_rows = false;
 
   Impl(const Registry& r, const Templates& t, std::string p)
       : registry(r), templates(t), prefix(std::move(p)) {}
@@ -153,6 +157,20 @@ struct AdminSite::Impl {
                  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     return r;
   }
+
+  // The audit log's settings for an operation the user runs from the admin.
+  AuditSettings audit_for(const User& user, Request& req) const {
+    std::string reason = req.form_value("reason").value_or("");
+    if (reason.size() > 2000) reason.resize(2000);
+    return AuditSettings{.enabled = audit_enabled,
+                         .record_rows = audit_rows,
+                         .user = user.username,
+                         .tool = "admin",
+                         .reason = reason};
+  }
+
+  std::string trash_url() const { return prefix + "/trash-bin/"; }
+  std::string log_url() const { return prefix + "/audit-log/"; }
 
   // ---- login -----------------------------------------------------------------------------------
 
@@ -291,7 +309,12 @@ struct AdminSite::Impl {
       apps.push_back(TemplateData().set("name", capitalized(app)).set("models", by_app[app]));
     }
     TemplateData data;
-    data.set("apps", apps).set("has_apps", !order.empty());
+    data.set("apps", apps)
+        .set("has_apps", !order.empty())
+        .set("has_trash", may_use_trash(perms))
+        .set("trash_url", trash_url())
+        .set("has_log", may_view_log(perms))
+        .set("log_url", log_url());
     return page(req, "admin_index.html", "Site administration", data, user);
   }
 
@@ -306,19 +329,23 @@ struct AdminSite::Impl {
     if (!may_view(perms, *m)) {
       throw HttpError{403, "You do not have permission to view " + m->verbose_name_plural + "."};
     }
-    std::vector<std::string> ordering = options.ordering;
-    if (ordering.empty()) ordering = m->ordering;
-    if (ordering.empty()) ordering = {"-pk"};  // the admin's default: newest first
-    QuerySet qs = QuerySet(req.db(), *m).order_by(ordering);
+    QuerySet qs(req.db(), *m);
+    TemplateData extra;
+    qs = search(req, options, qs, extra);
+    qs = filter(req, *m, options, qs, extra);
+    qs = sort(req, *m, options, qs, extra);
+    // "Select all N matching": the POST carries the search and filters, not the keys.
+    bool narrowed = !req.query("q").value_or("").empty();
+    for (const auto& f : options.list_filter) {
+      narrowed = narrowed || req.query(f) || req.query(f + "__isnull");
+    }
+    extra.set("query", req.query_string).set("has_q", narrowed);
     ListOptions o;
     o.template_name = "admin_changelist.html";
     o.title = "Select " + m->verbose_name + " to delete";
     o.per_page = options.list_per_page;
-    TemplateData columns = TemplateData::list();
-    for (const auto& f : options.list_display) columns.push_back(TemplateData().set("name", f));
-    o.extra.set("columns", columns)
-        .set("has_columns", !options.list_display.empty())
-        .set("column_title", capitalized(m->verbose_name))
+    o.extra = std::move(extra);
+    o.extra.set("column_title", capitalized(m->verbose_name))
         .set("plural", m->verbose_name_plural)
         .set("action_url", changelist_url(*m) + "delete_selected/")
         .set("can_delete", perms.has(permission_codename("delete", *m)))
@@ -395,7 +422,14 @@ struct AdminSite::Impl {
     if (id_out != nullptr) *id_out = parts[0];
     QuerySet qs(req.db(), m);
     const auto& rows = j["rows"];
-    if (rows.is_string() && rows.get<std::string>() == "all") return qs;
+    if (rows.is_object() && rows.contains("all") && rows["all"].is_string()) {
+      Request list = req;  // the change list's request: its search and filters
+      list.query_string = rows["all"].get<std::string>();
+      TemplateData unused;
+      const ModelAdmin& options = find(req)->second;
+      qs = search(list, options, qs, unused);
+      return filter(list, m, options, qs, unused);
+    }
     std::vector<Value> keys;
     for (const auto& k : rows) {
       if (k.is_number_integer())
@@ -441,7 +475,8 @@ struct AdminSite::Impl {
         .set("cancel_url", changelist_url(m))
         .set("soft", m.soft_deletable())
         .set("notice", notice)
-        .set("has_notice", !notice.empty());
+        .set("has_notice", !notice.empty())
+        .set("audited", audit_enabled);
     return page(req, "admin_delete_selected.html", "Are you sure?", d, user, status);
   }
 
@@ -472,6 +507,7 @@ struct AdminSite::Impl {
           }
         }
       }
+      AuditScope audit(req.db(), audit_for(*user, req));
       auto outcome = execute_bound(req, [&] { return Collector(req.db()).collect(rows); });
       if (const auto* result = std::get_if<DeleteResult>(&outcome)) {
         std::int64_t roots = 0;
@@ -493,7 +529,9 @@ struct AdminSite::Impl {
     // The change list's POST: the keys of the rows ticked, or all of them.
     nlohmann::json what;
     if (req.form_value("select_across").value_or("") == "1") {
-      what = "all";
+      // Every row the change list's search and filters match, as they are when the page is
+      // shown and when the delete runs (the delete is bound to what the page showed).
+      what = nlohmann::json{{"all", req.form_value("query").value_or("")}};
     } else {
       what = nlohmann::json::array();
       for (const auto& [name, value] : req.form()) {
@@ -518,6 +556,474 @@ struct AdminSite::Impl {
     }
     std::string token = remember(req, *user, m, what);
     return Response::redirect(changelist_url(m) + "delete_selected/?selection=" + token, 303);
+  }
+
+  // ---- change lists: search, filters, order ----------------------------------------------------
+
+  // The query string with `name` set to `value` (removed when empty), and no page: the link of a
+  // filter choice or a column's sort.
+  static std::string with_param(const Request& req, const std::string& name,
+                                const std::string& value,
+                                const std::vector<std::string>& also_drop = {}) {
+    std::string out;
+    for (const auto& [k, v] : parse_urlencoded(req.query_string)) {
+      if (k == name || k == "page" ||
+          std::find(also_drop.begin(), also_drop.end(), k) != also_drop.end()) {
+        continue;
+      }
+      out += (out.empty() ? "?" : "&") + percent_encode(k) + "=" + percent_encode(v);
+    }
+    if (!value.empty())
+      out += (out.empty() ? "?" : "&") + percent_encode(name) + "=" + percent_encode(value);
+    return req.path + (out.empty() ? "?" : out);
+  }
+
+  // ?q=: every word must be in one of the search fields (Django's search_fields, icontains).
+  static QuerySet search(Request& req, const ModelAdmin& options, QuerySet qs,
+                         TemplateData& extra) {
+    std::string q = req.query("q").value_or("");
+    extra.set("has_search", !options.search_fields.empty()).set("q", q);
+    if (q.empty() || options.search_fields.empty()) return qs;
+    std::vector<std::string> words;
+    for (auto& w : split(q, ' ')) {
+      if (!w.empty()) words.push_back(w);
+    }
+    for (const auto& word : words) {
+      std::optional<Q> any;
+      for (const auto& f : options.search_fields) {
+        Q one(f + "__icontains", Arg(Value(word)));
+        any = any ? (*any | one) : one;
+      }
+      qs = qs.filter(*any);
+    }
+    return qs;
+  }
+
+  // ?<field>=<value> and ?<field>__isnull=1 for each list_filter field; the choices beside the
+  // list (booleans: yes / no; keys: their targets; others: their values, at most 50 of each).
+  static QuerySet filter(Request& req, const ModelMeta& m, const ModelAdmin& options, QuerySet qs,
+                         TemplateData& extra) {
+    TemplateData filters = TemplateData::list();
+    for (const auto& name : options.list_filter) {
+      auto index = m.field_index(name);
+      if (!index) continue;
+      const Field& f = m.fields[*index];
+      std::string null_param = name + "__isnull";
+      auto chosen = req.query(name);
+      bool chosen_null = req.query(null_param).value_or("") == "1";
+      if (chosen) {
+        try {
+          qs = qs.filter(Q(name, Arg(f.to_python(Value(*chosen)))));
+        } catch (const Error&) {
+          throw HttpError{400, "Not a value of " + f.name + ": " + *chosen};
+        }
+      } else if (chosen_null) {
+        qs = qs.filter(Q(null_param, Arg(Value(true))));
+      }
+      TemplateData choices = TemplateData::list();
+      auto add = [&](const std::string& label, const std::string& value, bool selected,
+                     bool is_null = false) {
+        std::string url = is_null ? with_param(req, null_param, "1", {name})
+                                  : with_param(req, name, value, {null_param});
+        choices.push_back(
+            TemplateData().set("label", label).set("url", url).set("selected", selected));
+      };
+      add("All", "", !chosen && !chosen_null);
+      if (f.type == FieldType::Boolean) {
+        add("Yes", "1", chosen && (*chosen == "1" || *chosen == "True" || *chosen == "true"));
+        add("No", "0", chosen && (*chosen == "0" || *chosen == "False" || *chosen == "false"));
+      } else if (f.is_foreign_key() && f.target != nullptr) {
+        for (const Instance& t : QuerySet(req.db(), *f.target).order_by({"pk"}).slice(0, 50)) {
+          std::string key = t.pk().to_string();
+          add(t.str(), key, chosen && *chosen == key);
+        }
+      } else {
+        for (const auto& row : QuerySet(req.db(), m)
+                                   .values_list({name}, true)
+                                   .distinct()
+                                   .order_by({name})
+                                   .slice(0, 50)
+                                   .rows()) {
+          if (row.empty() || row[0].is_null()) continue;
+          std::string v = row[0].to_string();
+          add(v, v, chosen && *chosen == v);
+        }
+      }
+      if (f.null) add("Empty", "", chosen_null, true);
+      filters.push_back(
+          TemplateData().set("title", "By " + f.name).set("choices", std::move(choices)));
+    }
+    extra.set("filters", std::move(filters)).set("has_filters", !options.list_filter.empty());
+    return qs;
+  }
+
+  // ?o=<field> or ?o=-<field>, a list_display field (or pk); else the configured ordering.
+  static QuerySet sort(Request& req, const ModelMeta& m, const ModelAdmin& options, QuerySet qs,
+                       TemplateData& extra) {
+    std::vector<std::string> ordering = options.ordering;
+    if (ordering.empty()) ordering = m.ordering;
+    if (ordering.empty()) ordering = {"-pk"};  // the admin's default: newest first
+    std::string o = req.query("o").value_or("");
+    std::string field = !o.empty() && o[0] == '-' ? o.substr(1) : o;
+    if (!o.empty()) {
+      if (field != "pk" && std::find(options.list_display.begin(), options.list_display.end(),
+                                     field) == options.list_display.end()) {
+        throw HttpError{400, "Cannot sort by " + field + "."};
+      }
+      ordering = {o, "-pk"};
+    }
+    TemplateData columns = TemplateData::list();
+    for (const auto& f : options.list_display) {
+      bool ascending = o == f;
+      bool descending = o == "-" + f;
+      columns.push_back(TemplateData()
+                            .set("name", f)
+                            .set("url", with_param(req, "o", ascending ? "-" + f : f))
+                            .set("sorted", ascending || descending)
+                            .set("arrow", ascending    ? "\u25b2"
+                                          : descending ? "\u25bc"
+                                                       : ""));
+    }
+    extra.set("columns", std::move(columns)).set("has_columns", !options.list_display.empty());
+    return qs.order_by(ordering);
+  }
+
+  // ---- trash -----------------------------------------------------------------------------------
+
+  static bool soft_models_with(const Registry& registry, const Permissions& perms,
+                               const std::string& action) {
+    for (const ModelMeta* m : registry.models()) {
+      if (m->soft_deletable() && perms.has(permission_codename(action, *m))) return true;
+    }
+    return false;
+  }
+
+  bool may_use_trash(const Permissions& perms) const {
+    return soft_models_with(registry, perms, "restore") ||
+           soft_models_with(registry, perms, "purge");
+  }
+
+  static bool may_view_log(const Permissions& perms) {
+    return perms.has(
+        permission_codename("view", AuditLog::registry().get("cascade_audit.LogEntry")));
+  }
+
+  // Model labels of `counts` lacking `action` permission (purge: the soft-deletable models need
+  // purge, the others delete).
+  std::vector<std::string> lacking(const Permissions& perms, const DeleteResult& counts,
+                                   const std::string& action) const {
+    std::vector<std::string> out;
+    for (const auto& [label, n] : counts.per_model) {
+      const ModelMeta* m = registry.find(label);
+      if (m == nullptr || m->auto_created) continue;
+      std::string needed = action == "purge" && !m->soft_deletable() ? "delete" : action;
+      if (!perms.has(permission_codename(needed, *m))) out.push_back(m->verbose_name);
+    }
+    return out;
+  }
+
+  TemplateData counts_list(const DeleteResult& counts) const {
+    TemplateData list = TemplateData::list();
+    for (const auto& [label, n] : counts.per_model) {
+      const ModelMeta* m = registry.find(label);
+      std::string name =
+          m != nullptr ? capitalized(n == 1 ? m->verbose_name : m->verbose_name_plural) : label;
+      list.push_back(TemplateData().set("name", name).set("count", n));
+    }
+    return list;
+  }
+
+  static std::string roots_text(const AuditEntry& e) {
+    std::string keys;
+    for (const auto& k : e.root_keys) keys += (keys.empty() ? "" : ", ") + k;
+    if (e.root_count > static_cast<std::int64_t>(e.root_keys.size())) {
+      keys += ", \u2026 (" + std::to_string(e.root_count) + " in all)";
+    }
+    return e.root_model + (keys.empty() ? "" : " " + keys);
+  }
+
+  std::optional<AuditEntry> logged(Request& req, const std::string& operation) const {
+    AuditLog log(req.db());
+    if (!log.exists()) return std::nullopt;
+    return log.find(operation);
+  }
+
+  Response trash(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    Permissions perms = permissions_of(req.db(), *user);
+    if (!may_use_trash(perms)) {
+      throw HttpError{403, "You do not have permission to restore or purge anything."};
+    }
+    std::vector<TrashedOperation> ops = trashed_operations(req.db());
+    const std::int64_t per_page = 50;
+    std::int64_t page_number = 1;
+    if (auto p = req.query("page")) {
+      auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), page_number);
+      if (ec != std::errc() || end != p->data() + p->size() || page_number < 1) {
+        throw HttpError{404, "Invalid page."};
+      }
+    }
+    auto count = static_cast<std::int64_t>(ops.size());
+    std::int64_t pages = std::max<std::int64_t>(1, (count + per_page - 1) / per_page);
+    if (page_number > pages) throw HttpError{404, "Invalid page."};
+    TemplateData rows = TemplateData::list();
+    for (std::int64_t i = (page_number - 1) * per_page; i < std::min(count, page_number * per_page);
+         ++i) {
+      const TrashedOperation& op = ops[static_cast<std::size_t>(i)];
+      auto entry = logged(req, op.deletion_id);
+      std::string who =
+          entry ? (entry->user.empty() ? entry->tool : entry->user + " (" + entry->tool + ")")
+                : "not recorded";
+      rows.push_back(TemplateData()
+                         .set("when", op.deleted_at.iso(' ').substr(0, 19))
+                         .set("who", who)
+                         .set("roots", entry ? roots_text(*entry) : std::string("-"))
+                         .set("reason", entry ? entry->reason : std::string())
+                         .set("counts", counts_list(op.counts))
+                         .set("total", op.counts.total)
+                         .set("operation", op.deletion_id)
+                         .set("restore_url", trash_url() + op.deletion_id + "/restore/")
+                         .set("purge_url", trash_url() + op.deletion_id + "/purge/"));
+    }
+    TemplateData d;
+    d.set("rows", std::move(rows))
+        .set("has_rows", count > 0)
+        .set("count", count)
+        .set("page", page_number)
+        .set("pages", pages)
+        .set("has_previous", page_number > 1)
+        .set("has_next", page_number < pages)
+        .set("previous_url", trash_url() + "?page=" + std::to_string(page_number - 1))
+        .set("next_url", trash_url() + "?page=" + std::to_string(page_number + 1));
+    return page(req, "admin_trash.html", "Trash", d, user);
+  }
+
+  // The trash's operation named in the URL: its rows per model. 404 when nothing carries it.
+  std::vector<QuerySet> operation_rows(Request& req) {
+    const std::string& id = req.param("operation");
+    std::vector<QuerySet> rows = trashed_rows(req.db(), id);
+    if (rows.empty()) throw HttpError{404, "No operation " + id + " in the trash."};
+    return rows;
+  }
+
+  // "r1|<label>:<n>,...": the counts the restore page showed.
+  static std::string restore_binding(const RestorePreview& p) {
+    std::string out = "r1|";
+    for (std::size_t i = 0; i < p.counts.per_model.size(); ++i) {
+      out += (i ? "," : "") + p.counts.per_model[i].first + ":" +
+             std::to_string(p.counts.per_model[i].second);
+    }
+    return out;
+  }
+
+  Response restore(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    Permissions perms = permissions_of(req.db(), *user);
+    std::vector<QuerySet> rows = operation_rows(req);
+    const QuerySet& selected = rows.front();
+    RestorePreview preview = restore_preview(selected);
+    std::vector<std::string> missing = lacking(perms, preview.counts, "restore");
+    auto show = [&](const std::string& notice, const std::string& error, int status) {
+      TemplateData missing_list = TemplateData::list();
+      for (const auto& name : missing) missing_list.push_back(TemplateData().set("name", name));
+      TemplateData d;
+      d.set("operation", req.param("operation"))
+          .set("counts", counts_list(preview.counts))
+          .set("total", preview.counts.total)
+          .set("binding", restore_binding(preview))
+          .set("missing", std::move(missing_list))
+          .set("has_missing", !missing.empty())
+          .set("can_restore", missing.empty() && error.empty())
+          .set("notice", notice)
+          .set("has_notice", !notice.empty())
+          .set("error", error)
+          .set("has_error", !error.empty())
+          .set("audited", audit_enabled)
+          .set("cancel_url", trash_url());
+      auto entry = logged(req, req.param("operation"));
+      d.set("has_entry", entry.has_value())
+          .set("roots", entry ? roots_text(*entry) : std::string())
+          .set("when", entry ? entry->at.iso(' ').substr(0, 19) : std::string());
+      return page(req, "admin_restore.html", "Restore", d, user, status);
+    };
+    if (req.method == "GET") return show("", "", 200);
+    if (!missing.empty()) {
+      throw HttpError{403, "You do not have permission to restore every object of this operation."};
+    }
+    std::string shown = req.form_value("binding").value_or("");
+    if (shown != restore_binding(preview)) {
+      return show(
+          "The objects changed since the page was shown, so nothing was restored. This "
+          "is what a restore would bring back now.",
+          "", 409);
+    }
+    try {
+      AuditScope audit(req.db(), audit_for(*user, req));
+      DeleteResult result = restore_soft_deleted(selected, preview);
+      add_message(req, {.text = "Restored " + std::to_string(result.total) + " object" +
+                                (result.total == 1 ? "" : "s") + "."});
+      return Response::redirect(trash_url());
+    } catch (const PreviewChanged&) {
+      preview = restore_preview(selected);
+      return show(
+          "The objects changed since the page was shown, so nothing was restored. This "
+          "is what a restore would bring back now.",
+          "", 409);
+    } catch (const RestoreError& e) {
+      return show("", e.what(), 409);
+    }
+  }
+
+  Response purge(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    Permissions perms = permissions_of(req.db(), *user);
+    std::vector<QuerySet> rows = operation_rows(req);
+    PurgePlan plan(req.db(), rows);
+    Preview p = plan.preview(100);
+    std::vector<std::string> missing = lacking(perms, p.counts, "purge");
+    auto show = [&](const std::string& notice, int status) {
+      TemplateData d =
+          preview_data(p, registry, [&](const Preview::Node&) { return std::string(); });
+      TemplateData missing_list = TemplateData::list();
+      for (const auto& name : missing) missing_list.push_back(TemplateData().set("name", name));
+      d.set("operation", req.param("operation"))
+          .set("missing", std::move(missing_list))
+          .set("has_missing", !missing.empty())
+          .set("can_purge", missing.empty() && !p.blocked())
+          .set("notice", notice)
+          .set("has_notice", !notice.empty())
+          .set("audited", audit_enabled)
+          .set("cancel_url", trash_url());
+      return page(req, "admin_purge.html", "Delete for good", d, user, status);
+    };
+    if (req.method == "GET") return show("", 200);
+    if (!missing.empty()) {
+      throw HttpError{403, "You do not have permission to delete every object this purge reaches."};
+    }
+    if (req.form_value("binding").value_or("") != encode_binding(p)) {
+      return show(
+          "The objects changed since the page was shown, so nothing was deleted. This is "
+          "what would be deleted now.",
+          409);
+    }
+    try {
+      AuditScope audit(req.db(), audit_for(*user, req));
+      DeleteResult result = plan.execute(p);
+      add_message(req, {.text = "Deleted " + std::to_string(result.total) + " object" +
+                                (result.total == 1 ? "" : "s") + " for good."});
+      return Response::redirect(trash_url());
+    } catch (const PreviewChanged&) {
+      p = plan.preview(100);
+      return show(
+          "The objects changed since the page was shown, so nothing was deleted. This is "
+          "what would be deleted now.",
+          409);
+    } catch (const IntegrityError& e) {
+      return show(std::string("Nothing was deleted: ") + e.what(), 409);
+    }
+  }
+
+  // ---- the audit log ---------------------------------------------------------------------------
+
+  TemplateData entry_data(const AuditEntry& e) const {
+    return TemplateData()
+        .set("id", e.id)
+        .set("operation", e.operation)
+        .set("url", log_url() + e.operation + "/")
+        .set("action", e.action)
+        .set("when", e.at.iso(' ').substr(0, 19))
+        .set("user", e.user.empty() ? std::string("-") : e.user)
+        .set("tool", e.tool)
+        .set("os_user", e.os_user)
+        .set("reason", e.reason)
+        .set("has_reason", !e.reason.empty())
+        .set("roots", roots_text(e))
+        .set("counts", counts_list(e.counts))
+        .set("total", e.counts.total);
+  }
+
+  Response log(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    if (!may_view_log(permissions_of(req.db(), *user))) {
+      throw HttpError{403, "You do not have permission to view the audit log."};
+    }
+    AuditLog log(req.db());
+    AuditFilter f{.action = req.query("action").value_or(""),
+                  .model = req.query("model").value_or(""),
+                  .user = req.query("user").value_or("")};
+    const std::int64_t per_page = 50;
+    std::int64_t page_number = 1;
+    if (auto p = req.query("page")) {
+      auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), page_number);
+      if (ec != std::errc() || end != p->data() + p->size() || page_number < 1) {
+        throw HttpError{404, "Invalid page."};
+      }
+    }
+    std::int64_t count = log.exists() ? log.count(f) : 0;
+    std::int64_t pages = std::max<std::int64_t>(1, (count + per_page - 1) / per_page);
+    if (page_number > pages) throw HttpError{404, "Invalid page."};
+    TemplateData rows = TemplateData::list();
+    if (count > 0) {
+      for (const auto& e : log.entries(f, per_page, (page_number - 1) * per_page)) {
+        rows.push_back(entry_data(e));
+      }
+    }
+    TemplateData actions = TemplateData::list();
+    for (std::string a : {"", "delete", "soft_delete", "restore", "purge"}) {
+      actions.push_back(TemplateData()
+                            .set("label", a.empty() ? std::string("All") : a)
+                            .set("url", with_param(req, "action", a))
+                            .set("selected", f.action == a));
+    }
+    TemplateData d;
+    d.set("rows", std::move(rows))
+        .set("has_rows", count > 0)
+        .set("actions", std::move(actions))
+        .set("count", count)
+        .set("page", page_number)
+        .set("pages", pages)
+        .set("has_previous", page_number > 1)
+        .set("has_next", page_number < pages)
+        .set("previous_url", with_param(req, "page", std::to_string(page_number - 1)))
+        .set("next_url", with_param(req, "page", std::to_string(page_number + 1)));
+    return page(req, "admin_log.html", "Audit log", d, user);
+  }
+
+  Response log_entry(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    if (!may_view_log(permissions_of(req.db(), *user))) {
+      throw HttpError{403, "You do not have permission to view the audit log."};
+    }
+    auto e = logged(req, req.param("operation"));
+    if (!e) throw HttpError{404, "No operation " + req.param("operation") + " in the audit log."};
+    TemplateData d = entry_data(*e);
+    TemplateData recorded = TemplateData::list();
+    std::int64_t n = 0;
+    const std::int64_t shown = 1000;
+    if (e->rows_recorded) {
+      AuditLog(req.db()).for_each_row(
+          e->operation, [&](const std::string& m, const std::string& k) {
+            if (n++ < shown) recorded.push_back(TemplateData().set("model", m).set("key", k));
+          });
+    }
+    TemplateData refers = TemplateData::list();
+    for (const auto& id : e->refers_to) {
+      refers.push_back(TemplateData().set("operation", id).set("url", log_url() + id + "/"));
+    }
+    d.set("rows_recorded", e->rows_recorded)
+        .set("recorded", std::move(recorded))
+        .set("recorded_count", n)
+        .set("more_rows", std::max<std::int64_t>(0, n - shown))
+        .set("has_more_rows", n > shown)
+        .set("refers", std::move(refers))
+        .set("has_refers", !e->refers_to.empty())
+        .set("log_url", log_url());
+    return page(req, "admin_log_entry.html", "Operation " + e->operation, d, user);
   }
 };
 
@@ -545,6 +1051,11 @@ void AdminSite::set_concurrent_logins(int n) { impl_->max_hashing = std::max(1, 
 
 void AdminSite::set_password_iterations(int n) { impl_->password_iterations = n; }
 
+void AdminSite::set_audit(bool enabled, bool record_rows) {
+  impl_->audit_enabled = enabled;
+  impl_->audit_rows = record_rows;
+}
+
 void AdminSite::add_routes(Router& router) {
   Impl& s = *impl_;
   router.add({"GET", "POST"}, s.prefix + "/login/", [&s](Request& r) { return s.login_view(r); });
@@ -556,6 +1067,15 @@ void AdminSite::add_routes(Router& router) {
     return Response::redirect(s.prefix + "/login/");
   });
   router.add({"GET"}, s.prefix + "/", [&s](Request& r) { return s.index(r); });
+  // Before the model pages: "trash-bin" and "audit-log" cannot be app labels (a hyphen), but
+  // the patterns below would match their paths.
+  router.add({"GET"}, s.trash_url(), [&s](Request& r) { return s.trash(r); });
+  router.add({"GET", "POST"}, s.trash_url() + "<operation>/restore/",
+             [&s](Request& r) { return s.restore(r); });
+  router.add({"GET", "POST"}, s.trash_url() + "<operation>/purge/",
+             [&s](Request& r) { return s.purge(r); });
+  router.add({"GET"}, s.log_url(), [&s](Request& r) { return s.log(r); });
+  router.add({"GET"}, s.log_url() + "<operation>/", [&s](Request& r) { return s.log_entry(r); });
   router.add({"GET"}, s.prefix + "/<app>/<model>/", [&s](Request& r) { return s.changelist(r); });
   router.add({"GET", "POST"}, s.prefix + "/<app>/<model>/delete_selected/",
              [&s](Request& r) { return s.delete_selected(r); });

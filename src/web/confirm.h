@@ -19,6 +19,8 @@ namespace cascade::web {
 TemplateData preview_data(const Preview& p, const Registry& registry,
                           const std::function<std::string(const Preview::Node&)>& link);
 
+// The `binding` a confirmation's form carries for a preview.
+std::string encode_binding(const Preview& p);
 // What a confirmation's form says the page showed (its `binding`), or nullopt when malformed.
 std::optional<Preview> decode_binding(const std::string& text);
 

@@ -31,6 +31,8 @@ std::string quoted(const std::string& text) { return "\u201c" + text + "\u201d";
 // compares. Not secret and not signed: a forged value can only make the delete refuse, since the
 // delete compares it with the rows it finds.
 
+}  // namespace
+
 std::string encode_binding(const Preview& p) {
   std::string out = "v1|" + std::to_string(p.roots) + "|" + std::to_string(p.roots_digest) + "|" +
                     std::to_string(p.counts.total) + "|";
@@ -45,6 +47,8 @@ std::string encode_binding(const Preview& p) {
   }
   return out;
 }
+
+namespace {
 
 template <typename N>
 bool number(const std::string& s, N& out) {
@@ -229,6 +233,26 @@ Response confirmation(Request& req, const DeletePage& page, const Instance& obje
 
 }  // namespace
 
+namespace {
+
+// This page's URL for another page number: the other query parameters (a search, filters, the
+// order) are kept as they were sent.
+std::string page_url(const Request& request, std::int64_t page) {
+  std::string query;
+  std::size_t start = 0;
+  const std::string& q = request.query_string;
+  while (start <= q.size() && !q.empty()) {
+    std::size_t end = q.find('&', start);
+    if (end == std::string::npos) end = q.size();
+    std::string part = q.substr(start, end - start);
+    if (!part.empty() && part != "page" && part.rfind("page=", 0) != 0) query += part + "&";
+    start = end + 1;
+  }
+  return request.path + "?" + query + "page=" + std::to_string(page);
+}
+
+}  // namespace
+
 Response list_page(Request& request, const Templates& templates, const QuerySet& objects,
                    const ListOptions& options,
                    const std::function<TemplateData(const Instance&)>& item) {
@@ -260,8 +284,8 @@ Response list_page(Request& request, const Templates& templates, const QuerySet&
       .set("pages", pages)
       .set("has_previous", page > 1)
       .set("has_next", page < pages)
-      .set("previous_url", request.path + "?page=" + std::to_string(page - 1))
-      .set("next_url", request.path + "?page=" + std::to_string(page + 1));
+      .set("previous_url", page_url(request, page - 1))
+      .set("next_url", page_url(request, page + 1));
   return Response::html(templates.page(options.template_name, options.title, d, request));
 }
 

@@ -362,6 +362,77 @@ TEST_P(ToolRun, MessagesSayWhatHappened) {
       << not_soft.err;
 }
 
+TEST_P(ToolRun, OperationsAreLoggedWithTheReasonAndCascadeLogShowsThem) {
+  EXPECT_TRUE(contains(tool({"log"}).out, "The audit log is empty"));
+  auto r = tool({"delete", "blog.Author", "--filter", "id=1", "--yes", "--reason", "spam account"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // A dry run, a declined delete and a refused one leave nothing.
+  tool({"delete", "blog.Author", "--filter", "id=2", "--dry-run"});
+  tool({"delete", "blog.Author", "--filter", "id=2"}, "n\n");
+  EXPECT_EQ(
+      tool({"delete", "shop.Product", "--filter", "order_items__isnull=false", "--yes"}).exit_code,
+      4);
+  auto log = tool({"log", "--format", "json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  json doc = json::parse(log.out);
+  ASSERT_EQ(doc["count"], 1);
+  json e = doc["entries"][0];
+  EXPECT_EQ(e["action"], "delete");
+  EXPECT_EQ(e["tool"], "cascade delete");
+  EXPECT_EQ(e["reason"], "spam account");
+  EXPECT_EQ(e["root_model"], "blog.Author");
+  EXPECT_EQ(e["root_keys"], json::array({"1"}));
+  EXPECT_FALSE(e["os_user"].get<std::string>().empty());
+  EXPECT_GT(e["counts"]["blog.Author"], 0);
+  auto text = tool({"log"});
+  EXPECT_TRUE(contains(text.out, "delete  blog.Author [1]")) << text.out;
+  EXPECT_TRUE(contains(text.out, "reason: spam account")) << text.out;
+  auto one = tool({"log", e["operation"].get<std::string>(), "--rows"});
+  EXPECT_EQ(one.exit_code, 0);
+  EXPECT_TRUE(contains(one.out, "action:  delete")) << one.out;
+  EXPECT_TRUE(contains(one.out, "were not recorded")) << one.out;
+  auto missing = tool({"log", "no-such-operation"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(contains(missing.err, "no operation no-such-operation")) << missing.err;
+  EXPECT_EQ(tool({"log", "--action", "nonsense"}).exit_code, 2);
+}
+
+TEST_P(ToolRun, RecordedRowsAndTurningTheLogOff) {
+  TempDir dir;
+  auto settings_with = [&](const std::string& audit) {
+    std::ifstream in(kSettings);
+    std::stringstream text;
+    text << in.rdbuf() << "\n[audit]\n" << audit << "\n";
+    std::string path = dir.file("cascade.toml");
+    std::ofstream(path) << text.str();
+    return path;
+  };
+  std::string rows = settings_with("record_rows = true");
+  auto r = run_process({kTool, "--settings", rows, "--database", url, "delete", "blog.Comment",
+                        "--filter", "id__in=1,2,3", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto log = run_process({kTool, "--settings", rows, "--database", url, "log", "--format", "json"});
+  json e = json::parse(log.out)["entries"][0];
+  EXPECT_TRUE(e["rows_recorded"].get<bool>());
+  auto one = run_process({kTool, "--settings", rows, "--database", url, "log",
+                          e["operation"].get<std::string>(), "--rows"});
+  for (const char* key : {"blog.Comment 1", "blog.Comment 2", "blog.Comment 3"}) {
+    EXPECT_TRUE(contains(one.out, key)) << one.out;
+  }
+  std::string off = settings_with("enabled = false");
+  ASSERT_EQ(run_process({kTool, "--settings", off, "--database", url, "delete", "blog.Comment",
+                         "--filter", "id=4", "--yes"})
+                .exit_code,
+            0);
+  auto after =
+      run_process({kTool, "--settings", off, "--database", url, "log", "--format", "json"});
+  EXPECT_EQ(json::parse(after.out)["count"], 1);  // the first delete only
+  std::string typo = settings_with("enable = false");
+  auto bad = run_process({kTool, "--settings", typo, "--database", url, "log"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(contains(bad.err, "enable")) << bad.err;
+}
+
 TEST(ToolFiles, ReadersNeverCreateADatabaseAndReadOnlyFilesCanBeDryRun) {
   TempDir dir;
   std::string missing = "sqlite:///" + dir.file("typo.db");

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cascade/deletion/audit.h"
 #include "cascade/web/auth.h"
 #include "support/assertions.h"
 #include "web/web_fixture.h"
@@ -22,6 +23,7 @@ class Admin : public WebTest {
     {
       Database d = db();
       web::migrate_auth(d.connection());
+      AuditLog(d).migrate();
       web::Users users(d);
       users.create_superuser("root", "root-pass", "", kFast);
       web::User staff = users.create_user("staff", "staff-pass", "", kFast);
@@ -33,7 +35,11 @@ class Admin : public WebTest {
   void restart(web::ServerOptions options) {
     start(options, [this](web::Router& router) {
       admin = std::make_unique<web::AdminSite>(*project->registry, *templates);
-      admin->register_all();
+      if (configure) {
+        configure(*admin);
+      } else {
+        admin->register_all();
+      }
       admin->set_password_iterations(kFast);
       if (throttle) admin->set_login_throttle(*throttle, std::chrono::seconds(60));
       admin->add_routes(router);
@@ -85,7 +91,19 @@ class Admin : public WebTest {
                  {"binding", field(page.body, "binding")}});
   }
 
+  // Form fields for a confirmation page's POST, with a reason.
+  httplib::Params confirmation(const Page& page, const std::string& reason = {}) {
+    return {{"csrfmiddlewaretoken", field(page.body, "csrfmiddlewaretoken")},
+            {"binding", field(page.body, "binding")},
+            {"reason", reason}};
+  }
+  std::vector<AuditEntry> log_entries() {
+    Database d = db();
+    return AuditLog(d).entries();
+  }
+
   std::unique_ptr<web::AdminSite> admin;
+  std::function<void(web::AdminSite&)> configure;  // else register_all()
   std::optional<int> throttle;
   std::string selection;  // the token of the last select()
 };
@@ -281,6 +299,217 @@ TEST_P(Admin, ProtectedObjectsBlockWithoutAButton) {
   EXPECT_CONTAINS(page.body, "2 x product 1");
   EXPECT_EQ(page.body.find("Yes, I’m sure"), std::string::npos);
   EXPECT_EQ(count("shop.Product"), 1);
+}
+
+// ---- search, filters, sorting ------------------------------------------------------------------
+
+TEST_P(Admin, SearchFiltersAndSortingNarrowTheListAndSelectAllMatching) {
+  configure = [this](web::AdminSite& site) {
+    site.register_model(project->registry->get("blog.Post"),
+                        {.list_display = {"title", "author"},
+                         .search_fields = {"title", "author__name"},
+                         .list_filter = {"author"}});
+    site.register_model(project->registry->get("blog.Author"));
+  };
+  restart({});
+  {
+    Database d = db();
+    auto ann = d.objects("blog.Author").create({{"name", "Ann"}});
+    auto bob = d.objects("blog.Author").create({{"name", "Bob"}});
+    d.objects("blog.Post").create({{"title", "alpha one"}, {"author", ann.pk()}});
+    d.objects("blog.Post").create({{"title", "beta"}, {"author", ann.pk()}});
+    d.objects("blog.Post").create({{"title", "alpha two"}, {"author", bob.pk()}});
+  }
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page found = get("/admin/blog/post/?q=alpha");
+  EXPECT_CONTAINS(found.body, "alpha one");
+  EXPECT_CONTAINS(found.body, "alpha two");
+  EXPECT_EQ(found.body.find(">beta<"), std::string::npos);
+  // Every word must match some field: "alpha bob" is Bob's alpha post only.
+  Page both = get("/admin/blog/post/?q=alpha%20bob");
+  EXPECT_CONTAINS(both.body, "alpha two") << both.body;
+  EXPECT_EQ(both.body.find("alpha one"), std::string::npos);
+  Page filtered = get("/admin/blog/post/?author=1");
+  EXPECT_CONTAINS(filtered.body, "beta");
+  EXPECT_EQ(filtered.body.find("alpha two"), std::string::npos);
+  EXPECT_CONTAINS(filtered.body, "<strong>Ann</strong>");  // the chosen filter
+  EXPECT_EQ(get("/admin/blog/post/?author=x").status, 400);
+  Page sorted = get("/admin/blog/post/?o=title");
+  EXPECT_LT(sorted.body.find("alpha one"), sorted.body.find("alpha two"));
+  EXPECT_LT(sorted.body.find("alpha two"), sorted.body.find(">beta<"));
+  Page reversed = get("/admin/blog/post/?o=-title");
+  EXPECT_LT(reversed.body.find(">beta<"), reversed.body.find("alpha two"));
+  EXPECT_EQ(get("/admin/blog/post/?o=password").status, 400);  // only list_display columns
+  // "Select all N matching" takes the search along, not every row.
+  EXPECT_CONTAINS(found.body, "Select all 2 posts matching");
+  Page chosen = post("/admin/blog/post/delete_selected/",
+                     {{"csrfmiddlewaretoken", field(found.body, "csrfmiddlewaretoken")},
+                      {"query", field(found.body, "query")},
+                      {"select_across", "1"}});
+  ASSERT_EQ(chosen.status, 303);
+  Page page = get(chosen.location);
+  EXPECT_CONTAINS(page.body, "the 2 selected posts");
+  auto form = confirmation(page);
+  form.emplace("selection", field(page.body, "selection"));
+  EXPECT_EQ(post("/admin/blog/post/delete_selected/", form).status, 302);
+  EXPECT_EQ(count("blog.Post"), 1);
+}
+
+// ---- the audit log -----------------------------------------------------------------------------
+
+TEST_P(Admin, DeletesAreLoggedWithTheUserAndTheReason) {
+  seed(2);
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("blog/author", {"1"});
+  EXPECT_CONTAINS(page.body, "Reason, kept in the audit log");
+  Page done = post("/admin/blog/author/delete_selected/?selection=" + selection, [&] {
+    auto form = confirmation(page, "duplicate account");
+    form.emplace("selection", field(page.body, "selection"));
+    return form;
+  }());
+  ASSERT_EQ(done.status, 302) << done.body;
+  auto entries = log_entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].action, kAuditDelete);
+  EXPECT_EQ(entries[0].user, "root");
+  EXPECT_EQ(entries[0].tool, "admin");
+  EXPECT_EQ(entries[0].reason, "duplicate account");
+  EXPECT_EQ(entries[0].root_model, "blog.Author");
+  EXPECT_EQ(entries[0].counts.total, 3);  // the author, one post, one comment
+  // The log in the admin: the list, and the entry.
+  Page log = get("/admin/audit-log/");
+  EXPECT_EQ(log.status, 200);
+  EXPECT_CONTAINS(log.body, "duplicate account");
+  Page entry = get("/admin/audit-log/" + entries[0].operation + "/");
+  EXPECT_CONTAINS(entry.body, entries[0].operation);
+  EXPECT_CONTAINS(entry.body, "were not recorded");
+  EXPECT_EQ(get("/admin/audit-log/no-such-operation/").status, 404);
+}
+
+TEST_P(Admin, TheLogAndTheTrashNeedTheirPermissions) {
+  ASSERT_EQ(log_in("staff", "staff-pass").status, 302);
+  EXPECT_EQ(get("/admin/audit-log/").status, 403);
+  EXPECT_EQ(get("/admin/trash-bin/").status, 403);
+  Page index = get("/admin/");
+  EXPECT_EQ(index.body.find("Audit log"), std::string::npos);
+  grant("staff", "cascade_audit.view_logentry");
+  grant("staff", "notes.restore_note");
+  EXPECT_EQ(get("/admin/audit-log/").status, 200);
+  EXPECT_EQ(get("/admin/trash-bin/").status, 200);
+  index = get("/admin/");
+  EXPECT_CONTAINS(index.body, "Audit log");
+  EXPECT_CONTAINS(index.body, "Trash");
+}
+
+// ---- trash -------------------------------------------------------------------------------------
+
+TEST_P(Admin, TrashListsOperationsThenRestoresAndPurgesThem) {
+  Value note;
+  {
+    Database d = db();
+    auto n = d.objects("notes.Note").create({{"title", "groceries"}});
+    d.objects("notes.Reply").create({{"note", n.pk()}});
+    d.objects("notes.Reply").create({{"note", n.pk()}});
+    note = n.pk();
+  }
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("notes/note", {note.to_string()});
+  EXPECT_CONTAINS(page.body, "moved to the trash");
+  auto form = confirmation(page, "tidy up");
+  form.emplace("selection", field(page.body, "selection"));
+  ASSERT_EQ(post("/admin/notes/note/delete_selected/", form).status, 302);
+  EXPECT_EQ(count("notes.Note"), 0);
+  auto entries = log_entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].action, kAuditSoftDelete);
+  std::string op = entries[0].operation;
+
+  Page trash = get("/admin/trash-bin/");
+  EXPECT_EQ(trash.status, 200);
+  EXPECT_CONTAINS(trash.body, "root (admin)");
+  EXPECT_CONTAINS(trash.body, "tidy up");
+  EXPECT_CONTAINS(trash.body, "Replys: 2");  // Django's default plural: name + "s"
+  Page restore = get("/admin/trash-bin/" + op + "/restore/");
+  EXPECT_EQ(restore.status, 200);
+  EXPECT_CONTAINS(restore.body, "These 3 objects will come back");
+  // Something changed after the page: nothing is restored, and the new page is shown.
+  {
+    Database d = db();
+    Instance reply = d.deleted_objects("notes.Reply")
+                         .all()
+                         .order_by({"pk"})
+                         .get(Q("pk", Arg(Value(std::int64_t{1}))));
+    d.deleted_objects("notes.Reply").all().filter(Q("pk", Arg(reply.pk()))).hard_remove();
+  }
+  Page changed = post("/admin/trash-bin/" + op + "/restore/", confirmation(restore));
+  EXPECT_EQ(changed.status, 409);
+  EXPECT_CONTAINS(changed.body, "These 2 objects will come back");
+  EXPECT_EQ(count("notes.Note"), 0);
+  Page restored = post("/admin/trash-bin/" + op + "/restore/", confirmation(changed, "mistake"));
+  EXPECT_EQ(restored.status, 302) << restored.body;
+  EXPECT_EQ(count("notes.Note"), 1);
+  EXPECT_EQ(count("notes.Reply"), 1);
+  EXPECT_EQ(get("/admin/trash-bin/" + op + "/restore/").status, 404);  // no longer in the trash
+  entries = log_entries();
+  EXPECT_EQ(entries[0].action, kAuditRestore);
+  EXPECT_EQ(entries[0].reason, "mistake");
+  EXPECT_EQ(entries[0].refers_to, std::vector<std::string>{op});
+
+  // Again to the trash, then for good.
+  Page again = select("notes/note", {note.to_string()});
+  form = confirmation(again);
+  form.emplace("selection", field(again.body, "selection"));
+  ASSERT_EQ(post("/admin/notes/note/delete_selected/", form).status, 302);
+  op = log_entries()[0].operation;
+  Page purge = get("/admin/trash-bin/" + op + "/purge/");
+  EXPECT_EQ(purge.status, 200);
+  EXPECT_CONTAINS(purge.body, "cannot be undone");
+  EXPECT_CONTAINS(purge.body, "Reply: 1");
+  Page purged = post("/admin/trash-bin/" + op + "/purge/", confirmation(purge, "gdpr request"));
+  EXPECT_EQ(purged.status, 302) << purged.body;
+  {
+    Database d = db();
+    EXPECT_EQ(d.all_objects("notes.Note").count(), 0);
+    EXPECT_EQ(d.all_objects("notes.Reply").count(), 0);
+  }
+  entries = log_entries();
+  EXPECT_EQ(entries[0].action, kAuditPurge);
+  EXPECT_EQ(entries[0].reason, "gdpr request");
+  EXPECT_EQ(entries[0].counts.total, 2);
+  EXPECT_CONTAINS(get("/admin/trash-bin/").body, "The trash is empty.");
+}
+
+TEST_P(Admin, RestoreAndPurgeRefuseWithoutEveryPermissionAndShowRestoreErrors) {
+  std::string reply_op;
+  {
+    Database d = db();
+    d.audit().enabled = true;
+    auto n = d.objects("notes.Note").create({{"title", "n"}});
+    auto r = d.objects("notes.Reply").create({{"note", n.pk()}});
+    d.objects("notes.Reply").remove(r);  // an operation of its own
+    reply_op = AuditLog(d).entries().front().operation;
+    d.objects("notes.Note").remove(n);  // then its note, in another operation
+  }
+  grant("staff", "notes.restore_note");
+  ASSERT_EQ(log_in("staff", "staff-pass").status, 302);
+  // The reply's operation brings back a reply: the staff user may not restore replies.
+  Page refused = get("/admin/trash-bin/" + reply_op + "/restore/");
+  EXPECT_CONTAINS(refused.body, "doesn’t have permission to restore");
+  EXPECT_CONTAINS(refused.body, "<li>reply</li>");
+  EXPECT_EQ(refused.body.find("Yes, restore them"), std::string::npos);
+  EXPECT_EQ(post("/admin/trash-bin/" + reply_op + "/restore/", confirmation(refused)).status, 403);
+  Page no_purge = get("/admin/trash-bin/" + reply_op + "/purge/");
+  EXPECT_CONTAINS(no_purge.body, "doesn’t have permission to delete for good");
+  EXPECT_EQ(post("/admin/trash-bin/" + reply_op + "/purge/", confirmation(no_purge)).status, 403);
+  grant("staff", "notes.restore_reply");
+  // Allowed now, but the reply's note is still in the trash: restore's own error, shown.
+  Page page = get("/admin/trash-bin/" + reply_op + "/restore/");
+  Page error = post("/admin/trash-bin/" + reply_op + "/restore/", confirmation(page));
+  EXPECT_EQ(error.status, 409);
+  EXPECT_CONTAINS(error.body, "Cannot restore");
+  EXPECT_CONTAINS(error.body, "is deleted and not restored with it");
+  EXPECT_CONTAINS(error.body, "Nothing was restored.");
+  EXPECT_EQ(db().deleted_objects("notes.Reply").all().count(), 1);
 }
 
 }  // namespace

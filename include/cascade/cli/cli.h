@@ -46,6 +46,8 @@ struct WebApp {
   std::function<void(web::Router& router, const web::Templates& templates)> routes;
   std::string templates_dir;
   WebSettings settings;
+  AuditFileSettings audit;                // the admin records its deletes unless turned off
+  std::vector<AdminModelSettings> admin;  // [admin.<app>.<Model>]: change-list options
 };
 
 // The stand-alone tool: models and database come from the settings file (--settings).

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "cascade/deletion/collector.h"
@@ -33,6 +34,17 @@ struct RestorePreview {
   DeleteResult counts;
 };
 
+// A soft-delete operation whose rows are still marked: what a trash lists.
+struct TrashedOperation {
+  std::string deletion_id;
+  DateTime deleted_at;
+  DeleteResult counts;  // rows still marked, per model (registry order)
+};
+// Every such operation, newest first (one grouped query per soft-deletable model).
+std::vector<TrashedOperation> trashed_operations(Context& db);
+// The marked rows of one operation, per model (empty when nothing carries the id).
+std::vector<QuerySet> trashed_rows(Context& db, const std::string& deletion_id);
+
 // The rows brought back, per model (the shape of a delete result).
 DeleteResult restore_soft_deleted(const QuerySet& rows);
 // The same, only if `shown` (restore_preview(rows)) still holds: in the restore's transaction,
@@ -48,10 +60,17 @@ RestorePreview restore_preview(const QuerySet& rows);
 // preview evaluates the models' deletes in turn, each in the state the previous ones leave,
 // inside a transaction it rolls back (no signal is sent; a SET callable is called): each row is
 // counted once, and the counts are exact.
+namespace detail {
+class AuditOperation;
+}
+
 class PurgePlan {
  public:
   // Throws NotSupportedError for a model that is not soft-deletable.
   PurgePlan(Context& db, std::vector<const ModelMeta*> models, DateTime cutoff);
+  // The given soft-deleted rows (QuerySets of soft-deletable models; only their rows that are
+  // marked count), whatever their age: a trash's "delete for good" of one operation.
+  PurgePlan(Context& db, const std::vector<QuerySet>& rows);
   PurgePlan(PurgePlan&&) noexcept;
   ~PurgePlan();
 
@@ -67,8 +86,12 @@ class PurgePlan {
   DeleteResult execute(const Preview& shown) const;
 
  private:
+  // The audit log's entry for the whole purge (its deletes join it).
+  void start_entry(detail::AuditOperation& op) const;
+
   Context& db_;
   DateTime cutoff_;
+  std::vector<std::string> labels_;
   std::vector<DeletionPlan> steps_;
   std::vector<Preview> shown_;  // the last preview, per step
   std::int64_t shown_roots_ = -1;

@@ -37,12 +37,32 @@ struct WebSettings {
   int connections = 4;                     // database connections they share
 };
 
+// The [audit] table: the audit log (cascade/deletion/audit.h) for the command-line tool and the
+// admin, which turn it on unless `enabled = false`.
+struct AuditFileSettings {
+  bool enabled = true;       // cascade delete / restore / purge and the admin record
+  bool record_rows = false;  // ... with every row's primary key
+  bool shell = false;        // cascade shell records too
+};
+
+// An [admin.<app>.<Model>] table: how the admin lists the model (cascade/web/admin.h).
+struct AdminModelSettings {
+  std::string label;                       // "blog.Post"
+  std::vector<std::string> list_display;   // columns of the change list; empty: the display
+  std::vector<std::string> search_fields;  // searched with icontains, any of them
+  std::vector<std::string> list_filter;    // fields with a filter in the sidebar
+  std::vector<std::string> ordering;       // the default order ("-created"); empty: the model's
+  int list_per_page = 100;
+};
+
 struct Project {
   std::string settings_path;           // the file it was loaded from
   std::string base_dir;                // its directory: relative SQLite paths start here
   std::string database_url;            // empty when the file has no [database] table
   std::unique_ptr<Registry> registry;  // finalized
   WebSettings web;
+  AuditFileSettings audit;
+  std::vector<AdminModelSettings> admin;  // in file order; checked against the models
 };
 
 // Reads and checks a settings file. Throws ConfigError (file and line in the message).

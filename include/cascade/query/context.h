@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "cascade/db/connection.h"
 #include "cascade/error.h"
@@ -15,6 +16,22 @@
 namespace cascade {
 
 class Database;
+namespace detail {
+class AuditOperation;
+}
+
+// The audit log (cascade/deletion/audit.h): whether deletes, restores and purges through this
+// database are recorded in it, and who is doing them and why. Off by default for the C++ API;
+// the command-line tool and the admin turn it on. What goes into an entry: docs/audit.md.
+struct AuditSettings {
+  bool enabled = false;
+  // Also record the primary key of every row an operation deletes, marks or restores (one row
+  // each in cascade_audit_row, written by INSERT ... SELECT: memory does not grow with them).
+  bool record_rows = false;
+  std::string user{};    // the application's user ("alice"); empty: none
+  std::string tool{};    // what ran the operation: "api", "cascade delete", "admin"...
+  std::string reason{};  // why; empty: none given
+};
 
 class Context {
  public:
@@ -39,6 +56,12 @@ class Context {
   // The Database this is (every Context is one): what signal receivers are handed.
   Database& database() noexcept;
 
+  // The audit log's settings for the operations that follow (see AuditScope in
+  // cascade/deletion/audit.h for a scoped change). Turning it on does not create the log's
+  // tables: AuditLog::migrate() does (the tool and the admin call it).
+  AuditSettings& audit() noexcept { return audit_; }
+  const AuditSettings& audit() const noexcept { return audit_; }
+
  protected:
   // REQUIRES: registry.finalized().
   Context(const Registry& registry, std::unique_ptr<db::Connection> connection);
@@ -51,6 +74,10 @@ class Context {
   std::unique_ptr<db::Connection> connection_;
   std::unique_ptr<Signals> signals_;
   std::int64_t delete_chunk_size_ = 100000;
+  AuditSettings audit_;
+  // The operation being recorded, if any: a delete run inside a purge joins the purge's entry.
+  friend class detail::AuditOperation;
+  detail::AuditOperation* audit_operation_ = nullptr;
 };
 
 }  // namespace cascade

@@ -1,5 +1,8 @@
 // The admin site, as Django's django.contrib.admin for deleting: login, an index of the models
-// the user may see, change lists with "Delete selected", and a confirmation page that scales.
+// the user may see, change lists (search, filters, sorting) with "Delete selected", and a
+// confirmation page that scales; the trash of soft-delete operations (restore, delete for good)
+// at /admin/trash-bin/, and the audit log at /admin/audit-log/ (the hyphen keeps them apart from
+// any app's URLs: app labels are identifiers).
 //
 //   web::AdminSite admin(registry, templates);   // under /admin/
 //   admin.register_all();                        // or register_model(meta, {...})
@@ -8,7 +11,11 @@
 // Every page needs a logged-in, active staff user (others go to the login page). Permissions are
 // Django's codenames: a change list needs view or delete permission on its model; a delete needs
 // delete permission on every model the cascade reaches, or the confirmation lists the types the
-// user lacks and has no delete button (Django's rule).
+// user lacks and has no delete button (Django's rule). Restoring an operation needs
+// <app>.restore_<model> for every model it brings back; deleting one for good needs
+// <app>.purge_<model> for its soft-deletable models (the permission a hard delete of such a row
+// needs) and delete permission for the others it reaches. The audit log needs
+// cascade_audit.view_logentry.
 //
 // Bulk delete: the change list posts the selected keys (at most a page of them), or "all N
 // matching" (no keys). The selection is then kept server-side in the session, behind a token
@@ -38,8 +45,10 @@ namespace cascade::web {
 
 // What the admin shows of one model (Django's ModelAdmin options).
 struct ModelAdmin {
-  std::vector<std::string> list_display;  // fields shown as columns; empty: str() only
-  std::vector<std::string> ordering;      // empty: the model's ordering, else by key
+  std::vector<std::string> list_display{};   // fields shown as columns; empty: str() only
+  std::vector<std::string> search_fields{};  // ?q= words, each in one of them (icontains)
+  std::vector<std::string> list_filter{};    // fields with a filter beside the list
+  std::vector<std::string> ordering{};       // empty: the model's ordering, else by key
   std::int64_t list_per_page = 100;
 };
 
@@ -71,6 +80,10 @@ class AdminSite {
   void set_concurrent_logins(int n);
   // The iteration count logins rehash to (tests use a small one).
   void set_password_iterations(int n);
+  // The audit log (cascade/deletion/audit.h) for the admin's deletes, restores and purges: on
+  // by default, with the user, "admin" as the tool and the reason the confirmation asks for.
+  // The log's tables must exist (AuditLog::migrate()) when it is on.
+  void set_audit(bool enabled, bool record_rows = false);
 
  private:
   struct Impl;
