@@ -107,6 +107,18 @@ GenerateCounts generate(cascade::Database& db, int size, std::uint64_t seed) {
         ++counts.order_items;
       }
     }
+    for (int i = 0; i < std::max(1, size / 10); ++i) {
+      Contact c{.id = {},
+                .name = std::string(pick(kFirst)) + " " + pick(kLast) + " " + std::to_string(i + 1),
+                .email = "contact" + std::to_string(i + 1) + "@example.com"};
+      db.save(c);
+      ++counts.contacts;
+      for (int k = 1 + static_cast<int>(rng() % 3); k > 0; --k) {
+        Note n{.id = {}, .contact_id = *c.id, .body = "Called about " + std::string(pick(kWords))};
+        db.save(n);
+        ++counts.notes;
+      }
+    }
   });
   return counts;
 }

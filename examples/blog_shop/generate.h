@@ -11,6 +11,7 @@ namespace blog_shop {
 struct GenerateCounts {
   std::int64_t authors = 0, tags = 0, posts = 0, comments = 0, post_tags = 0;
   std::int64_t products = 0, plain_products = 0, orders = 0, order_items = 0;
+  std::int64_t contacts = 0, notes = 0;
 };
 
 // Adds about `size` posts with their authors, comments and tags, and a shop of similar size,

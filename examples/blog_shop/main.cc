@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
         out << "Generated " << c.authors << " authors, " << c.posts << " posts, " << c.comments
             << " comments, " << c.tags << " tags (" << c.post_tags << " post-tag links), "
             << c.products << " products, " << c.plain_products << " plain products, " << c.orders
-            << " orders with " << c.order_items << " items.\n";
+            << " orders with " << c.order_items << " items, " << c.contacts << " contacts with "
+            << c.notes << " notes.\n";
         return 0;
       }};
   return cascade::cli::run(argc, argv, registry, "sqlite:///blog_shop.db", std::cout, std::cerr,

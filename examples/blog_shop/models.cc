@@ -53,6 +53,20 @@ void register_models(cascade::Registry& r) {
                     foreign_key("product", &OrderItem::product_id, "shop.Product",
                                 OnDelete::Protect, {.related_name = "order_items"}),
                     integer_field("quantity", &OrderItem::quantity, {.default_value = 1}));
+
+  define<Contact>(r, "crm", "Contact",
+                  {.display = "{name}", .ordering = {"name"}, .delete_policy = DeletePolicy::Soft},
+                  primary_key(&Contact::id),
+                  char_field("name", &Contact::name, {.max_length = 100}),
+                  char_field("email", &Contact::email, {.max_length = 254, .blank = true}));
+
+  define<Note>(
+      r, "crm", "Note",
+      {.display = "Note {id} on contact {contact_id}", .delete_policy = DeletePolicy::Soft},
+      primary_key(&Note::id),
+      foreign_key("contact", &Note::contact_id, "crm.Contact", OnDelete::Cascade,
+                  {.related_name = "notes"}),
+      text_field("body", &Note::body));
 }
 
 }  // namespace blog_shop

@@ -67,6 +67,21 @@ struct OrderItem {
   int quantity = 1;
 };
 
+// Contacts and their notes: Cascade's own soft delete (delete_policy = soft). A deleted contact
+// goes to the trash with its notes, and can be restored from there (the admin's trash, or
+// `cascade restore crm.Contact`).
+struct Contact {
+  std::optional<std::int64_t> id;
+  std::string name;
+  std::string email;
+};
+
+struct Note {
+  std::optional<std::int64_t> id;
+  std::int64_t contact_id = 0;
+  std::string body;
+};
+
 // Declares every model above in `registry` (not finalized).
 void register_models(cascade::Registry& registry);
 

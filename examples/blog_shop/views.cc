@@ -11,6 +11,20 @@ namespace web = cascade::web;
 cascade::cli::WebApp web_app() {
   cascade::cli::WebApp app;
   app.templates_dir = BLOG_SHOP_TEMPLATES;
+  // As cascade.toml's [admin.*] and [audit] tables.
+  app.admin = {{.label = "blog.Post",
+                .list_display = {"title", "author", "status"},
+                .search_fields = {"title", "author__name"},
+                .list_filter = {"status", "author"},
+                .ordering = {},
+                .list_per_page = 50},
+               {.label = "blog.Author",
+                .list_display = {"name", "email"},
+                .search_fields = {"name", "email"},
+                .list_filter = {},
+                .ordering = {},
+                .list_per_page = 100}};
+  app.audit.record_rows = true;
   app.routes = [](web::Router& router, const web::Templates& templates) {
     // The posts not marked is_deleted, 20 a page (a ListView<Post>), and one post (a
     // DetailView<Post>, the default detail.html).

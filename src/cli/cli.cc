@@ -401,6 +401,10 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       return 0;
     }
     Context ctx = context_for(o, app_registry, default_url);
+    // The audit log: the settings file's [audit], or the application's.
+    const AuditFileSettings audit_settings = ctx.project          ? ctx.project->audit
+                                             : web_app != nullptr ? web_app->audit
+                                                                  : AuditFileSettings{};
     if (migrate->parsed()) return migrate_command(o, ctx, out);
     if (inspect->parsed()) {
       auto conn = db::Connection::open(ctx.url, ctx.base_dir, /*create_missing=*/false);
@@ -441,8 +445,9 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
     }
     if (shell->parsed()) {
       Database db(*ctx.registry, db::Connection::open(ctx.url, ctx.base_dir));
-      AuditFileSettings audit = ctx.project ? ctx.project->audit : AuditFileSettings{};
-      if (audit.shell && !shell_read_only) start_audit(db, audit, "cascade shell", {});
+      if (audit_settings.shell && !shell_read_only) {
+        start_audit(db, audit_settings, "cascade shell", {});
+      }
       std::optional<std::string> code;
       if (shell->count("--command") > 0) code = shell_code;
       return shell::shell_command(db, code, shell_read_only, out, err);
@@ -466,8 +471,7 @@ int run_impl(int argc, const char* const* argv, const Registry* app_registry,
       }
       Database db(*ctx.registry, std::move(conn));
       if (!op.dry_run) {
-        start_audit(db, ctx.project ? ctx.project->audit : AuditFileSettings{},
-                    "cascade " + op.command, op.reason);
+        start_audit(db, audit_settings, "cascade " + op.command, op.reason);
       }
       if (del->parsed()) return delete_command(db, op, std::cin, out, err);
       if (restore->parsed()) return restore_command(db, op, std::cin, out, err);

@@ -19,8 +19,7 @@ std::string counts_text(const DeleteResult& counts) {
 }
 
 std::string who(const AuditEntry& e) {
-  std::string out = e.user.empty() ? "" : e.user + " ";
-  return out + "via " + e.tool + ", OS user " + e.os_user;
+  return (e.user.empty() ? "" : e.user + " via ") + e.tool + ", OS user " + e.os_user;
 }
 
 std::string roots_text(const AuditEntry& e) {

@@ -95,7 +95,7 @@ int runserver_command(const Registry& registry, const std::string& url, const st
   web::add_model_pages(router, registry, templates);
   // Every connection records its deletes in the audit log (the model pages' too); the admin
   // names the user and asks for a reason.
-  web::Server server(options, std::move(router), [&] {
+  auto open = [&] {
     Database db = Database::open(registry, url, base_dir);
     db.audit() = AuditSettings{.enabled = site.audit.enabled,
                                .record_rows = site.audit.record_rows,
@@ -103,7 +103,10 @@ int runserver_command(const Registry& registry, const std::string& url, const st
                                .tool = "runserver",
                                .reason = {}};
     return db;
-  });
+  };
+  // Deletes of 100,000 rows or more run in the background, with a progress page.
+  admin.set_background_jobs(open);
+  web::Server server(options, std::move(router), open);
   int port = server.listen();
   std::string shown_host =
       where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;

@@ -146,6 +146,12 @@ Preview DeletionPlan::preview(std::int64_t max_items) const {
   return r.preview(max_items);
 }
 
+DeletionPlan::ObjectsPage DeletionPlan::objects(const std::string& label, std::int64_t offset,
+                                                std::int64_t limit) const {
+  Runner r(*plan_);
+  return r.objects(label, offset, limit);
+}
+
 DeleteResult DeletionPlan::execute() const {
   Runner r(*plan_);
   return r.execute();

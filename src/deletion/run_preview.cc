@@ -37,6 +37,42 @@ Preview Runner::preview(std::int64_t max_items) {
   return out;
 }
 
+DeletionPlan::ObjectsPage Runner::objects(const std::string& label, std::int64_t offset,
+                                          std::int64_t limit) {
+  DeletionPlan::ObjectsPage out;
+  if (p_.root_empty) return out;
+  db::Atomic tx(c_);  // never committed: the destructor rolls everything back
+  const ModelMeta* m = nullptr;
+  std::vector<Fragment> terms;
+  if (p_.single_statement) {
+    if (p_.root_model->label() != label) return out;
+    m = p_.root_model;
+    terms.push_back(root_cond());
+  } else {
+    prepare();
+    order_by_rows();
+    for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
+      const ModelMeta& node_model = model(static_cast<int>(n));
+      if (node_model.label() != label) continue;
+      m = &node_model;
+      Fragment where = cond(static_cast<int>(n));
+      add_live_filter(where, node_model);
+      terms.push_back(std::move(where));
+    }
+  }
+  if (m == nullptr) return out;
+  Fragment where = terms.size() == 1 ? terms.front() : Sql::any_of(terms);
+  out.total = scalar(s_.count(m->db_table, where));
+  auto rows = query(s_.select({.columns = select_columns(*m),
+                               .from = s_.table(m->db_table),
+                               .where = where,
+                               .order_by = s_.pk(*m),
+                               .limit = limit,
+                               .offset = offset}));
+  while (rows->next()) out.objects.push_back(read(*m, *rows));
+  return out;
+}
+
 void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& deleted,
                               std::vector<const ModelMeta*> path) {
   for (const auto& rel : m.related_objects) {

@@ -336,6 +336,8 @@ class Runner {
   // ---- preview ---------------------------------------------------------------------------------
 
   Preview preview(std::int64_t max_items);
+  DeletionPlan::ObjectsPage objects(const std::string& label, std::int64_t offset,
+                                    std::int64_t limit);
 
   // What the database's own rules do when the rows of `m` whose keys `deleted` selects go:
   // DB_* actions (followed through DB_CASCADE), and DO_NOTHING references left dangling, which

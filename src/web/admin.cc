@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cascade/database.h"
@@ -16,6 +17,7 @@
 #include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
 #include "cascade/model/registry.h"
+#include "cascade/query/manager.h"
 #include "cascade/query/queryset.h"
 #include "cascade/web/session.h"
 #include "cascade/web/views.h"
@@ -102,8 +104,34 @@ struct AdminSite::Impl {
   bool audit_enabled = true;
   bool audit_rows = false;
 
+  // Background deletes: each runs on a thread of its own, on a connection of its own.
+  struct Job {
+    std::string id;
+    std::string user_id;
+    std::string back_url;  // the change list
+    std::mutex mutex;      // guards what follows
+    int step = 0;
+    int steps = 0;
+    std::string what;
+    bool finished = false;
+    bool failed = false;
+    std::string message;
+    std::thread thread;
+  };
+  std::function<Database()> job_database;  // none: every delete runs in its request
+  std::int64_t background_rows = 100000;
+  std::mutex jobs_mutex;
+  std::map<std::string, std::shared_ptr<Job>> jobs;
+
   Impl(const Registry& r, const Templates& t, std::string p)
       : registry(r), templates(t), prefix(std::move(p)) {}
+  // The jobs under way finish first (as the server's requests in flight do).
+  ~Impl() {
+    std::lock_guard lock(jobs_mutex);
+    for (auto& [id, job] : jobs) {
+      if (job->thread.joinable()) job->thread.join();
+    }
+  }
 
   const std::pair<const ModelMeta*, ModelAdmin>* find(Request& req) {
     for (const auto& entry : models) {
@@ -353,16 +381,37 @@ struct AdminSite::Impl {
         .set("logout_url", prefix + "/logout/")
         .set("has_user", true)
         .set("current_user", user->username);
+    // A foreign key's column shows its target's text, as Django's; each target is read once.
+    std::map<std::pair<const ModelMeta*, std::string>, std::string> targets;
+    Database& db = req.db();
+    auto cell_text = [&](const Instance& inst, const std::string& name) -> std::string {
+      Value v = inst.get(name);
+      if (v.is_null()) return "-";
+      auto index = m->field_index(name);
+      const Field* f = index ? &m->fields[*index] : nullptr;
+      if (f == nullptr || !f->is_foreign_key() || f->target == nullptr) return v.to_string();
+      auto key = std::make_pair(f->target, v.to_string());
+      auto it = targets.find(key);
+      if (it == targets.end()) {
+        auto target = Manager(db, *f->target, Visibility::All).find(v);
+        it = targets.emplace(key, target ? target->str() : v.to_string()).first;
+      }
+      return it->second;
+    };
     return secured(list_page(req, templates, qs, o, [&](const Instance& inst) {
+      // With list_display, its first column links to the object (Django's list_display_links).
       TemplateData cells = TemplateData::list();
-      for (const auto& f : options.list_display) {
-        Value v = inst.get(f);
-        cells.push_back(TemplateData().set("value", v.is_null() ? "-" : v.to_string()));
+      std::string url = changelist_url(*m) + percent_encode(inst.pk().to_string()) + "/";
+      for (std::size_t i = 0; i < options.list_display.size(); ++i) {
+        cells.push_back(TemplateData()
+                            .set("value", cell_text(inst, options.list_display[i]))
+                            .set("link", i == 0)
+                            .set("url", url));
       }
       return TemplateData()
           .set("text", inst.str())
           .set("pk", inst.pk().to_string())
-          .set("url", changelist_url(*m) + percent_encode(inst.pk().to_string()) + "/")
+          .set("url", url)
           .set("cells", cells);
     }));
   }
@@ -405,8 +454,8 @@ struct AdminSite::Impl {
   }
 
   // The selection a token names: checked signature, user, expiry, model. HttpError 400 else.
-  QuerySet recall(Request& req, const std::string& token, const User& user, const ModelMeta& m,
-                  std::string* id_out = nullptr) {
+  nlohmann::json selection(Request& req, const std::string& token, const User& user,
+                           const ModelMeta& m, std::string* id_out = nullptr) {
     auto parts = split(token, '.');
     auto bad = [] { return HttpError{400, "This selection is not valid any more; select again."}; };
     if (parts.size() != 4) throw bad();
@@ -420,15 +469,19 @@ struct AdminSite::Impl {
     auto j = nlohmann::json::parse(*stored, nullptr, false);
     if (!j.is_object() || j.value("model", "") != m.label()) throw bad();
     if (id_out != nullptr) *id_out = parts[0];
-    QuerySet qs(req.db(), m);
-    const auto& rows = j["rows"];
+    return j["rows"];
+  }
+
+  // A selection's rows on `db`: the keys ticked, or every row the change list's search and
+  // filters matched (`list` stands for the change list's request: its query string is set).
+  static QuerySet selected_rows(Context& db, Request list, const ModelMeta& m,
+                                const ModelAdmin& options, const nlohmann::json& rows) {
+    QuerySet qs(db, m);
     if (rows.is_object() && rows.contains("all") && rows["all"].is_string()) {
-      Request list = req;  // the change list's request: its search and filters
       list.query_string = rows["all"].get<std::string>();
       TemplateData unused;
-      const ModelAdmin& options = find(req)->second;
       qs = search(list, options, qs, unused);
-      return filter(list, m, options, qs, unused);
+      return filter(list, m, options, qs, unused, /*with_choices=*/false);
     }
     std::vector<Value> keys;
     for (const auto& k : rows) {
@@ -438,6 +491,12 @@ struct AdminSite::Impl {
         keys.emplace_back(k.get<std::string>());
     }
     return qs.filter(Q("pk__in", Arg(keys)));
+  }
+
+  QuerySet recall(Request& req, const std::string& token, const User& user, const ModelMeta& m,
+                  std::string* id_out = nullptr) {
+    return selected_rows(req.db(), req, m, find(req)->second,
+                         selection(req, token, user, m, id_out));
   }
 
   // The model labels of a preview the user may not delete, as Django names them.
@@ -455,7 +514,12 @@ struct AdminSite::Impl {
   Response confirm_page(Request& req, const User& user, const ModelMeta& m, const QuerySet& rows,
                         const std::string& token, const std::string& notice, int status) {
     Preview p = Collector(req.db()).collect(rows).preview(100);
-    TemplateData d = preview_data(p, registry, [&](const Preview::Node&) { return std::string(); });
+    TemplateData d = preview_data(
+        p, registry, [&](const Preview::Node&) { return std::string(); },
+        [&](const std::string& label) {
+          return changelist_url(m) + "delete_selected/objects/?selection=" + percent_encode(token) +
+                 "&label=" + percent_encode(label);
+        });
     std::vector<std::string> missing =
         missing_permissions(permissions_of(req.db(), user), p.counts);
     TemplateData missing_list = TemplateData::list();
@@ -506,6 +570,9 @@ struct AdminSite::Impl {
                             "delete reaches."};
           }
         }
+      }
+      if (auto job = start_job(req, *user, m, id, *token)) {
+        return Response::redirect(prefix + "/background-jobs/" + *job + "/", 303);
       }
       AuditScope audit(req.db(), audit_for(*user, req));
       auto outcome = execute_bound(req, [&] { return Collector(req.db()).collect(rows); });
@@ -579,7 +646,7 @@ struct AdminSite::Impl {
   }
 
   // ?q=: every word must be in one of the search fields (Django's search_fields, icontains).
-  static QuerySet search(Request& req, const ModelAdmin& options, QuerySet qs,
+  static QuerySet search(const Request& req, const ModelAdmin& options, QuerySet qs,
                          TemplateData& extra) {
     std::string q = req.query("q").value_or("");
     extra.set("has_search", !options.search_fields.empty()).set("q", q);
@@ -601,8 +668,8 @@ struct AdminSite::Impl {
 
   // ?<field>=<value> and ?<field>__isnull=1 for each list_filter field; the choices beside the
   // list (booleans: yes / no; keys: their targets; others: their values, at most 50 of each).
-  static QuerySet filter(Request& req, const ModelMeta& m, const ModelAdmin& options, QuerySet qs,
-                         TemplateData& extra) {
+  static QuerySet filter(const Request& req, const ModelMeta& m, const ModelAdmin& options,
+                         QuerySet qs, TemplateData& extra, bool with_choices = true) {
     TemplateData filters = TemplateData::list();
     for (const auto& name : options.list_filter) {
       auto index = m.field_index(name);
@@ -620,6 +687,7 @@ struct AdminSite::Impl {
       } else if (chosen_null) {
         qs = qs.filter(Q(null_param, Arg(Value(true))));
       }
+      if (!with_choices) continue;
       TemplateData choices = TemplateData::list();
       auto add = [&](const std::string& label, const std::string& value, bool selected,
                      bool is_null = false) {
@@ -658,8 +726,8 @@ struct AdminSite::Impl {
   }
 
   // ?o=<field> or ?o=-<field>, a list_display field (or pk); else the configured ordering.
-  static QuerySet sort(Request& req, const ModelMeta& m, const ModelAdmin& options, QuerySet qs,
-                       TemplateData& extra) {
+  static QuerySet sort(const Request& req, const ModelMeta& m, const ModelAdmin& options,
+                       QuerySet qs, TemplateData& extra) {
     std::vector<std::string> ordering = options.ordering;
     if (ordering.empty()) ordering = m.ordering;
     if (ordering.empty()) ordering = {"-pk"};  // the admin's default: newest first
@@ -686,6 +754,149 @@ struct AdminSite::Impl {
     }
     extra.set("columns", std::move(columns)).set("has_columns", !options.list_display.empty());
     return qs.order_by(ordering);
+  }
+
+  // ---- background jobs
+  // ---------------------------------------------------------------------------
+
+  // Starts the confirmed delete of a selection as a background job when the page showed at
+  // least background_rows rows and jobs are set up; its id. The job is bound to the shown
+  // preview as a delete in a request is; the selection is used up now.
+  std::optional<std::string> start_job(Request& req, const User& user, const ModelMeta& m,
+                                       const std::string& selection_id, const std::string& token) {
+    if (!job_database) return std::nullopt;
+    auto binding = req.form_value("binding");
+    std::optional<Preview> shown = binding ? decode_binding(*binding) : std::nullopt;
+    if (!shown || shown->counts.total < background_rows) return std::nullopt;
+    nlohmann::json rows = selection(req, token, user, m);
+    auto job = std::make_shared<Job>();
+    job->id = crypto::random_string(24);
+    job->user_id = user.id.to_string();
+    job->back_url = changelist_url(m);
+    const ModelAdmin* options = &find(req)->second;
+    Request list;  // the change list's search and filters, for a selection of all matching rows
+    AuditSettings audit = audit_for(user, req);
+    req.session().erase("_selection_" + selection_id);
+    std::lock_guard lock(jobs_mutex);
+    // Finished jobs of earlier requests go once there are many.
+    if (jobs.size() > 1000) {
+      std::erase_if(jobs, [](auto& e) {
+        std::lock_guard job_lock(e.second->mutex);
+        if (!e.second->finished) return false;
+        if (e.second->thread.joinable()) e.second->thread.join();
+        return true;
+      });
+    }
+    jobs[job->id] = job;
+    job->thread = std::thread([this, job, &m, options, list, rows, audit, preview = *shown] {
+      std::variant<DeleteResult, std::string> outcome;
+      try {
+        Database db = job_database();
+        AuditScope scope(db, audit);
+        QuerySet selected = selected_rows(db, list, m, *options, rows);
+        outcome = run_bound(
+            preview, [&] { return Collector(db).collect(selected); },
+            [&](int step, int steps, const std::string& what) {
+              std::lock_guard job_lock(job->mutex);
+              job->step = step;
+              job->steps = steps;
+              job->what = what;
+            });
+      } catch (const std::exception& e) {
+        outcome = std::string("Nothing was deleted: ") + e.what();
+      }
+      std::lock_guard job_lock(job->mutex);
+      job->finished = true;
+      if (const auto* result = std::get_if<DeleteResult>(&outcome)) {
+        job->message = "Successfully deleted " + std::to_string(result->total) + " object" +
+                       (result->total == 1 ? "" : "s") + ".";
+      } else {
+        job->failed = true;
+        job->message = std::get<std::string>(outcome);
+      }
+    });
+    return job->id;
+  }
+
+  // A job's page: its progress, refreshed every second while it runs (no script: a meta
+  // refresh), then its outcome. Only its user sees it.
+  Response job_page(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    std::shared_ptr<Job> job;
+    {
+      std::lock_guard lock(jobs_mutex);
+      auto it = jobs.find(req.param("job"));
+      if (it != jobs.end() && it->second->user_id == user->id.to_string()) job = it->second;
+    }
+    if (!job) throw HttpError{404, "No such job."};
+    TemplateData d;
+    std::lock_guard job_lock(job->mutex);
+    d.set("running", !job->finished)
+        .set("finished", job->finished)
+        .set("failed", job->failed)
+        .set("succeeded", job->finished && !job->failed)
+        .set("message", job->message)
+        .set("step", job->step)
+        .set("steps", std::max(job->steps, 1))
+        .set("what", job->what.empty() ? std::string("starting") : job->what)
+        .set("back_url", job->back_url);
+    return page(req, "admin_job.html", job->finished ? "Delete finished" : "Deleting…", d, user);
+  }
+
+  // The objects of one model a selection's delete would remove, 100 a page: the drill-down
+  // behind the confirmation's counts. Changes nothing; the selection stays usable.
+  Response delete_objects(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    const ModelMeta& m = *find(req)->first;
+    Permissions perms = permissions_of(req.db(), *user);
+    if (!perms.has(permission_codename("delete", m))) {
+      throw HttpError{403, "You do not have permission to delete " + m.verbose_name_plural + "."};
+    }
+    std::string token = req.query("selection").value_or("");
+    QuerySet rows = recall(req, token, *user, m);
+    std::string label = req.query("label").value_or("");
+    const ModelMeta* listed = registry.find(label);
+    if (listed == nullptr) throw HttpError{404, "No model " + label + "."};
+    const std::int64_t per_page = 100;
+    std::int64_t page_number = 1;
+    if (auto p = req.query("page")) {
+      auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), page_number);
+      if (ec != std::errc() || end != p->data() + p->size() || page_number < 1) {
+        throw HttpError{404, "Invalid page."};
+      }
+    }
+    auto found =
+        Collector(req.db()).collect(rows).objects(label, (page_number - 1) * per_page, per_page);
+    std::int64_t pages = std::max<std::int64_t>(1, (found.total + per_page - 1) / per_page);
+    if (page_number > pages) throw HttpError{404, "Invalid page."};
+    bool linked =
+        std::any_of(models.begin(), models.end(), [&](const auto& e) { return e.first == listed; });
+    TemplateData items = TemplateData::list();
+    for (const Instance& o : found.objects) {
+      std::string url = linked ? changelist_url(*listed) + percent_encode(o.pk().to_string()) + "/"
+                               : std::string();
+      items.push_back(
+          TemplateData().set("text", o.str()).set("url", url).set("has_url", !url.empty()));
+    }
+    std::string base = changelist_url(m) +
+                       "delete_selected/objects/?selection=" + percent_encode(token) +
+                       "&label=" + percent_encode(label) + "&page=";
+    std::string name =
+        capitalized(found.total == 1 ? listed->verbose_name : listed->verbose_name_plural);
+    TemplateData d;
+    d.set("name", name)
+        .set("objects", std::move(items))
+        .set("count", found.total)
+        .set("page", page_number)
+        .set("pages", pages)
+        .set("has_previous", page_number > 1)
+        .set("has_next", page_number < pages)
+        .set("previous_url", base + std::to_string(page_number - 1))
+        .set("next_url", base + std::to_string(page_number + 1))
+        .set("back_url", changelist_url(m) + "delete_selected/?selection=" + percent_encode(token));
+    return page(req, "admin_delete_objects.html", name + " this delete would remove", d, user);
   }
 
   // ---- trash -----------------------------------------------------------------------------------
@@ -1051,6 +1262,11 @@ void AdminSite::set_concurrent_logins(int n) { impl_->max_hashing = std::max(1, 
 
 void AdminSite::set_password_iterations(int n) { impl_->password_iterations = n; }
 
+void AdminSite::set_background_jobs(std::function<Database()> open, std::int64_t rows) {
+  impl_->job_database = std::move(open);
+  impl_->background_rows = std::max<std::int64_t>(1, rows);
+}
+
 void AdminSite::set_audit(bool enabled, bool record_rows) {
   impl_->audit_enabled = enabled;
   impl_->audit_rows = record_rows;
@@ -1067,7 +1283,8 @@ void AdminSite::add_routes(Router& router) {
     return Response::redirect(s.prefix + "/login/");
   });
   router.add({"GET"}, s.prefix + "/", [&s](Request& r) { return s.index(r); });
-  // Before the model pages: "trash-bin" and "audit-log" cannot be app labels (a hyphen), but
+  // Before the model pages: "trash-bin", "audit-log" and "background-jobs" cannot be app labels
+  // (a hyphen), but
   // the patterns below would match their paths.
   router.add({"GET"}, s.trash_url(), [&s](Request& r) { return s.trash(r); });
   router.add({"GET", "POST"}, s.trash_url() + "<operation>/restore/",
@@ -1076,9 +1293,13 @@ void AdminSite::add_routes(Router& router) {
              [&s](Request& r) { return s.purge(r); });
   router.add({"GET"}, s.log_url(), [&s](Request& r) { return s.log(r); });
   router.add({"GET"}, s.log_url() + "<operation>/", [&s](Request& r) { return s.log_entry(r); });
+  router.add({"GET"}, s.prefix + "/background-jobs/<job>/",
+             [&s](Request& r) { return s.job_page(r); });
   router.add({"GET"}, s.prefix + "/<app>/<model>/", [&s](Request& r) { return s.changelist(r); });
   router.add({"GET", "POST"}, s.prefix + "/<app>/<model>/delete_selected/",
              [&s](Request& r) { return s.delete_selected(r); });
+  router.add({"GET"}, s.prefix + "/<app>/<model>/delete_selected/objects/",
+             [&s](Request& r) { return s.delete_objects(r); });
   // After delete_selected/: the first pattern that matches a path decides.
   router.add({"GET"}, s.prefix + "/<app>/<model>/<pk>/", [&s](Request& r) { return s.detail(r); });
 }

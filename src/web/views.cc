@@ -95,7 +95,8 @@ struct DeletePage {
 }  // namespace
 
 TemplateData preview_data(const Preview& p, const Registry& registry,
-                          const std::function<std::string(const Preview::Node&)>& link) {
+                          const std::function<std::string(const Preview::Node&)>& link,
+                          const std::function<std::string(const std::string&)>& count_link) {
   TemplateData d;
   d.set("binding", encode_binding(p))
       .set("blocked", p.blocked())
@@ -114,9 +115,14 @@ TemplateData preview_data(const Preview& p, const Registry& registry,
     std::string name = counted != nullptr ? capitalized(n == 1 ? counted->verbose_name
                                                                : counted->verbose_name_plural)
                                           : label;
-    summary.push_back(TemplateData().set("name", name).set("count", n));
+    std::string url = count_link ? count_link(label) : std::string();
+    summary.push_back(TemplateData()
+                          .set("name", name)
+                          .set("count", n)
+                          .set("url", url)
+                          .set("has_url", !url.empty()));
   }
-  d.set("summary", std::move(summary));
+  d.set("summary", std::move(summary)).set("has_count_links", static_cast<bool>(count_link));
   d.set("total", p.counts.total);
   TemplateData updates = TemplateData::list();
   for (const auto& u : p.updates) {
@@ -190,8 +196,14 @@ std::variant<DeleteResult, std::string> execute_bound(Request& req,
   auto binding = req.form_value("binding");
   std::optional<Preview> shown = binding ? decode_binding(*binding) : std::nullopt;
   if (!shown) return "Nothing was deleted: the form did not carry the confirmation it came from.";
+  return run_bound(*shown, plan);
+}
+
+std::variant<DeleteResult, std::string> run_bound(const Preview& shown,
+                                                  const std::function<DeletionPlan()>& plan,
+                                                  const DeletionPlan::Progress& progress) {
   try {
-    return plan().execute(*shown);
+    return plan().execute(shown, progress);
   } catch (const PreviewChanged& e) {
     return std::string(e.what());
   } catch (const ProtectedError& e) {

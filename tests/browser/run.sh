@@ -28,6 +28,15 @@ admin_password=browser-admin-pw
 CASCADE_SUPERUSER_PASSWORD=$admin_password "$blog_shop" --database "sqlite:///$db" \
   createsuperuser --no-input --username admin >/dev/null
 export CASCADE_ADMIN_PASSWORD=$admin_password
+# A staff user who may only view posts: the permission tests. createsuperuser makes it; its
+# superuser flag is then taken away and one permission granted, in Cascade's auth tables.
+clerk_password=browser-clerk-pw
+CASCADE_SUPERUSER_PASSWORD=$clerk_password "$blog_shop" --database "sqlite:///$db" \
+  createsuperuser --no-input --username clerk >/dev/null
+sqlite3 "$db" "UPDATE cascade_user SET is_superuser = 0 WHERE username = 'clerk';
+  INSERT INTO cascade_user_permissions (user_id, codename)
+    SELECT id, 'blog.view_post' FROM cascade_user WHERE username = 'clerk';"
+export CASCADE_CLERK_PASSWORD=$clerk_password
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export CASCADE_BROWSER="$browser"
 export CASCADE_BROWSER_URL="http://127.0.0.1:$port"

@@ -553,6 +553,16 @@ TEST_P(DeletionProperty, RandomSchemasBehaveAsDjangosRules) {
       Expected expected = DjangoModel(s, before, receivers ? watched : -1).run(m, roots);
       QuerySet qs = db.objects("r.M" + std::to_string(m)).filter({{"pk__in", Arg(chosen)}});
       Preview preview = qs.preview_remove(50);
+      // The confirmation's drill-down pages: every object of each model the delete would remove.
+      std::vector<std::set<std::int64_t>> listed(s.models.size());
+      {
+        DeletionPlan plan = Collector(db).collect(qs);
+        for (std::size_t i = 0; i < s.models.size(); ++i) {
+          auto page = plan.objects("r.M" + std::to_string(i), 0, 1000000);
+          for (const auto& o : page.objects) listed[i].insert(o.pk().as_integer());
+          EXPECT_EQ(page.total, static_cast<std::int64_t>(listed[i].size()));
+        }
+      }
       pre_calls = post_calls = 0;
       std::string error, message;
       std::vector<Object> blocking;
@@ -580,6 +590,15 @@ TEST_P(DeletionProperty, RandomSchemasBehaveAsDjangosRules) {
       std::int64_t vanished = 0;
       for (std::size_t i = 0; i < s.models.size(); ++i) {
         vanished += static_cast<std::int64_t>(before[i].size() - after[i].size());
+      }
+      if (expected.error.empty() && expected.counts_exact && expected.by_database == 0) {
+        for (std::size_t i = 0; i < s.models.size(); ++i) {
+          std::set<std::int64_t> gone;
+          for (const auto& [id, row] : before[i]) {
+            if (!after[i].count(id)) gone.insert(id);
+          }
+          EXPECT_EQ(listed[i], gone) << "objects() of r.M" << i;
+        }
       }
       if (expected.counts_exact) {
         EXPECT_EQ(result.per_model, expected.counts);  // labels, counts and their order

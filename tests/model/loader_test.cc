@@ -729,7 +729,7 @@ TEST(LoadProject, ExampleBlogShop) {
   EXPECT_EQ(model_labels(*p.registry),
             (std::vector<std::string>{"blog.Author", "blog.Tag", "blog.Post", "blog.Post_tags",
                                       "blog.Comment", "shop.Product", "shop.PlainProduct",
-                                      "shop.Order", "shop.OrderItem"}));
+                                      "shop.Order", "shop.OrderItem", "crm.Contact", "crm.Note"}));
   const ModelMeta& post = p.registry->get("blog.Post");
   EXPECT_EQ(field_names(post),
             (std::vector<std::string>{"id", "title", "content", "status", "author", "editor",

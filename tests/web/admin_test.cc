@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "cascade/deletion/audit.h"
 #include "cascade/web/auth.h"
 #include "support/assertions.h"
@@ -510,6 +513,93 @@ TEST_P(Admin, RestoreAndPurgeRefuseWithoutEveryPermissionAndShowRestoreErrors) {
   EXPECT_CONTAINS(error.body, "is deleted and not restored with it");
   EXPECT_CONTAINS(error.body, "Nothing was restored.");
   EXPECT_EQ(db().deleted_objects("notes.Reply").all().count(), 1);
+}
+
+// ---- the confirmation at scale ------------------------------------------------------------------
+
+TEST_P(Admin, EachCountLinksToEveryObjectOfItsModelPageByPage) {
+  seed(12);  // 78 posts and comments
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("blog/author", {}, /*all=*/true);
+  EXPECT_CONTAINS(page.body, "Posts: 78");
+  std::string link =
+      "/admin/blog/author/delete_selected/objects/?selection=" + selection + "&label=blog.Comment";
+  EXPECT_CONTAINS(page.body, "delete_selected/objects/?selection=");
+  Page first = get(link);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_CONTAINS(first.body, "Comments this delete would remove: 78");
+  EXPECT_CONTAINS(first.body, "Page 1 of 1");
+  EXPECT_CONTAINS(first.body, "Comment 78 on post 78");
+  EXPECT_EQ(get(link + "&page=2").status, 404);
+  EXPECT_EQ(
+      get("/admin/blog/author/delete_selected/objects/?selection=forged&label=blog.Comment").status,
+      400);
+  EXPECT_EQ(count("blog.Comment"), 78);  // nothing changed; the selection still works
+  EXPECT_EQ(confirm("blog/author", page).status, 302);
+  EXPECT_EQ(count("blog.Comment"), 0);
+}
+
+TEST_P(Admin, ALargeDeleteRunsAsABackgroundJobWithAProgressPage) {
+  configure = [this](web::AdminSite& site) {
+    site.register_all();
+    site.set_background_jobs([this] { return db(); }, /*rows=*/5);
+  };
+  restart({});
+  seed(3);  // 3 authors, 6 posts, 6 comments
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page small = select("blog/author", {"1"});  // 3 rows: in the request
+  EXPECT_EQ(confirm("blog/author", small).status, 302);
+  Page page = select("blog/author", {"2", "3"});  // 12 rows: a job
+  auto form = confirmation(page, "big cleanup");
+  form.emplace("selection", field(page.body, "selection"));
+  Page started = post("/admin/blog/author/delete_selected/", form);
+  ASSERT_EQ(started.status, 303) << started.body;
+  EXPECT_EQ(started.location.rfind("/admin/background-jobs/", 0), 0u) << started.location;
+  Page job;
+  for (int i = 0; i < 200; ++i) {
+    job = get(started.location);
+    if (job.body.find("Delete finished") != std::string::npos) break;
+    EXPECT_CONTAINS(job.body, "http-equiv=\"refresh\"");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_CONTAINS(job.body, "Successfully deleted 12 objects.");
+  EXPECT_EQ(job.body.find("http-equiv=\"refresh\""), std::string::npos);
+  EXPECT_EQ(count("blog.Author"), 0);
+  auto entries = log_entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].user, "root");
+  EXPECT_EQ(entries[0].reason, "big cleanup");
+  EXPECT_EQ(entries[0].counts.total, 12);
+  // The selection was used up; another user cannot see the job.
+  EXPECT_EQ(post("/admin/blog/author/delete_selected/", form).status, 400);
+  grant("staff", "blog.view_author");
+  ASSERT_EQ(log_in("staff", "staff-pass").status, 302);
+  EXPECT_EQ(get(started.location).status, 404);
+}
+
+TEST_P(Admin, ABackgroundJobBoundToAChangedPreviewDeletesNothing) {
+  configure = [this](web::AdminSite& site) {
+    site.register_all();
+    site.set_background_jobs([this] { return db(); }, /*rows=*/1);
+  };
+  restart({});
+  seed(2);
+  ASSERT_EQ(log_in("root", "root-pass").status, 302);
+  Page page = select("blog/author", {"2"});
+  db().objects("blog.Post").create({{"title", "late"}, {"author", 2}});
+  auto form = confirmation(page);
+  form.emplace("selection", field(page.body, "selection"));
+  Page started = post("/admin/blog/author/delete_selected/", form);
+  ASSERT_EQ(started.status, 303);
+  Page job;
+  for (int i = 0; i < 200; ++i) {
+    job = get(started.location);
+    if (job.body.find("Nothing was deleted") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_CONTAINS(job.body, "nothing was changed");
+  EXPECT_EQ(count("blog.Author"), 2);
+  EXPECT_TRUE(log_entries().empty());
 }
 
 }  // namespace

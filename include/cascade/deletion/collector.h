@@ -89,6 +89,16 @@ class DeletionPlan {
   // referenced rows are locked before the comparison (see docs/deletion.md).
   DeleteResult execute(const Preview& shown, const Progress& progress = {}) const;
 
+  // The objects of one model (a label: "blog.Comment") that execute() would delete or mark,
+  // primary keys ascending from `offset`, at most `limit` of them, and how many there are in
+  // all: the pages behind a confirmation's "and 12,345 more". Evaluated like preview(), in a
+  // transaction that is rolled back; each call costs about what preview(0) costs.
+  struct ObjectsPage {
+    std::int64_t total = 0;
+    std::vector<Instance> objects;
+  };
+  ObjectsPage objects(const std::string& label, std::int64_t offset, std::int64_t limit) const;
+
   // The plan's steps as text, for tests and `--explain`: one line per step.
   std::vector<std::string> steps() const;
   // The SQL statements execute(shown) (or execute(), without `shown`) would run now, with their

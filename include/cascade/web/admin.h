@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,7 @@
 #include "cascade/web/templates.h"
 
 namespace cascade {
+class Database;
 class ModelMeta;
 class Registry;
 }  // namespace cascade
@@ -84,6 +86,11 @@ class AdminSite {
   // by default, with the user, "admin" as the tool and the reason the confirmation asks for.
   // The log's tables must exist (AuditLog::migrate()) when it is on.
   void set_audit(bool enabled, bool record_rows = false);
+  // Deletes whose confirmation showed at least `rows` rows run as background jobs, each on a
+  // connection `open` makes: the POST answers at once with a job page that shows the progress
+  // (refreshed every second) and then the outcome. Without this, every delete runs in its
+  // request. The site waits for its jobs when it is destroyed.
+  void set_background_jobs(std::function<Database()> open, std::int64_t rows = 100000);
 
  private:
   struct Impl;
