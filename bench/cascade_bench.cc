@@ -7,17 +7,29 @@
 // Scenarios (see bench/README.md): S1a S1b S2 S3 S4 S5 S6a, and S6s: Cascade's own soft delete of
 // the S6a QuerySet (Post with delete_policy = "soft"; the driver adds its two columns to the
 // copy before the run, untimed); S6t: a soft_cascade tree on the S2 data (Author soft_cascade,
-// Post and Comment soft: every author, post and comment is marked; tag links are kept).
+// Post and Comment soft: every author, post and comment is marked; tag links are kept); A1: the
+// admin's confirmation page for deleting every author of the S2 data, its first byte timed.
 
 #include <chrono>
+#include <map>
+#include <optional>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <string>
 
+#include <httplib.h>
+
+#include <thread>
+
 #include "cascade/database.h"
+#include "cascade/deletion/audit.h"
 #include "cascade/error.h"
 #include "cascade/model/loader.h"
+#include "cascade/web/admin.h"
+#include "cascade/web/auth.h"
+#include "cascade/web/server.h"
+#include "cascade/web/templates.h"
 
 namespace {
 
@@ -63,11 +75,118 @@ long peak_rss_kb() {
   return -1;
 }
 
+// A1: the admin's confirmation page for deleting every author of the S2 data, through a real
+// server and client: log in, "select all" on the change list, then the timed GET of the
+// confirmation page (its exact counts and the first 100 objects). Times the first byte of the
+// body and the whole page.
+int admin_first_byte(const cascade::Registry& registry, const std::string& url,
+                     const std::string& size) {
+  {
+    auto db = cascade::Database::open(registry, url);
+    cascade::web::migrate_auth(db.connection());
+    cascade::AuditLog(db).migrate();
+    cascade::web::Users(db).create_superuser("bench", "bench-password", "", 1000);
+  }
+  cascade::web::Templates templates;
+  cascade::web::Router router;
+  cascade::web::AdminSite admin(registry, templates);
+  admin.register_all();
+  admin.set_password_iterations(1000);
+  admin.add_routes(router);
+  cascade::web::ServerOptions options;
+  options.port = 0;
+  options.secret_key = "bench";
+  options.templates = &templates;
+  options.workers = 2;
+  options.connections = 1;
+  cascade::web::Server server(options, std::move(router),
+                              [&] { return cascade::Database::open(registry, url); });
+  int port = server.listen();
+  std::thread serving([&] { server.run(); });
+  std::map<std::string, std::string> cookies;
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(600, 0);
+  auto headers = [&] {
+    std::string line;
+    for (const auto& [k, v] : cookies) line += (line.empty() ? "" : "; ") + k + "=" + v;
+    return httplib::Headers{{"Cookie", line}};
+  };
+  auto keep_cookies = [&](const httplib::Result& r) {
+    for (const auto& [k, v] : r->headers) {
+      if (k != "Set-Cookie") continue;
+      auto eq = v.find('=');
+      cookies[v.substr(0, eq)] = v.substr(eq + 1, v.find(';') - eq - 1);
+    }
+  };
+  auto csrf = [](const std::string& html) {
+    const std::string mark = "name=\"csrfmiddlewaretoken\" value=\"";
+    auto at = html.find(mark) + mark.size();
+    return html.substr(at, html.find('"', at) - at);
+  };
+  auto fail = [&](const std::string& what) {
+    server.stop();
+    serving.join();
+    throw cascade::Error("A1: " + what);
+  };
+  auto form = client.Get("/admin/login/", headers());
+  if (!form) fail("no login page");
+  keep_cookies(form);
+  auto login = client.Post("/admin/login/", headers(),
+                           httplib::Params{{"csrfmiddlewaretoken", csrf(form->body)},
+                                           {"username", "bench"},
+                                           {"password", "bench-password"},
+                                           {"next", "/admin/"}});
+  if (!login || login->status != 302) fail("login failed");
+  keep_cookies(login);
+  auto list = client.Get("/admin/blog/author/", headers());
+  if (!list || list->status != 200) fail("no change list");
+  keep_cookies(list);
+  auto selected = client.Post(
+      "/admin/blog/author/delete_selected/", headers(),
+      httplib::Params{
+          {"csrfmiddlewaretoken", csrf(list->body)}, {"query", ""}, {"select_across", "1"}});
+  if (!selected || selected->status != 303) fail("select all failed");
+  std::string location = selected->get_header_value("Location");
+  long rss_before = peak_rss_kb();
+  auto t0 = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> first;
+  std::string body;
+  auto page = client.Get(location, headers(), [&](const char* data, std::size_t n) {
+    if (!first) first = std::chrono::steady_clock::now();
+    body.append(data, n);
+    return true;
+  });
+  auto t1 = std::chrono::steady_clock::now();
+  long peak = peak_rss_kb();
+  server.stop();
+  serving.join();
+  if (!page || page->status != 200 || !first) fail("no confirmation page");
+  // The page's total: "<span ...>N</span> objects" is not parsed; the summary's counts are.
+  std::int64_t rows = 0;
+  for (std::size_t at = body.find("<ul class=\"summary\">"); at != std::string::npos;) {
+    auto colon = body.find(": ", at);
+    auto end = body.find("</", colon);
+    if (colon == std::string::npos || end == std::string::npos || colon > body.find("</ul>", at)) {
+      break;
+    }
+    rows += std::stoll(body.substr(colon + 2, end - colon - 2));
+    at = end;
+  }
+  std::printf(
+      "{\"scenario\": \"A1\", \"size\": %s, \"seconds\": %.6f, \"page_seconds\": %.6f, "
+      "\"queries\": 0, \"rows\": %lld, \"updated\": 0, \"per_model\": {}, "
+      "\"signals_received\": 0, \"rss_before_kb\": %ld, \"peak_rss_kb\": %ld}\n",
+      size.c_str(), std::chrono::duration<double>(*first - t0).count(),
+      std::chrono::duration<double>(t1 - t0).count(), static_cast<long long>(rows), rss_before,
+      peak);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 5 || std::string(argv[1]) != "run") {
-    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t> <size> <dbfile>\n";
+    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1> <size> <dbfile>\n";
     return 2;
   }
   std::string scenario = argv[2];
@@ -86,6 +205,9 @@ int main(int argc, char** argv) {
       policy("Comment", "soft");
     }
     cascade::Project project = cascade::parse_project(models, "bench models");
+    if (scenario == "A1") {
+      return admin_first_byte(*project.registry, "sqlite:///" + file + "?journal_mode=keep", size);
+    }
     // The harness's SQLite defaults: the file's own journal mode, no WAL switch.
     auto db =
         cascade::Database::open(*project.registry, "sqlite:///" + file + "?journal_mode=keep");

@@ -20,6 +20,7 @@
 #include "cascade/query/manager.h"
 #include "cascade/query/queryset.h"
 #include "deletion/audit_operation.h"
+#include "model/own_fields.h"
 #include "sql/rows.h"
 #include "sql/statements.h"
 
@@ -31,16 +32,11 @@ using Json = nlohmann::json;
 constexpr std::string_view kEntryTable = "cascade_audit_log";
 constexpr std::string_view kRowTable = "cascade_audit_row";
 
-Field field(std::string name, FieldType type) {
-  Field f;
-  f.name = std::move(name);
-  f.type = type;
-  return f;
-}
+using own_fields::field;
 
+// Text that may be empty.
 Field text(std::string name, int max_length) {
-  Field f = field(std::move(name), FieldType::Char);
-  f.max_length = max_length;
+  Field f = own_fields::text(std::move(name), max_length);
   f.blank = true;
   return f;
 }

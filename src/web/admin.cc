@@ -186,6 +186,44 @@ struct AdminSite::Impl {
     return r;
   }
 
+  // ?page=N of `count` items, `per_page` a page: 404 for a malformed or past-the-end page.
+  struct Paging {
+    std::int64_t page = 1;
+    std::int64_t pages = 1;
+    std::int64_t per_page = 1;
+    std::int64_t offset() const { return (page - 1) * per_page; }
+    // pagination.html's data; `url(n)` is page n's address.
+    void describe(TemplateData& d, std::int64_t count,
+                  const std::function<std::string(std::int64_t)>& url) const {
+      d.set("count", count)
+          .set("page", page)
+          .set("pages", pages)
+          .set("has_previous", page > 1)
+          .set("has_next", page < pages)
+          .set("previous_url", url(page - 1))
+          .set("next_url", url(page + 1));
+    }
+  };
+  // The requested page number alone (1 when absent); 404 when malformed.
+  static std::int64_t page_asked(const Request& req) {
+    std::int64_t n = 1;
+    if (auto text = req.query("page")) {
+      auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+      if (ec != std::errc() || end != text->data() + text->size() || n < 1) {
+        throw HttpError{404, "Invalid page."};
+      }
+    }
+    return n;
+  }
+  static Paging paging(const Request& req, std::int64_t count, std::int64_t per_page) {
+    Paging p;
+    p.per_page = per_page;
+    p.pages = std::max<std::int64_t>(1, (count + per_page - 1) / per_page);
+    p.page = page_asked(req);
+    if (p.page > p.pages) throw HttpError{404, "Invalid page."};
+    return p;
+  }
+
   // The audit log's settings for an operation the user runs from the admin.
   AuditSettings audit_for(const User& user, Request& req) const {
     std::string reason = req.form_value("reason").value_or("");
@@ -544,14 +582,20 @@ struct AdminSite::Impl {
     return page(req, "admin_delete_selected.html", "Are you sure?", d, user, status);
   }
 
-  Response delete_selected(Request& req) {
-    auto user = staff(req);
-    if (!user) return to_login(req);
+  // The URL's model, which the user must be allowed to delete (403 else).
+  const ModelMeta& deletable(Request& req, const Permissions& perms) {
     const ModelMeta& m = *find(req)->first;
-    Permissions perms = permissions_of(req.db(), *user);
     if (!perms.has(permission_codename("delete", m))) {
       throw HttpError{403, "You do not have permission to delete " + m.verbose_name_plural + "."};
     }
+    return m;
+  }
+
+  Response delete_selected(Request& req) {
+    auto user = staff(req);
+    if (!user) return to_login(req);
+    Permissions perms = permissions_of(req.db(), *user);
+    const ModelMeta& m = deletable(req, perms);
     if (req.method == "GET") {
       auto token = req.query("selection");
       if (!token) throw HttpError{400, "No selection."};
@@ -849,28 +893,16 @@ struct AdminSite::Impl {
   Response delete_objects(Request& req) {
     auto user = staff(req);
     if (!user) return to_login(req);
-    const ModelMeta& m = *find(req)->first;
-    Permissions perms = permissions_of(req.db(), *user);
-    if (!perms.has(permission_codename("delete", m))) {
-      throw HttpError{403, "You do not have permission to delete " + m.verbose_name_plural + "."};
-    }
+    const ModelMeta& m = deletable(req, permissions_of(req.db(), *user));
     std::string token = req.query("selection").value_or("");
     QuerySet rows = recall(req, token, *user, m);
     std::string label = req.query("label").value_or("");
     const ModelMeta* listed = registry.find(label);
     if (listed == nullptr) throw HttpError{404, "No model " + label + "."};
     const std::int64_t per_page = 100;
-    std::int64_t page_number = 1;
-    if (auto p = req.query("page")) {
-      auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), page_number);
-      if (ec != std::errc() || end != p->data() + p->size() || page_number < 1) {
-        throw HttpError{404, "Invalid page."};
-      }
-    }
-    auto found =
-        Collector(req.db()).collect(rows).objects(label, (page_number - 1) * per_page, per_page);
-    std::int64_t pages = std::max<std::int64_t>(1, (found.total + per_page - 1) / per_page);
-    if (page_number > pages) throw HttpError{404, "Invalid page."};
+    auto found = Collector(req.db()).collect(rows).objects(label, (page_asked(req) - 1) * per_page,
+                                                           per_page);
+    Paging pages = paging(req, found.total, per_page);
     bool linked =
         std::any_of(models.begin(), models.end(), [&](const auto& e) { return e.first == listed; });
     TemplateData items = TemplateData::list();
@@ -886,16 +918,9 @@ struct AdminSite::Impl {
     std::string name =
         capitalized(found.total == 1 ? listed->verbose_name : listed->verbose_name_plural);
     TemplateData d;
-    d.set("name", name)
-        .set("objects", std::move(items))
-        .set("count", found.total)
-        .set("page", page_number)
-        .set("pages", pages)
-        .set("has_previous", page_number > 1)
-        .set("has_next", page_number < pages)
-        .set("previous_url", base + std::to_string(page_number - 1))
-        .set("next_url", base + std::to_string(page_number + 1))
-        .set("back_url", changelist_url(m) + "delete_selected/?selection=" + percent_encode(token));
+    d.set("name", name).set("objects", std::move(items));
+    pages.describe(d, found.total, [&](std::int64_t n) { return base + std::to_string(n); });
+    d.set("back_url", changelist_url(m) + "delete_selected/?selection=" + percent_encode(token));
     return page(req, "admin_delete_objects.html", name + " this delete would remove", d, user);
   }
 
@@ -967,19 +992,10 @@ struct AdminSite::Impl {
       throw HttpError{403, "You do not have permission to restore or purge anything."};
     }
     std::vector<TrashedOperation> ops = trashed_operations(req.db());
-    const std::int64_t per_page = 50;
-    std::int64_t page_number = 1;
-    if (auto p = req.query("page")) {
-      auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), page_number);
-      if (ec != std::errc() || end != p->data() + p->size() || page_number < 1) {
-        throw HttpError{404, "Invalid page."};
-      }
-    }
     auto count = static_cast<std::int64_t>(ops.size());
-    std::int64_t pages = std::max<std::int64_t>(1, (count + per_page - 1) / per_page);
-    if (page_number > pages) throw HttpError{404, "Invalid page."};
+    Paging pages = paging(req, count, 50);
     TemplateData rows = TemplateData::list();
-    for (std::int64_t i = (page_number - 1) * per_page; i < std::min(count, page_number * per_page);
+    for (std::int64_t i = pages.offset(); i < std::min(count, pages.offset() + pages.per_page);
          ++i) {
       const TrashedOperation& op = ops[static_cast<std::size_t>(i)];
       auto entry = logged(req, op.deletion_id);
@@ -998,15 +1014,9 @@ struct AdminSite::Impl {
                          .set("purge_url", trash_url() + op.deletion_id + "/purge/"));
     }
     TemplateData d;
-    d.set("rows", std::move(rows))
-        .set("has_rows", count > 0)
-        .set("count", count)
-        .set("page", page_number)
-        .set("pages", pages)
-        .set("has_previous", page_number > 1)
-        .set("has_next", page_number < pages)
-        .set("previous_url", trash_url() + "?page=" + std::to_string(page_number - 1))
-        .set("next_url", trash_url() + "?page=" + std::to_string(page_number + 1));
+    d.set("rows", std::move(rows)).set("has_rows", count > 0);
+    pages.describe(d, count,
+                   [&](std::int64_t n) { return trash_url() + "?page=" + std::to_string(n); });
     return page(req, "admin_trash.html", "Trash", d, user);
   }
 
@@ -1166,20 +1176,11 @@ struct AdminSite::Impl {
     AuditFilter f{.action = req.query("action").value_or(""),
                   .model = req.query("model").value_or(""),
                   .user = req.query("user").value_or("")};
-    const std::int64_t per_page = 50;
-    std::int64_t page_number = 1;
-    if (auto p = req.query("page")) {
-      auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), page_number);
-      if (ec != std::errc() || end != p->data() + p->size() || page_number < 1) {
-        throw HttpError{404, "Invalid page."};
-      }
-    }
     std::int64_t count = log.exists() ? log.count(f) : 0;
-    std::int64_t pages = std::max<std::int64_t>(1, (count + per_page - 1) / per_page);
-    if (page_number > pages) throw HttpError{404, "Invalid page."};
+    Paging pages = paging(req, count, 50);
     TemplateData rows = TemplateData::list();
     if (count > 0) {
-      for (const auto& e : log.entries(f, per_page, (page_number - 1) * per_page)) {
+      for (const auto& e : log.entries(f, pages.per_page, pages.offset())) {
         rows.push_back(entry_data(e));
       }
     }
@@ -1191,16 +1192,9 @@ struct AdminSite::Impl {
                             .set("selected", f.action == a));
     }
     TemplateData d;
-    d.set("rows", std::move(rows))
-        .set("has_rows", count > 0)
-        .set("actions", std::move(actions))
-        .set("count", count)
-        .set("page", page_number)
-        .set("pages", pages)
-        .set("has_previous", page_number > 1)
-        .set("has_next", page_number < pages)
-        .set("previous_url", with_param(req, "page", std::to_string(page_number - 1)))
-        .set("next_url", with_param(req, "page", std::to_string(page_number + 1)));
+    d.set("rows", std::move(rows)).set("has_rows", count > 0).set("actions", std::move(actions));
+    pages.describe(d, count,
+                   [&](std::int64_t n) { return with_param(req, "page", std::to_string(n)); });
     return page(req, "admin_log.html", "Audit log", d, user);
   }
 

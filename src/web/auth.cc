@@ -14,6 +14,7 @@
 #include "cascade/query/context.h"
 #include "cascade/query/manager.h"
 #include "cascade/query/queryset.h"
+#include "model/own_fields.h"
 #include "web/crypto.h"
 
 namespace cascade::web {
@@ -40,18 +41,8 @@ std::string encode(std::string_view password, std::string_view salt, int iterati
          "$" + pbkdf2(password, salt, iterations);
 }
 
-Field field(std::string name, FieldType type) {
-  Field f;
-  f.name = std::move(name);
-  f.type = type;
-  return f;
-}
-
-Field text(std::string name, int max_length) {
-  Field f = field(std::move(name), FieldType::Char);
-  f.max_length = max_length;
-  return f;
-}
+using own_fields::field;
+using own_fields::text;
 
 Field flag(std::string name, bool default_value) {
   Field f = field(std::move(name), FieldType::Boolean);
