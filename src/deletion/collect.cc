@@ -182,10 +182,6 @@ void set_kind(detail::Plan& plan, Collector::Mode mode) {
   if (mode == Collector::Mode::Policy && m.delete_policy == DeletePolicy::SoftCascade) {
     plan.kind = detail::Kind::SoftCascade;
   }
-  if (plan.kind != detail::Kind::Hard) {
-    plan.deletion_id = detail::random_uuid();
-    plan.now = DateTime::now();
-  }
 }
 
 bool single_statement_possible(Context& db, const detail::Plan& plan) {

@@ -53,8 +53,6 @@ enum class Kind { Hard, Soft, SoftCascade };
 struct Plan {
   Context* db = nullptr;
   Kind kind = Kind::Hard;
-  std::string deletion_id;  // soft: stored in every row the operation marks
-  DateTime now;             // soft: their deleted_at
   const ModelMeta* root_model = nullptr;
   // The root rows: a QuerySet, or primary keys of instances (which get their pk unset after
   // the delete).

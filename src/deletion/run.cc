@@ -11,6 +11,10 @@ void Runner::report(const std::string& what) {
 
 DeleteResult Runner::execute() {
   if (p_.root_empty) return {};
+  if (p_.kind != detail::Kind::Hard) {
+    deletion_id_ = random_uuid();
+    now_ = DateTime::now();
+  }
   steps_ = 1 + static_cast<int>(fast_.size() + p_.updates.size() + sorted_.size());
   const bool audited = db_.audit().enabled && !silent_;
   const std::string_view action = p_.kind == detail::Kind::Hard ? kAuditDelete : kAuditSoftDelete;
@@ -32,7 +36,7 @@ DeleteResult Runner::execute() {
   db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
     std::optional<AuditOperation> op;
     if (audited) {
-      op.emplace(db_, action, p_.kind == detail::Kind::Hard ? random_uuid() : p_.deletion_id);
+      op.emplace(db_, action, p_.kind == detail::Kind::Hard ? random_uuid() : deletion_id_);
       audit_ = &*op;
     }
     report("check");
@@ -111,8 +115,8 @@ DeleteResult Runner::execute() {
     // The marked instances show their marks, as the rows do.
     for (Instance* inst : p_.root_instances) {
       if (inst->get(kDeletedAtField).is_null()) {
-        inst->set(kDeletedAtField, Value(p_.now));
-        inst->set(kDeletionIdField, Value(p_.deletion_id));
+        inst->set(kDeletedAtField, Value(now_));
+        inst->set(kDeletionIdField, Value(deletion_id_));
       }
     }
   }

@@ -137,7 +137,7 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
     record(n, where);
     if (!marks(n)) return s_.delete_from(m.db_table, where);
     return s_.update(m.db_table,
-                     {{kDeletedAtField, Value(p_.now)}, {kDeletionIdField, Value(p_.deletion_id)}},
+                     {{kDeletedAtField, Value(now_)}, {kDeletionIdField, Value(deletion_id_)}},
                      where);
   };
   const auto& sources = p_.nodes[static_cast<std::size_t>(n)].sources;

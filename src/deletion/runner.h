@@ -325,6 +325,10 @@ class Runner {
   const Preview* shown_ = nullptr;   // a bound execute(): the preview it must match
   bool silent_ = false;              // a purge preview's trial run: no signal is sent
   AuditOperation* audit_ = nullptr;  // the audit log's entry for this run, if any
+  // A soft delete: what every row this run marks gets, drawn anew by each execute(), so that
+  // each run of a plan is an operation of its own (restore and the trash go by the id).
+  std::string deletion_id_;
+  DateTime now_;
   int step_ = 0;
   int steps_ = 0;
   void report(const std::string& what);

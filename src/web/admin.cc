@@ -236,6 +236,17 @@ struct AdminSite::Impl {
   }
 
   std::string trash_url() const { return prefix + "/trash-bin/"; }
+
+  // An object's admin page, for a preview's objects and blockers; "" when its model is not in
+  // the admin.
+  std::string object_url(const Preview::Node& n) const {
+    for (const auto& [m, options] : models) {
+      if (m->label() == n.label && !n.pk.is_null()) {
+        return changelist_url(*m) + percent_encode(n.pk.to_string()) + "/";
+      }
+    }
+    return {};
+  }
   std::string log_url() const { return prefix + "/audit-log/"; }
 
   // ---- login -----------------------------------------------------------------------------------
@@ -553,7 +564,7 @@ struct AdminSite::Impl {
                         const std::string& token, const std::string& notice, int status) {
     Preview p = Collector(req.db()).collect(rows).preview(100);
     TemplateData d = preview_data(
-        p, registry, [&](const Preview::Node&) { return std::string(); },
+        p, registry, [&](const Preview::Node& n) { return object_url(n); },
         [&](const std::string& label) {
           return changelist_url(m) + "delete_selected/objects/?selection=" + percent_encode(token) +
                  "&label=" + percent_encode(label);
@@ -1106,6 +1117,7 @@ struct AdminSite::Impl {
     Preview p = plan.preview(100);
     std::vector<std::string> missing = lacking(perms, p.counts, "purge");
     auto show = [&](const std::string& notice, int status) {
+      // No links: the objects are in the trash, which the change lists and pages do not show.
       TemplateData d =
           preview_data(p, registry, [&](const Preview::Node&) { return std::string(); });
       TemplateData missing_list = TemplateData::list();

@@ -234,6 +234,24 @@ TEST_P(AuditTest, SoftDeleteRestoreAndPurgeEachWriteOneEntry) {
   EXPECT_EQ(recorded(purge.operation).size(), 3u);  // the purge's deletes joined its entry
 }
 
+TEST_P(AuditTest, EachRunOfASoftDeletePlanIsAnOperationOfItsOwn) {
+  Manager folders = db.objects("a.Folder");
+  folders.create({{"name", "first"}});
+  DeletionPlan plan = Collector(db).collect(folders.all());
+  EXPECT_EQ(plan.execute().total, 1);
+  folders.create({{"name", "second"}});
+  EXPECT_EQ(plan.execute().total, 1);  // the live rows now: the second folder
+  auto entries = log.entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_NE(entries[0].operation, entries[1].operation);
+  std::set<std::string> ids;
+  for (const auto& row :
+       db.deleted_objects("a.Folder").all().values_list({"deletion_id"}, true).rows()) {
+    ids.insert(row[0].as_text());
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{entries[0].operation, entries[1].operation}));
+}
+
 TEST_P(AuditTest, ARefusedRestoreLeavesNoEntry) {
   Manager folders = db.objects("a.Folder");
   Manager docs = db.objects("a.Doc");
