@@ -34,6 +34,7 @@ std::string index_name(const std::string& table, const std::vector<std::string>&
 // a number or a quoted string all the same.
 std::string default_literal(const Field& f, const Value& v) {
   switch (v.kind()) {
+    case Value::Kind::Null: return "NULL";
     case Value::Kind::Integer: return std::to_string(v.as_integer());
     case Value::Kind::Text: {
       const std::string& text = v.as_text();

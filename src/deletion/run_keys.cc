@@ -230,22 +230,61 @@ void Runner::materialize_cycles() {
     if (p_.nodes[i].cyclic) cyclic.push_back(static_cast<int>(i));
   }
   if (cyclic.empty()) return;
-  // Acyclic parents of cyclic nodes first, so their conditions stay valid.
+  // Every node each cyclic node's rows depend on (its sources' parents, transitively).
+  std::map<int, std::set<int>> ancestors;
   for (int n : cyclic) {
+    std::vector<int> stack{n};
+    while (!stack.empty()) {
+      int at = stack.back();
+      stack.pop_back();
+      for (const auto& s : p_.nodes[static_cast<std::size_t>(at)].sources) {
+        if (!s.root && ancestors[n].insert(s.parent).second) stack.push_back(s.parent);
+      }
+    }
+  }
+  // The cycles, one group of nodes that reach each other at a time, each after every cycle its
+  // rows depend on: a node outside the group reads a finished group's keys from its table (a
+  // condition through an unfinished cycle would never end).
+  std::set<int> done;
+  while (done.size() < cyclic.size()) {
+    std::vector<int> group;
+    for (int n : cyclic) {
+      if (done.count(n)) continue;
+      group.clear();
+      for (int m : cyclic) {
+        if (m == n || (ancestors[n].count(m) && ancestors[m].count(n))) group.push_back(m);
+      }
+      bool ready = std::all_of(cyclic.begin(), cyclic.end(), [&](int m) {
+        return !ancestors[n].count(m) || done.count(m) ||
+               std::find(group.begin(), group.end(), m) != group.end();
+      });
+      if (ready) break;
+      group.clear();
+    }
+    if (group.empty()) throw Error("deletion plan: cycles that depend on each other");
+    materialize_cycle_group(group);
+    done.insert(group.begin(), group.end());
+  }
+}
+
+// One group of cyclic nodes: generation 0 holds their rows reached from outside the group,
+// each later generation the rows the previous one reaches inside it, to a fixpoint.
+void Runner::materialize_cycle_group(const std::vector<int>& group) {
+  for (int n : group) {
     std::string name =
         new_temp([&](const std::string& t) { return s_.create_key_table(t, model(n)); });
     c_.execute(s_.create_index(name + "_gen", name, kGenColumn));
     cycle_table_[n] = name;
   }
-  auto in_cycle = [&](int n) { return cycle_table_.count(n) != 0; };
+  auto in_group = [&](int n) { return std::find(group.begin(), group.end(), n) != group.end(); };
   for (std::int64_t gen = 0;; ++gen) {
     std::int64_t added = 0;
-    for (int n : cyclic) {
+    for (int n : group) {
       const ModelMeta& m = model(n);
       std::vector<Fragment> terms;
       for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
-        bool from_cycle = !s.root && in_cycle(s.parent);
-        // Generation 0 takes the rows from outside the cycles; later ones follow the cycle.
+        bool from_cycle = !s.root && in_group(s.parent);
+        // Generation 0 takes the rows from outside the group; later ones follow the cycle.
         if ((gen == 0) == from_cycle) continue;
         if (s.root) {
           terms.push_back(root_cond());
@@ -266,7 +305,7 @@ void Runner::materialize_cycles() {
     }
     if (gen > 0 && added == 0) break;
   }
-  for (int n : cyclic) keys_table_[static_cast<std::size_t>(n)] = cycle_table_[n];
+  for (int n : group) keys_table_[static_cast<std::size_t>(n)] = cycle_table_[n];
 }
 
 }  // namespace cascade::detail

@@ -171,6 +171,7 @@ class Runner {
   // Nodes on CASCADE cycles: their keys, computed generation by generation until no new row
   // appears (each generation reads only the rows the previous one found).
   void materialize_cycles();
+  void materialize_cycle_group(const std::vector<int>& group);
 
   // ---- the collection phase: reads only ------------------------------------------------------
 

@@ -225,9 +225,10 @@ class Loader {
       return f;
     }
     table(v, what);
-    check_keys(v, what,
-               {"type", "null", "blank", "unique", "db_index", "primary_key", "max_length",
-                "default", "db_column", "to", "on_delete", "set", "related_name", "db_table"});
+    check_keys(
+        v, what,
+        {"type", "null", "blank", "unique", "db_index", "primary_key", "max_length", "default",
+         "default_none", "db_column", "to", "on_delete", "set", "related_name", "db_table"});
     const auto& t = v.as_table();
     if (t.count("type") == 0) fail(v, what + ": missing key 'type'");
     Field f;
@@ -264,6 +265,16 @@ class Loader {
       }
       f.default_value = d;
     }
+    // Django's default=None: TOML has no null, so it is a key of its own.
+    if (auto* x = opt("default_none")) {
+      if (opt("default") != nullptr) {
+        fail(*x, key_what("default_none") + " and 'default' cannot both be given");
+      }
+      if (!boolean(*x, key_what("default_none"))) {
+        fail(*x, key_what("default_none") + " can only be true (leave it out for no default)");
+      }
+      f.default_value = Value();
+    }
     bool relation = f.is_relation();
     for (const char* key : {"to", "on_delete", "related_name"}) {
       if (auto* x = opt(key); x != nullptr && !relation) {
@@ -272,7 +283,8 @@ class Loader {
                      "many_to_many)");
       }
     }
-    for (const char* key : {"db_column", "null", "primary_key", "default", "unique", "db_index"}) {
+    for (const char* key :
+         {"db_column", "null", "primary_key", "default", "default_none", "unique", "db_index"}) {
       if (auto* x = opt(key); x != nullptr && f.type == FieldType::ManyToMany) {
         fail(*x, key_what(key) + " does not apply to many_to_many fields");
       }

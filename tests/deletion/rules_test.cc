@@ -39,6 +39,10 @@ fields.name = { type = "char", max_length = 20 }
 fields.name = { type = "char", max_length = 20 }
 [models.r.Coin]
 fields.vault = { type = "foreign_key", to = "Vault", on_delete = "DB_CASCADE" }
+
+[models.r.Ticket]
+fields.parent = { type = "foreign_key", to = "Parent", on_delete = "SET_DEFAULT", null = true, default_none = true, related_name = "tickets" }
+fields.vault = { type = "foreign_key", to = "Vault", on_delete = "DB_SET_DEFAULT", null = true, default_none = true, related_name = "tickets" }
 )";
 
 const Registry& rules_registry() {
@@ -56,6 +60,60 @@ class RulesTest : public cascade::testing::BackendTest {
   Manager parents = db.objects("r.Parent");
 };
 CASCADE_ON_EVERY_BACKEND(RulesTest);
+
+// SET_DEFAULT with Django's default=None on a nullable key (default_none in a models file): the
+// key is set to NULL; DB_SET_DEFAULT's column DEFAULT is NULL, so the database does the same.
+TEST_P(RulesTest, SetDefaultWithADefaultOfNoneSetsNull) {
+  Instance p = parents.create({{"name", "p"}});
+  Instance v = db.objects("r.Vault").create({{"name", "v"}});
+  Instance t = db.objects("r.Ticket").create({{"parent", p.pk()}, {"vault", v.pk()}});
+  Instance fresh = db.objects("r.Ticket").create({});
+  EXPECT_TRUE(fresh.get("parent").is_null());  // the default for new objects too
+  Preview preview = parents.filter({{"pk", p.pk()}}).preview_remove(10);
+  ASSERT_EQ(preview.updates.size(), 1u);
+  EXPECT_EQ(preview.updates[0].value, "None");
+  EXPECT_EQ(parents.filter({{"pk", p.pk()}}).remove().repr(), "(1, {'r.Parent': 1})");
+  db.objects("r.Vault").filter({{"pk", v.pk()}}).remove();
+  Instance after = db.objects("r.Ticket").get(t.pk());
+  EXPECT_TRUE(after.get("parent").is_null());
+  EXPECT_TRUE(after.get("vault").is_null());
+}
+
+// Two CASCADE cycles, one reached through the other: C references itself, B references C, A
+// references B and itself. The second cycle's rows are found after the first's are complete
+// (this crashed with unbounded recursion when both were built at once; found by the oracle).
+TEST_P(RulesTest, ACycleReachedThroughAnotherCycleIsDeletedWhole) {
+  Project project = parse_project(R"(
+[models.k.C]
+fields.name = { type = "char", max_length = 5 }
+fields.up = { type = "foreign_key", to = "C", on_delete = "CASCADE", null = true, related_name = "downs" }
+[models.k.B]
+fields.c = { type = "foreign_key", to = "C", on_delete = "CASCADE" }
+[models.k.A]
+fields.b = { type = "foreign_key", to = "B", on_delete = "CASCADE" }
+fields.up = { type = "foreign_key", to = "A", on_delete = "CASCADE", null = true, related_name = "downs" }
+)",
+                                  "cycles.toml");
+  cascade::testing::ScratchDatabase scratch2(GetParam());
+  Database d = Database::open(*project.registry, scratch2.url());
+  d.migrate();
+  Instance c1 = d.objects("k.C").create({{"name", "c1"}});
+  Instance c2 = d.objects("k.C").create({{"name", "c2"}, {"up", c1.pk()}});
+  Instance keep = d.objects("k.C").create({{"name", "keep"}});
+  Instance b = d.objects("k.B").create({{"c", c2.pk()}});
+  Instance b_kept = d.objects("k.B").create({{"c", keep.pk()}});
+  Instance a1 = d.objects("k.A").create({{"b", b.pk()}});
+  Instance a2 = d.objects("k.A").create({{"b", b_kept.pk()}, {"up", a1.pk()}});
+  d.objects("k.A").create({{"b", b_kept.pk()}});
+  Preview preview = d.objects("k.C").filter({{"pk", c1.pk()}}).preview_remove(10);
+  DeleteResult r = d.objects("k.C").filter({{"pk", c1.pk()}}).remove();
+  EXPECT_EQ(r.repr(), preview.counts.repr());
+  EXPECT_EQ(r.count("k.C"), 2);
+  EXPECT_EQ(r.count("k.B"), 1);
+  EXPECT_EQ(r.count("k.A"), 2);  // a1 through b, a2 through a1
+  EXPECT_EQ(d.objects("k.C").count(), 1);
+  EXPECT_EQ(d.objects("k.A").count(), 1);
+}
 
 TEST_P(RulesTest, Rule8And9OrderingIsDroppedAndTheQuerySetReevaluates) {
   for (const char* n : {"b", "a", "c"}) parents.create({{"name", n}});

@@ -123,6 +123,25 @@ fields.name = "text"
 
 // ---- every option ------------------------------------------------------------------------------
 
+TEST(LoaderOptions, DefaultNoneIsDjangosDefaultOfNone) {
+  auto p = parse_project(R"([models.s.A]
+fields.name = { type = "char", max_length = 5 }
+[models.s.B]
+fields.a = { type = "foreign_key", to = "A", on_delete = "SET_DEFAULT", null = true, default_none = true }
+)");
+  const Field& a = p.registry->get("s.B").fields[1];
+  ASSERT_TRUE(a.default_value.has_value());
+  EXPECT_TRUE(a.default_value->is_null());
+  expect_error_at(load_error(R"([models.s.A]
+fields.n = { type = "integer", default = 1, default_none = true }
+)"),
+                  2, {"'default_none' and 'default' cannot both be given"});
+  expect_error_at(load_error(R"([models.s.A]
+fields.n = { type = "integer", null = true, default_none = false }
+)"),
+                  2, {"'default_none' can only be true"});
+}
+
 TEST(LoaderOptions, DatabaseUrlAndPaths) {
   auto p = parse_project(R"([database]
 url = "sqlite:///data/app.db"

@@ -77,6 +77,9 @@ def generate(seed):
             value = None
             if rule in ("SET_DEFAULT", "SET", "DB_SET_DEFAULT"):
                 value = rng.randint(1, t.rows)      # an id that exists once the data is created
+            # Django's default=None on a nullable key (default_none in a models file).
+            if rule in ("SET_DEFAULT", "DB_SET_DEFAULT") and null and rng.random() < 0.3:
+                value = None
             base = "fk_" + t.lower if kind == "foreign_key" else "one_" + t.lower
             name = base
             j = 2
@@ -122,7 +125,7 @@ def render_toml(models):
             if r.null:
                 parts.append("null = true")
             if r.rule in ("SET_DEFAULT", "DB_SET_DEFAULT"):
-                parts.append("default = %d" % r.value)
+                parts.append("default_none = true" if r.value is None else "default = %d" % r.value)
             if r.rule == "SET":
                 parts.append("set = %d" % r.value)
             if r.related_name:
@@ -153,7 +156,7 @@ def render_django(models):
             if r.null:
                 args.append("null=True")
             if r.rule in ("SET_DEFAULT", "DB_SET_DEFAULT"):
-                args.append("default=%d" % r.value)
+                args.append("default=None" if r.value is None else "default=%d" % r.value)
             if r.related_name:
                 args.append("related_name='%s'" % r.related_name)
             out.append("    %s = models.%s(%s)" % (r.name, cls, ", ".join(args)))
