@@ -138,7 +138,7 @@ TableSql table_sql(const Connection& c, const ModelMeta& m) {
     } else if (f.unique && !m.soft_deletable()) {
       def += " UNIQUE";
     }
-    if (f.is_foreign_key()) {
+    if (f.is_foreign_key() && f.db_constraint) {
       if (c.features().foreign_keys_inline) {
         def += " " + references(c, f);
       } else {
@@ -226,6 +226,13 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
     if (!f.is_foreign_key()) continue;
     auto it = std::find_if(fks.begin(), fks.end(),
                            [&](const ForeignKeyInfo& fk) { return fk.column == f.column; });
+    if (!f.db_constraint) {
+      if (it != fks.end()) {
+        problems.push_back(t + "column \"" + f.column + "\" has a foreign key constraint; the " +
+                           "model says db_constraint = false");
+      }
+      continue;
+    }
     if (it == fks.end()) {
       problems.push_back(t + "column \"" + f.column + "\" has no foreign key constraint (the " +
                          "model says it references \"" + f.target->db_table + "\")");

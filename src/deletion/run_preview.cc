@@ -85,6 +85,8 @@ void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& 
                          : rule == OnDelete::DoNothing    ? "DO_NOTHING"
                                                           : nullptr;
     if (action == nullptr) continue;
+    // Without a constraint the database lets a DO_NOTHING reference dangle, as Django does.
+    if (rule == OnDelete::DoNothing && !fk->db_constraint) continue;
     const ModelMeta& r = *fk->model;
     Fragment where = keyed_by(r, fk->column, deleted);
     if (rule == OnDelete::DoNothing) {

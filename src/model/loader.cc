@@ -225,10 +225,10 @@ class Loader {
       return f;
     }
     table(v, what);
-    check_keys(
-        v, what,
-        {"type", "null", "blank", "unique", "db_index", "primary_key", "max_length", "default",
-         "default_none", "db_column", "to", "on_delete", "set", "related_name", "db_table"});
+    check_keys(v, what,
+               {"type", "null", "blank", "unique", "db_index", "primary_key", "max_length",
+                "default", "default_none", "db_column", "to", "on_delete", "set", "related_name",
+                "db_table", "db_constraint"});
     const auto& t = v.as_table();
     if (t.count("type") == 0) fail(v, what + ": missing key 'type'");
     Field f;
@@ -297,6 +297,12 @@ class Loader {
       if (to == nullptr) fail(v, what + ": missing key 'to' (the model it points at)");
       f.to = string(*to, key_what("to"));
       if (auto* x = opt("related_name")) f.related_name = string(*x, key_what("related_name"));
+      if (auto* x = opt("db_constraint")) {
+        if (f.type == FieldType::ManyToMany) {
+          fail(*x, key_what("db_constraint") + " is only for foreign_key and one_to_one");
+        }
+        f.db_constraint = boolean(*x, key_what("db_constraint"));
+      }
       if (auto* x = opt("db_table")) f.db_table = string(*x, key_what("db_table"));
       auto* od = opt("on_delete");
       if (f.type == FieldType::ManyToMany) {

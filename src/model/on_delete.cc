@@ -44,6 +44,13 @@ std::optional<OnDelete> parse_on_delete(std::string_view name) noexcept {
 std::optional<std::string> on_delete_problem(const Field& f) {
   if (!f.is_foreign_key()) return std::nullopt;
   std::string rule(on_delete_name(f.on_delete));
+  // The DB_* rules are carried out by the database's constraint.
+  if (!f.db_constraint &&
+      (f.on_delete == OnDelete::DbCascade || f.on_delete == OnDelete::DbSetNull ||
+       f.on_delete == OnDelete::DbSetDefault)) {
+    return "on_delete=" + rule + " is carried out by the database's foreign key constraint, " +
+           "which db_constraint = false leaves out.";
+  }
   switch (f.on_delete) {
     case OnDelete::SetNull:
     case OnDelete::DbSetNull:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cascade/database.h"
+#include "cascade/db/schema.h"
 #include "cascade/db/transaction.h"
 #include "cascade/error.h"
 #include "cascade/model/loader.h"
@@ -113,6 +114,51 @@ fields.up = { type = "foreign_key", to = "A", on_delete = "CASCADE", null = true
   EXPECT_EQ(r.count("k.A"), 2);  // a1 through b, a2 through a1
   EXPECT_EQ(d.objects("k.C").count(), 1);
   EXPECT_EQ(d.objects("k.A").count(), 1);
+}
+
+// db_constraint = false (Django's db_constraint=False): no FOREIGN KEY in the database, so a
+// DO_NOTHING reference is left dangling, as Django leaves it; following it raises DoesNotExist,
+// and deletes around it still work.
+TEST_P(RulesTest, WithoutAConstraintDoNothingLeavesTheReferenceDangling) {
+  Project project = parse_project(R"(
+[models.u.P]
+display = "{name}"
+fields.name = { type = "char", max_length = 5 }
+[models.u.K]
+fields.p = { type = "foreign_key", to = "P", on_delete = "DO_NOTHING", db_constraint = false }
+fields.q = { type = "foreign_key", to = "P", on_delete = "CASCADE", null = true, db_constraint = false, related_name = "qs" }
+)",
+                                  "loose.toml");
+  cascade::testing::ScratchDatabase scratch2(GetParam());
+  Database d = Database::open(*project.registry, scratch2.url());
+  d.migrate();
+  EXPECT_TRUE(d.connection().foreign_keys("u_k").empty());
+  EXPECT_TRUE(db::plan_migration(d.connection(), *project.registry).problems.empty());
+  Instance p = d.objects("u.P").create({{"name", "p"}});
+  Instance p2 = d.objects("u.P").create({{"name", "p2"}});
+  Instance k = d.objects("u.K").create({{"p", p.pk()}, {"q", p2.pk()}});
+  Preview preview = d.objects("u.P").filter({{"pk", p.pk()}}).preview_remove(10);
+  EXPECT_FALSE(preview.blocked());  // the commit will not fail: nothing checks the reference
+  EXPECT_EQ(d.objects("u.P").filter({{"pk", p.pk()}}).remove().repr(), "(1, {'u.P': 1})");
+  Instance left = d.objects("u.K").get(k.pk());
+  EXPECT_EQ(left.get("p"), p.pk());  // dangling
+  EXPECT_THROW(d.objects("u.P").get(left.get("p")), DoesNotExist);
+  EXPECT_EQ(d.objects("u.K").filter({{"p__name", "p"}}).count(), 0);
+  // The CASCADE key without a constraint still cascades (Cascade deletes, not the database).
+  EXPECT_EQ(d.objects("u.P").filter({{"pk", p2.pk()}}).remove().repr(),
+            "(2, {'u.K': 1, 'u.P': 1})");
+  // The database's own rules need the constraint.
+  try {
+    parse_project(R"(
+[models.v.P]
+fields.name = { type = "char", max_length = 5 }
+[models.v.K]
+fields.p = { type = "foreign_key", to = "P", on_delete = "DB_CASCADE", db_constraint = false }
+)");
+    ADD_FAILURE() << "DB_CASCADE without a constraint was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("db_constraint = false"), std::string::npos) << e.what();
+  }
 }
 
 TEST_P(RulesTest, Rule8And9OrderingIsDroppedAndTheQuerySetReevaluates) {

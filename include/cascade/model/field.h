@@ -83,7 +83,10 @@ struct Field {
   std::optional<Value> on_delete_value;      // SET(value)
   std::function<Value()> on_delete_factory;  // SET(callable), C++ only
   std::string related_name;                  // empty: Django's default; "+" hides it
-  std::string db_table;                      // ManyToMany: the through table's name
+  // A foreign key: whether the database holds a FOREIGN KEY constraint for it (Django's
+  // db_constraint). Without one, a DO_NOTHING reference may be left dangling, as in Django.
+  bool db_constraint = true;
+  std::string db_table;  // ManyToMany: the through table's name
 
   // Set by Registry::finalize().
   const ModelMeta* model = nullptr;    // the model this field belongs to

@@ -160,6 +160,7 @@ struct RelationOptions {
   std::optional<Value> on_delete_value{};      // SET(value)
   std::function<Value()> on_delete_factory{};  // SET(callable)
   std::string db_table{};                      // many-to-many: the through table
+  bool db_constraint = true;                   // foreign keys: a FOREIGN KEY in the database
 };
 
 struct ModelOptions {
@@ -264,6 +265,7 @@ FieldDecl<T> make_relation(std::string name, M T::*member, FieldType type, std::
   d.field.related_name = std::move(o.related_name);
   d.field.on_delete_value = std::move(o.on_delete_value);
   d.field.on_delete_factory = std::move(o.on_delete_factory);
+  d.field.db_constraint = o.db_constraint;
   return d;
 }
 }  // namespace detail
