@@ -1006,10 +1006,12 @@ struct AdminSite::Impl {
     auto count = static_cast<std::int64_t>(ops.size());
     Paging pages = paging(req, count, 50);
     TemplateData rows = TemplateData::list();
+    AuditLog log(req.db());
+    const bool logging = log.exists();  // once for the page, not per row
     for (std::int64_t i = pages.offset(); i < std::min(count, pages.offset() + pages.per_page);
          ++i) {
       const TrashedOperation& op = ops[static_cast<std::size_t>(i)];
-      auto entry = logged(req, op.deletion_id);
+      auto entry = logging ? log.find(op.deletion_id) : std::nullopt;
       std::string who =
           entry ? (entry->user.empty() ? entry->tool : entry->user + " (" + entry->tool + ")")
                 : "not recorded";

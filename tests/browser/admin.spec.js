@@ -35,6 +35,12 @@ test('select three posts, confirm the counts, delete them', async ({ page }) => 
   await expect(page.locator('main')).toContainText('the 3 selected posts');
   await expect(page.locator('.summary')).toContainText('Posts: 3');
   await page.screenshot({ path: path.join(shots, 'admin-confirm.png'), fullPage: true });
+  // Each count lists all the objects it counts, page by page; the page changes nothing.
+  await page.locator('.summary').getByRole('link', { name: /^Comments: / }).click();
+  await expect(page.locator('h1')).toContainText('Comments this delete would remove');
+  await page.screenshot({ path: path.join(shots, 'admin-drilldown.png'), fullPage: true });
+  await page.getByRole('link', { name: 'Back to the confirmation' }).click();
+  await expect(page.locator('h1')).toHaveText('Are you sure?');
   await page.getByRole('button', { name: 'Yes, I’m sure' }).click();
   await expect(page).toHaveURL(/\/admin\/blog\/post\/$/);
   await expect(page.getByRole('status')).toContainText('Successfully deleted 3 posts');
