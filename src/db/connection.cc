@@ -38,13 +38,13 @@ std::string Connection::limit_offset_sql(std::optional<std::int64_t> limit,
 
 std::string Connection::column_type(const Field& f) const {
   if (f.is_foreign_key()) {
-    const Field& target_pk = f.target->pk();
-    if (target_pk.type == FieldType::Auto) {
+    const Field& key = *f.target_field;
+    if (key.type == FieldType::Auto) {
       Field big;
       big.type = FieldType::BigInteger;
       return value_column_type(big);
     }
-    return column_type(target_pk);
+    return column_type(key);
   }
   if (f.type == FieldType::ManyToMany) {
     throw ProgrammingError("many-to-many field '" + f.name + "' has no column");

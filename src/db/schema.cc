@@ -56,7 +56,7 @@ std::string on_delete_action(OnDelete rule) { return std::string(traits(rule).sq
 
 std::string references(const Connection& c, const Field& f) {
   std::string sql = "REFERENCES " + c.quote_name(f.target->db_table) + " (" +
-                    c.quote_name(f.target->pk().column) + ")";
+                    c.quote_name(f.target_field->column) + ")";
   if (std::string action = on_delete_action(f.on_delete); action != "NO ACTION") {
     sql += " ON DELETE " + action;
   }
@@ -130,7 +130,7 @@ TableSql table_sql(const Connection& c, const ModelMeta& m) {
     def += (!f.null || f.primary_key) ? " NOT NULL" : " NULL";
     // ON DELETE SET DEFAULT writes the column's DEFAULT: the database must know it.
     if (f.on_delete == OnDelete::DbSetDefault && f.default_value) {
-      def += " DEFAULT " + default_literal(f, f.target->pk().to_python(*f.default_value));
+      def += " DEFAULT " + default_literal(f, f.target_field->to_python(*f.default_value));
     }
     if (f.primary_key) {
       def += " PRIMARY KEY";

@@ -28,6 +28,7 @@ void Runner::prepare() {
     materialize(0);
   }
   materialize_cycles();
+  snapshot_held_values();
 }
 
 void Runner::lock_referenced_rows() {
@@ -99,14 +100,15 @@ void Runner::check() {
           // Keyed by the relation of the root model under which Django's walk reached each
           // protected row (rule 27), or by the PROTECT field itself when it protects a root row.
           for (const auto& obj : found) {
-            auto [key_field, order] = refusal_key(chk, obj.get(chk.fk->name));
+            auto [key_field, order] = refusal_key(chk, parent_key(*chk.fk, obj.get(chk.fk->name)));
             add_key(*chk.fk, *key_field, order, chk.order);
           }
           break;
         case Kind::Restrict: {
           int order = std::numeric_limits<int>::max();
           for (const auto& obj : found)
-            order = std::min(order, refusal_key(chk, obj.get(chk.fk->name)).second);
+            order = std::min(order,
+                             refusal_key(chk, parent_key(*chk.fk, obj.get(chk.fk->name))).second);
           add_key(*chk.fk, *chk.fk, order, chk.order);
           break;
         }
@@ -216,7 +218,8 @@ int Runner::first_root_relation(int n, const Value& pk) {
     for (std::size_t i = 0; i < up.size(); ++i) {
       const detail::Source& s = *up[i];
       if (parents[i].is_null()) continue;
-      Value parent = model(s.parent).pk().to_python(parents[i]);
+      Value parent = parent_key(*s.fk, parents[i]);
+      if (parent.is_null()) continue;
       if (s.parent == 0 && is_root_row(parent)) {
         int r = root_relation_index(s.fk);
         if (best < 0 || r < best) best = r;
@@ -240,8 +243,18 @@ int Runner::node_of(const ModelMeta& m) const {
   return -1;
 }
 
+Value Runner::parent_key(const Field& fk, const Value& held) {
+  const ModelMeta& t = *fk.target;
+  if (fk.target_field->primary_key) return t.pk().to_python(held);
+  auto rows =
+      query(s_.select({.columns = s_.pk(t),
+                       .from = s_.table(t.db_table),
+                       .where = Sql::compare(col(t, fk.target_field->column), Compare::Eq, held)}));
+  return rows->next() ? t.pk().to_python(rows->get(0)) : Value();
+}
+
 Fragment Runner::referencing(const Field& fk, int parent) const {
-  Fragment f = keyed_by(*fk.model, fk.column, keys(parent));
+  Fragment f = referring(fk, parent, keys(parent));
   add_live_filter(f, *fk.model);
   return f;
 }

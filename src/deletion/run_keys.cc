@@ -16,7 +16,7 @@ Fragment Runner::cond(int n) const {
   if (!table.empty()) return keyed_by(m, m.pk().column, table_keys(table));
   std::vector<Fragment> terms;
   for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
-    terms.push_back(s.root ? root_cond() : keyed_by(m, s.fk->column, keys(s.parent)));
+    terms.push_back(s.root ? root_cond() : referring(*s.fk, s.parent, keys(s.parent)));
   }
   Fragment out = Sql::any_of(terms);
   add_live_filter(out, m);
@@ -48,6 +48,23 @@ Fragment Runner::table_keys(const std::string& table, std::int64_t gen,
   if (hi) where.push_back(Sql::compare(s_.name(kKeyColumn), Compare::Le, *hi));
   return s_.select(
       {.columns = s_.name(kKeyColumn), .from = s_.table(table), .where = Sql::all_of(where)});
+}
+
+Fragment Runner::referring(const Field& fk, int parent, const Fragment& parent_keys) const {
+  const Field& held = *fk.target_field;
+  if (held.primary_key) return keyed_by(*fk.model, fk.column, parent_keys);
+  auto snapshot = held_table_.find({parent, &held});
+  if (snapshot != held_table_.end()) {
+    return keyed_by(*fk.model, fk.column,
+                    s_.select({.columns = s_.as(s_.name(kHeldColumn), kKeyColumn),
+                               .from = s_.table(snapshot->second),
+                               .where = Sql::in(s_.name(kKeyColumn), parent_keys)}));
+  }
+  const ModelMeta& t = *fk.target;
+  return keyed_by(*fk.model, fk.column,
+                  s_.select({.columns = s_.as(s_.column(t.db_table, held.column), kKeyColumn),
+                             .from = s_.table(t.db_table),
+                             .where = keyed_by(t, t.pk().column, parent_keys)}));
 }
 
 Fragment Runner::absent_from(const std::string& table, const ModelMeta& m) const {
@@ -167,7 +184,8 @@ bool Runner::any_referencing(const Field& fk, int parent, const std::optional<in
     exclude(where);
     return query(s_.select({.columns = Sql::constant_one(),
                             .from = s_.join(m.db_table, pm.db_table,
-                                            Sql::equal_columns(s_.pk(pm), col(m, fk.column))),
+                                            Sql::equal_columns(col(pm, fk.target_field->column),
+                                                               col(m, fk.column))),
                             .where = where,
                             .limit = 1}))
         ->next();
@@ -175,7 +193,7 @@ bool Runner::any_referencing(const Field& fk, int parent, const std::optional<in
   bool found = false;
   for_each_chunk(parent, [&](const std::optional<Value>& lo, const Value& hi, bool) {
     if (found) return;
-    Fragment where = keyed_by(m, fk.column, key_range(parent, lo, hi));
+    Fragment where = referring(fk, parent, key_range(parent, lo, hi));
     exclude(where);
     found = any(where, m);
   });
@@ -222,6 +240,25 @@ void Runner::materialize(int n) {
                                    .where = cond(n)})));
   refresh_statistics(name);
   keys_table_[static_cast<std::size_t>(n)] = name;
+}
+
+void Runner::snapshot_held_values() {
+  for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
+    for (const auto& s : p_.nodes[n].sources) {
+      if (s.root || s.fk->target_field->primary_key) continue;
+      const Field& held = *s.fk->target_field;
+      if (held_table_.count({s.parent, &held})) continue;
+      const ModelMeta& m = model(s.parent);
+      std::string name =
+          new_temp([&](const std::string& t) { return s_.create_held_table(t, m, held); });
+      exec(s_.insert_select(name, {std::string(kKeyColumn), std::string(kHeldColumn)},
+                            s_.select({.columns = Sql::list({s_.pk(m), col(m, held.column)}),
+                                       .from = s_.table(m.db_table),
+                                       .where = cond(s.parent)})));
+      refresh_statistics(name);
+      held_table_[{s.parent, &held}] = name;
+    }
+  }
 }
 
 void Runner::materialize_cycles() {
@@ -289,9 +326,9 @@ void Runner::materialize_cycle_group(const std::vector<int>& group) {
         if (s.root) {
           terms.push_back(root_cond());
         } else if (from_cycle) {
-          terms.push_back(keyed_by(m, s.fk->column, table_keys(cycle_table_[s.parent], gen - 1)));
+          terms.push_back(referring(*s.fk, s.parent, table_keys(cycle_table_[s.parent], gen - 1)));
         } else {
-          terms.push_back(keyed_by(m, s.fk->column, keys(s.parent)));
+          terms.push_back(referring(*s.fk, s.parent, keys(s.parent)));
         }
       }
       if (terms.empty()) continue;  // no source for this generation

@@ -88,7 +88,7 @@ void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& 
     // Without a constraint the database lets a DO_NOTHING reference dangle, as Django does.
     if (rule == OnDelete::DoNothing && !fk->db_constraint) continue;
     const ModelMeta& r = *fk->model;
-    Fragment where = keyed_by(r, fk->column, deleted);
+    Fragment where = referring(*fk, -1, deleted);
     if (rule == OnDelete::DoNothing) {
       // Rows the plan deletes itself are not left behind.
       int own = node_of(r);
@@ -281,7 +281,8 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
       const Field* fk = rel.field;
       if (!followed.count(fk)) continue;
       const ModelMeta& child = *fk->model;
-      Fragment where = Sql::compare(col(child, fk->column), Compare::Eq, inst.pk());
+      Fragment where =
+          Sql::compare(col(child, fk->column), Compare::Eq, inst.get(fk->target_field->name));
       add_live_filter(where, child);
       std::vector<Instance> children;
       auto rows = query(rows_of(child, where));

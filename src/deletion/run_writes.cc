@@ -149,7 +149,7 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
     if (table_empty(m)) return 0;
     // The rows referencing the parent's keys `keys` (a key select).
     auto children = [&](const Fragment& keys) {
-      Fragment where = keyed_by(m, src.fk->column, keys);
+      Fragment where = referring(*src.fk, src.parent, keys);
       add_live_filter(where, m);
       return where;
     };
@@ -244,7 +244,7 @@ std::int64_t Runner::delete_generation_children(int n, const detail::Source& s, 
       auto rows = query(nth_key(generation_keys(s.parent, gen, lo), chunk() - 1));
       if (rows->next()) hi = rows->get(0);
     }
-    Fragment where = keyed_by(m, s.fk->column, generation_keys(s.parent, gen, lo, hi));
+    Fragment where = referring(*s.fk, s.parent, generation_keys(s.parent, gen, lo, hi));
     add_live_filter(where, m);
     record(n, where);
     total += exec(s_.delete_from(m.db_table, where));
@@ -260,7 +260,7 @@ Fragment Runner::fast_entry_cond(const FastEntry& e) const {
   for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
     if (s.root || s.parent != e.parent) continue;
     terms.push_back(
-        keyed_by(m, s.fk->column, e.gen < 0 ? keys(e.parent) : generation_keys(e.parent, e.gen)));
+        referring(*s.fk, e.parent, e.gen < 0 ? keys(e.parent) : generation_keys(e.parent, e.gen)));
   }
   Fragment out = Sql::any_of(terms);
   add_live_filter(out, m);

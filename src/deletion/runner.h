@@ -38,6 +38,7 @@ inline constexpr std::int64_t kStreamBatch = 1000;
 using sql::append;
 using sql::Compare;
 using sql::kGenColumn;
+using sql::kHeldColumn;
 using sql::kKeyColumn;
 using Sql = sql::Statements;
 
@@ -92,6 +93,17 @@ class Runner {
   Fragment keyed_by(const ModelMeta& m, const std::string& column, const Fragment& select) const {
     return Sql::in(col(m, column), select);
   }
+
+  // The rows of fk's model referring to a row (of node `parent`, or -1) whose primary key is
+  // among kKeyColumn of `parent_keys`. A key holding a to_field's value is matched through
+  // that field: read from the snapshot snapshot_held_values() took of the parent's rows when
+  // there is one (the parent's rows may be deleted first), else from the target's table.
+  Fragment referring(const Field& fk, int parent, const Fragment& parent_keys) const;
+  // Before anything is written: for each node whose rows are referred to through a to_field,
+  // a temporary table of its rows' primary keys and that field's values.
+  void snapshot_held_values();
+  // The primary key of the row that `held`, a value of fk's column, refers to (null if none).
+  Value parent_key(const Field& fk, const Value& held);
 
   // The row of `m` is not among the keys in `table`: NOT EXISTS, an anti-join, which the planner
   // can hash or merge however large the table (PostgreSQL runs a NOT IN as a scan of the table
@@ -391,6 +403,8 @@ class Runner {
   db::Connection& c_;
   sql::Statements s_;
   std::vector<std::string> keys_table_;
+  // (node, to_field) -> the snapshot of the node's rows' values of that field.
+  std::map<std::pair<int, const Field*>, std::string> held_table_;
   std::vector<std::string> snapshot_;
   std::map<int, std::string> cycle_table_;
   std::vector<std::string> temps_;

@@ -89,7 +89,7 @@ class Restorer {
       const ModelMeta& t = *f.target;
       // A target row that is live, or restored with it.
       std::vector<sql::Fragment> target{
-          Sql::equal_columns(col("t", t.pk().column), col("r", f.column))};
+          Sql::equal_columns(col("t", f.target_field->column), col("r", f.column))};
       if (t.soft_deletable()) {
         target.push_back(Sql::any_of({Sql::is_null(col("t", kDeletedAtField)), marked("t")}));
       }

@@ -99,9 +99,12 @@ Value Field::to_python(const Value& v) const {
     case FieldType::BigInteger:
     case FieldType::ForeignKey:
     case FieldType::OneToOne:
-      // A relation to a model with a char primary key holds text.
-      if (is_foreign_key() && target != nullptr && target->pk().type == FieldType::Char) {
-        return v.kind() == Value::Kind::Text ? v : Value(v.to_string());
+      // A relation to a model with a char primary key (or a to_field of another kind) holds
+      // what that field holds.
+      if (is_foreign_key() && target_field != nullptr && !target_field->is_foreign_key() &&
+          target_field->type != FieldType::Auto && target_field->type != FieldType::Integer &&
+          target_field->type != FieldType::BigInteger) {
+        return target_field->to_python(v);
       }
       return to_integer(*this, v);
     case FieldType::Float:

@@ -226,9 +226,26 @@ class Loader {
     }
     table(v, what);
     check_keys(v, what,
-               {"type", "null", "blank", "unique", "db_index", "primary_key", "max_length",
-                "default", "default_none", "db_column", "to", "on_delete", "set", "related_name",
-                "db_table", "db_constraint"});
+               {"type",
+                "null",
+                "blank",
+                "unique",
+                "db_index",
+                "primary_key",
+                "max_length",
+                "default",
+                "default_none",
+                "db_column",
+                "to",
+                "on_delete",
+                "set",
+                "related_name",
+                "db_table",
+                "db_constraint",
+                "to_field",
+                "through",
+                "through_fields",
+                "symmetrical"});
     const auto& t = v.as_table();
     if (t.count("type") == 0) fail(v, what + ": missing key 'type'");
     Field f;
@@ -276,7 +293,7 @@ class Loader {
       f.default_value = Value();
     }
     bool relation = f.is_relation();
-    for (const char* key : {"to", "on_delete", "related_name"}) {
+    for (const char* key : {"to", "on_delete", "related_name", "to_field"}) {
       if (auto* x = opt(key); x != nullptr && !relation) {
         fail(*x, key_what(key) +
                      " is only for relations (foreign_key, one_to_one, "
@@ -289,9 +306,22 @@ class Loader {
         fail(*x, key_what(key) + " does not apply to many_to_many fields");
       }
     }
-    if (auto* x = opt("db_table"); x != nullptr && f.type != FieldType::ManyToMany) {
-      fail(*x, key_what("db_table") + " is only for many_to_many fields (the through table)");
+    for (const char* key : {"db_table", "through", "through_fields", "symmetrical"}) {
+      if (auto* x = opt(key); x != nullptr && f.type != FieldType::ManyToMany) {
+        fail(*x, key_what(key) + " is only for many_to_many fields");
+      }
     }
+    if (auto* x = opt("through")) f.through_model = string(*x, key_what("through"));
+    if (auto* x = opt("through_fields")) {
+      if (opt("through") == nullptr) fail(*x, key_what("through_fields") + " goes with 'through'");
+      f.through_fields = strings(*x, key_what("through_fields"));
+      if (f.through_fields.size() != 2) {
+        fail(*x, key_what("through_fields") +
+                     " names two fields of the through model: its key to this model, then its "
+                     "key to the target");
+      }
+    }
+    if (auto* x = opt("symmetrical")) f.symmetrical = boolean(*x, key_what("symmetrical"));
     if (relation) {
       auto* to = opt("to");
       if (to == nullptr) fail(v, what + ": missing key 'to' (the model it points at)");
@@ -302,6 +332,12 @@ class Loader {
           fail(*x, key_what("db_constraint") + " is only for foreign_key and one_to_one");
         }
         f.db_constraint = boolean(*x, key_what("db_constraint"));
+      }
+      if (auto* x = opt("to_field")) {
+        if (f.type == FieldType::ManyToMany) {
+          fail(*x, key_what("to_field") + " is only for foreign_key and one_to_one");
+        }
+        f.to_field = string(*x, key_what("to_field"));
       }
       if (auto* x = opt("db_table")) f.db_table = string(*x, key_what("db_table"));
       auto* od = opt("on_delete");
@@ -358,7 +394,7 @@ class Loader {
     table(v, what);
     check_keys(v, what,
                {"fields", "display", "db_table", "verbose_name", "verbose_name_plural", "ordering",
-                "unique_together", "delete_policy"});
+                "unique_together", "delete_policy", "abstract", "bases"});
     const auto& t = v.as_table();
     ModelMeta m(app, name);
     auto key_what = [&](const char* key) { return what + ": '" + std::string(key) + "'"; };
@@ -396,7 +432,14 @@ class Loader {
         fail(it->second, key_what("delete_policy") + ": unknown policy '" + p +
                              "'; expected hard, soft, soft_cascade or never");
     }
+    if (auto it = t.find("abstract"); it != t.end()) {
+      m.abstract = boolean(it->second, key_what("abstract"));
+    }
+    if (auto it = t.find("bases"); it != t.end()) {
+      m.bases = strings(it->second, key_what("bases"));
+    }
     auto fields = t.find("fields");
+    if (fields == t.end() && !m.bases.empty()) return m;  // everything inherited
     if (fields == t.end()) fail(v, what + ": missing table 'fields'");
     table(fields->second, what + ": 'fields'");
     for (const auto& [fname, fv] : ordered(fields->second.as_table())) {

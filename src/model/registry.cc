@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <functional>
 #include <set>
 #include <system_error>
 
@@ -60,7 +61,10 @@ void check_field(const std::string& source, const ModelMeta& m, const Field& f) 
   }
   if (f.to.empty() && !f.to_type)
     fail(source, w + ": a relation needs 'to', the model it points at.");
-  if (f.type == FieldType::ManyToMany) return;
+  if (f.type == FieldType::ManyToMany) {
+    if (!f.to_field.empty()) fail(source, w + ": 'to_field' is only for foreign keys.");
+    return;
+  }
   if (auto problem = on_delete_problem(f)) fail(source, w + ": " + *problem);
 }
 
@@ -161,6 +165,8 @@ std::vector<const ModelMeta*> Registry::models() const {
 
 void Registry::finalize() {
   if (finalized_) return;
+  // 0. Abstract bases: their fields and options go to the models that name them, then they go.
+  inherit_abstract_bases();
   // 1. Per-model defaults and checks.
   for (auto& e : models_) {
     ModelMeta& m = *e.meta;
@@ -260,6 +266,7 @@ void Registry::finalize() {
   // 2. Relations, then the through models they need.
   for (auto& e : models_) resolve_relations(e);
   add_through_models();
+  for (auto& e : models_) resolve_many_to_many(e);
   // Two models may not share a label or a table (a through model named like a declared one).
   // The many-to-many field an auto-created through model belongs to: "blog.Post.tags".
   auto owner_field = [this](const ModelMeta* through) {
@@ -298,6 +305,11 @@ void Registry::finalize() {
   for (auto& e : models_) {
     for (auto& f : e.meta->fields) f.model = e.meta.get();
     for (auto& f : e.meta->many_to_many) f.model = e.meta.get();
+  }
+  for (auto& e : models_) {
+    for (auto& f : e.meta->fields) {
+      if (f.is_foreign_key()) resolve_target_field(e, f);
+    }
   }
   for (auto& e : models_) {
     for (auto& f : e.meta->fields) {
@@ -373,7 +385,218 @@ void Registry::resolve_relations(Entry& e) {
   for (auto& f : m.fields) {
     if (f.is_foreign_key()) resolve(f);
   }
-  for (auto& f : m.many_to_many) resolve(f);
+  for (auto& f : m.many_to_many) {
+    resolve(f);
+    if (f.through_model.empty()) {
+      if (!f.through_fields.empty()) {
+        fail(e.source, where(m, f) + ": 'through_fields' goes with an explicit 'through' model.");
+      }
+      continue;
+    }
+    if (!f.db_table.empty()) {  // Django's fields.E341... 'db_table' with 'through'
+      fail(e.source, where(m, f) + ": 'db_table' does not apply with an explicit 'through' " +
+                         "model (the through model's own table is used).");
+    }
+    const Entry* through = f.through_model.find('.') == std::string::npos
+                               ? find_entry(m.app_label + "." + f.through_model)
+                               : nullptr;
+    if (through == nullptr) through = find_entry(f.through_model);
+    if (through == nullptr) {  // Django's fields.E331
+      fail(e.source, where(m, f) + ": Field specifies a many-to-many relation through model '" +
+                         f.through_model + "', which has not been installed.");
+    }
+    f.through = through->meta.get();
+  }
+}
+
+namespace {
+
+// "%(class)s" and "%(app_label)s" in a related_name inherited from an abstract base: the
+// lowercase name and app of the model that inherits it (Django's placeholders).
+std::string substitute_placeholders(std::string text, const ModelMeta& m) {
+  for (auto [key, value] : {std::pair<std::string, std::string>{"%(class)s", m.model_name()},
+                            std::pair<std::string, std::string>{"%(app_label)s", m.app_label}}) {
+    for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
+      text.replace(at, key.size(), value);
+      at += value.size();
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+void Registry::inherit_abstract_bases() {
+  // 0: not yet, 1: being resolved (a base naming itself again is a cycle), 2: done.
+  std::vector<int> state(models_.size(), 0);
+  auto index_of = [this](const Entry* e) { return static_cast<std::size_t>(e - models_.data()); };
+  std::function<void(std::size_t)> resolve = [&](std::size_t i) {
+    if (state[i] == 2) return;
+    Entry& e = models_[i];
+    ModelMeta& m = *e.meta;
+    if (state[i] == 1) fail(e.source, m.label() + ": its bases inherit from it (a cycle).");
+    state[i] = 1;
+    std::vector<Field> fields;
+    std::vector<Field> many_to_many;
+    auto declared = [](const std::vector<Field>& list, const std::string& name) {
+      return std::any_of(list.begin(), list.end(), [&](const Field& f) { return f.name == name; });
+    };
+    for (const auto& name : m.bases) {
+      const Entry* base = nullptr;
+      if (name.find('.') == std::string::npos) base = find_entry(m.app_label + "." + name);
+      if (base == nullptr) base = find_entry(name);
+      if (base == nullptr) {
+        fail(e.source, m.label() + ": 'bases' names '" + name + "', which is not a model here.");
+      }
+      const ModelMeta& b = *base->meta;
+      if (!b.abstract) {
+        fail(e.source, m.label() + ": its base " + b.label() +
+                           " is not abstract; only abstract bases (abstract = true) are "
+                           "supported, not multi-table inheritance or proxies.");
+      }
+      resolve(index_of(base));
+      // A field declared on the model overrides the base's (Django 1.10+); the first base
+      // that declares a name gives it.
+      for (const auto& f : b.fields) {
+        if (declared(m.fields, f.name) || declared(m.many_to_many, f.name)) continue;
+        if (declared(fields, f.name)) continue;
+        Field copy = f;
+        // Placeholders are filled in by the concrete model; an abstract one passes them on.
+        if (!m.abstract) copy.related_name = substitute_placeholders(copy.related_name, m);
+        fields.push_back(std::move(copy));
+      }
+      for (const auto& f : b.many_to_many) {
+        if (declared(m.fields, f.name) || declared(m.many_to_many, f.name)) continue;
+        if (declared(many_to_many, f.name)) continue;
+        Field copy = f;
+        // Placeholders are filled in by the concrete model; an abstract one passes them on.
+        if (!m.abstract) copy.related_name = substitute_placeholders(copy.related_name, m);
+        many_to_many.push_back(std::move(copy));
+      }
+      if (m.display.empty()) m.display = b.display;
+      if (m.ordering.empty()) m.ordering = b.ordering;
+      if (m.unique_together.empty()) m.unique_together = b.unique_together;
+      if (m.delete_policy == DeletePolicy::Hard) m.delete_policy = b.delete_policy;
+    }
+    // Inherited fields come first, as in Django (they were declared earlier).
+    for (auto& f : m.fields) fields.push_back(std::move(f));
+    for (auto& f : m.many_to_many) many_to_many.push_back(std::move(f));
+    m.fields = std::move(fields);
+    m.many_to_many = std::move(many_to_many);
+    m.bases.clear();
+    state[i] = 2;
+  };
+  for (std::size_t i = 0; i < models_.size(); ++i) resolve(i);
+  for (const auto& e : models_) {
+    if (e.meta->abstract) abstract_labels_.push_back(e.meta->label());
+  }
+  std::erase_if(models_, [](const Entry& e) { return e.meta->abstract; });
+}
+
+void Registry::resolve_many_to_many(Entry& e) {
+  ModelMeta& m = *e.meta;
+  for (auto& f : m.many_to_many) {
+    bool self = f.target == &m;
+    if (f.symmetrical.value_or(false) && !self) {
+      fail(e.source,
+           where(m, f) + ": 'symmetrical' is only for a many-to-many to the model " + "itself.");
+    }
+    f.symmetrical = f.symmetrical.value_or(f.to == "self");
+    // Django hides the reverse accessor of a symmetrical relation (both sides are this one),
+    // whatever related_name says.
+    if (*f.symmetrical) f.related_name = f.name + "_rel_+";
+    if (f.through_model.empty()) continue;  // auto-created: add_through_models() set the keys
+    const ModelMeta& through = *f.through;
+    std::string w = where(m, f);
+    auto keys_to = [&](const ModelMeta& side) {
+      std::vector<const Field*> out;
+      for (const auto& k : through.fields) {
+        if (k.is_foreign_key() && k.target == &side) out.push_back(&k);
+      }
+      return out;
+    };
+    if (!f.through_fields.empty()) {
+      if (f.through_fields.size() != 2) {
+        fail(e.source, w + ": 'through_fields' names two fields of " + through.label() +
+                           ": its key to " + m.label() + ", then its key to " + f.target->label() +
+                           ".");
+      }
+      const ModelMeta* sides[2] = {&m, f.target};
+      const Field* keys[2] = {nullptr, nullptr};
+      for (int i = 0; i < 2; ++i) {
+        const Field* k = through.find_field(f.through_fields[static_cast<std::size_t>(i)]);
+        if (k == nullptr || !k->is_foreign_key() || k->target != sides[i]) {
+          fail(e.source, w + ": 'through_fields' names '" +
+                             f.through_fields[static_cast<std::size_t>(i)] +
+                             "', which is not a foreign key of " + through.label() + " to " +
+                             sides[i]->label() + ".");
+        }
+        keys[i] = k;
+      }
+      f.through_source = keys[0];
+      f.through_target = keys[1];
+      continue;
+    }
+    std::vector<const Field*> from = keys_to(m);
+    std::vector<const Field*> to = keys_to(*f.target);
+    if (self) {
+      // Two keys to the model: the first is the source, the second the target, as Django.
+      if (from.size() != 2) {
+        fail(e.source, w + ": The model is used as an intermediary model by '" + w +
+                           "', but it has " + std::to_string(from.size()) + " foreign keys to '" +
+                           m.object_name +
+                           "', which is ambiguous. You must specify which two foreign keys "
+                           "Cascade should use via the through_fields keyword argument.");
+      }
+      f.through_source = from[0];
+      f.through_target = from[1];
+      continue;
+    }
+    for (const auto* side : {&from, &to}) {
+      const ModelMeta& other = side == &from ? m : *f.target;
+      if (side->empty()) {  // Django's fields.E336
+        fail(e.source, w + ": The model is used as an intermediate model by '" + w +
+                           "', but it does not have a foreign key to '" + other.object_name +
+                           "' or '" + (side == &from ? f.target : &m)->object_name + "'.");
+      }
+      if (side->size() > 1) {  // Django's fields.E334 / E335
+        fail(e.source, w + ": The model is used as an intermediate model by '" + w +
+                           "', but it has more than one foreign key " +
+                           (side == &from ? "from" : "to") + " '" + other.object_name +
+                           "', which is ambiguous. You must specify which foreign key it "
+                           "should use via the through_fields keyword argument.");
+      }
+    }
+    f.through_source = from[0];
+    f.through_target = to[0];
+  }
+}
+
+void Registry::resolve_target_field(const Entry& e, Field& f) const {
+  const ModelMeta& t = *f.target;
+  if (f.to_field.empty()) {
+    f.target_field = &t.pk();
+    return;
+  }
+  const Field* to = t.find_field(f.to_field);
+  if (to == nullptr) {  // Django's fields.E312
+    fail(e.source, where(*e.meta, f) + ": The to_field '" + f.to_field +
+                       "' doesn't exist on the related model '" + t.label() + "'.");
+  }
+  if (!to->is_concrete()) {
+    fail(e.source, where(*e.meta, f) + ": the to_field '" + f.to_field +
+                       "' is a many-to-many field; a foreign key refers to a column.");
+  }
+  if (!to->unique && !to->primary_key) {  // Django's fields.E311
+    fail(e.source, "'" + t.label() + "." + to->name +
+                       "' must be unique because it is referenced by a foreign key (" +
+                       where(*e.meta, f) + ").");
+  }
+  if (to->is_foreign_key()) {
+    fail(e.source, where(*e.meta, f) + ": the to_field '" + f.to_field +
+                       "' is itself a relation; refer to a plain unique field.");
+  }
+  f.target_field = to;
 }
 
 void Registry::add_through_models() {
@@ -382,6 +605,7 @@ void Registry::add_through_models() {
   for (std::size_t i = 0; i < models_.size(); ++i) {
     ModelMeta& owner = *models_[i].meta;
     for (auto& f : owner.many_to_many) {
+      if (!f.through_model.empty()) continue;  // an ordinary model, declared
       auto through = std::make_unique<ModelMeta>(owner.app_label, owner.object_name + "_" + f.name);
       through->auto_created = true;
       through->db_table = f.db_table.empty() ? owner.db_table + "_" + f.name : f.db_table;
@@ -411,6 +635,8 @@ void Registry::add_through_models() {
       }
       through->unique_together.push_back({from, to});
       f.through = through.get();
+      f.through_source = &through->fields[1];
+      f.through_target = &through->fields[2];
       throughs.emplace_back(i, std::move(through));
     }
   }

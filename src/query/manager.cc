@@ -146,7 +146,8 @@ std::pair<Instance, bool> Manager::get_or_create(
   for (const auto& [name, arg] : lookups) {
     resolved.emplace_back(
         name,
-        std::get<Lookup>(resolve_mapped(Q(name, arg), db_.registry()).children().front()).second);
+        std::get<Lookup>(resolve_mapped(Q(name, arg), db_.registry(), meta_).children().front())
+            .second);
   }
   return db::atomic(db_.connection(), db::Atomic::Mode::Immediate,
                     [&]() -> std::pair<Instance, bool> {
@@ -192,10 +193,12 @@ ManyToManyManager Manager::many_to_many(const Instance& inst, std::string_view n
 // ---- ManyToManyManager -----------------------------------------------------------------------
 
 ManyToManyManager::ManyToManyManager(Context& db, const Field& field, bool reverse, Value owner_pk)
-    : db_(db), through_(*field.through), owner_pk_(std::move(owner_pk)) {
-  // The through model's fields: [id, <owner side>, <target side>].
-  source_ = &through_.fields[reverse ? 2 : 1];
-  target_ = &through_.fields[reverse ? 1 : 2];
+    : db_(db),
+      through_(*field.through),
+      owner_pk_(std::move(owner_pk)),
+      symmetrical_(field.is_symmetrical()) {
+  source_ = reverse ? field.through_target : field.through_source;
+  target_ = reverse ? field.through_source : field.through_target;
   owner_pk_ = source_->to_python(owner_pk_);
 }
 
@@ -237,18 +240,47 @@ void ManyToManyManager::add(std::span<const Value> pks) {
     wanted.insert(target_->to_python(pk));
   }
   if (wanted.empty()) return;
-  db::atomic(c, db::Atomic::Mode::Immediate, [&] {
-    for (const auto& have : this->pks()) wanted.erase(have);
-    std::vector<Value> batch(wanted.begin(), wanted.end());
-    // Two parameters per row; stay under the backend's limit.
-    std::size_t per =
-        std::max<std::size_t>(1, static_cast<std::size_t>(c.features().max_query_params) / 2);
+  // An explicit through model's other fields get their defaults (Django's add() without
+  // through_defaults); a required field without one makes the insert fail.
+  std::vector<std::string> columns{source_->column, target_->column};
+  std::vector<Value> defaults;
+  for (const auto& f : through_.fields) {
+    if (&f == source_ || &f == target_ || (f.primary_key && f.type == FieldType::Auto)) continue;
+    columns.push_back(f.column);
+    defaults.push_back(f.to_python(f.get_default()));
+  }
+  // Links from `from` to each of `to` not there yet.
+  auto insert_links = [&](const Field& from_key, const Field& to_key, const Value& from,
+                          std::set<Value> to) {
+    Sql s(c);
+    auto existing = sql::query(c, s.select({.columns = s.column(through_, to_key.column),
+                                            .from = s.table(through_.db_table),
+                                            .where = owned_by(s, through_, from_key, from)}));
+    while (existing->next()) to.erase(to_key.to_python(existing->get(0)));
+    existing.reset();
+    std::vector<Value> batch(to.begin(), to.end());
+    std::vector<std::string> cols = columns;
+    cols[0] = from_key.column;
+    cols[1] = to_key.column;
+    // Parameters per row: stay under the backend's limit.
+    std::size_t per = std::max<std::size_t>(
+        1, static_cast<std::size_t>(c.features().max_query_params) / cols.size());
     for (std::size_t start = 0; start < batch.size(); start += per) {
       std::size_t end = std::min(batch.size(), start + per);
       std::vector<std::vector<Value>> rows;
-      for (std::size_t i = start; i < end; ++i) rows.push_back({owner_pk_, batch[i]});
-      sql::execute(
-          c, Sql(c).insert_values(through_.db_table, {source_->column, target_->column}, rows));
+      for (std::size_t i = start; i < end; ++i) {
+        std::vector<Value> row{from, batch[i]};
+        row.insert(row.end(), defaults.begin(), defaults.end());
+        rows.push_back(std::move(row));
+      }
+      sql::execute(c, Sql(c).insert_values(through_.db_table, cols, rows));
+    }
+  };
+  db::atomic(c, db::Atomic::Mode::Immediate, [&] {
+    insert_links(*source_, *target_, owner_pk_, wanted);
+    // A symmetrical relation stores the mirror of each link too (Django adds it after).
+    if (symmetrical_) {
+      for (const auto& other : wanted) insert_links(*source_, *target_, other, {owner_pk_});
     }
   });
 }
@@ -260,6 +292,15 @@ void ManyToManyManager::remove(std::span<const Value> pks) {
     if (!pk.is_null()) keys.push_back(target_->to_python(pk));
   }
   if (keys.empty()) return;
+  if (!through_.auto_created) {
+    // An explicit through model's rows are ordinary rows: deleted with their signals and their
+    // own relations' rules, as Django deletes them through the model's manager.
+    Q links = Q(source_->name, owner_pk_) & Q(target_->name + "__in", Arg(keys));
+    if (symmetrical_)
+      links = links | (Q(target_->name, owner_pk_) & Q(source_->name + "__in", Arg(keys)));
+    QuerySet(db_, through_).filter(links).remove();
+    return;
+  }
   std::size_t per =
       std::max<std::size_t>(1, static_cast<std::size_t>(c.features().max_query_params) - 1);
   db::atomic(c, db::Atomic::Mode::Immediate, [&] {
@@ -268,18 +309,32 @@ void ManyToManyManager::remove(std::span<const Value> pks) {
       Sql s(c);
       std::span<const Value> part(keys.begin() + static_cast<std::ptrdiff_t>(start),
                                   keys.begin() + static_cast<std::ptrdiff_t>(end));
-      sql::execute(
-          c, s.delete_from(through_.db_table,
-                           Sql::all_of({owned_by(s, through_, *source_, owner_pk_),
-                                        Sql::in(s.column(through_, target_->column), part)})));
+      sql::Fragment links = Sql::all_of({owned_by(s, through_, *source_, owner_pk_),
+                                         Sql::in(s.column(through_, target_->column), part)});
+      if (symmetrical_) {  // and their mirrors
+        links = Sql::any_of(
+            {std::move(links), Sql::all_of({owned_by(s, through_, *target_, owner_pk_),
+                                            Sql::in(s.column(through_, source_->column), part)})});
+      }
+      sql::execute(c, s.delete_from(through_.db_table, links));
     }
   });
 }
 
 void ManyToManyManager::clear() {
+  if (!through_.auto_created) {  // ordinary rows, as in remove()
+    Q links(source_->name, owner_pk_);
+    if (symmetrical_) links = links | Q(target_->name, owner_pk_);
+    QuerySet(db_, through_).filter(links).remove();
+    return;
+  }
   auto& c = db_.connection();
   Sql s(c);
-  sql::execute(c, s.delete_from(through_.db_table, owned_by(s, through_, *source_, owner_pk_)));
+  sql::Fragment links = owned_by(s, through_, *source_, owner_pk_);
+  // A symmetrical relation's mirrors go too (Django's clear() removes both directions).
+  if (symmetrical_)
+    links = Sql::any_of({std::move(links), owned_by(s, through_, *target_, owner_pk_)});
+  sql::execute(c, s.delete_from(through_.db_table, links));
 }
 
 void ManyToManyManager::set(std::span<const Value> pks) {

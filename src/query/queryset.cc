@@ -38,22 +38,40 @@ std::string type_name(const std::type_index& type) {
 
 }  // namespace
 
-Q resolve_mapped(const Q& q, const Registry& registry) {
+Q resolve_mapped(const Q& q, const Registry& registry, const ModelMeta& model) {
   if (!q.has_mapped()) return q;
-  return q.with_args([&](const Arg& arg) -> Arg {
+  return q.with_args([&](const std::string& name, const Arg& arg) -> Arg {
     if (!arg.is_mapped()) return arg;
     const detail::MappedArg& mapped = arg.mapped();
-    if (!registry.bound(mapped.type)) {
-      throw TypeError("a " + type_name(mapped.type) +
-                      " is not a model object: no define<>() maps its type on this registry");
+    // A lookup ending at a foreign key compares what its column holds: the to_field's value.
+    const Field* held = nullptr;
+    try {
+      query::ResolvedPath path = query::resolve_path(model, name, true);
+      if (path.ends_at_relation && path.field != nullptr && path.field->is_foreign_key() &&
+          path.field->target_field != nullptr && !path.field->target_field->primary_key) {
+        held = path.field->target_field;
+      }
+    } catch (const Error&) {
+      // A bad path: sql::validate() reports it with Django's message.
     }
-    const detail::TypedBinding& binding = registry.binding(mapped.type);
-    const ModelMeta& meta = registry.get(binding.label);
+    auto key = [&](const Instance& inst) { return held ? inst.get(held->name) : inst.pk(); };
     std::vector<Value> pks;
-    for (const auto& object : mapped.objects) {
-      Instance inst(meta);
-      binding.store(object.get(), inst);
-      pks.push_back(inst.pk());
+    if (mapped.type == std::type_index(typeid(Instance))) {
+      for (const auto& object : mapped.objects) {
+        pks.push_back(key(*static_cast<const Instance*>(object.get())));
+      }
+    } else {
+      if (!registry.bound(mapped.type)) {
+        throw TypeError("a " + type_name(mapped.type) +
+                        " is not a model object: no define<>() maps its type on this registry");
+      }
+      const detail::TypedBinding& binding = registry.binding(mapped.type);
+      const ModelMeta& meta = registry.get(binding.label);
+      for (const auto& object : mapped.objects) {
+        Instance inst(meta);
+        binding.store(object.get(), inst);
+        pks.push_back(key(inst));
+      }
     }
     if (mapped.list) return Arg(std::move(pks));
     return Arg(std::move(pks.front()));
@@ -90,7 +108,7 @@ QuerySet QuerySet::all() const { return *this; }
 
 QuerySet QuerySet::filter(const Q& given) const {
   if (state_->sliced()) throw TypeError("Cannot filter a query once a slice has been taken.");
-  Q q = resolve_mapped(given, database().registry());
+  Q q = resolve_mapped(given, database().registry(), model());
   sql::validate(model(), q);
   if (q.empty()) return *this;
   return with([&](detail::QueryState& s) { s.filters.push_back(std::move(q)); });
@@ -98,7 +116,7 @@ QuerySet QuerySet::filter(const Q& given) const {
 
 QuerySet QuerySet::exclude(const Q& given) const {
   if (state_->sliced()) throw TypeError("Cannot filter a query once a slice has been taken.");
-  Q q = resolve_mapped(given, database().registry());
+  Q q = resolve_mapped(given, database().registry(), model());
   sql::validate(model(), q);
   if (q.empty()) return *this;
   return with([&](detail::QueryState& s) { s.filters.push_back(~q); });

@@ -135,9 +135,9 @@ class Builder {
       std::string next = aliases_.make(to.db_table);
       std::string on;
       if (h.reverse) {  // child.fk = parent.pk
-        on = col(next, h.fk->column) + " = " + col(alias, h.fk->target->pk().column);
-      } else {  // target.pk = source.fk
-        on = col(alias, h.fk->column) + " = " + col(next, to.pk().column);
+        on = col(next, h.fk->column) + " = " + col(alias, h.fk->target_field->column);
+      } else {  // target.key = source.fk
+        on = col(alias, h.fk->column) + " = " + col(next, h.fk->target_field->column);
       }
       if (to.soft_deletable()) on += " AND " + col(next, kDeletedAtField) + " IS NULL";
       std::string table = c_.quote_name(to.db_table);
@@ -380,7 +380,7 @@ Cond Builder::leaf(const std::string& path_text, const Arg& arg, bool negated, i
     const Hop& first = path.hops[k];
     Builder sub(c_, aliases_, first.to());
     std::string correlation = sub.col(sub.base_alias(), first.fk->column) + " = " +
-                              col(outer, first.fk->target->pk().column);
+                              col(outer, first.fk->target_field->column);
     if (first.to().soft_deletable()) {
       correlation += " AND " + sub.col(sub.base_alias(), kDeletedAtField) + " IS NULL";
     }

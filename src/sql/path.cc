@@ -101,16 +101,18 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
   const ModelMeta* model = &base;
   std::size_t i = 0;
 
-  // After a relation: the rest may be nothing, a lookup on the key, the target's pk, or a
-  // path into the target. Returns true when the path ended here (on `key_field`).
-  auto end_on_key = [&](const Field* key_field, const ModelMeta& target) -> bool {
+  // After a relation: the rest may be nothing, a lookup on the key, the target's field the key
+  // holds (`held`: its pk, or a foreign key's to_field), or a path into the target. Returns true
+  // when the path ended here (on `key_field`).
+  auto end_on_key = [&](const Field* key_field, const ModelMeta& target,
+                        const Field& held) -> bool {
     if (i + 1 == segs.size()) {
       out.field = key_field;
       out.ends_at_relation = true;
       return true;
     }
     const std::string& next = segs[i + 1];
-    bool next_is_pk = next == "pk" || next == target.pk().name;
+    bool next_is_pk = (next == "pk" && held.primary_key) || next == held.name;
     if (next_is_pk &&
         (i + 2 == segs.size() || (i + 3 == segs.size() && is_lookup_name(segs[i + 2])))) {
       out.field = key_field;
@@ -121,7 +123,7 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
       i = segs.size();
       return true;
     }
-    if (i + 2 == segs.size() && target.find_field(next) == nullptr &&
+    if (i + 2 == segs.size() && next != "pk" && target.find_field(next) == nullptr &&
         find_reverse(target, next) == nullptr) {
       if (!allow_lookup || !is_related_lookup(next)) {
         if (!allow_lookup) cannot_resolve(target, next);
@@ -153,18 +155,18 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
     }
     if (f != nullptr && f->is_foreign_key()) {
       out.relation_target = f->target;
-      if (end_on_key(f, *f->target)) return out;
+      if (end_on_key(f, *f->target, *f->target_field)) return out;
       out.hops.push_back({f, false});
       model = f->target;
       ++i;
       continue;
     }
     if (f != nullptr && f->type == FieldType::ManyToMany) {
-      const Field* owner_side = &f->through->fields[1];
-      const Field* target_side = &f->through->fields[2];
+      const Field* owner_side = f->through_source;
+      const Field* target_side = f->through_target;
       out.hops.push_back({owner_side, true});
       out.relation_target = f->target;
-      if (end_on_key(target_side, *f->target)) return out;
+      if (end_on_key(target_side, *f->target, f->target->pk())) return out;
       out.hops.push_back({target_side, false});
       model = f->target;
       ++i;
@@ -174,16 +176,16 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
       const Field* fk = rel->field;
       out.relation_target = fk->model;
       if (fk->type == FieldType::ManyToMany) {
-        const Field* target_side = &fk->through->fields[2];
-        const Field* owner_side = &fk->through->fields[1];
+        const Field* target_side = fk->through_target;
+        const Field* owner_side = fk->through_source;
         out.hops.push_back({target_side, true});
-        if (end_on_key(owner_side, *fk->model)) return out;
+        if (end_on_key(owner_side, *fk->model, fk->model->pk())) return out;
         out.hops.push_back({owner_side, false});
         model = fk->model;
       } else {
         out.hops.push_back({fk, true});
         model = fk->model;
-        if (end_on_key(&model->pk(), *model)) return out;
+        if (end_on_key(&model->pk(), *model, model->pk())) return out;
       }
       ++i;
       continue;

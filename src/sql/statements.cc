@@ -276,6 +276,14 @@ std::string Statements::create_key_table(std::string_view table_name, const Mode
                                       " integer NOT NULL");
 }
 
+std::string Statements::create_held_table(std::string_view table_name, const ModelMeta& m,
+                                          const Field& held) const {
+  return c_.create_temp_table_sql(std::string(table_name),
+                                  name(kKeyColumn) + " " + column_type(m.pk()) +
+                                      " NOT NULL PRIMARY KEY, " + name(kHeldColumn) + " " +
+                                      column_type(held));
+}
+
 std::string Statements::create_row_table(std::string_view table_name, const ModelMeta& m) const {
   std::string columns;
   for (const auto& f : m.fields) {

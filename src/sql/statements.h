@@ -28,8 +28,9 @@
 namespace cascade::sql {
 
 // The engine's own column names in its temporary key tables.
-inline constexpr std::string_view kKeyColumn = "pk";   // a key of the node's model
-inline constexpr std::string_view kGenColumn = "gen";  // the generation on a CASCADE cycle
+inline constexpr std::string_view kKeyColumn = "pk";     // a key of the node's model
+inline constexpr std::string_view kGenColumn = "gen";    // the generation on a CASCADE cycle
+inline constexpr std::string_view kHeldColumn = "held";  // a to_field's value of the row
 
 enum class Compare { Eq, Lt, Le, Gt, Ge };
 
@@ -132,6 +133,8 @@ class Statements {
 
   // A temporary table of keys of `m`: kKeyColumn, the primary key, and kGenColumn.
   std::string create_key_table(std::string_view name, const ModelMeta& m) const;
+  // (kKeyColumn: m's primary key, kHeldColumn: the value of m's field `held`).
+  std::string create_held_table(std::string_view name, const ModelMeta& m, const Field& held) const;
   // A temporary table with the concrete columns of `m` and its primary key.
   std::string create_row_table(std::string_view name, const ModelMeta& m) const;
   std::string create_index(std::string_view name, std::string_view table,

@@ -442,7 +442,11 @@ struct AdminSite::Impl {
       auto key = std::make_pair(f->target, v.to_string());
       auto it = targets.find(key);
       if (it == targets.end()) {
-        auto target = Manager(db, *f->target, Visibility::All).find(v);
+        auto target = f->target_field->primary_key
+                          ? Manager(db, *f->target, Visibility::All).find(v)
+                          : QuerySet(db, *f->target, Visibility::All)
+                                .filter(Q(f->target_field->name, Arg(v)))
+                                .first();
         it = targets.emplace(key, target ? target->str() : v.to_string()).first;
       }
       return it->second;
@@ -757,7 +761,7 @@ struct AdminSite::Impl {
         add("No", "0", chosen && (*chosen == "0" || *chosen == "False" || *chosen == "false"));
       } else if (f.is_foreign_key() && f.target != nullptr) {
         for (const Instance& t : QuerySet(req.db(), *f.target).order_by({"pk"}).slice(0, 50)) {
-          std::string key = t.pk().to_string();
+          std::string key = t.get(f.target_field->name).to_string();
           add(t.str(), key, chosen && *chosen == key);
         }
       } else {

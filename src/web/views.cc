@@ -308,7 +308,9 @@ TemplateData detail_data(const Instance& object,
   TemplateData by_name;
   for (const auto& f : m.fields) {
     Value v = object.get(f.name);
-    std::string url = link && f.is_foreign_key() && !v.is_null() && f.target != nullptr
+    // Links go by primary key: a key holding a to_field's value is shown without one.
+    std::string url = link && f.is_foreign_key() && !v.is_null() && f.target != nullptr &&
+                              f.target_field->primary_key
                           ? link(*f.target, v)
                           : std::string();
     std::string text = v.is_null() ? "None" : v.to_string();

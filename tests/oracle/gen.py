@@ -30,12 +30,28 @@ class Model:
         self.fks = []               # Rel(kind foreign_key|one_to_one, name, target, rule, null, value)
         self.m2ms = []              # Rel(kind many_to_many, name, target)
         self.rows = 0
+        self.code = False           # has a unique `code` (100 + row number) for to_field keys
+        self.through_of = None      # an explicit through model: the many-to-many Rel it serves
+        self.bases = []             # abstract bases (Abstract) it inherits from
 
     def var(self, i):               # variable and `name` value of row i (1-based)
         return "%s%d" % (self.lower, i)
 
     def columns(self):
-        return ["id", "name"] + [r.name for r in self.fks]
+        return ["id", "name"] + (["code"] if self.code else []) + [r.name for r in self.fks]
+
+
+class Abstract:
+    """An abstract base: fields (one foreign key) that the models naming it inherit."""
+
+    def __init__(self, name):
+        self.name = name
+        self.fks = []
+
+
+def code_of(i):
+    """The `code` of row i of a model that has one: unique, and never a row's id."""
+    return 100 + i
 
 
 class Case:
@@ -59,6 +75,9 @@ def generate(seed):
     # Options added after the seeds in CMakeLists.txt were chosen draw from their own stream, so
     # that each seed keeps the schema, data and script it had (and the case it stands for).
     extra = random.Random(seed * 1000003 + 17)
+    # to_field, through models, symmetrical and abstract bases: a third stream, so that seeds
+    # keep the options the second one gave them.
+    extra2 = random.Random(seed * 1000003 + 29)
     n = rng.randint(3, 6)
     models = [Model(i, chr(ord("A") + i)) for i in range(n)]
     for m in models:
@@ -86,6 +105,10 @@ def generate(seed):
             # Django's db_constraint=False: no FOREIGN KEY in the database, so a DO_NOTHING
             # reference is left dangling instead of failing the commit.
             constraint = rule.startswith("DB_") or extra.random() >= 0.15
+            # Django's to_field: the key holds the target's unique `code`, not its id.
+            to_field = extra2.random() < 0.15
+            if to_field:
+                t.code = True
             base = "fk_" + t.lower if kind == "foreign_key" else "one_" + t.lower
             name = base
             j = 2
@@ -93,11 +116,53 @@ def generate(seed):
                 name = "%s_%d" % (base, j)
                 j += 1
             m.fks.append(Rel(kind=kind, name=name, target=t, rule=rule, null=null, value=value,
-                             related_name=None, constraint=constraint))
+                             related_name=None, constraint=constraint, to_field=to_field))
         if rng.random() < 0.35:
             t = rng.choice(models)
+            # to = 'self' is symmetrical (Django's default); an explicit through model for
+            # relations to another model.
+            symmetrical = t is m and extra2.random() < 0.5
             m.m2ms.append(Rel(kind="many_to_many", name="m2m_" + t.lower, target=t,
-                              related_name=None))
+                              related_name=None, symmetrical=symmetrical, through=None))
+
+    throughs = []
+    for m in models:
+        for r in m.m2ms:
+            if r.target is m or extra2.random() >= 0.3:
+                continue
+            link = Model(len(models) + len(throughs), "L%d" % len(throughs))
+            link.through_of = r
+            for key, side in (("src", m), ("dst", r.target)):
+                null = extra2.random() < 0.3
+                rules = ["CASCADE", "PROTECT", "RESTRICT", "DB_CASCADE", "DO_NOTHING"] + (
+                    ["SET_NULL", "DB_SET_NULL"] if null else [])
+                weights = [4, 0.7, 1, 1, 0.4] + ([2, 1] if null else [])
+                rule = extra2.choices(rules, weights=weights)[0]
+                link.fks.append(Rel(kind="foreign_key", name=key, target=side, rule=rule,
+                                    null=null, value=None, related_name=None, constraint=True,
+                                    to_field=False))
+            r.through = link
+            throughs.append(link)
+
+    # An abstract base with a nullable key, inherited by some models; its related_name uses
+    # Django's %(class)s placeholder, so each child's reverse accessor is its own.
+    abstract = None
+    if extra2.random() < 0.25:
+        abstract = Abstract("Base")
+        t = extra2.choice(models)
+        rule = pick_rule(extra2, True)
+        value = extra2.randint(1, t.rows) if rule in ("SET_DEFAULT", "SET", "DB_SET_DEFAULT") else None
+        abstract.fks.append(Rel(kind="foreign_key", name="fk_base", target=t, rule=rule,
+                                null=True, value=value, related_name="%(class)s_based",
+                                constraint=True, to_field=False))
+        for m in extra2.sample(models, extra2.randint(1, len(models))):
+            m.bases.append(abstract)
+            for r in abstract.fks:
+                m.fks.insert(0, Rel(kind=r.kind, name=r.name, target=r.target, rule=r.rule,
+                                    null=r.null, value=r.value,
+                                    related_name=r.related_name.replace("%(class)s", m.lower),
+                                    constraint=r.constraint, to_field=r.to_field,
+                                    inherited=True))
 
     # Reverse accessors: default (`<model>_set`, `<model>` for one_to_one) unless two relations
     # of one model point at the same target, then an explicit related_name for each.
@@ -105,42 +170,69 @@ def generate(seed):
         rels = m.fks + m.m2ms
         for r in rels:
             same = [x for x in rels if x.target is r.target]
-            if len(same) > 1:
+            if len(same) > 1 and not getattr(r, "inherited", False) and not is_symmetrical(r):
                 r.related_name = "%s_%s_set" % (m.lower, r.name)
 
     case = Case()
     case.seed = seed
     case.models = models
-    case.toml = render_toml(models)
-    case.django_models = render_django(models)
-    case.script = render_script(rng, models)
+    case.throughs = throughs
+    case.abstract = abstract
+    case.toml = render_toml(models, throughs, abstract)
+    case.django_models = render_django(models, throughs, abstract)
+    case.script = render_script(rng, models, throughs)
     return case
+
+
+def is_symmetrical(r):
+    return getattr(r, "symmetrical", False)
+
+
+def value_of(r):
+    """A SET / SET_DEFAULT value as the key holds it: a row's id, or its code with to_field."""
+    return code_of(r.value) if getattr(r, "to_field", False) else r.value
 
 
 # ------------------------------------------------------------------------------ rendering
 
-def render_toml(models):
+def toml_fk(r):
+    parts = ['type = "%s"' % r.kind, 'to = "%s"' % r.target.name, 'on_delete = "%s"' % r.rule]
+    if r.null:
+        parts.append("null = true")
+    if getattr(r, "to_field", False):
+        parts.append('to_field = "code"')
+    if r.rule in ("SET_DEFAULT", "DB_SET_DEFAULT"):
+        parts.append("default_none = true" if r.value is None else "default = %d" % value_of(r))
+    if r.rule == "SET":
+        parts.append("set = %d" % value_of(r))
+    if not r.constraint:
+        parts.append("db_constraint = false")
+    if r.related_name:
+        parts.append('related_name = "%s"' % r.related_name)
+    return "fields.%s = { %s }" % (r.name, ", ".join(parts))
+
+
+def render_toml(models, throughs=(), abstract=None):
     out = []
-    for m in models:
+    if abstract is not None:
+        out.append("[models.t.%s]" % abstract.name)
+        out.append("abstract = true")
+        out += [toml_fk(r) for r in abstract.fks]
+        out.append("")
+    for m in list(models) + list(throughs):
         out.append("[models.t.%s]" % m.name)
+        if m.bases:
+            out.append("bases = [%s]" % ", ".join('"%s"' % b.name for b in m.bases))
         out.append('display = "{name}"')
         out.append('fields.name = { type = "char", max_length = 50 }')
-        for r in m.fks:
-            parts = ['type = "%s"' % r.kind, 'to = "%s"' % r.target.name,
-                     'on_delete = "%s"' % r.rule]
-            if r.null:
-                parts.append("null = true")
-            if r.rule in ("SET_DEFAULT", "DB_SET_DEFAULT"):
-                parts.append("default_none = true" if r.value is None else "default = %d" % r.value)
-            if r.rule == "SET":
-                parts.append("set = %d" % r.value)
-            if not r.constraint:
-                parts.append("db_constraint = false")
-            if r.related_name:
-                parts.append('related_name = "%s"' % r.related_name)
-            out.append("fields.%s = { %s }" % (r.name, ", ".join(parts)))
+        if m.code:
+            out.append('fields.code = { type = "integer", unique = true }')
+        out += [toml_fk(r) for r in m.fks if not getattr(r, "inherited", False)]
         for r in m.m2ms:
-            parts = ['type = "many_to_many"', 'to = "%s"' % r.target.name]
+            to = "self" if is_symmetrical(r) else r.target.name
+            parts = ['type = "many_to_many"', 'to = "%s"' % to]
+            if getattr(r, "through", None) is not None:
+                parts.append('through = "%s"' % r.through.name)
             if r.related_name:
                 parts.append('related_name = "%s"' % r.related_name)
             out.append("fields.%s = { %s }" % (r.name, ", ".join(parts)))
@@ -148,32 +240,49 @@ def render_toml(models):
     return "\n".join(out)
 
 
-def render_django(models):
+def django_fk(r):
+    cls = "ForeignKey" if r.kind == "foreign_key" else "OneToOneField"
+    rule = DJANGO_RULE.get(r.rule, r.rule)
+    args = ["'%s'" % r.target.name]
+    if rule == "SET":
+        args.append("on_delete=models.SET(%d)" % value_of(r))
+    else:
+        args.append("on_delete=models.%s" % rule)
+    if r.null:
+        args.append("null=True")
+    if getattr(r, "to_field", False):
+        args.append("to_field='code'")
+    if not r.constraint:
+        args.append("db_constraint=False")
+    if r.rule in ("SET_DEFAULT", "DB_SET_DEFAULT"):
+        args.append("default=None" if r.value is None else "default=%d" % value_of(r))
+    if r.related_name:
+        args.append("related_name='%s'" % r.related_name)
+    return "    %s = models.%s(%s)" % (r.name, cls, ", ".join(args))
+
+
+def render_django(models, throughs=(), abstract=None):
     out = ["from django.db import models", "", ""]
-    for m in models:
-        out.append("class %s(models.Model):" % m.name)
+    if abstract is not None:
+        out.append("class %s(models.Model):" % abstract.name)
+        out += [django_fk(r) for r in abstract.fks]
+        out += ["", "    class Meta:", "        abstract = True", "        app_label = 't'", "", ""]
+    for m in list(models) + list(throughs):
+        bases = ", ".join(b.name for b in m.bases) if m.bases else "models.Model"
+        out.append("class %s(%s):" % (m.name, bases))
         out.append("    name = models.CharField(max_length=50)")
-        for r in m.fks:
-            cls = "ForeignKey" if r.kind == "foreign_key" else "OneToOneField"
-            rule = DJANGO_RULE.get(r.rule, r.rule)
-            args = ["'%s'" % r.target.name]
-            if rule == "SET":
-                args.append("on_delete=models.SET(%d)" % r.value)
-            else:
-                args.append("on_delete=models.%s" % rule)
-            if r.null:
-                args.append("null=True")
-            if not r.constraint:
-                args.append("db_constraint=False")
-            if r.rule in ("SET_DEFAULT", "DB_SET_DEFAULT"):
-                args.append("default=None" if r.value is None else "default=%d" % r.value)
-            if r.related_name:
-                args.append("related_name='%s'" % r.related_name)
-            out.append("    %s = models.%s(%s)" % (r.name, cls, ", ".join(args)))
+        if m.code:
+            out.append("    code = models.IntegerField(unique=True)")
+        out += [django_fk(r) for r in m.fks if not getattr(r, "inherited", False)]
         for r in m.m2ms:
-            args = ["'%s'" % r.target.name]
-            if r.target is m:
-                args.append("symmetrical=False")   # Cascade's self m2m is not symmetrical
+            if is_symmetrical(r):
+                args = ["'self'"]           # symmetrical, Django's default for 'self'
+            else:
+                args = ["'%s'" % r.target.name]
+                if r.target is m:
+                    args.append("symmetrical=False")
+            if getattr(r, "through", None) is not None:
+                args.append("through='%s'" % r.through.name)
             if r.related_name:
                 args.append("related_name='%s'" % r.related_name)
             out.append("    %s = models.ManyToManyField(%s)" % (r.name, ", ".join(args)))
@@ -192,6 +301,14 @@ def dump_lines(models):
     """Statements printing every table, deterministically."""
     out = []
     for m in models:
+        if m.through_of is not None:
+            # Through rows made by add() get their ids in an order Django takes from a Python
+            # set: listed by their keys, without ids, so that only what they link is compared.
+            cols = [c for c in m.columns() if c != "id"]
+            out.append("print(%r, list(%s.objects.order_by(%s).values_list(%s)))" % (
+                m.name, m.name, ", ".join(repr(c) for c in cols[1:] + ["id"]),
+                ", ".join(repr(c) for c in cols)))
+            continue
         out.append("print(%r, list(%s.objects.order_by('id').values_list(%s)))" % (
             m.name, m.name, ", ".join(repr(c) for c in m.columns())))
         # One line per row: ordering by, or listing, a many-to-many column in values_list()
@@ -232,8 +349,9 @@ def closure_risk(models, root):
     return False
 
 
-def render_script(rng, models):
-    names = ", ".join(m.name for m in models)
+def render_script(rng, models, throughs=()):
+    every = list(models) + list(throughs)
+    names = ", ".join(m.name for m in every)
     lines = ["from t.models import " + names, "from django.db.models import Q"]
 
     # --- data, created in model order
@@ -242,6 +360,8 @@ def render_script(rng, models):
     for m in models:
         for i in range(1, m.rows + 1):
             args = ["name=%r" % m.var(i)]
+            if m.code:
+                args.append("code=%d" % code_of(i))
             for r in m.fks:
                 t = r.target
                 if t.index >= m.index:
@@ -266,7 +386,7 @@ def render_script(rng, models):
                     picks = sorted(rng.sample(range(1, r.target.rows + 1), k))
                     lines.append("%s.%s.add(%s)" % (m.var(i), r.name,
                                                    ", ".join(r.target.var(j) for j in picks)))
-    dump = dump_lines(models)
+    dump = dump_lines(every)
     lines += dump
 
     # --- operations: the ones that cannot raise first, the risky ones last (the script stops
@@ -276,10 +396,10 @@ def render_script(rng, models):
     for _ in range(rng.randint(3, 9)):
         m = rng.choice(models)
         op, can_raise = make_op(rng, models, m, deleted_vars)
-        (risky if can_raise or closure_risk(models, m) else safe).append(op)
+        (risky if can_raise or closure_risk(every, m) else safe).append(op)
     if rng.random() < 0.3:
         m = rng.choice(models)
-        (risky if closure_risk(models, m) else safe).append(
+        (risky if closure_risk(every, m) else safe).append(
             "print(%s.objects.all().delete())" % m.name)
     for op in safe + risky:
         lines.append(op)
@@ -351,7 +471,9 @@ def make_op(rng, models, m, deleted_vars):
             m.name, m.var(rng.randint(1, m.rows)), r.name,
             r.target.var(rng.randint(1, r.target.rows))), False
     if kind == "reverse":
-        refs = [(s, r) for s in models for r in s.fks + s.m2ms if r.target is m]
+        # A symmetrical relation has no reverse side to look up.
+        refs = [(s, r) for s in models for r in s.fks + s.m2ms
+                if r.target is m and not is_symmetrical(r)]
         if refs:
             s, r = rng.choice(refs)
             query = r.related_name or s.lower

@@ -9,8 +9,9 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <typeindex>
 #include <string_view>
+#include <typeindex>
+#include <vector>
 
 #include "cascade/value.h"
 
@@ -83,21 +84,39 @@ struct Field {
   std::optional<Value> on_delete_value;      // SET(value)
   std::function<Value()> on_delete_factory;  // SET(callable), C++ only
   std::string related_name;                  // empty: Django's default; "+" hides it
+  // A foreign key or one-to-one: the target's field whose value the column holds (Django's
+  // to_field); empty: the primary key. It must be unique.
+  std::string to_field;
   // A foreign key: whether the database holds a FOREIGN KEY constraint for it (Django's
   // db_constraint). Without one, a DO_NOTHING reference may be left dangling, as in Django.
   bool db_constraint = true;
   std::string db_table;  // ManyToMany: the through table's name
+  // ManyToMany: an explicit through model ("Membership", or "app.Membership"), an ordinary
+  // model with a foreign key to each side; empty: an auto-created one. through_fields names its
+  // two keys (to this model, to the target) when it has more than one to either side.
+  std::string through_model;
+  std::vector<std::string> through_fields;
+  // ManyToMany to "self": each link is stored in both directions and removed with its mirror
+  // (Django's symmetrical). Unset: true for to = "self", as Django's default.
+  std::optional<bool> symmetrical;
 
   // Set by Registry::finalize().
   const ModelMeta* model = nullptr;    // the model this field belongs to
   const ModelMeta* target = nullptr;   // relations: the model pointed at
-  const ModelMeta* through = nullptr;  // ManyToMany: the auto-created through model
+  const ModelMeta* through = nullptr;  // ManyToMany: the through model (auto-created or given)
+  // ManyToMany: the through model's key to this field's model, and its key to the target.
+  const Field* through_source = nullptr;
+  const Field* through_target = nullptr;
+  // A foreign key or one-to-one: the target's field its column refers to (to_field, or the
+  // target's primary key).
+  const Field* target_field = nullptr;
 
   bool is_relation() const noexcept {
     return type == FieldType::ForeignKey || type == FieldType::OneToOne ||
            type == FieldType::ManyToMany;
   }
-  // A foreign key or one-to-one: a column holding the target's primary key.
+  // A foreign key or one-to-one: a column holding a key of the target (its primary key, or
+  // the unique field named by to_field).
   bool is_foreign_key() const noexcept {
     return type == FieldType::ForeignKey || type == FieldType::OneToOne;
   }
@@ -118,6 +137,8 @@ struct Field {
   // The name used in lookups across the reverse relation (Django's related_query_name):
   // related_name, or the lowercase model name.
   std::string related_query_name() const;
+  // ManyToMany: whether links are stored in both directions (resolved by Registry::finalize).
+  bool is_symmetrical() const noexcept { return symmetrical.value_or(false); }
 };
 
 }  // namespace cascade

@@ -161,6 +161,12 @@ struct RelationOptions {
   std::function<Value()> on_delete_factory{};  // SET(callable)
   std::string db_table{};                      // many-to-many: the through table
   bool db_constraint = true;                   // foreign keys: a FOREIGN KEY in the database
+  std::string to_field{};  // foreign keys: the target's unique field the key holds (empty: pk)
+  // Many-to-many: an explicit through model, its two keys when ambiguous, and whether a
+  // relation to "self" is symmetrical (unset: Django's default, true for "self").
+  std::string through{};
+  std::vector<std::string> through_fields{};
+  std::optional<bool> symmetrical{};
 };
 
 struct ModelOptions {
@@ -266,6 +272,7 @@ FieldDecl<T> make_relation(std::string name, M T::*member, FieldType type, std::
   d.field.on_delete_value = std::move(o.on_delete_value);
   d.field.on_delete_factory = std::move(o.on_delete_factory);
   d.field.db_constraint = o.db_constraint;
+  d.field.to_field = std::move(o.to_field);
   return d;
 }
 }  // namespace detail
@@ -315,6 +322,9 @@ inline ManyToManyDecl many_to_many(std::string name, std::string to, RelationOpt
   d.field.related_name = std::move(o.related_name);
   d.field.db_table = std::move(o.db_table);
   d.field.blank = o.blank;
+  d.field.through_model = std::move(o.through);
+  d.field.through_fields = std::move(o.through_fields);
+  d.field.symmetrical = o.symmetrical;
   return d;
 }
 
@@ -328,8 +338,30 @@ template <typename T>
 void add_decl(ModelMeta& meta, TypedBinding&, ManyToManyDecl&& d) {
   meta.many_to_many.push_back(std::move(d.field));
 }
+// A field declared on a base struct B of T (Django's abstract base class: write the base's
+// declarations once, in a function, and give them to each define<> of a struct deriving from
+// it). The member is reached through T's base subobject.
+template <typename T, typename B>
+requires(std::derived_from<T, B> &&
+         !std::same_as<T, B>) void add_decl(ModelMeta& meta, TypedBinding& b, FieldDecl<B>&& d) {
+  meta.fields.push_back(std::move(d.field));
+  FieldAccess access;
+  access.name = std::move(d.access.name);
+  access.get = [get = std::move(d.access.get)](const void* obj) {
+    return get(static_cast<const B*>(static_cast<const T*>(obj)));
+  };
+  access.set = [set = std::move(d.access.set)](void* obj, const Value& v) {
+    set(static_cast<B*>(static_cast<T*>(obj)), v);
+  };
+  b.access.push_back(std::move(access));
+}
 template <typename T, typename D>
-constexpr bool is_decl_for = std::same_as<D, FieldDecl<T>> || std::same_as<D, ManyToManyDecl>;
+struct IsDeclFor
+    : std::bool_constant<std::same_as<D, FieldDecl<T>> || std::same_as<D, ManyToManyDecl>> {};
+template <typename T, typename B>
+struct IsDeclFor<T, FieldDecl<B>> : std::bool_constant<std::derived_from<T, B>> {};
+template <typename T, typename D>
+constexpr bool is_decl_for = IsDeclFor<T, D>::value;
 }  // namespace detail
 
 // Declares struct T as model `app_label.object_name` in `registry`.

@@ -49,6 +49,11 @@ class ModelMeta {
   std::vector<std::vector<std::string>> unique_together;
   DeletePolicy delete_policy = DeletePolicy::Hard;
   bool auto_created = false;  // an auto-created many-to-many through model
+  // An abstract base (Django's Meta.abstract): no table, no rows; the models naming it in
+  // `bases` inherit its fields and, unless they set their own, its display, ordering,
+  // unique_together and delete_policy. Registry::finalize() removes it from the models.
+  bool abstract = false;
+  std::vector<std::string> bases;  // abstract models this one inherits from, in order
 
   // Concrete fields (with a column) in declaration order; the primary key first after
   // finalize (an "id" Auto field is added when none is declared).

@@ -61,8 +61,13 @@ class Registry {
   std::unordered_map<std::type_index, std::string> binding_labels_;
   bool finalized_ = false;
 
+  std::vector<std::string> abstract_labels_;  // removed by finalize(), for messages
+
+  void inherit_abstract_bases();
   void resolve_relations(Entry& entry);
+  void resolve_many_to_many(Entry& entry);
   void add_through_models();
+  void resolve_target_field(const Entry& entry, Field& f) const;
   const Entry* find_entry(std::string_view label) const noexcept;
 };
 

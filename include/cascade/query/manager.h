@@ -62,6 +62,7 @@ class ManyToManyManager {
   const Field* source_;  // through FK pointing at the owner's side
   const Field* target_;  // through FK pointing at the other side
   Value owner_pk_;
+  bool symmetrical_ = false;  // links are stored in both directions
 };
 
 class Manager {

@@ -38,10 +38,12 @@ struct QueryState;
 }
 class Registry;
 
-// `q` with each mapped struct among its arguments (Q("author", author)) replaced by its primary
-// key, through the registry's binding of its type; a struct whose type is not mapped there is a
-// TypeError. filter(), exclude() and get_or_create() call it.
-Q resolve_mapped(const Q& q, const Registry& registry);
+// `q`, a filter on `model`, with each model object among its arguments (Q("author", author): an
+// Instance, or a mapped struct read through the registry's binding of its type) replaced by
+// its primary key, or by the to_field's value when the lookup ends at a foreign key with a
+// to_field. A struct whose type is not mapped there is a TypeError. filter(), exclude() and
+// get_or_create() call it.
+Q resolve_mapped(const Q& q, const Registry& registry, const ModelMeta& model);
 
 class QuerySet {
  public:

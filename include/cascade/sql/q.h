@@ -30,8 +30,10 @@ class QuerySet;
 namespace detail {
 struct QueryState;
 
-// Mapped structs given as lookup values (one, or a list for __in): copies of them, and their
-// type, whose binding in the registry gives their primary keys when the Q reaches a QuerySet.
+// Model objects given as lookup values (one, or a list for __in): copies of them, and their
+// type (cascade::Instance, or a mapped struct whose binding in the registry reads it). When the
+// Q reaches a QuerySet each stands for its primary key, or for the field a foreign key's
+// to_field names when the lookup ends at such a key.
 struct MappedArg {
   std::type_index type;
   std::vector<std::shared_ptr<const void>> objects;
@@ -44,7 +46,8 @@ template <typename T>
 concept MappedCandidate =
     std::is_class_v<T> && !std::convertible_to<const T&, Value> &&
     !std::convertible_to<const T&, std::string_view> && !std::derived_from<T, Instance> &&
-    !std::derived_from<T, QuerySet> && !std::same_as<T, std::vector<Value>>;
+    !std::derived_from<T, QuerySet> && !std::same_as<T, std::vector<Value>> &&
+    !std::same_as<T, std::vector<Instance>>;
 }  // namespace detail
 
 // The right-hand side of a lookup: a value, a list (for __in and __range), an instance (its
@@ -65,7 +68,15 @@ class Arg {
   Arg(Date v) : data_(Value(v)) {}
   Arg(DateTime v) : data_(Value(v)) {}
   Arg(std::vector<Value> list) : data_(std::move(list)) {}
-  Arg(const Instance& instance) : data_(instance.pk()) {}
+  Arg(const Instance& instance)
+      : data_(detail::MappedArg{
+            typeid(Instance), {std::make_shared<const Instance>(instance)}, false}) {}
+  Arg(const std::vector<Instance>& instances)
+      : data_(detail::MappedArg{typeid(Instance), {}, true}) {
+    auto& mapped = std::get<detail::MappedArg>(data_);
+    for (const Instance& i : instances)
+      mapped.objects.push_back(std::make_shared<const Instance>(i));
+  }
   Arg(const QuerySet& subquery);
   template <detail::MappedCandidate T>
   Arg(const T& object)
@@ -126,13 +137,13 @@ class Q {
   // Django's repr: <Q: (AND: ('title', 'x'))>.
   std::string repr() const;
 
-  // The same tree, each lookup's argument replaced by map(argument).
+  // The same tree, each lookup's argument replaced by map(lookup name, argument).
   template <typename F>
   Q with_args(const F& map) const {
     Q out = *this;
     for (auto& child : out.children_) {
       if (auto* l = std::get_if<Lookup>(&child)) {
-        l->second = map(l->second);
+        l->second = map(l->first, l->second);
       } else {
         child = std::get<Q>(child).with_args(map);
       }

@@ -723,9 +723,16 @@ class Evaluator {
 
   Arg to_arg(const ObjPtr& o) {
     if (const auto* v = o->as<Value>()) return Arg(*v);
-    if (const auto* i = o->as<InstanceObject>()) return Arg(i->instance.pk());
+    // An instance stands for its primary key, or for a to_field's value (resolved by the query).
+    if (const auto* i = o->as<InstanceObject>()) return Arg(i->instance);
     if (const auto* q = o->as<QuerySetObject>()) return Arg(q->qs);
     if (const auto* items = sequence_items(*o)) {
+      if (!items->empty() && std::all_of(items->begin(), items->end(),
+                                         [](const ObjPtr& i) { return i->is<InstanceObject>(); })) {
+        std::vector<Instance> instances;
+        for (const auto& i : *items) instances.push_back(i->as<InstanceObject>()->instance);
+        return Arg(std::move(instances));
+      }
       std::vector<Value> values;
       for (const auto& i : *items) values.push_back(to_value(i));
       return Arg(std::move(values));
@@ -769,7 +776,7 @@ class Evaluator {
       auto pks = db.objects(owner.meta()).many_to_many(owner, r.name).pks();
       return QuerySet(db, other).filter(Q("pk__in", Arg(pks)));
     }
-    return QuerySet(db, *r.field->model).filter(Q(r.field->name, Arg(owner.pk())));
+    return QuerySet(db, *r.field->model).filter(Q(r.field->name, Arg(owner)));
   }
 
   ObjPtr getattr(const ObjPtr& o, const std::string& name) {
@@ -812,7 +819,11 @@ class Evaluator {
       if (f->is_foreign_key() && name == f->name) {
         const Value& key = inst.get(f->column);
         if (key.is_null()) return none();
-        auto target = db.all_objects(f->target->label()).find(key);
+        auto target = f->target_field->primary_key
+                          ? db.all_objects(f->target->label()).find(key)
+                          : QuerySet(db, *f->target, QuerySet::Visibility::All)
+                                .filter(Q(f->target_field->name, Arg(key)))
+                                .first();
         if (!target)
           raise(module_of(*f->target) + "." + f->target->object_name + ".DoesNotExist",
                 f->target->object_name + " matching query does not exist.");
@@ -824,7 +835,7 @@ class Evaluator {
       if (rel.field->related_accessor_name() == name) {
         if (rel.field->type == FieldType::OneToOne) {
           auto found =
-              QuerySet(db, *rel.field->model).filter(Q(rel.field->name, Arg(inst.pk()))).first();
+              QuerySet(db, *rel.field->model).filter(Q(rel.field->name, Arg(inst))).first();
           if (!found)
             raise(module_of(*rel.field->model) + "." + rel.field->model->object_name +
                       ".DoesNotExist",
@@ -864,6 +875,11 @@ class Evaluator {
       raise("ValueError", "Cannot assign \"" + other->instance.repr() + "\": \"" +
                               inst.meta().object_name + "." + f->name + "\" must be a \"" +
                               f->target->object_name + "\" instance.");
+    }
+    // A foreign key holds the target's key: its primary key, or the to_field's value.
+    if (f->is_foreign_key() && other != nullptr && !f->target_field->primary_key) {
+      inst.set(name, other->instance.get(f->target_field->name));
+      return;
     }
     inst.set(name, to_value(value));
   }
