@@ -24,7 +24,7 @@ Database Database::open(const Registry& registry, std::string_view url, std::str
 DeleteResult Database::purge(std::chrono::seconds older_than) {
   std::vector<const ModelMeta*> models;
   for (const ModelMeta* m : registry().models()) {
-    if (m->soft_deletable()) models.push_back(m);
+    if (m->soft_deletable() && !m->proxy) models.push_back(m);  // a proxy's rows are its model's
   }
   DateTime cutoff = DateTime::now();
   cutoff.micros -= std::chrono::duration_cast<std::chrono::microseconds>(older_than).count();

@@ -470,7 +470,7 @@ int purge_command(Database& db, const OperationOptions& o, std::istream& in, std
       models.push_back(&meta);
     } else {
       for (const ModelMeta* m : db.registry().models()) {
-        if (m->soft_deletable()) models.push_back(m);
+        if (m->soft_deletable() && !m->proxy) models.push_back(m);
       }
     }
     json labels = json::array();

@@ -70,7 +70,7 @@ int check_command(db::Connection& c, const Registry& registry, std::ostream& out
   }
   std::vector<std::string> warnings;
   for (const ModelMeta* m : registry.models()) {
-    if (!has_table(tables, m->db_table)) continue;
+    if (m->proxy || !has_table(tables, m->db_table)) continue;
     auto indexes = c.indexes(m->db_table);
     for (const auto& f : m->fields) {
       if (!f.is_foreign_key()) continue;
@@ -88,7 +88,9 @@ int check_command(db::Connection& c, const Registry& registry, std::ostream& out
   // Tables the models do not describe, whose foreign keys reach the models' rows: their
   // database rules act on deletes that no preview can show.
   std::map<std::string, const ModelMeta*> model_of_table;
-  for (const ModelMeta* m : registry.models()) model_of_table[m->db_table] = m;
+  for (const ModelMeta* m : registry.models()) {
+    if (!m->proxy) model_of_table[m->db_table] = m;
+  }
   for (const auto& table : tables) {
     if (model_of_table.count(table)) continue;
     for (const auto& fk : c.foreign_keys(table)) {

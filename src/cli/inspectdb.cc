@@ -142,6 +142,78 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
     while (!used.insert(m).second) m += "_";
     model_of[t] = m;
   }
+  // Whether `column` of `table` holds unique values: the primary key or a one-column unique
+  // index (a foreign key to it is a to_field relation).
+  auto unique_column = [&](const std::string& table, const std::string& column) {
+    if (pk_of.count(table) && pk_of[table] == column) return true;
+    for (const auto& idx : c.indexes(table)) {
+      if (idx.unique && !idx.partial && idx.columns.size() == 1 && idx.columns[0] == column) {
+        return true;
+      }
+    }
+    return false;
+  };
+  // Guessed many-to-many relations: a table holding its key and two foreign keys to models'
+  // primary keys, unique together, is a through table; the model of the first key's table gets
+  // a many_to_many field through it. owner table -> the fields' lines.
+  std::map<std::string, std::vector<std::string>> guessed_m2m;
+  std::map<std::string, std::string> through_note;  // through table -> what was guessed
+  for (const auto& [table, model] : model_of) {
+    if (!only.empty() && std::find(only.begin(), only.end(), table) == only.end()) continue;
+    auto columns = c.columns(table);
+    if (columns.size() != 3) continue;
+    std::vector<const db::ForeignKeyInfo*> keys;
+    auto fks = c.foreign_keys(table);
+    for (const auto& col : columns) {
+      if (col.primary_key) continue;
+      for (const auto& fk : fks) {
+        if (fk.column == col.name && model_of.count(fk.target_table) &&
+            (fk.target_column.empty() || fk.target_column == pk_of[fk.target_table])) {
+          keys.push_back(&fk);
+        }
+      }
+    }
+    if (keys.size() != 2) continue;
+    bool unique_pair = false;
+    for (const auto& idx : c.indexes(table)) {
+      std::set<std::string> cols(idx.columns.begin(), idx.columns.end());
+      unique_pair = unique_pair || (idx.unique && !idx.partial && cols.size() == 2 &&
+                                    cols.count(keys[0]->column) && cols.count(keys[1]->column));
+    }
+    if (!unique_pair) continue;
+    const std::string& owner = keys[0]->target_table;
+    const std::string& other = keys[1]->target_table;
+    std::string name = model_of[other];
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    name += "s";
+    std::set<std::string> taken;
+    for (const auto& col : c.columns(owner)) {
+      taken.insert(col.name);
+      taken.insert(field_name(col.name, true));
+      taken.insert(field_name(col.name, false));
+    }
+    for (const auto& line : guessed_m2m[owner]) taken.insert(line.substr(7, line.find(' ') - 7));
+    while (taken.count(name)) name += "_m2m";
+    std::string line = "fields." + name +
+                       " = { type = \"many_to_many\", to = " + quote(model_of[other]) +
+                       ", through = " + quote(model);
+    // A direct key from the owner to the other side has the default reverse accessor already.
+    bool direct = false;
+    for (const auto& fk : c.foreign_keys(owner)) direct = direct || fk.target_table == other;
+    if (direct || owner == other) {
+      std::string related = model_of[owner] + "_" + name + "_set";
+      std::transform(related.begin(), related.end(), related.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      line += ", related_name = " + quote(related);
+    }
+    line += " }  # guessed: table " + quote(table) + " links two keys, unique together";
+    guessed_m2m[owner].push_back(line);
+    through_note[table] = "# Guessed: the through table of " + model_of[owner] + "." + name +
+                          " (a many-to-many to " + model_of[other] +
+                          "): two keys, unique "
+                          "together.\n";
+  }
   std::ostringstream out;
   out << "# Written by `cascade inspectdb` from " << c.describe() << ".\n"
       << "# Review it. on_delete follows the database's ON DELETE: CASCADE -> DB_CASCADE, SET "
@@ -171,6 +243,7 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
     // column (a reference to a table without a model, or to another column: to_field).
     std::map<std::string, const db::ForeignKeyInfo*> fk_of;
     std::map<std::string, std::string> plain_reference;  // column -> why it is no relation
+    std::map<std::string, std::string> to_field_of;      // column -> the target's field
     std::map<std::string, int> targets;
     for (const auto& fk : fks) {
       if (!model_of.count(fk.target_table)) {
@@ -178,10 +251,26 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
             "references table " + quote(fk.target_table) + ", which has no model";
         continue;
       }
-      if (!fk.target_column.empty() && fk.target_column != pk_of[fk.target_table]) {
-        plain_reference[fk.column] = "references " + fk.target_table + "." + fk.target_column +
-                                     ", not its primary key (to_field is not supported yet)";
+      if (pk_of.count(table) && fk.column == pk_of[table]) {
+        plain_reference[fk.column] = "is the primary key and references " + fk.target_table +
+                                     ": guessed to be Django's multi-table inheritance (a "
+                                     "child of " +
+                                     model_of[fk.target_table] +
+                                     "), which Cascade does not support yet; kept as a plain "
+                                     "primary key, review";
         continue;
+      }
+      if (!fk.target_column.empty() && fk.target_column != pk_of[fk.target_table]) {
+        bool target_is_relation = false;
+        for (const auto& tfk : c.foreign_keys(fk.target_table)) {
+          target_is_relation = target_is_relation || tfk.column == fk.target_column;
+        }
+        if (!unique_column(fk.target_table, fk.target_column) || target_is_relation) {
+          plain_reference[fk.column] = "references " + fk.target_table + "." + fk.target_column +
+                                       ", which is neither its primary key nor a unique column";
+          continue;
+        }
+        to_field_of[fk.column] = field_name(fk.target_column, false);
       }
       fk_of[fk.column] = &fk;
       ++targets[fk.target_table];
@@ -196,7 +285,14 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
         unique_groups.push_back(idx.columns);
       }
     }
-    out << "\n[models." << app << "." << model_of[table] << "]\n"
+    out << "\n";
+    if (auto note = through_note.find(table); note != through_note.end()) out << note->second;
+    if (table == "django_content_type") {
+      out << "# Django's content types (django.contrib.contenttypes): generic relations are not\n"
+          << "# supported yet, so keys naming a content type and an object id stay plain "
+             "columns.\n";
+    }
+    out << "[models." << app << "." << model_of[table] << "]\n"
         << "db_table = " << quote(table) << "\n";
     std::map<std::string, std::string> name_of;  // column -> field name
     std::set<std::string> names;
@@ -228,6 +324,9 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
           comment = "  # ON DELETE " + fk.on_delete + " in the database: review";
         }
         opts.push_back("on_delete = " + quote(rule));
+        if (auto tf = to_field_of.find(col.name); tf != to_field_of.end()) {
+          opts.push_back("to_field = " + quote(tf->second));
+        }
         if (targets[fk.target_table] > 1 || fk.target_table == table) {
           opts.push_back("related_name = " + quote(model_of[table] + "_" + name + "_set"));
           std::transform(opts.back().begin(), opts.back().end(), opts.back().begin(),
@@ -272,6 +371,7 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
       }
       out << "]\n";
     }
+    for (const auto& line : guessed_m2m[table]) fields << line << "\n";
     std::string f = fields.str();
     out << (f.empty() ? "fields = {}\n" : f);
   }

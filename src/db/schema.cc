@@ -294,6 +294,7 @@ MigrationPlan plan_migration(Connection& c, const Registry& registry) {
   auto tables = c.table_names();
   std::vector<std::string> constraints;
   for (const ModelMeta* m : registry.models()) {
+    if (m->proxy) continue;  // its concrete model's table
     bool exists = std::find(tables.begin(), tables.end(), m->db_table) != tables.end();
     TableSql sql = table_sql(c, *m);
     if (exists) {

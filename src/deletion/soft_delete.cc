@@ -31,7 +31,7 @@ std::vector<Value> deletion_ids(const QuerySet& rows) {
 DeleteResult count_marked(Context& db, const std::vector<Value>& ids) {
   DeleteResult out;
   for (const ModelMeta* m : db.registry().models()) {
-    if (!m->soft_deletable()) continue;
+    if (!m->soft_deletable() || m->proxy) continue;  // a proxy's rows are its model's
     std::int64_t n = QuerySet(db, *m, QuerySet::Visibility::Deleted)
                          .filter(Q(std::string(kDeletionIdField) + "__in", Arg(ids)))
                          .count();
@@ -157,7 +157,7 @@ class Restorer {
     DeleteResult result;
     std::vector<const ModelMeta*> models;
     for (const ModelMeta* m : db_.registry().models()) {
-      if (m->soft_deletable()) models.push_back(m);
+      if (m->soft_deletable() && !m->proxy) models.push_back(m);
     }
     db::atomic(c_, db::Atomic::Mode::Immediate, [&] {
       if (shown != nullptr) verify(*shown, rows);
@@ -403,7 +403,7 @@ std::vector<TrashedOperation> trashed_operations(Context& db) {
   db::Connection& c = db.connection();
   Sql s(c);
   for (const ModelMeta* m : db.registry().models()) {
-    if (!m->soft_deletable()) continue;
+    if (!m->soft_deletable() || m->proxy) continue;  // a proxy's rows are its model's
     const std::string id = s.name(kDeletionIdField);
     const Field& at = m->fields[*m->field_index(kDeletedAtField)];
     auto rows = sql::query(
@@ -433,7 +433,7 @@ std::vector<TrashedOperation> trashed_operations(Context& db) {
 std::vector<QuerySet> trashed_rows(Context& db, const std::string& deletion_id) {
   std::vector<QuerySet> out;
   for (const ModelMeta* m : db.registry().models()) {
-    if (!m->soft_deletable()) continue;
+    if (!m->soft_deletable() || m->proxy) continue;  // a proxy's rows are its model's
     QuerySet qs = QuerySet(db, *m, QuerySet::Visibility::Deleted)
                       .filter(Q(std::string(kDeletionIdField), Arg(Value(deletion_id))));
     if (qs.exists()) out.push_back(std::move(qs));

@@ -394,7 +394,7 @@ class Loader {
     table(v, what);
     check_keys(v, what,
                {"fields", "display", "db_table", "verbose_name", "verbose_name_plural", "ordering",
-                "unique_together", "delete_policy", "abstract", "bases"});
+                "unique_together", "delete_policy", "abstract", "bases", "proxy"});
     const auto& t = v.as_table();
     ModelMeta m(app, name);
     auto key_what = [&](const char* key) { return what + ": '" + std::string(key) + "'"; };
@@ -437,6 +437,20 @@ class Loader {
     }
     if (auto it = t.find("bases"); it != t.end()) {
       m.bases = strings(it->second, key_what("bases"));
+    }
+    if (auto it = t.find("proxy"); it != t.end()) {
+      m.proxy = boolean(it->second, key_what("proxy"));
+      if (m.proxy && m.bases.size() != 1) {
+        fail(it->second, key_what("proxy") + ": a proxy names the model it proxies in 'bases' " +
+                             "(bases = [\"Model\"])");
+      }
+      if (m.proxy) {
+        for (const char* key : {"db_table", "delete_policy", "unique_together", "abstract"}) {
+          if (auto x = t.find(key); x != t.end()) {
+            fail(x->second, key_what(key) + " does not apply to a proxy (its model's is used)");
+          }
+        }
+      }
     }
     auto fields = t.find("fields");
     if (fields == t.end() && !m.bases.empty()) return m;  // everything inherited

@@ -38,8 +38,16 @@ const Field& ModelMeta::pk() const {
 }
 
 std::optional<std::size_t> ModelMeta::field_index(std::string_view name) const noexcept {
+  // Django's names first (the name, then the attname "author_id"); then the column, which
+  // Cascade also accepts.
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (fields[i].name == name || fields[i].column == name) return i;
+    if (fields[i].name == name) return i;
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].is_foreign_key() && fields[i].attname() == name) return i;
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].column == name) return i;
   }
   return std::nullopt;
 }
@@ -56,7 +64,7 @@ std::vector<std::string> ModelMeta::field_names() const {
   std::vector<std::string> names;
   for (const auto& f : fields) {
     names.push_back(f.name);
-    if (f.column != f.name && !f.column.empty()) names.push_back(f.column);
+    if (f.attname() != f.name) names.push_back(f.attname());
   }
   for (const auto& f : many_to_many) names.push_back(f.name);
   std::sort(names.begin(), names.end());

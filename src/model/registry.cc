@@ -170,6 +170,15 @@ void Registry::finalize() {
   // 1. Per-model defaults and checks.
   for (auto& e : models_) {
     ModelMeta& m = *e.meta;
+    if (m.proxy) {
+      if (m.verbose_name.empty()) m.verbose_name = naming::verbose_name(m.object_name);
+      if (m.verbose_name_plural.empty()) m.verbose_name_plural = m.verbose_name + "s";
+      if (!m.fields.empty() || !m.many_to_many.empty()) {  // Django's models.E017
+        fail(e.source, "Proxy model '" + m.object_name + "' contains model fields.");
+      }
+      if (m.abstract) fail(e.source, m.label() + ": a model cannot be both abstract and a proxy.");
+      continue;  // the rest comes from its concrete model: resolve_proxies()
+    }
     if (m.db_table.empty()) m.db_table = m.app_label + "_" + m.model_name();
     if (m.verbose_name.empty()) m.verbose_name = naming::verbose_name(m.object_name);
     if (m.verbose_name_plural.empty()) m.verbose_name_plural = m.verbose_name + "s";
@@ -264,9 +273,14 @@ void Registry::finalize() {
     }
   }
   // 2. Relations, then the through models they need.
-  for (auto& e : models_) resolve_relations(e);
+  for (auto& e : models_) {
+    if (!e.meta->proxy) resolve_relations(e);
+  }
   add_through_models();
-  for (auto& e : models_) resolve_many_to_many(e);
+  for (auto& e : models_) {
+    if (!e.meta->proxy) resolve_many_to_many(e);
+  }
+  resolve_proxies();
   // Two models may not share a label or a table (a through model named like a declared one).
   // The many-to-many field an auto-created through model belongs to: "blog.Post.tags".
   auto owner_field = [this](const ModelMeta* through) {
@@ -281,6 +295,14 @@ void Registry::finalize() {
     const ModelMeta& later = *models_[i].meta;
     for (std::size_t j = 0; j < i; ++j) {
       const ModelMeta& earlier = *models_[j].meta;
+      if (later.proxy || earlier.proxy) {  // a proxy shares its concrete model's table
+        if (later.app_label == earlier.app_label &&
+            iequals(later.object_name, earlier.object_name)) {
+          fail(models_[i].source, "Conflicting '" + later.model_name() +
+                                      "' models in application '" + later.app_label + "'.");
+        }
+        continue;
+      }
       // A declared model named like an auto-created through model ("Post_tags").
       if (later.app_label == earlier.app_label && iequals(later.object_name, earlier.object_name)) {
         fail(models_[i].source, "Conflicting '" + later.model_name() + "' models in application '" +
@@ -311,15 +333,21 @@ void Registry::finalize() {
       if (f.is_foreign_key()) resolve_target_field(e, f);
     }
   }
+  // A relation to a proxy is a relation to its concrete model: both list it (Django keeps one
+  // relation tree per concrete model). A proxy's own fields are its concrete model's.
   for (auto& e : models_) {
+    if (e.meta->proxy) continue;
     for (auto& f : e.meta->fields) {
       if (f.is_foreign_key()) {
-        const_cast<ModelMeta*>(f.target)->related_objects.push_back({&f});
+        const_cast<ModelMeta&>(f.target->concrete_model()).related_objects.push_back({&f});
       }
     }
     for (auto& f : e.meta->many_to_many) {
-      const_cast<ModelMeta*>(f.target)->related_objects.push_back({&f});
+      const_cast<ModelMeta&>(f.target->concrete_model()).related_objects.push_back({&f});
     }
+  }
+  for (auto& e : models_) {
+    if (e.meta->proxy) e.meta->related_objects = e.meta->concrete->related_objects;
   }
   // 4. Reverse accessors must not clash with each other or with the target's fields. The error
   // names where the referencing model was declared.
@@ -332,6 +360,7 @@ void Registry::finalize() {
   };
   for (auto& e : models_) {
     const ModelMeta& target = *e.meta;
+    if (target.proxy) continue;  // its concrete model's relations, checked there
     std::set<std::string> seen;
     for (const auto& rel : target.related_objects) {
       std::string accessor = rel.field->related_accessor_name();
@@ -434,6 +463,10 @@ void Registry::inherit_abstract_bases() {
     if (state[i] == 2) return;
     Entry& e = models_[i];
     ModelMeta& m = *e.meta;
+    if (m.proxy) {  // its base is its concrete model: resolve_proxies()
+      state[i] = 2;
+      return;
+    }
     if (state[i] == 1) fail(e.source, m.label() + ": its bases inherit from it (a cycle).");
     state[i] = 1;
     std::vector<Field> fields;
@@ -491,6 +524,63 @@ void Registry::inherit_abstract_bases() {
     if (e.meta->abstract) abstract_labels_.push_back(e.meta->label());
   }
   std::erase_if(models_, [](const Entry& e) { return e.meta->abstract; });
+}
+
+void Registry::resolve_proxies() {
+  std::vector<int> state(models_.size(), 0);
+  std::function<void(std::size_t)> resolve = [&](std::size_t i) {
+    Entry& e = models_[i];
+    ModelMeta& m = *e.meta;
+    if (!m.proxy || state[i] == 2) return;
+    if (state[i] == 1) fail(e.source, m.label() + ": its bases proxy it (a cycle).");
+    state[i] = 1;
+    if (m.bases.size() != 1) {  // Django's "Proxy model 'X' has no non-abstract model base class."
+      fail(e.source, "Proxy model '" + m.object_name +
+                         "' names its model in 'bases': exactly one (bases = [\"Model\"]).");
+    }
+    const std::string& name = m.bases.front();
+    const Entry* base = nullptr;
+    if (name.find('.') == std::string::npos) base = find_entry(m.app_label + "." + name);
+    if (base == nullptr) base = find_entry(name);
+    if (base == nullptr) {
+      bool abstract = std::find(abstract_labels_.begin(), abstract_labels_.end(),
+                                m.app_label + "." + name) != abstract_labels_.end() ||
+                      std::find(abstract_labels_.begin(), abstract_labels_.end(), name) !=
+                          abstract_labels_.end();
+      fail(e.source,
+           abstract ? "Proxy model '" + m.object_name + "' has no non-abstract model base class."
+                    : m.label() + ": 'bases' names '" + name + "', which is not a model here.");
+    }
+    if (base->meta->auto_created) {
+      fail(e.source, m.label() + ": a proxy of an auto-created through model is not supported.");
+    }
+    resolve(static_cast<std::size_t>(base - models_.data()));
+    const ModelMeta& b = *base->meta;
+    m.concrete = &b.concrete_model();
+    const ModelMeta& c = *m.concrete;
+    m.db_table = c.db_table;
+    m.fields = c.fields;
+    m.many_to_many = c.many_to_many;
+    m.delete_policy = c.delete_policy;
+    m.unique_together = c.unique_together;
+    // str() is a method, inherited; so is the default ordering unless the proxy sets one.
+    if (m.display.empty()) m.display = b.display;
+    if (m.ordering.empty()) m.ordering = b.ordering;
+    for (const auto& key : m.ordering) {
+      std::string_view field = key;
+      if (!field.empty() && field.front() == '-') field.remove_prefix(1);
+      if (field != "pk" && !m.field_index(field)) {
+        fail(e.source, m.label() + ": 'ordering' refers to the nonexistent field '" +
+                           std::string(field) + "'.");
+      }
+    }
+    if (auto bad = unknown_display_name(m)) {
+      fail(e.source, m.label() + ": the display template names " + python_repr(*bad) +
+                         ", which is not a field.");
+    }
+    state[i] = 2;
+  };
+  for (std::size_t i = 0; i < models_.size(); ++i) resolve(i);
 }
 
 void Registry::resolve_many_to_many(Entry& e) {

@@ -168,7 +168,7 @@ void check_value_fields(const ModelMeta& m, const std::vector<std::string>& fiel
 }
 std::vector<std::string> default_value_names(const ModelMeta& m) {
   std::vector<std::string> names;
-  for (const auto& f : m.fields) names.push_back(f.column);
+  for (const auto& f : m.fields) names.push_back(f.attname());
   return names;
 }
 }  // namespace

@@ -140,8 +140,8 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
   while (i < segs.size()) {
     const std::string& s = segs[i];
     const Field* f = s == "pk" ? &model->pk() : model->find_field(s);
-    if (f != nullptr && f->is_concrete() && (!f->is_foreign_key() || s == f->column)) {
-      // A plain column (or a foreign key named by its column, "author_id").
+    if (f != nullptr && f->is_concrete() && (!f->is_foreign_key() || s != f->name)) {
+      // A plain column, or a foreign key named by its attname ("author_id") or its column.
       out.field = f;
       if (i + 1 < segs.size()) {
         const std::string& next = segs[i + 1];

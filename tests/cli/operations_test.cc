@@ -531,6 +531,21 @@ class Inspectdb : public cascade::testing::BackendTest {
         "CREATE TABLE book_author (book_isbn varchar(13) NOT NULL REFERENCES book (isbn), "
         "author text NOT NULL, PRIMARY KEY (book_isbn, author))");
     c->execute("CREATE TABLE audit_log (at " + stamp + ", message text)");
+    // A key to a unique column (to_field), a through table, a multi-table inheritance child,
+    // Django's content types.
+    c->execute("CREATE TABLE review (id " + serial +
+               ", member_email varchar(100) REFERENCES member (email) ON DELETE CASCADE, "
+               "stars integer NOT NULL)");
+    c->execute("CREATE TABLE wishlist (id " + serial +
+               ", member_id integer NOT NULL REFERENCES member (id) ON DELETE CASCADE, "
+               "book_isbn varchar(13) NOT NULL REFERENCES book (isbn) ON DELETE CASCADE, "
+               "UNIQUE (member_id, book_isbn))");
+    c->execute(
+        "CREATE TABLE ebook (copy_ptr_id integer PRIMARY KEY REFERENCES copy (id) ON DELETE "
+        "CASCADE, url text)");
+    c->execute("CREATE TABLE django_content_type (id " + serial +
+               ", app_label varchar(100) NOT NULL, model varchar(100) NOT NULL, UNIQUE "
+               "(app_label, model))");
     db::migrate(*c, web::session_registry());  // as `cascade runserver` leaves it
     c->execute("INSERT INTO member (name) VALUES ('Ann')");
     c->execute(
@@ -591,6 +606,38 @@ TEST_P(Inspectdb, CompositeKeysAndTablesWithoutAKeyAreNotGuessed) {
                        "table \"book_author\" has no model; its column \"book_isbn\" "
                        "references lib.Book"))
       << check.out;
+}
+
+// #18 item 10: what inspectdb recognises of Django's relations, and says it guessed.
+TEST_P(Inspectdb, ToFieldThroughTablesInheritanceAndContentTypesAreRecognised) {
+  EXPECT_TRUE(contains(text,
+                       "fields.member_email = { type = \"foreign_key\", to = \"Member\", "
+                       "on_delete = \"DB_CASCADE\", to_field = \"email\""))
+      << text;
+  EXPECT_TRUE(contains(text,
+                       "# Guessed: the through table of Member.books (a many-to-many to "
+                       "Book): two keys, unique together."))
+      << text;
+  EXPECT_TRUE(contains(text,
+                       "fields.books = { type = \"many_to_many\", to = \"Book\", through = "
+                       "\"Wishlist\" }  # guessed"))
+      << text;
+  EXPECT_TRUE(contains(text, "guessed to be Django's multi-table inheritance (a child of Copy)"))
+      << text;
+  EXPECT_TRUE(contains(text, "fields.copy_ptr_id = { type = \"integer\", primary_key = true }"))
+      << text;
+  EXPECT_TRUE(contains(text, "# Django's content types (django.contrib.contenttypes)")) << text;
+  auto r = tool({"shell", "-c",
+                 "m = Member.objects.create(name='Bo', email='bo@x')\n"
+                 "Review.objects.create(member_email=m, stars=5)\n"
+                 "print(Review.objects.filter(member_email__name='Bo').count())\n"
+                 "m.books.add(Book.objects.get(isbn='111'))\n"
+                 "print(Wishlist.objects.count(), m.books.count())\n"
+                 "print(m.delete())\n"
+                 "print(Review.objects.count(), Wishlist.objects.count())"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The review and the wishlist row go by the database's ON DELETE CASCADE (not counted).
+  EXPECT_EQ(r.out, "1\n1 1\n(1, {'lib.Member': 1})\n0 0\n") << r.err;
 }
 
 TEST_P(Inspectdb, CascadesOwnSessionsTableGetsNoModel) {

@@ -3,7 +3,10 @@
 // many-to-many, abstract bases. Each case runs on every backend.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "cascade/database.h"
+#include "cascade/db/schema.h"
 #include "cascade/error.h"
 #include "cascade/model/loader.h"
 #include "cascade/model/mapping.h"
@@ -460,6 +463,119 @@ TEST_P(RelationsTest, ThroughAndSymmetricalInTheTypedDeclaration) {
   EXPECT_THROW(d.objects<Team>().remove(), ProtectedError);
   EXPECT_EQ(d.objects<Member>().filter({{"name", "ann"}}).remove().repr(),
             "(3, {'typed.Member_peers': 1, 'typed.Seat': 1, 'typed.Member': 1})");
+}
+
+// ---- proxies (rule 46) ------------------------------------------------------------------------
+
+// Django 3.2 on the same models: Pdf.objects.all() lists 'PDF c', 'PDF b', 'PDF a';
+// Pdf.objects.filter(title='a').delete() -> (2, {'t.Stamp': 1, 't.Pdf': 1});
+// Document.objects.filter(title='b').delete() -> (2, {'t.Stamp': 1, 't.Document': 1}) (the
+// stamp's key points at the proxy); with a PROTECT note on the last document,
+// Pdf.objects.all().delete() raises "Cannot delete some instances of model 'Pdf' because they
+// are referenced through protected foreign keys: 'Note.doc'."
+TEST_P(RelationsTest, ProxiesShareTheRowsAndAreCountedUnderTheirOwnName) {
+  Database d = open(R"(
+[models.px.Author]
+fields.name = { type = "char", max_length = 10 }
+[models.px.Document]
+display = "{title}"
+fields.title = { type = "char", max_length = 10 }
+fields.author = { type = "foreign_key", to = "Author", on_delete = "CASCADE", null = true }
+[models.px.Pdf]
+proxy = true
+bases = ["Document"]
+display = "PDF {title}"
+ordering = ["-title"]
+[models.px.Stamp]
+fields.pdf = { type = "foreign_key", to = "Pdf", on_delete = "CASCADE" }
+[models.px.Note]
+fields.doc = { type = "foreign_key", to = "Document", on_delete = "PROTECT", null = true }
+)");
+  std::vector<std::string> tables = d.connection().table_names();
+  EXPECT_EQ(std::count(tables.begin(), tables.end(), "px_pdf"), 0);  // no table of its own
+  EXPECT_TRUE(db::plan_migration(d.connection(), d.registry()).problems.empty());
+  Instance a = d.objects("px.Author").create({{"name", "a"}});
+  Instance d1 = d.objects("px.Document").create({{"title", "a"}, {"author", a.pk()}});
+  Instance d2 = d.objects("px.Document").create({{"title", "b"}, {"author", a.pk()}});
+  Instance d3 = d.objects("px.Document").create({{"title", "c"}});
+  for (const Instance* doc : {&d1, &d2, &d3}) d.objects("px.Stamp").create({{"pdf", doc->pk()}});
+  std::vector<std::string> shown;
+  for (const Instance& p : d.objects("px.Pdf").all()) shown.push_back(p.str());
+  EXPECT_EQ(shown, (std::vector<std::string>{"PDF c", "PDF b", "PDF a"}));
+  std::vector<std::string> senders;
+  d.signals().connect(Signal::PreDelete,
+                      [&](const SignalEvent& e) { senders.push_back(e.sender.label()); });
+  Manager pdfs = d.objects("px.Pdf");
+  Preview preview = pdfs.filter({{"title", "a"}}).preview_remove(10);
+  DeleteResult r = pdfs.filter({{"title", "a"}}).remove();
+  EXPECT_EQ(r.repr(), "(2, {'px.Stamp': 1, 'px.Pdf': 1})");
+  EXPECT_EQ(r.repr(), preview.counts.repr());
+  EXPECT_EQ(senders, (std::vector<std::string>{"px.Stamp", "px.Pdf"}));
+  EXPECT_EQ(d.objects("px.Document").filter({{"title", "b"}}).remove().repr(),
+            "(2, {'px.Stamp': 1, 'px.Document': 1})");
+  // Lookups across the relation to the proxy, from either side.
+  EXPECT_EQ(pdfs.filter({{"stamp__pdf__title", "c"}}).count(), 1);
+  EXPECT_EQ(d.objects("px.Document").filter({{"stamp__isnull", false}}).count(), 1);
+  d.objects("px.Note").create({{"doc", d3.pk()}});
+  try {
+    pdfs.all().remove();
+    ADD_FAILURE() << "not refused";
+  } catch (const ProtectedError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "Cannot delete some instances of model 'Pdf' because they are referenced through "
+              "protected foreign keys: 'Note.doc'.");
+  }
+  EXPECT_EQ(d.objects("px.Document").count(), 1);
+  // Deleting the author cascades to the concrete model.
+  d.objects("px.Note").all().remove();
+  EXPECT_EQ(d.objects("px.Author").all().remove().repr(), "(1, {'px.Author': 1})");
+  EXPECT_EQ(pdfs.count(), 1);  // c had no author
+  auto message = [](const char* text) {
+    try {
+      parse_project(text, "bad.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(message(R"(
+[models.px.Document]
+fields.title = { type = "char", max_length = 10 }
+[models.px.Pdf]
+proxy = true
+bases = ["Document"]
+fields.pages = "integer"
+)")
+                .find("Proxy model 'Pdf' contains model fields."),
+            std::string::npos);
+}
+
+// ---- attname --------------------------------------------------------------------------------
+
+// A foreign key's raw value is named by Django's attname, "owner_id", whatever its db_column
+// says: values() names it so, and filters, values() and get() accept it (as they accept the
+// column, which Cascade adds).
+TEST_P(RelationsTest, ForeignKeysAreNamedByTheirAttnameWhateverTheColumn) {
+  Database d = open(R"(
+[models.at.Owner]
+fields.name = { type = "char", max_length = 10 }
+[models.at.Pet]
+fields.owner = { type = "foreign_key", to = "Owner", on_delete = "CASCADE", db_column = "owner_ref" }
+)");
+  Instance ann = d.objects("at.Owner").create({{"name", "Ann"}});
+  Manager pets = d.objects("at.Pet");
+  pets.create({{"owner", ann.pk()}});
+  auto all = pets.all().values();
+  EXPECT_EQ(all.value_names(), (std::vector<std::string>{"id", "owner_id"}));
+  EXPECT_EQ(all.rows()[0][1], ann.pk());
+  EXPECT_EQ(pets.filter({{"owner_id", ann.pk()}}).count(), 1);
+  EXPECT_EQ(pets.filter({{"owner_ref", ann.pk()}}).count(), 1);
+  EXPECT_EQ(pets.filter({{"owner__name", "Ann"}}).count(), 1);
+  EXPECT_EQ(pets.all().values_list({"owner_id"}, true).rows()[0][0], ann.pk());
+  const auto names = d.registry().get("at.Pet").field_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "owner_id"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "owner_ref"), names.end());
+  EXPECT_THROW(pets.filter({{"owner_idx", 1}}).count(), FieldError);
 }
 
 }  // namespace

@@ -164,6 +164,17 @@ def generate(seed):
                                     constraint=r.constraint, to_field=r.to_field,
                                     inherited=True))
 
+    # A proxy `P` of one model, with its own ordering; some keys to that model point at the
+    # proxy instead (followed all the same when the model's rows go, rule 46).
+    proxy = None
+    if extra2.random() < 0.25:
+        proxy = Rel(name="P", of=extra2.choice(models))
+        for m in models:
+            for r in m.fks:
+                if r.target is proxy.of and not getattr(r, "inherited", False) and \
+                        extra2.random() < 0.4:
+                    r.via_proxy = proxy
+
     # Reverse accessors: default (`<model>_set`, `<model>` for one_to_one) unless two relations
     # of one model point at the same target, then an explicit related_name for each.
     for m in models:
@@ -178,10 +189,16 @@ def generate(seed):
     case.models = models
     case.throughs = throughs
     case.abstract = abstract
-    case.toml = render_toml(models, throughs, abstract)
-    case.django_models = render_django(models, throughs, abstract)
-    case.script = render_script(rng, models, throughs)
+    case.proxy = proxy
+    case.toml = render_toml(models, throughs, abstract, proxy)
+    case.django_models = render_django(models, throughs, abstract, proxy)
+    case.script = render_script(rng, models, throughs, proxy, extra2)
     return case
+
+
+def target_name(r):
+    proxy = getattr(r, "via_proxy", None)
+    return proxy.name if proxy is not None else r.target.name
 
 
 def is_symmetrical(r):
@@ -196,7 +213,7 @@ def value_of(r):
 # ------------------------------------------------------------------------------ rendering
 
 def toml_fk(r):
-    parts = ['type = "%s"' % r.kind, 'to = "%s"' % r.target.name, 'on_delete = "%s"' % r.rule]
+    parts = ['type = "%s"' % r.kind, 'to = "%s"' % target_name(r), 'on_delete = "%s"' % r.rule]
     if r.null:
         parts.append("null = true")
     if getattr(r, "to_field", False):
@@ -212,8 +229,11 @@ def toml_fk(r):
     return "fields.%s = { %s }" % (r.name, ", ".join(parts))
 
 
-def render_toml(models, throughs=(), abstract=None):
+def render_toml(models, throughs=(), abstract=None, proxy=None):
     out = []
+    if proxy is not None:
+        out += ["[models.t.P]", "proxy = true", 'bases = ["%s"]' % proxy.of.name,
+                'ordering = ["-name"]', ""]
     if abstract is not None:
         out.append("[models.t.%s]" % abstract.name)
         out.append("abstract = true")
@@ -243,7 +263,7 @@ def render_toml(models, throughs=(), abstract=None):
 def django_fk(r):
     cls = "ForeignKey" if r.kind == "foreign_key" else "OneToOneField"
     rule = DJANGO_RULE.get(r.rule, r.rule)
-    args = ["'%s'" % r.target.name]
+    args = ["'%s'" % target_name(r)]
     if rule == "SET":
         args.append("on_delete=models.SET(%d)" % value_of(r))
     else:
@@ -261,7 +281,7 @@ def django_fk(r):
     return "    %s = models.%s(%s)" % (r.name, cls, ", ".join(args))
 
 
-def render_django(models, throughs=(), abstract=None):
+def render_django(models, throughs=(), abstract=None, proxy=None):
     out = ["from django.db import models", "", ""]
     if abstract is not None:
         out.append("class %s(models.Model):" % abstract.name)
@@ -294,6 +314,9 @@ def render_django(models, throughs=(), abstract=None):
         out.append("        return self.name")
         out.append("")
         out.append("")
+    if proxy is not None:
+        out += ["class P(%s):" % proxy.of.name, "    class Meta:", "        proxy = True",
+                "        ordering = ['-name']", "        app_label = 't'", "", ""]
     return "\n".join(out)
 
 
@@ -349,9 +372,9 @@ def closure_risk(models, root):
     return False
 
 
-def render_script(rng, models, throughs=()):
+def render_script(rng, models, throughs=(), proxy=None, extra=None):
     every = list(models) + list(throughs)
-    names = ", ".join(m.name for m in every)
+    names = ", ".join(m.name for m in every + ([proxy] if proxy is not None else []))
     lines = ["from t.models import " + names, "from django.db.models import Q"]
 
     # --- data, created in model order
@@ -401,6 +424,14 @@ def render_script(rng, models, throughs=()):
         m = rng.choice(models)
         (risky if closure_risk(every, m) else safe).append(
             "print(%s.objects.all().delete())" % m.name)
+    if proxy is not None:
+        # Deletes through the proxy: counted and refused under its name.
+        x = proxy.of
+        names_ = [x.var(i) for i in sorted(extra.sample(range(1, x.rows + 1), min(2, x.rows)))]
+        ops = ["print(P.objects.filter(name__in=%r).delete())" % names_,
+               "print(list(P.objects.values_list('name', flat=True)))"]
+        (risky if closure_risk(every, x) else safe).extend(ops)
+        risky.append("print(P.objects.get(name=%r).delete())" % x.var(extra.randint(1, x.rows)))
     for op in safe + risky:
         lines.append(op)
         lines += dump

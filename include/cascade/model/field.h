@@ -122,6 +122,9 @@ struct Field {
   }
   // Has a column in the model's table (everything except ManyToMany).
   bool is_concrete() const noexcept { return type != FieldType::ManyToMany; }
+  // Django's attname, the name of the raw value: "author_id" for a relation, else the name,
+  // whatever db_column says.
+  std::string attname() const { return is_foreign_key() ? name + "_id" : name; }
 
   // The value a new instance gets.
   Value get_default() const;

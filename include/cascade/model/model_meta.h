@@ -53,7 +53,13 @@ class ModelMeta {
   // `bases` inherit its fields and, unless they set their own, its display, ordering,
   // unique_together and delete_policy. Registry::finalize() removes it from the models.
   bool abstract = false;
-  std::vector<std::string> bases;  // abstract models this one inherits from, in order
+  // Abstract models this one inherits from, in order; for a proxy, the one model it proxies.
+  std::vector<std::string> bases;
+  // A proxy (Django's Meta.proxy): the rows, table and fields of the model in `bases` (or of
+  // that model's own concrete model), with its own name, display, ordering and verbose names.
+  // Deleting through it deletes the concrete rows, counted and signalled under the proxy's
+  // label (rule 46); relations to a proxy and to its concrete model are followed from either.
+  bool proxy = false;
 
   // Concrete fields (with a column) in declaration order; the primary key first after
   // finalize (an "id" Auto field is added when none is declared).
@@ -61,7 +67,13 @@ class ModelMeta {
   std::vector<Field> many_to_many;
 
   // ---- derived by Registry::finalize() -----------------------------------------------------
-  std::vector<RelatedObject> related_objects;  // reverse relations, in registration order
+  // Reverse relations, in registration order; for a model with proxies, those pointing at any
+  // of them too (a proxy has its concrete model's list).
+  std::vector<RelatedObject> related_objects;
+  const ModelMeta* concrete = nullptr;  // a proxy's concrete model (null for a concrete model)
+
+  // The model whose table holds the rows (Django's concrete_model).
+  const ModelMeta& concrete_model() const noexcept { return concrete ? *concrete : *this; }
 
   // True for the Soft and SoftCascade policies: the model has deleted_at and deletion_id.
   bool soft_deletable() const noexcept {

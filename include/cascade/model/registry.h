@@ -64,6 +64,7 @@ class Registry {
   std::vector<std::string> abstract_labels_;  // removed by finalize(), for messages
 
   void inherit_abstract_bases();
+  void resolve_proxies();
   void resolve_relations(Entry& entry);
   void resolve_many_to_many(Entry& entry);
   void add_through_models();

@@ -871,7 +871,7 @@ class Evaluator {
     }
     const auto* other = value->as<InstanceObject>();
     if (f->is_foreign_key() && name == f->name && other != nullptr &&
-        &other->instance.meta() != f->target) {
+        &other->instance.meta().concrete_model() != &f->target->concrete_model()) {
       raise("ValueError", "Cannot assign \"" + other->instance.repr() + "\": \"" +
                               inst.meta().object_name + "." + f->name + "\" must be a \"" +
                               f->target->object_name + "\" instance.");
