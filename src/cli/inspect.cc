@@ -72,7 +72,7 @@ int check_command(db::Connection& c, const Registry& registry, std::ostream& out
   for (const ModelMeta* m : registry.models()) {
     if (m->proxy || !has_table(tables, m->db_table)) continue;
     auto indexes = c.indexes(m->db_table);
-    for (const auto& f : m->fields) {
+    for (const auto& f : m->local_fields()) {
       if (!f.is_foreign_key()) continue;
       bool indexed =
           f.primary_key || std::any_of(indexes.begin(), indexes.end(), [&](const auto& ix) {
@@ -161,7 +161,8 @@ int inspect_command(db::Connection& c, const Registry& registry,
     for (const auto& f : m->fields) width = std::max(width, f.name.size());
     for (const auto& f : m->many_to_many) width = std::max(width, f.name.size());
     for (const auto& f : m->fields) {
-      out << fmt::format("  {:<{}}  {}\n", f.name, width, describe_field(f));
+      out << fmt::format("  {:<{}}  {}{}\n", f.name, width, describe_field(f),
+                         m->is_local(f) ? "" : " (inherited from " + f.model->label() + ")");
     }
     for (const auto& f : m->many_to_many) {
       out << fmt::format("  {:<{}}  {}\n", f.name, width, describe_field(f));
@@ -172,8 +173,10 @@ int inspect_command(db::Connection& c, const Registry& registry,
       std::string rule = f.type == FieldType::ManyToMany
                              ? std::string("many_to_many")
                              : "on_delete=" + std::string(on_delete_name(f.on_delete));
-      out << fmt::format("  <- {}.{}  {}{}\n", f.model->label(), f.name, rule,
-                         accessor.empty() ? "" : ", reverse accessor " + accessor);
+      const ModelMeta& to = f.target->concrete_model();
+      out << fmt::format("  <- {}.{}  {}{}{}\n", f.model->label(), f.name, rule,
+                         accessor.empty() ? "" : ", reverse accessor " + accessor,
+                         &to == &m->concrete_model() ? "" : " (inherited from " + to.label() + ")");
     }
   }
   return 0;

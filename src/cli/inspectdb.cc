@@ -245,6 +245,7 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
     std::map<std::string, std::string> plain_reference;  // column -> why it is no relation
     std::map<std::string, std::string> to_field_of;      // column -> the target's field
     std::map<std::string, int> targets;
+    std::string mti_parent;  // the model this table's model is a multi-table child of
     for (const auto& fk : fks) {
       if (!model_of.count(fk.target_table)) {
         plain_reference[fk.column] =
@@ -252,12 +253,26 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
         continue;
       }
       if (pk_of.count(table) && fk.column == pk_of[table]) {
+        // Django's multi-table inheritance: the primary key is the parent link
+        // "<parent>_ptr_id", a key to the parent's primary key.
+        std::string parent = model_of[fk.target_table];
+        std::string link = parent;
+        std::transform(link.begin(), link.end(), link.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        link += "_ptr_id";
+        bool to_pk = fk.target_column.empty() || fk.target_column == pk_of[fk.target_table];
+        if (fk.column == link && to_pk && fk.on_delete == "NO ACTION") {
+          mti_parent = parent;
+          continue;
+        }
+        std::string unlike = fk.column != link || !to_pk
+                                 ? "Django names that key " + link + " and points it at " +
+                                       fk.target_table + "'s primary key"
+                                 : "its ON DELETE is " + fk.on_delete + ", Django's has none";
         plain_reference[fk.column] = "is the primary key and references " + fk.target_table +
-                                     ": guessed to be Django's multi-table inheritance (a "
-                                     "child of " +
-                                     model_of[fk.target_table] +
-                                     "), which Cascade does not support yet; kept as a plain "
-                                     "primary key, review";
+                                     ": perhaps Django's multi-table inheritance (a child of " +
+                                     parent + "), but " + unlike +
+                                     "; kept as a plain primary key, review";
         continue;
       }
       if (!fk.target_column.empty() && fk.target_column != pk_of[fk.target_table]) {
@@ -292,8 +307,13 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
           << "# supported yet, so keys naming a content type and an object id stay plain "
              "columns.\n";
     }
+    if (!mti_parent.empty()) {
+      out << "# Guessed: Django's multi-table inheritance, a child of " << mti_parent
+          << " (its primary key\n# " << quote(pk_of[table]) << " is the parent link).\n";
+    }
     out << "[models." << app << "." << model_of[table] << "]\n"
         << "db_table = " << quote(table) << "\n";
+    if (!mti_parent.empty()) out << "bases = [" << quote(mti_parent) << "]\n";
     std::map<std::string, std::string> name_of;  // column -> field name
     std::set<std::string> names;
     std::ostringstream fields;
@@ -306,6 +326,7 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
           (col.type == "integer" || col.type == "bigint" || col.type == "int")) {
         continue;  // Cascade's (and Django's) automatic "id"
       }
+      if (col.primary_key && !mti_parent.empty()) continue;  // the automatic parent link
       std::vector<std::string> opts;
       std::string comment;
       std::string column_default = relation ? name + "_id" : name;

@@ -125,7 +125,7 @@ SchemaMismatch::SchemaMismatch(std::vector<std::string> problems)
 TableSql table_sql(const Connection& c, const ModelMeta& m) {
   TableSql out;
   std::vector<std::string> defs;
-  for (const auto& f : m.fields) {
+  for (const auto& f : m.local_fields()) {
     std::string def = c.quote_name(f.column) + " " + c.column_type(f);
     def += (!f.null || f.primary_key) ? " NOT NULL" : " NULL";
     // ON DELETE SET DEFAULT writes the column's DEFAULT: the database must know it.
@@ -166,14 +166,14 @@ TableSql table_sql(const Connection& c, const ModelMeta& m) {
   // A soft-deletable model's unique fields are unique among live rows only, so a value can be
   // used again after its row was soft-deleted.
   if (m.soft_deletable()) {
-    for (const auto& f : m.fields) {
+    for (const auto& f : m.local_fields()) {
       if (f.unique && !f.primary_key) out.indexes.push_back(partial_unique(c, m, {f.column}));
     }
   }
   out.create_table = "CREATE TABLE " + c.quote_name(m.db_table) + " (";
   for (std::size_t i = 0; i < defs.size(); ++i) out.create_table += (i ? ", " : "") + defs[i];
   out.create_table += ")";
-  for (const auto& f : m.fields) {
+  for (const auto& f : m.local_fields()) {
     // Unique columns and the primary key are indexed by their constraint already.
     if (f.primary_key || f.unique || !(f.is_foreign_key() || f.db_index)) continue;
     out.indexes.push_back("CREATE INDEX IF NOT EXISTS " +
@@ -192,7 +192,7 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
   auto cols = c.columns(m.db_table);
   std::map<std::string, ColumnInfo> existing;
   for (auto& col : cols) existing.emplace(col.name, col);
-  for (const auto& f : m.fields) {
+  for (const auto& f : m.local_fields()) {
     auto it = existing.find(f.column);
     std::string want = expected_type(c, f);
     if (it == existing.end()) {
@@ -222,7 +222,7 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
                        ") is not declared by the model");
   }
   auto fks = c.foreign_keys(m.db_table);
-  for (const auto& f : m.fields) {
+  for (const auto& f : m.local_fields()) {
     if (!f.is_foreign_key()) continue;
     auto it = std::find_if(fks.begin(), fks.end(),
                            [&](const ForeignKeyInfo& fk) { return fk.column == f.column; });
@@ -255,7 +255,7 @@ std::vector<std::string> compare_table(Connection& c, const ModelMeta& m) {
       return idx.unique && !idx.partial && idx.columns == columns;
     });
   };
-  for (const auto& f : m.fields) {
+  for (const auto& f : m.local_fields()) {
     if (f.primary_key) continue;
     bool unique_in_db =
         !partial && std::any_of(indexes.begin(), indexes.end(), [&](const IndexInfo& idx) {

@@ -18,9 +18,12 @@ namespace {
 
 bool skips_collection(OnDelete rule) { return !traits(rule).collected; }
 
-// Django's can_fast_delete for a model reached through a CASCADE relation (rule 48): no
-// per-object delete receivers, and every relation pointing at it is DO_NOTHING or DB_*.
-bool can_fast_delete(const Context& db, const ModelMeta& model) {
+// Django's can_fast_delete for a model reached through the CASCADE relation `from` (null for
+// the root) (rule 48): no per-object delete receivers, every relation pointing at it (or at
+// its parents) is DO_NOTHING or DB_*, and a multi-table child only through its parent link.
+bool can_fast_delete(const Context& db, const ModelMeta& model, const Field* from) {
+  const Field* link = model.concrete_model().parent_link();
+  if (link != nullptr && link != from) return false;
   auto& signals = const_cast<Context&>(db).signals();
   if (signals.has_receivers(Signal::PreDelete, model) ||
       signals.has_receivers(Signal::PostDelete, model)) {
@@ -44,7 +47,9 @@ class Builder {
     root.mark = plan_.kind != detail::Kind::Hard;
     plan_.nodes.push_back(root);
     plan_.collected.push_back(0);
+    walked_.insert(0);
     walk(0);
+    drop_redundant_parent_sources();
     mark_cycles();
     sort();
   }
@@ -54,6 +59,7 @@ class Builder {
   detail::Plan& plan_;
   std::map<const ModelMeta*, int> node_of_;
   std::map<int, std::set<int>> after_;  // node -> nodes it must be deleted after
+  std::set<int> walked_;                // nodes whose relations were followed
   int check_order_ = 0;
 
   int node_for(const ModelMeta& model, bool fast, int first_hop, bool mark) {
@@ -76,12 +82,46 @@ class Builder {
     return index;
   }
 
-  // Django's collect(): every candidate relation of the node's model, in discovery order.
+  // Multi-table inheritance (rules 41, 43, 47): a child's parent rows are collected with it,
+  // after it in delete order, and so are theirs; their relations are not walked for them
+  // (the child inherits those relations).
+  void collect_parents(int index) {
+    const ModelMeta& model = *plan_.nodes[static_cast<std::size_t>(index)].model;
+    const Field* link = model.parent_link();
+    if (link == nullptr) return;
+    const ModelMeta& parent = *link->target;
+    bool is_new = &parent != plan_.root_model && node_of_.count(&parent) == 0;
+    int p = node_for(parent, false, plan_.nodes[static_cast<std::size_t>(index)].first_hop, false);
+    plan_.nodes[static_cast<std::size_t>(p)].sources.push_back({false, link, index, true});
+    if (p != index) after_[p].insert(index);
+    if (is_new) collect_parents(p);
+  }
+
+  // A parent node reached from a child only through that child's own parent link already has
+  // every parent of the child's rows.
+  void drop_redundant_parent_sources() {
+    for (std::size_t n = 0; n < plan_.nodes.size(); ++n) {
+      std::erase_if(plan_.nodes[n].sources, [&](const detail::Source& s) {
+        if (!s.up) return false;
+        const auto& child = plan_.nodes[static_cast<std::size_t>(s.parent)].sources;
+        return std::all_of(child.begin(), child.end(), [&](const detail::Source& c) {
+          return !c.root && !c.up && c.fk == s.fk && c.parent == static_cast<int>(n);
+        });
+      });
+    }
+  }
+
+  // Django's collect(): the parents (unless keep_parents), then every candidate relation of
+  // the node's model (its parents' first), in discovery order.
   void walk(int index) {
     const ModelMeta& model = *plan_.nodes[static_cast<std::size_t>(index)].model;
+    bool keep_parents = index == 0 && plan_.keep_parents;
+    if (!keep_parents) collect_parents(index);
     for (std::size_t r = 0; r < model.related_objects.size(); ++r) {
       const Field* fk = model.related_objects[r].field;
       if (fk->type == FieldType::ManyToMany || skips_collection(fk->on_delete)) continue;
+      // keep_parents: relations to the parents stay (rule 44).
+      if (keep_parents && &fk->target->concrete_model() != &model.concrete_model()) continue;
       int hop =
           index == 0 ? static_cast<int>(r) : plan_.nodes[static_cast<std::size_t>(index)].first_hop;
       const ModelMeta& related = *fk->model;
@@ -100,14 +140,15 @@ class Builder {
             mark = related.soft_deletable();
             if (!mark && plan_.kind == detail::Kind::SoftCascade) break;
           }
-          bool fast = !mark && &related != plan_.root_model && can_fast_delete(db_, related);
-          bool is_new = &related != plan_.root_model && node_of_.count(&related) == 0;
+          bool fast = !mark && &related != plan_.root_model && can_fast_delete(db_, related, fk);
           int child = node_for(related, fast, hop, mark);
           plan_.nodes[static_cast<std::size_t>(child)].sources.push_back({false, fk, index});
           // Deleting the parent must wait for the children unless the key may be null
           // (Django records no dependency for nullable relations).
           if (!fk->null && child != index) after_[index].insert(child);
-          if (is_new && !fast) walk(child);
+          if (!plan_.nodes[static_cast<std::size_t>(child)].fast && walked_.insert(child).second) {
+            walk(child);
+          }
           break;
         }
         case OnDelete::Protect:
@@ -186,7 +227,7 @@ void set_kind(detail::Plan& plan, Collector::Mode mode) {
 
 bool single_statement_possible(Context& db, const detail::Plan& plan) {
   return plan.kind == detail::Kind::Hard && plan.nodes.size() == 1 && plan.checks.empty() &&
-         plan.updates.empty() && can_fast_delete(db, *plan.root_model) &&
+         plan.updates.empty() && can_fast_delete(db, *plan.root_model, nullptr) &&
          !db.signals().has_batch_receivers(Signal::PreDelete, *plan.root_model) &&
          !db.signals().has_batch_receivers(Signal::PostDelete, *plan.root_model);
 }
@@ -217,7 +258,8 @@ DeletionPlan Collector::collect(const QuerySet& qs, Mode mode) const {
   return DeletionPlan(std::move(plan));
 }
 
-DeletionPlan Collector::collect(const std::vector<Instance*>& instances, Mode mode) const {
+DeletionPlan Collector::collect(const std::vector<Instance*>& instances, Mode mode,
+                                bool keep_parents) const {
   auto plan = std::make_unique<detail::Plan>();
   plan->db = &db_;
   if (instances.empty()) {
@@ -241,6 +283,7 @@ DeletionPlan Collector::collect(const std::vector<Instance*>& instances, Mode mo
     plan->root_instances.push_back(inst);
   }
   plan->origin.instance = instances.size() == 1 ? instances.front() : nullptr;
+  plan->keep_parents = keep_parents;
   set_kind(*plan, mode);
   Builder(db_, *plan).build();
   bool fast = single_statement_possible(db_, *plan);

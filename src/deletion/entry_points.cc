@@ -29,14 +29,14 @@ Preview QuerySet::preview_remove(std::int64_t max_items) const {
   return Collector(database()).collect(*this).preview(max_items);
 }
 
-DeleteResult Manager::remove(Instance& inst) {
+DeleteResult Manager::remove(Instance& inst, bool keep_parents) {
   require_own_model(inst, meta_);
-  return Collector(db_).collect({&inst}).execute();
+  return Collector(db_).collect({&inst}, Collector::Mode::Policy, keep_parents).execute();
 }
 
-DeleteResult Manager::hard_remove(Instance& inst) {
+DeleteResult Manager::hard_remove(Instance& inst, bool keep_parents) {
   require_own_model(inst, meta_);
-  return Collector(db_).collect({&inst}, Collector::Mode::Hard).execute();
+  return Collector(db_).collect({&inst}, Collector::Mode::Hard, keep_parents).execute();
 }
 
 DeleteResult Manager::purge(std::chrono::seconds older_than) {

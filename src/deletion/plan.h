@@ -20,6 +20,9 @@ struct Source {
   bool root = false;          // the rows the delete was called on
   const Field* fk = nullptr;  // else: rows whose `fk` references a row of `parent`
   int parent = -1;
+  // Multi-table inheritance: `fk` is the parent link of `parent`'s model, and these rows are
+  // the parents of its rows (the same keys), collected with them (rule 41).
+  bool up = false;
 };
 
 struct Node {
@@ -59,6 +62,9 @@ struct Plan {
   std::optional<QuerySet> root_qs;
   std::vector<Value> root_pks;
   std::vector<Instance*> root_instances;
+  // Model.delete(keep_parents=True): a multi-table child's parent rows stay, and relations to
+  // them are not followed (rule 44).
+  bool keep_parents = false;
   bool root_empty = false;        // provably nothing to delete: no statement at all
   bool single_statement = false;  // Django's fast path: one DELETE, nothing else
   bool single_object = false;     // ... for one instance (rule 51: the count is kept even if 0)

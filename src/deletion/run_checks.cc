@@ -185,7 +185,10 @@ std::pair<const Field*, int> Runner::refusal_key(const detail::Check& chk, const
     hop = p_.nodes[static_cast<std::size_t>(chk.parent)].first_hop;
     if (hop < 0) return {chk.fk, root_relation_index(chk.fk)};
   }
-  return {p_.root_model->related_objects[static_cast<std::size_t>(hop)].field, hop};
+  const auto& rel = p_.root_model->related_objects;
+  // A row reached through a parent link followed up has no relation of the root's.
+  if (static_cast<std::size_t>(hop) >= rel.size()) return {chk.fk, hop};
+  return {rel[static_cast<std::size_t>(hop)].field, hop};
 }
 
 int Runner::first_root_relation(int n, const Value& pk) {
@@ -203,7 +206,8 @@ int Runner::first_root_relation(int n, const Value& pk) {
     for (const auto& s : p_.nodes[static_cast<std::size_t>(node)].sources) {
       if (s.root) continue;
       up.push_back(&s);
-      columns.push_back(col(m, s.fk->column));
+      // A parent row's child has its key (Source::up): the column is the row's own key.
+      columns.push_back(s.up ? s_.pk(m) : col(m, s.fk->column));
     }
     if (up.empty()) continue;
     Fragment where = Sql::compare(s_.pk(m), Compare::Eq, key);
@@ -218,10 +222,11 @@ int Runner::first_root_relation(int n, const Value& pk) {
     for (std::size_t i = 0; i < up.size(); ++i) {
       const detail::Source& s = *up[i];
       if (parents[i].is_null()) continue;
-      Value parent = parent_key(*s.fk, parents[i]);
+      Value parent = s.up ? parents[i] : parent_key(*s.fk, parents[i]);
       if (parent.is_null()) continue;
       if (s.parent == 0 && is_root_row(parent)) {
-        int r = root_relation_index(s.fk);
+        int r = s.up ? static_cast<int>(p_.root_model->related_objects.size())
+                     : root_relation_index(s.fk);
         if (best < 0 || r < best) best = r;
         continue;
       }

@@ -16,7 +16,7 @@ Fragment Runner::cond(int n) const {
   if (!table.empty()) return keyed_by(m, m.pk().column, table_keys(table));
   std::vector<Fragment> terms;
   for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
-    terms.push_back(s.root ? root_cond() : referring(*s.fk, s.parent, keys(s.parent)));
+    terms.push_back(s.root ? root_cond() : source_rows(s, keys(s.parent)));
   }
   Fragment out = Sql::any_of(terms);
   add_live_filter(out, m);
@@ -179,13 +179,16 @@ bool Runner::any_referencing(const Field& fk, int parent, const std::optional<in
     add_live_filter(where, m);
     if (exclude_own) where = excluding(std::move(where), *exclude_own);
   };
-  if (m.db_table != pm.db_table) {
+  // A relation a multi-table child has from a parent holds the parent's key, which is the
+  // child's own; one to a parent's other unique field is matched by referring() below.
+  bool inherited = &fk.target->concrete_model() != &pm.concrete_model();
+  if (m.db_table != pm.db_table && (!inherited || fk.target_field->primary_key)) {
     Fragment where = cond(parent);
     exclude(where);
+    const std::string& held = inherited ? pm.pk().column : fk.target_field->column;
     return query(s_.select({.columns = Sql::constant_one(),
                             .from = s_.join(m.db_table, pm.db_table,
-                                            Sql::equal_columns(col(pm, fk.target_field->column),
-                                                               col(m, fk.column))),
+                                            Sql::equal_columns(col(pm, held), col(m, fk.column))),
                             .where = where,
                             .limit = 1}))
         ->next();
@@ -245,16 +248,22 @@ void Runner::materialize(int n) {
 void Runner::snapshot_held_values() {
   for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
     for (const auto& s : p_.nodes[n].sources) {
-      if (s.root || s.fk->target_field->primary_key) continue;
+      if (s.root || s.up || s.fk->target_field->primary_key) continue;
       const Field& held = *s.fk->target_field;
       if (held_table_.count({s.parent, &held})) continue;
       const ModelMeta& m = model(s.parent);
       std::string name =
           new_temp([&](const std::string& t) { return s_.create_held_table(t, m, held); });
-      exec(s_.insert_select(name, {std::string(kKeyColumn), std::string(kHeldColumn)},
-                            s_.select({.columns = Sql::list({s_.pk(m), col(m, held.column)}),
-                                       .from = s_.table(m.db_table),
-                                       .where = cond(s.parent)})));
+      // A field of a multi-table parent is read from the parent's rows (the same keys).
+      const ModelMeta& holder = *s.fk->target;
+      Fragment where = &holder.concrete_model() == &m.concrete_model()
+                           ? cond(s.parent)
+                           : keyed_by(holder, holder.pk().column, keys(s.parent));
+      exec(s_.insert_select(
+          name, {std::string(kKeyColumn), std::string(kHeldColumn)},
+          s_.select({.columns = Sql::list({s_.pk(holder), col(holder, held.column)}),
+                     .from = s_.table(holder.db_table),
+                     .where = where})));
       refresh_statistics(name);
       held_table_[{s.parent, &held}] = name;
     }
@@ -326,9 +335,9 @@ void Runner::materialize_cycle_group(const std::vector<int>& group) {
         if (s.root) {
           terms.push_back(root_cond());
         } else if (from_cycle) {
-          terms.push_back(referring(*s.fk, s.parent, table_keys(cycle_table_[s.parent], gen - 1)));
+          terms.push_back(source_rows(s, table_keys(cycle_table_[s.parent], gen - 1)));
         } else {
-          terms.push_back(referring(*s.fk, s.parent, keys(s.parent)));
+          terms.push_back(source_rows(s, keys(s.parent)));
         }
       }
       if (terms.empty()) continue;  // no source for this generation

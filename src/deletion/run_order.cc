@@ -14,7 +14,7 @@ void Runner::order_by_rows() {
   std::map<std::pair<const Field*, int>, int> cascades_to;
   for (std::size_t c = 0; c < p_.nodes.size(); ++c) {
     for (const auto& s : p_.nodes[c].sources) {
-      if (!s.root) cascades_to[{s.fk, s.parent}] = static_cast<int>(c);
+      if (!s.root && !s.up) cascades_to[{s.fk, s.parent}] = static_cast<int>(c);
     }
   }
   std::set<std::pair<const Field*, int>> restricts;
@@ -28,8 +28,21 @@ void Runner::order_by_rows() {
   auto enter = [](std::vector<int>& list, int x) {
     if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
   };
+  // A multi-table child's parent rows: collected before its relations are walked, deleted
+  // after it (Django's collect() with reverse_dependency), and their parents in turn.
+  std::function<void(int)> enter_parents = [&](int n) {
+    for (std::size_t p = 0; p < p_.nodes.size(); ++p) {
+      for (const auto& s : p_.nodes[p].sources) {
+        if (!s.up || s.parent != n || static_cast<int>(p) == n) continue;
+        enter(data, static_cast<int>(p));
+        deps[static_cast<int>(p)].insert(n);
+        enter_parents(static_cast<int>(p));
+      }
+    }
+  };
   std::function<void(int)> visit = [&](int n) {
     visited[static_cast<std::size_t>(n)] = true;
+    enter_parents(n);
     std::vector<int> level_fast;
     for (const auto& rel : model(n).related_objects) {
       const Field* fk = rel.field;

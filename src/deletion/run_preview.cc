@@ -262,7 +262,7 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
   std::set<const Field*> followed;
   for (const auto& node : p_.nodes) {
     for (const auto& src : node.sources) {
-      if (!src.root) followed.insert(src.fk);
+      if (!src.root && !src.up) followed.insert(src.fk);
     }
   }
   std::function<void(const Instance&, std::vector<Preview::Node>&)> visit;
@@ -280,6 +280,8 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
     for (const auto& rel : inst.meta().related_objects) {
       const Field* fk = rel.field;
       if (!followed.count(fk)) continue;
+      // A multi-table child's relations from its parents are listed under the parent's row.
+      if (&fk->target->concrete_model() != &inst.meta().concrete_model()) continue;
       const ModelMeta& child = *fk->model;
       Fragment where =
           Sql::compare(col(child, fk->column), Compare::Eq, inst.get(fk->target_field->name));
@@ -289,6 +291,23 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
       while (rows->next()) children.push_back(read(child, *rows));
       rows.reset();
       for (const auto& ch : children) visit(ch, siblings[me].children);
+    }
+    // A multi-table child's parent row goes with it (rule 41): listed under it, as Django's
+    // admin lists it.
+    if (const Field* link = inst.meta().concrete_model().parent_link()) {
+      const ModelMeta& parent = *link->target;
+      int pn = node_of(parent);
+      bool collected =
+          pn >= 0 && std::any_of(p_.nodes[static_cast<std::size_t>(pn)].sources.begin(),
+                                 p_.nodes[static_cast<std::size_t>(pn)].sources.end(),
+                                 [&](const detail::Source& s) { return s.up && s.fk == link; });
+      if (collected) {
+        std::vector<Instance> rows_found;
+        auto rows = query(rows_of(parent, Sql::compare(s_.pk(parent), Compare::Eq, inst.pk())));
+        while (rows->next()) rows_found.push_back(read(parent, *rows));
+        rows.reset();
+        for (const auto& row : rows_found) visit(row, siblings[me].children);
+      }
     }
   };
   // The root rows, in the QuerySet's order (primary key order for instances).

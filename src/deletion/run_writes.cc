@@ -50,7 +50,7 @@ void Runner::stream_snapshot(int n, bool ascending,
   while (true) {
     std::vector<Instance> batch;
     auto rows =
-        query(batch_after(table, s_.instance_columns(m, table), m.pk().column, ascending, last));
+        query(batch_after(table, s_.row_table_columns(m, table), m.pk().column, ascending, last));
     while (rows->next()) batch.push_back(read(m, *rows));
     rows.reset();
     for (const auto& inst : batch) fn(inst);
@@ -149,7 +149,7 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
     if (table_empty(m)) return 0;
     // The rows referencing the parent's keys `keys` (a key select).
     auto children = [&](const Fragment& keys) {
-      Fragment where = referring(*src.fk, src.parent, keys);
+      Fragment where = source_rows(src, keys);
       add_live_filter(where, m);
       return where;
     };
@@ -244,7 +244,7 @@ std::int64_t Runner::delete_generation_children(int n, const detail::Source& s, 
       auto rows = query(nth_key(generation_keys(s.parent, gen, lo), chunk() - 1));
       if (rows->next()) hi = rows->get(0);
     }
-    Fragment where = referring(*s.fk, s.parent, generation_keys(s.parent, gen, lo, hi));
+    Fragment where = source_rows(s, generation_keys(s.parent, gen, lo, hi));
     add_live_filter(where, m);
     record(n, where);
     total += exec(s_.delete_from(m.db_table, where));
@@ -259,8 +259,7 @@ Fragment Runner::fast_entry_cond(const FastEntry& e) const {
   std::vector<Fragment> terms;
   for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
     if (s.root || s.parent != e.parent) continue;
-    terms.push_back(
-        referring(*s.fk, e.parent, e.gen < 0 ? keys(e.parent) : generation_keys(e.parent, e.gen)));
+    terms.push_back(source_rows(s, e.gen < 0 ? keys(e.parent) : generation_keys(e.parent, e.gen)));
   }
   Fragment out = Sql::any_of(terms);
   add_live_filter(out, m);

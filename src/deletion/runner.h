@@ -99,6 +99,12 @@ class Runner {
   // that field: read from the snapshot snapshot_held_values() took of the parent's rows when
   // there is one (the parent's rows may be deleted first), else from the target's table.
   Fragment referring(const Field& fk, int parent, const Fragment& parent_keys) const;
+  // The rows a source gives its node, `parent_keys` being keys of the source's parent node:
+  // referring(), or for a parent link followed up (Source::up) the rows with those keys.
+  Fragment source_rows(const detail::Source& s, const Fragment& parent_keys) const {
+    if (s.up) return keyed_by(*s.fk->target, s.fk->target->pk().column, parent_keys);
+    return referring(*s.fk, s.parent, parent_keys);
+  }
   // Before anything is written: for each node whose rows are referred to through a to_field,
   // a temporary table of its rows' primary keys and that field's values.
   void snapshot_held_values();

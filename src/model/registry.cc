@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <functional>
+#include <map>
 #include <set>
 #include <system_error>
 
@@ -50,7 +51,7 @@ void check_field(const std::string& source, const ModelMeta& m, const Field& f) 
     fail(source, w + ": an auto field must be the primary key (primary_key = true).");
   }
   if (f.primary_key && f.null) fail(source, w + ": a primary key cannot be null.");
-  if (f.primary_key &&
+  if (f.primary_key && !f.parent_link &&
       (f.is_relation() || f.type == FieldType::Float || f.type == FieldType::Boolean)) {
     fail(source,
          w + ": a " + std::string(field_type_name(f.type)) + " field cannot be the primary key.");
@@ -85,6 +86,23 @@ std::optional<std::string> unknown_display_name(const ModelMeta& m) {
     }
   }
   return std::nullopt;
+}
+
+// The options naming fields that a model may inherit: 'ordering' and the display template.
+void check_ordering_and_display(const std::string& source, const ModelMeta& m) {
+  for (const auto& key : m.ordering) {
+    std::string_view name = key;
+    if (!name.empty() && name.front() == '-') name.remove_prefix(1);
+    if (name != "pk" && !m.field_index(name)) {
+      fail(source,
+           m.label() + ": 'ordering' refers to the nonexistent field '" + std::string(name) + "'.");
+    }
+  }
+  if (auto bad = unknown_display_name(m)) {
+    fail(source, m.label() + ": the display template " + python_repr(m.display) + " names " +
+                     python_repr(*bad) + ", which is not a field (use {pk} or " +
+                     "a field name; {{ and }} for braces).");
+  }
 }
 
 }  // namespace
@@ -250,14 +268,6 @@ void Registry::finalize() {
         fail(e.source, where(m, f) + ": the name is used by another field of the model.");
       }
     }
-    for (const auto& key : m.ordering) {
-      std::string_view name = key;
-      if (!name.empty() && name.front() == '-') name.remove_prefix(1);
-      if (name != "pk" && !m.field_index(name)) {
-        fail(e.source, m.label() + ": 'ordering' refers to the nonexistent field '" +
-                           std::string(name) + "'.");
-      }
-    }
     for (const auto& group : m.unique_together) {
       for (const auto& name : group) {
         if (!m.field_index(name)) {
@@ -266,11 +276,8 @@ void Registry::finalize() {
         }
       }
     }
-    if (auto bad = unknown_display_name(m)) {
-      fail(e.source, m.label() + ": the display template " + python_repr(m.display) + " names " +
-                         python_repr(*bad) + ", which is not a field (use {pk} or " +
-                         "a field name; {{ and }} for braces).");
-    }
+    // A multi-table child's options may name its parents' fields: checked once it has them.
+    if (!m.fields.front().parent_link) check_ordering_and_display(e.source, m);
   }
   // 2. Relations, then the through models they need.
   for (auto& e : models_) {
@@ -280,6 +287,7 @@ void Registry::finalize() {
   for (auto& e : models_) {
     if (!e.meta->proxy) resolve_many_to_many(e);
   }
+  inherit_parent_fields();
   resolve_proxies();
   // Two models may not share a label or a table (a through model named like a declared one).
   // The many-to-many field an auto-created through model belongs to: "blog.Post.tags".
@@ -324,20 +332,32 @@ void Registry::finalize() {
     }
   }
   // 3. Back-pointers and reverse relations; everything is in place, so pointers stay valid.
+  // Fields inherited from a multi-table parent already point at the ancestor holding them.
   for (auto& e : models_) {
-    for (auto& f : e.meta->fields) f.model = e.meta.get();
+    for (auto& f : e.meta->fields) {
+      if (f.model == nullptr) f.model = e.meta.get();
+    }
     for (auto& f : e.meta->many_to_many) f.model = e.meta.get();
   }
   for (auto& e : models_) {
     for (auto& f : e.meta->fields) {
-      if (f.is_foreign_key()) resolve_target_field(e, f);
+      if (f.is_foreign_key() && f.model == e.meta.get()) resolve_target_field(e, f);
+    }
+  }
+  for (auto& e : models_) {  // inherited keys refer to what their ancestor's keys refer to
+    ModelMeta& m = *e.meta;
+    for (std::size_t i = m.local_count; i < m.fields.size(); ++i) {
+      Field& f = m.fields[i];
+      if (f.is_foreign_key())
+        f.target_field = f.model->fields[*f.model->field_index(f.name)].target_field;
     }
   }
   // A relation to a proxy is a relation to its concrete model: both list it (Django keeps one
   // relation tree per concrete model). A proxy's own fields are its concrete model's.
   for (auto& e : models_) {
     if (e.meta->proxy) continue;
-    for (auto& f : e.meta->fields) {
+    for (std::size_t i = 0; i < e.meta->local_count; ++i) {
+      auto& f = e.meta->fields[i];
       if (f.is_foreign_key()) {
         const_cast<ModelMeta&>(f.target->concrete_model()).related_objects.push_back({&f});
       }
@@ -346,6 +366,26 @@ void Registry::finalize() {
       const_cast<ModelMeta&>(f.target->concrete_model()).related_objects.push_back({&f});
     }
   }
+  // A multi-table child is also the target of its parents' relations (Django's get_fields()
+  // with include_parents): the topmost ancestor's first, then its own. Parent links are not
+  // inherited.
+  std::function<std::vector<RelatedObject>(const ModelMeta&)> candidates = [&](const ModelMeta& m) {
+    std::vector<RelatedObject> out;
+    if (const ModelMeta* parent = m.parent()) {
+      for (const auto& rel : candidates(parent->concrete_model())) {
+        if (!rel.field->parent_link) out.push_back(rel);
+      }
+    }
+    for (const auto& rel : m.related_objects) {
+      if (&rel.field->target->concrete_model() == &m) out.push_back(rel);
+    }
+    return out;
+  };
+  std::map<const ModelMeta*, std::vector<RelatedObject>> with_parents;
+  for (auto& e : models_) {
+    if (!e.meta->proxy && e.meta->parent()) with_parents[e.meta.get()] = candidates(*e.meta);
+  }
+  for (auto& [m, rels] : with_parents) const_cast<ModelMeta*>(m)->related_objects = rels;
   for (auto& e : models_) {
     if (e.meta->proxy) e.meta->related_objects = e.meta->concrete->related_objects;
   }
@@ -363,6 +403,8 @@ void Registry::finalize() {
     if (target.proxy) continue;  // its concrete model's relations, checked there
     std::set<std::string> seen;
     for (const auto& rel : target.related_objects) {
+      // A multi-table child's inherited relations are checked on the parent.
+      if (&rel.field->target->concrete_model() != &target) continue;
       std::string accessor = rel.field->related_accessor_name();
       if (accessor.empty()) continue;
       std::string w = rel.field->model->label() + "." + rel.field->name;
@@ -483,29 +525,48 @@ void Registry::inherit_abstract_bases() {
       }
       const ModelMeta& b = *base->meta;
       if (!b.abstract) {
-        fail(e.source, m.label() + ": its base " + b.label() +
-                           " is not abstract; only abstract bases (abstract = true) are "
-                           "supported, not multi-table inheritance or proxies.");
+        // A concrete base: multi-table inheritance. The child gets a one-to-one primary key
+        // to it; its fields are appended by inherit_parent_fields().
+        if (m.abstract) {
+          fail(e.source, m.label() + ": an abstract model cannot inherit from the concrete " +
+                             "model " + b.label() + ".");
+        }
+        if (std::any_of(fields.begin(), fields.end(),
+                        [](const Field& f) { return f.parent_link; })) {
+          fail(e.source, m.label() + ": more than one concrete base (" + b.label() +
+                             "): multiple multi-table inheritance is not supported.");
+        }
+        if (std::any_of(m.fields.begin(), m.fields.end(),
+                        [](const Field& f) { return f.primary_key; })) {
+          fail(e.source, m.label() + ": a multi-table inheritance child's primary key is its " +
+                             "parent link; declaring another primary key is not supported.");
+        }
+        Field link;
+        link.name = b.model_name() + "_ptr";
+        link.type = FieldType::OneToOne;
+        link.to = b.label();
+        link.primary_key = true;
+        link.unique = true;
+        link.on_delete = OnDelete::Cascade;
+        link.parent_link = true;
+        fields.push_back(std::move(link));
+        continue;
       }
       resolve(index_of(base));
       // A field declared on the model overrides the base's (Django 1.10+); the first base
       // that declares a name gives it.
-      for (const auto& f : b.fields) {
-        if (declared(m.fields, f.name) || declared(m.many_to_many, f.name)) continue;
-        if (declared(fields, f.name)) continue;
-        Field copy = f;
-        // Placeholders are filled in by the concrete model; an abstract one passes them on.
-        if (!m.abstract) copy.related_name = substitute_placeholders(copy.related_name, m);
-        fields.push_back(std::move(copy));
-      }
-      for (const auto& f : b.many_to_many) {
-        if (declared(m.fields, f.name) || declared(m.many_to_many, f.name)) continue;
-        if (declared(many_to_many, f.name)) continue;
-        Field copy = f;
-        // Placeholders are filled in by the concrete model; an abstract one passes them on.
-        if (!m.abstract) copy.related_name = substitute_placeholders(copy.related_name, m);
-        many_to_many.push_back(std::move(copy));
-      }
+      auto inherit = [&](const std::vector<Field>& from, std::vector<Field>& into) {
+        for (const auto& f : from) {
+          if (declared(m.fields, f.name) || declared(m.many_to_many, f.name)) continue;
+          if (declared(into, f.name)) continue;
+          Field copy = f;
+          // Placeholders are filled in by the concrete model; an abstract one passes them on.
+          if (!m.abstract) copy.related_name = substitute_placeholders(copy.related_name, m);
+          into.push_back(std::move(copy));
+        }
+      };
+      inherit(b.fields, fields);
+      inherit(b.many_to_many, many_to_many);
       if (m.display.empty()) m.display = b.display;
       if (m.ordering.empty()) m.ordering = b.ordering;
       if (m.unique_together.empty()) m.unique_together = b.unique_together;
@@ -524,6 +585,58 @@ void Registry::inherit_abstract_bases() {
     if (e.meta->abstract) abstract_labels_.push_back(e.meta->label());
   }
   std::erase_if(models_, [](const Entry& e) { return e.meta->abstract; });
+}
+
+void Registry::inherit_parent_fields() {
+  for (auto& e : models_) {
+    if (!e.meta->proxy) e.meta->local_count = e.meta->fields.size();
+  }
+  // 0: not yet, 1: being resolved (a parent inheriting from its child is a cycle), 2: done.
+  std::vector<int> state(models_.size(), 0);
+  std::function<void(std::size_t)> resolve = [&](std::size_t i) {
+    Entry& e = models_[i];
+    ModelMeta& m = *e.meta;
+    if (state[i] == 2 || m.proxy) return;
+    if (state[i] == 1) fail(e.source, m.label() + ": its bases inherit from it (a cycle).");
+    state[i] = 1;
+    const ModelMeta* parent = m.fields.front().parent_link ? m.fields.front().target : nullptr;
+    if (parent != nullptr) {
+      if (parent->proxy || parent->auto_created) {
+        fail(e.source, m.label() + ": its base " + parent->label() +
+                           " is a proxy or an auto-created model; multi-table inheritance "
+                           "needs a concrete model.");
+      }
+      resolve(static_cast<std::size_t>(find_entry(parent->label()) - models_.data()));
+      if (m.soft_deletable() || parent->soft_deletable()) {
+        fail(e.source, m.label() + ": multi-table inheritance with a soft delete policy is not " +
+                           "supported yet.");
+      }
+      std::vector<Field> inherited;
+      for (std::size_t k = 0; k < parent->fields.size(); ++k) {
+        const Field& f = parent->fields[k];
+        // Django's models.E006: a child's field may not take a name its parents have.
+        for (std::size_t j = 0; j < m.local_count; ++j) {
+          const Field& own = m.fields[j];
+          if (own.name == f.name || own.column == f.attname() || own.attname() == f.attname()) {
+            fail(e.source, where(m, own) + ": The field '" + own.name +
+                               "' clashes with the field '" + f.name + "' from model '" +
+                               parent->label_lower() + "'.");
+          }
+        }
+        Field copy = f;
+        // The parent's own fields get their back-pointer here (step 3 skips them in the child).
+        if (k < parent->local_count) copy.model = parent;
+        inherited.push_back(std::move(copy));
+      }
+      for (auto& f : inherited) m.fields.push_back(std::move(f));
+      // str() is a method and the default ordering a Meta option: both are inherited.
+      if (m.display.empty()) m.display = parent->display;
+      if (m.ordering.empty()) m.ordering = parent->ordering;
+      check_ordering_and_display(e.source, m);
+    }
+    state[i] = 2;
+  };
+  for (std::size_t i = 0; i < models_.size(); ++i) resolve(i);
 }
 
 void Registry::resolve_proxies() {
@@ -560,24 +673,14 @@ void Registry::resolve_proxies() {
     const ModelMeta& c = *m.concrete;
     m.db_table = c.db_table;
     m.fields = c.fields;
+    m.local_count = c.local_count;
     m.many_to_many = c.many_to_many;
     m.delete_policy = c.delete_policy;
     m.unique_together = c.unique_together;
     // str() is a method, inherited; so is the default ordering unless the proxy sets one.
     if (m.display.empty()) m.display = b.display;
     if (m.ordering.empty()) m.ordering = b.ordering;
-    for (const auto& key : m.ordering) {
-      std::string_view field = key;
-      if (!field.empty() && field.front() == '-') field.remove_prefix(1);
-      if (field != "pk" && !m.field_index(field)) {
-        fail(e.source, m.label() + ": 'ordering' refers to the nonexistent field '" +
-                           std::string(field) + "'.");
-      }
-    }
-    if (auto bad = unknown_display_name(m)) {
-      fail(e.source, m.label() + ": the display template names " + python_repr(*bad) +
-                         ", which is not a field.");
-    }
+    check_ordering_and_display(e.source, m);
     state[i] = 2;
   };
   for (std::size_t i = 0; i < models_.size(); ++i) resolve(i);

@@ -78,57 +78,101 @@ void Manager::save(Instance& inst) {
   });
 }
 
-bool Manager::save_row(Instance& inst) {
-  if (inst.pk().is_null()) {
-    insert(inst);
-    return true;
+namespace {
+
+// The fields one table holds: the table of the model itself or of one of its multi-table
+// ancestors. fields[0] is that table's primary key.
+struct TablePart {
+  const ModelMeta* holder;
+  std::vector<std::size_t> fields;
+};
+
+// The tables an instance of `m` is written to, ancestors first (Django's _save_parents).
+std::vector<TablePart> table_parts(const ModelMeta& m) {
+  std::vector<TablePart> parts;
+  for (std::size_t i = m.local_count; i < m.fields.size(); ++i) {
+    const ModelMeta* holder = m.fields[i].model;
+    if (parts.empty() || parts.back().holder != holder) parts.push_back({holder, {}});
+    parts.back().fields.push_back(i);
   }
-  auto& c = db_.connection();
-  Sql s(c);
-  std::vector<std::pair<std::string, Value>> sets;
-  for (std::size_t i = 1; i < meta_.fields.size(); ++i) {
-    // deleted_at / deletion_id belong to remove() and restore(), not to save().
-    if (ModelMeta::is_soft_delete_field(meta_.fields[i]) && meta_.soft_deletable()) continue;
-    sets.emplace_back(meta_.fields[i].column, inst.at(i));
-  }
-  std::int64_t updated = 0;
-  if (!sets.empty()) {
-    updated = sql::execute(
-        c, s.update(meta_.db_table, sets,
-                    Sql::compare(s.name(meta_.pk().column), sql::Compare::Eq, inst.pk())));
-  } else {
-    updated = find(inst.pk()) ? 1 : 0;
-  }
-  if (updated == 0) {
-    insert(inst);  // no row with that key: Django inserts it
-    return true;
-  }
-  inst.set_adding(false);
-  return false;
+  std::reverse(parts.begin(), parts.end());
+  TablePart own{&m, {}};
+  for (std::size_t i = 0; i < m.local_count; ++i) own.fields.push_back(i);
+  parts.push_back(std::move(own));
+  return parts;
 }
 
-void Manager::insert(Instance& inst) {
+}  // namespace
+
+bool Manager::save_row(Instance& inst) {
+  std::vector<TablePart> parts = table_parts(meta_);
+  // Every table of a multi-table chain has the same key: the child's parent link, else the
+  // first ancestor key set (Django's _save_parents keeps them in step).
+  Value key = inst.pk();
+  for (auto it = parts.rbegin(); key.is_null() && it != parts.rend(); ++it) {
+    key = inst.at(it->fields.front());
+  }
+  auto set_key = [&](const Value& v) {
+    for (const auto& part : parts) inst.set_at(part.fields.front(), v);
+  };
+  if (!key.is_null()) set_key(key);
+  bool created = false;
+  auto write = [&] {
+    for (const auto& part : parts)
+      created = save_part(inst, part.holder->db_table, part.fields, part.holder->pk(), set_key);
+  };
+  if (parts.size() == 1) {
+    write();
+  } else {  // every table or none
+    db::atomic(db_.connection(), db::Atomic::Mode::Immediate, write);
+  }
+  inst.set_adding(false);
+  return created;
+}
+
+bool Manager::save_part(Instance& inst, const std::string& table,
+                        const std::vector<std::size_t>& fields, const Field& pk,
+                        const std::function<void(const Value&)>& set_key) {
   auto& c = db_.connection();
-  const Field& pk = meta_.pk();
-  bool auto_pk = pk.type == FieldType::Auto && inst.pk().is_null();
+  Sql s(c);
+  const Value& key = inst.at(fields.front());
+  if (!key.is_null()) {
+    std::vector<std::pair<std::string, Value>> sets;
+    for (std::size_t k = 1; k < fields.size(); ++k) {
+      const Field& f = meta_.fields[fields[k]];
+      // deleted_at / deletion_id belong to remove() and restore(), not to save().
+      if (ModelMeta::is_soft_delete_field(f) && meta_.soft_deletable()) continue;
+      sets.emplace_back(f.column, inst.at(fields[k]));
+    }
+    sql::Fragment this_row = Sql::compare(s.name(pk.column), sql::Compare::Eq, key);
+    std::int64_t updated = 0;
+    if (!sets.empty()) {
+      updated = sql::execute(c, s.update(table, sets, this_row));
+    } else {
+      auto rows = sql::query(c, s.count(table, this_row));
+      rows->next();
+      updated = rows->get(0).as_integer();
+    }
+    if (updated != 0) return false;  // else no row with that key: Django inserts it
+  }
+  bool auto_pk = pk.type == FieldType::Auto && key.is_null();
   std::vector<std::string> columns;
   std::vector<Value> values;
-  for (std::size_t i = auto_pk ? 1 : 0; i < meta_.fields.size(); ++i) {
-    columns.push_back(meta_.fields[i].column);
-    values.push_back(inst.at(i));
+  for (std::size_t k = auto_pk ? 1 : 0; k < fields.size(); ++k) {
+    columns.push_back(meta_.fields[fields[k]].column);
+    values.push_back(inst.at(fields[k]));
   }
-  sql::Fragment insert =
-      Sql(c).insert_values(meta_.db_table, columns, {values}, auto_pk ? pk.column : "");
+  sql::Fragment insert = s.insert_values(table, columns, {values}, auto_pk ? pk.column : "");
   if (auto_pk) {
     auto rows = sql::query(c, insert);
     if (!rows->next()) throw OperationalError("INSERT ... RETURNING returned no row");
-    inst.set_pk(pk.to_python(rows->get(0)));
+    set_key(pk.to_python(rows->get(0)));
     while (rows->next()) {
     }
   } else {
     sql::execute(c, insert);
   }
-  inst.set_adding(false);
+  return true;
 }
 
 void Manager::refresh(Instance& inst) {

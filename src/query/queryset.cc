@@ -166,9 +166,12 @@ namespace {
 void check_value_fields(const ModelMeta& m, const std::vector<std::string>& fields) {
   for (const auto& f : fields) query::resolve_path(m, f, false);
 }
+// Django's concrete_fields order: a multi-table parent's fields first, then the model's own
+// (its parent link first).
 std::vector<std::string> default_value_names(const ModelMeta& m) {
   std::vector<std::string> names;
-  for (const auto& f : m.fields) names.push_back(f.attname());
+  if (const ModelMeta* parent = m.parent()) names = default_value_names(*parent);
+  for (const auto& f : m.local_fields()) names.push_back(f.attname());
   return names;
 }
 }  // namespace

@@ -81,7 +81,7 @@ void Signals::warn_about_database_cascades(Signal signal, const ModelMeta* sende
   if (sender == nullptr) return;
   // Rows the database removes itself (DB_CASCADE) never reach receivers.
   std::vector<std::string> db_only;
-  for (const auto& f : sender->fields) {
+  for (const auto& f : sender->local_fields()) {
     if (f.is_foreign_key() && traits(f.on_delete).by_database && traits(f.on_delete).deletes) {
       db_only.push_back(sender->label() + "." + f.name);
     }

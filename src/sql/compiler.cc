@@ -457,8 +457,14 @@ Compiled compile_select(const db::Connection& c, const detail::QueryState& q, Se
   // Columns: every concrete field, or the values() paths.
   std::string columns;
   if (q.kind == ResultKind::Instances || q.value_fields.empty()) {
-    for (const auto& f : q.model->fields) {
-      columns += (columns.empty() ? "" : ", ") + b.col(b.base_alias(), f.column);
+    const ModelMeta& m = *q.model;
+    for (std::size_t i = 0; i < m.fields.size(); ++i) {
+      const Field& f = m.fields[i];
+      // A field inherited from a multi-table parent is read through the parent links.
+      std::string alias = i < m.local_count ? b.base_alias()
+                                            : b.walk(query::parent_hops(m, *f.model),
+                                                     query::parent_hops(m, *f.model).size(), -2);
+      columns += (columns.empty() ? "" : ", ") + b.col(alias, f.column);
     }
   } else {
     for (const auto& name : q.value_fields) {

@@ -77,8 +77,19 @@ std::string django_field_class(const Field& f) {
   return "Field";
 }
 
+std::vector<Hop> parent_hops(const ModelMeta& child, const ModelMeta& ancestor) {
+  std::vector<Hop> hops;
+  for (const ModelMeta* m = &child; m != nullptr && m != &ancestor; m = m->parent()) {
+    const Field* link = m->parent_link();
+    if (link == nullptr) break;
+    hops.push_back({link, false});
+  }
+  return hops;
+}
+
 std::vector<std::string> lookup_choices(const ModelMeta& model) {
   std::vector<std::string> names;
+  if (const ModelMeta* parent = model.parent()) names = lookup_choices(*parent);
   for (const auto& f : model.fields) {
     names.push_back(f.name);
     if (f.is_foreign_key()) names.push_back(f.column);
@@ -137,9 +148,19 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
     return false;
   };
 
+  // Multi-table inheritance: a name the model has from a parent (a field, or a relation to
+  // the parent) is reached through the parent links, a join each.
+  auto to_parent = [&](const ModelMeta& holder) {
+    for (const Hop& h : parent_hops(*model, holder)) out.hops.push_back(h);
+    model = &holder;
+  };
   while (i < segs.size()) {
     const std::string& s = segs[i];
     const Field* f = s == "pk" ? &model->pk() : model->find_field(s);
+    if (f != nullptr && f->is_concrete() && !model->is_local(*f)) {
+      to_parent(*f->model);
+      continue;
+    }
     if (f != nullptr && f->is_concrete() && (!f->is_foreign_key() || s != f->name)) {
       // A plain column, or a foreign key named by its attname ("author_id") or its column.
       out.field = f;
@@ -174,6 +195,11 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
     }
     if (const RelatedObject* rel = find_reverse(*model, s)) {
       const Field* fk = rel->field;
+      const ModelMeta& owner = fk->target->concrete_model();
+      if (&owner != &model->concrete_model()) {  // a parent's relation: from the parent
+        to_parent(owner);
+        continue;
+      }
       out.relation_target = fk->model;
       if (fk->type == FieldType::ManyToMany) {
         const Field* target_side = fk->through_target;
@@ -189,6 +215,18 @@ ResolvedPath resolve_path(const ModelMeta& base, std::string_view path, bool all
       }
       ++i;
       continue;
+    }
+    if (f == nullptr && model->parent() != nullptr) {
+      // Perhaps the parent's: its many-to-many fields and reverse relations.
+      const ModelMeta* holder = model->parent();
+      while (holder != nullptr && holder->find_field(s) == nullptr &&
+             find_reverse(*holder, s) == nullptr) {
+        holder = holder->parent();
+      }
+      if (holder != nullptr) {
+        to_parent(*holder);
+        continue;
+      }
     }
     cannot_resolve(*model, s);
   }

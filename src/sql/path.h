@@ -39,6 +39,10 @@ bool is_lookup_name(std::string_view name) noexcept;
 // name is an error. Throws FieldError with Django's messages.
 ResolvedPath resolve_path(const ModelMeta& model, std::string_view path, bool allow_lookup);
 
+// The parent links from a multi-table inheritance child up to one of its ancestors (forward
+// hops, one join each).
+std::vector<Hop> parent_hops(const ModelMeta& child, const ModelMeta& ancestor);
+
 // Every name a lookup may start with on `model`, sorted (Django's "Choices are: ...").
 std::vector<std::string> lookup_choices(const ModelMeta& model);
 

@@ -46,10 +46,32 @@ std::string Statements::column(const ModelMeta& m, std::string_view column) cons
 std::string Statements::pk(const ModelMeta& m) const { return column(m, m.pk().column); }
 
 std::string Statements::instance_columns(const ModelMeta& m, std::string_view alias) const {
+  std::string_view table = alias.empty() ? std::string_view(m.db_table) : alias;
   std::string out;
-  for (const auto& f : m.fields) {
-    out += (out.empty() ? "" : ", ") + column(alias.empty() ? m.db_table : alias, f.column);
+  for (std::size_t i = 0; i < m.fields.size(); ++i) {
+    const Field& f = m.fields[i];
+    out += out.empty() ? "" : ", ";
+    if (i < m.local_count) {
+      out += column(table, f.column);
+      continue;
+    }
+    // A field inherited from a multi-table parent: the ancestor's row has the same key.
+    const ModelMeta& holder = *f.model;
+    const std::string parent_alias = "cascade_parent";
+    out += "(" +
+           select({.columns = column(parent_alias, f.column),
+                   .from = this->table(holder.db_table, parent_alias),
+                   .where = equal_columns(column(parent_alias, holder.pk().column),
+                                          column(table, m.pk().column))})
+               .sql +
+           ")";
   }
+  return out;
+}
+
+std::string Statements::row_table_columns(const ModelMeta& m, std::string_view table) const {
+  std::string out;
+  for (const auto& f : m.fields) out += (out.empty() ? "" : ", ") + column(table, f.column);
   return out;
 }
 

@@ -59,7 +59,12 @@ class Statements {
   std::string pk(const ModelMeta& m) const;  // the model's primary key, qualified
   // Every concrete field of `m`, qualified by `alias` (the table by default), in the order
   // read_instance() reads them.
+  // A field inherited from a multi-table parent is read from the ancestor's row with the
+  // same key (a scalar subquery), so the SELECT still reads one table.
   std::string instance_columns(const ModelMeta& m, std::string_view alias = {}) const;
+  // Every concrete field of `m` read from `table`, a row table (create_row_table) that holds
+  // them all as columns.
+  std::string row_table_columns(const ModelMeta& m, std::string_view table) const;
   // Every concrete field's column, unqualified, in the same order.
   std::vector<std::string> column_names(const ModelMeta& m) const;
   std::string as(const std::string& expression, std::string_view alias) const;

@@ -33,12 +33,23 @@ class Model:
         self.code = False           # has a unique `code` (100 + row number) for to_field keys
         self.through_of = None      # an explicit through model: the many-to-many Rel it serves
         self.bases = []             # abstract bases (Abstract) it inherits from
+        self.parent = None          # multi-table inheritance: the concrete model it extends
 
     def var(self, i):               # variable and `name` value of row i (1-based)
         return "%s%d" % (self.lower, i)
 
+    def chain(self):                # the model and its multi-table ancestors, topmost first
+        return (self.parent.chain() if self.parent else []) + [self]
+
+    def has_code(self):
+        return any(m.code for m in self.chain())
+
+    def all_fks(self):              # its keys and its ancestors' (what create() can set)
+        return [r for m in self.chain() for r in m.fks]
+
     def columns(self):
-        return ["id", "name"] + (["code"] if self.code else []) + [r.name for r in self.fks]
+        return ["id", "name"] + (["code"] if self.has_code() else []) + [
+            r.name for r in self.all_fks()]
 
 
 class Abstract:
@@ -175,6 +186,11 @@ def generate(seed):
                         extra2.random() < 0.4:
                     r.via_proxy = proxy
 
+    # Multi-table inheritance draws from a fourth stream, and so do the rows and operations
+    # of its models (render_script): seeds without it keep their schema, data and script.
+    extra3 = random.Random(seed * 1000003 + 41)
+    add_children(models, extra3)
+
     # Reverse accessors: default (`<model>_set`, `<model>` for one_to_one) unless two relations
     # of one model point at the same target, then an explicit related_name for each.
     for m in models:
@@ -192,8 +208,47 @@ def generate(seed):
     case.proxy = proxy
     case.toml = render_toml(models, throughs, abstract, proxy)
     case.django_models = render_django(models, throughs, abstract, proxy)
-    case.script = render_script(rng, models, throughs, proxy, extra2)
+    case.script = render_script(rng, models, throughs, proxy, extra2, extra3)
     return case
+
+
+def add_children(models, rng):
+    """Multi-table inheritance, from a stream of its own: in some seeds a child `K` of one of
+    the models (and sometimes a grandchild `G` of K), each with keys of its own, and sometimes
+    a nullable key from another model to the child."""
+    if rng.random() >= 0.3:
+        return
+    base = rng.choice(models)
+    chain = [("K", base)] + ([("G", None)] if rng.random() < 0.35 else [])
+    for name, parent in chain:
+        m = Model(len(models), name)
+        m.parent = parent if parent is not None else models[-1]
+        m.rows = rng.randint(1, 6)
+        for _ in range(rng.choice([0, 1, 1, 2])):
+            t = rng.choice(models + [m])
+            forward = t is m
+            null = forward or rng.random() < 0.4
+            rule = pick_rule(rng, null)
+            value = rng.randint(1, t.rows) if rule in ("SET_DEFAULT", "SET",
+                                                      "DB_SET_DEFAULT") else None
+            base_name = "fk_" + t.lower
+            fk_name = base_name
+            j = 2
+            while any(r.name == fk_name for r in m.all_fks()):
+                fk_name = "%s_%d" % (base_name, j)
+                j += 1
+            m.fks.append(Rel(kind="foreign_key", name=fk_name, target=t, rule=rule, null=null,
+                             value=value, related_name=None, constraint=True, to_field=False))
+        models.append(m)
+    child = models[-1] if rng.random() < 0.5 else models[-len(chain)]
+    if rng.random() < 0.5:
+        src = rng.choice([m for m in models if m.parent is None])
+        rule = pick_rule(rng, True)
+        value = rng.randint(1, child.rows) if rule in ("SET_DEFAULT", "SET",
+                                                      "DB_SET_DEFAULT") else None
+        src.fks.append(Rel(kind="foreign_key", name="ref_" + child.lower, target=child, rule=rule,
+                           null=True, value=value, related_name="%s_to_%s" % (src.lower, child.lower),
+                           constraint=True, to_field=False, late=True))
 
 
 def target_name(r):
@@ -241,6 +296,11 @@ def render_toml(models, throughs=(), abstract=None, proxy=None):
         out.append("")
     for m in list(models) + list(throughs):
         out.append("[models.t.%s]" % m.name)
+        if m.parent is not None:        # multi-table: `name` and str() come from the parent
+            out.append('bases = ["%s"]' % m.parent.name)
+            out += [toml_fk(r) for r in m.fks]
+            out.append("")
+            continue
         if m.bases:
             out.append("bases = [%s]" % ", ".join('"%s"' % b.name for b in m.bases))
         out.append('display = "{name}"')
@@ -288,6 +348,11 @@ def render_django(models, throughs=(), abstract=None, proxy=None):
         out += [django_fk(r) for r in abstract.fks]
         out += ["", "    class Meta:", "        abstract = True", "        app_label = 't'", "", ""]
     for m in list(models) + list(throughs):
+        if m.parent is not None:
+            out.append("class %s(%s):" % (m.name, m.parent.name))
+            out += [django_fk(r) for r in m.fks]
+            out += ["", "    class Meta:", "        app_label = 't'", "", ""]
+            continue
         bases = ", ".join(b.name for b in m.bases) if m.bases else "models.Model"
         out.append("class %s(%s):" % (m.name, bases))
         out.append("    name = models.CharField(max_length=50)")
@@ -351,6 +416,11 @@ def closure_risk(models, root):
     pending = [(root, False)]
     while pending:
         x, by_db = pending.pop()
+        # Multi-table inheritance: a child's parent rows go with it, a parent's child rows too.
+        for y in models:
+            if (y is x.parent or y.parent is x) and y.name not in seen:
+                seen.add(y.name)
+                pending.append((y, by_db))
         for s in models:
             for r in s.fks:
                 if r.target is not x:
@@ -372,8 +442,12 @@ def closure_risk(models, root):
     return False
 
 
-def render_script(rng, models, throughs=(), proxy=None, extra=None):
+def render_script(rng, models, throughs=(), proxy=None, extra=None, extra3=None):
     every = list(models) + list(throughs)
+    base = [m for m in models if m.parent is None]
+    children = [m for m in models if m.parent is not None]
+    # What concerns the multi-table models draws from their own stream.
+    own = lambda m, r=None: extra3 if (m.parent is not None or getattr(r, "late", False)) else rng
     names = ", ".join(m.name for m in every + ([proxy] if proxy is not None else []))
     lines = ["from t.models import " + names, "from django.db.models import Q"]
 
@@ -385,18 +459,20 @@ def render_script(rng, models, throughs=(), proxy=None, extra=None):
             args = ["name=%r" % m.var(i)]
             if m.code:
                 args.append("code=%d" % code_of(i))
-            for r in m.fks:
+            elif m.has_code():          # a child's rows share the parent's unique codes
+                args.append("code=%d" % (code_of(i) + 100 * m.index))
+            for r in m.all_fks():
                 t = r.target
-                if t.index >= m.index:
+                if t.index >= m.index or getattr(r, "late", False):
                     args.append("%s=None" % r.name)
-                    if rng.random() < 0.7:
+                    if own(m, r).random() < 0.7:
                         later.append((m, i, r))
                     continue
-                args.append("%s=%s" % (r.name, pick_target(rng, m, r, o2o_used)))
+                args.append("%s=%s" % (r.name, pick_target(own(m, r), m, r, o2o_used)))
             lines.append("%s = %s.objects.create(%s)" % (m.var(i), m.name, ", ".join(args)))
     sets = {}
     for m, i, r in later:
-        v = pick_target(rng, m, r, o2o_used)
+        v = pick_target(own(m, r), m, r, o2o_used)
         if v != "None":
             sets.setdefault((m.index, i), []).append("%s.%s = %s" % (m.var(i), r.name, v))
     for (mi, i), assigns in sorted(sets.items()):
@@ -417,11 +493,22 @@ def render_script(rng, models, throughs=(), proxy=None, extra=None):
     safe, risky = [], []
     deleted_vars = set()
     for _ in range(rng.randint(3, 9)):
-        m = rng.choice(models)
-        op, can_raise = make_op(rng, models, m, deleted_vars)
+        m = rng.choice(base)
+        op, can_raise = make_op(rng, base, m, deleted_vars)
+        (risky if can_raise or closure_risk(every, m) else safe).append(op)
+    for _ in range(extra3.randint(1, 4) if children else 0):
+        # On a child: deletes that take its parent rows too, or keep them (keep_parents).
+        m = extra3.choice(children)
+        if extra3.random() < 0.3:
+            v = m.var(extra3.randint(1, m.rows))
+            again = v in deleted_vars
+            deleted_vars.add(v)
+            op, can_raise = "print(%s.delete(keep_parents=True))" % v, again
+        else:
+            op, can_raise = make_op(extra3, models, m, deleted_vars)
         (risky if can_raise or closure_risk(every, m) else safe).append(op)
     if rng.random() < 0.3:
-        m = rng.choice(models)
+        m = rng.choice(base)
         (risky if closure_risk(every, m) else safe).append(
             "print(%s.objects.all().delete())" % m.name)
     if proxy is not None:
@@ -443,7 +530,7 @@ def pick_target(rng, m, r, o2o_used):
     if r.null and rng.random() < 0.3:
         return "None"
     if r.kind == "one_to_one":
-        used = o2o_used.setdefault((m.name, r.name), set())
+        used = o2o_used.setdefault((owner_of(m, r).name, r.name), set())
         free = [j for j in range(1, t.rows + 1) if j not in used]
         if not free:
             return "None"   # only reachable with null=True (checked by the generator)
@@ -451,6 +538,11 @@ def pick_target(rng, m, r, o2o_used):
         used.add(j)
         return t.var(j)
     return t.var(rng.randint(1, t.rows))
+
+
+def owner_of(m, r):
+    """The model of m's chain that declares the key r (whose table holds it)."""
+    return next(x for x in m.chain() if r in x.fks)
 
 
 def some_names(rng, m, k=None):

@@ -130,8 +130,10 @@ class Collector {
   // Instances of one model (Django's Model.delete()). Throws ValueError when a primary key is
   // unset: "<Model> object can't be deleted because its id attribute is set to None."
   // After a hard delete their primary keys are unset, as Django does (a soft delete keeps them,
-  // so the instances can be restored).
-  DeletionPlan collect(const std::vector<Instance*>& instances, Mode mode = Mode::Policy) const;
+  // so the instances can be restored). keep_parents (Django's Model.delete(keep_parents=True)):
+  // the rows of a multi-table child's parents stay, and their relations are not followed.
+  DeletionPlan collect(const std::vector<Instance*>& instances, Mode mode = Mode::Policy,
+                       bool keep_parents = false) const;
 
  private:
   Context& db_;

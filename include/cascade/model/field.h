@@ -99,6 +99,9 @@ struct Field {
   // ManyToMany to "self": each link is stored in both directions and removed with its mirror
   // (Django's symmetrical). Unset: true for to = "self", as Django's default.
   std::optional<bool> symmetrical;
+  // A one-to-one primary key to the parent of a multi-table inheritance child ("place_ptr"),
+  // added by the Registry for a model whose `bases` names a concrete model.
+  bool parent_link = false;
 
   // Set by Registry::finalize().
   const ModelMeta* model = nullptr;    // the model this field belongs to

@@ -3,6 +3,7 @@
 // threads. Pointers to a ModelMeta or its Fields stay valid as long as the Registry lives.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,7 +54,10 @@ class ModelMeta {
   // `bases` inherit its fields and, unless they set their own, its display, ordering,
   // unique_together and delete_policy. Registry::finalize() removes it from the models.
   bool abstract = false;
-  // Abstract models this one inherits from, in order; for a proxy, the one model it proxies.
+  // Abstract models this one inherits from, in order; for a proxy, the one model it proxies;
+  // a concrete model named here makes this one its multi-table inheritance child (Django's
+  // MTI): its table has a one-to-one primary key to the parent's ("place_ptr_id"), and it
+  // sees the parent's fields.
   std::vector<std::string> bases;
   // A proxy (Django's Meta.proxy): the rows, table and fields of the model in `bases` (or of
   // that model's own concrete model), with its own name, display, ordering and verbose names.
@@ -62,7 +66,9 @@ class ModelMeta {
   bool proxy = false;
 
   // Concrete fields (with a column) in declaration order; the primary key first after
-  // finalize (an "id" Auto field is added when none is declared).
+  // finalize (an "id" Auto field is added when none is declared). For a multi-table
+  // inheritance child, finalize appends the parents' fields after its own (their `model` is
+  // the ancestor whose table holds them): the first local_count fields are the table's.
   std::vector<Field> fields;
   std::vector<Field> many_to_many;
 
@@ -71,6 +77,31 @@ class ModelMeta {
   // of them too (a proxy has its concrete model's list).
   std::vector<RelatedObject> related_objects;
   const ModelMeta* concrete = nullptr;  // a proxy's concrete model (null for a concrete model)
+  std::size_t local_count = 0;          // fields[0, local_count) are columns of db_table
+
+  // Multi-table inheritance: the one-to-one primary key to the parent, and the parent; null
+  // for a model without a concrete parent.
+  const Field* parent_link() const noexcept {
+    return !fields.empty() && fields.front().parent_link ? &fields.front() : nullptr;
+  }
+  const ModelMeta* parent() const noexcept {
+    const Field* link = parent_link();
+    return link ? link->target : nullptr;
+  }
+  // True when this model's rows are rows of `other` (Python's issubclass for models): the same
+  // concrete model, or a multi-table descendant of it.
+  bool is_a(const ModelMeta& other) const noexcept {
+    for (const ModelMeta* m = &concrete_model(); m != nullptr; m = m->parent()) {
+      if (m == &other.concrete_model()) return true;
+    }
+    return false;
+  }
+  // The fields whose columns are in this model's table (all but those inherited from parents).
+  std::span<const Field> local_fields() const noexcept { return {fields.data(), local_count}; }
+  // True for a field whose column is in this model's table (not inherited from a parent).
+  bool is_local(const Field& f) const noexcept {
+    return &f >= fields.data() && &f < fields.data() + local_count;
+  }
 
   // The model whose table holds the rows (Django's concrete_model).
   const ModelMeta& concrete_model() const noexcept { return concrete ? *concrete : *this; }

@@ -65,6 +65,7 @@ class Registry {
 
   void inherit_abstract_bases();
   void resolve_proxies();
+  void inherit_parent_fields();
   void resolve_relations(Entry& entry);
   void resolve_many_to_many(Entry& entry);
   void add_through_models();

@@ -8,9 +8,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -100,9 +102,10 @@ class Manager {
   void save(Instance& instance);
   // Deletes the instance's row and everything its on_delete rules reach (Django's
   // instance.delete()); the instance's primary key is unset afterwards.
-  DeleteResult remove(Instance& instance);
+  // keep_parents: a multi-table child's parent rows stay (Django's keep_parents=True).
+  DeleteResult remove(Instance& instance, bool keep_parents = false);
   // Deletes for real, whatever the model's delete policy.
-  DeleteResult hard_remove(Instance& instance);
+  DeleteResult hard_remove(Instance& instance, bool keep_parents = false);
   // Brings back every row the delete that marked this instance marked (see soft_delete.h).
   DeleteResult restore(Instance& instance);
   // Hard-deletes this model's rows soft-deleted more than `older_than` ago.
@@ -120,8 +123,13 @@ class Manager {
   const ModelMeta& meta_;
   QuerySet::Visibility visibility_;
 
-  void insert(Instance& instance);
   bool save_row(Instance& instance);  // true when inserted
+  // Updates, or inserts, the row of `table` (the model's or a multi-table ancestor's) holding
+  // `fields` of the instance, whose first is that table's primary key `pk`; a new automatic
+  // key is given to `set_key`. True when inserted.
+  bool save_part(Instance& instance, const std::string& table,
+                 const std::vector<std::size_t>& fields, const Field& pk,
+                 const std::function<void(const Value&)>& set_key);
 };
 
 }  // namespace cascade

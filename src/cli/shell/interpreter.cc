@@ -871,7 +871,7 @@ class Evaluator {
     }
     const auto* other = value->as<InstanceObject>();
     if (f->is_foreign_key() && name == f->name && other != nullptr &&
-        &other->instance.meta().concrete_model() != &f->target->concrete_model()) {
+        !other->instance.meta().is_a(*f->target)) {
       raise("ValueError", "Cannot assign \"" + other->instance.repr() + "\": \"" +
                               inst.meta().object_name + "." + f->name + "\" must be a \"" +
                               f->target->object_name + "\" instance.");
@@ -1130,13 +1130,23 @@ class Evaluator {
     db.objects(inst.meta()).save(inst);
     return none();
   }
-  ObjPtr instance_delete(const ObjPtr& self, const Args&, const Kwargs&) {
-    Instance& inst = instance_of(self);
-    return wrap_result(db.objects(inst.meta()).remove(inst));
+  // Model.delete(keep_parents=False), as Django's (`using` names one database: none here).
+  static bool keep_parents(const Kwargs& kwargs) {
+    bool keep = false;
+    for (const auto& [k, v] : kwargs) {
+      if (k != "keep_parents")
+        raise("TypeError", "delete() got an unexpected keyword argument '" + k + "'");
+      keep = truthy(*v);
+    }
+    return keep;
   }
-  ObjPtr instance_hard_delete(const ObjPtr& self, const Args&, const Kwargs&) {
+  ObjPtr instance_delete(const ObjPtr& self, const Args&, const Kwargs& kwargs) {
     Instance& inst = instance_of(self);
-    return wrap_result(db.objects(inst.meta()).hard_remove(inst));
+    return wrap_result(db.objects(inst.meta()).remove(inst, keep_parents(kwargs)));
+  }
+  ObjPtr instance_hard_delete(const ObjPtr& self, const Args&, const Kwargs& kwargs) {
+    Instance& inst = instance_of(self);
+    return wrap_result(db.objects(inst.meta()).hard_remove(inst, keep_parents(kwargs)));
   }
   ObjPtr instance_restore(const ObjPtr& self, const Args&, const Kwargs&) {
     Instance& inst = instance_of(self);
@@ -2579,9 +2589,9 @@ const MemberTable& instance_table() {
       .members = {
           attribute("pk", &E::pk),
           method("save", 0, 4, &E::save, kKeywords | kWrites),
-          method("delete", 0, 0, &E::instance_delete, kWrites),
+          method("delete", 0, 0, &E::instance_delete, kKeywords | kWrites),
           method("restore", 0, 0, &E::instance_restore, kWrites | kSoftDelete),
-          method("hard_delete", 0, 0, &E::instance_hard_delete, kWrites | kSoftDelete),
+          method("hard_delete", 0, 0, &E::instance_hard_delete, kKeywords | kWrites | kSoftDelete),
           method("refresh_from_db", 0, 2, &E::refresh_from_db, kKeywords),
       }};
   return table;
