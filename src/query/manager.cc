@@ -223,6 +223,16 @@ ManyToManyManager Manager::many_to_many(const Instance& inst, std::string_view n
       return ManyToManyManager(db_, *rel.field, true, inst.pk());
     }
   }
+  // A multi-table child has its parents' many-to-many relations (the same key).
+  if (const ModelMeta* parent = meta_.parent()) {
+    const ModelMeta* holder = parent;
+    while (holder != nullptr &&
+           std::none_of(holder->many_to_many.begin(), holder->many_to_many.end(),
+                        [&](const Field& f) { return f.name == name; })) {
+      holder = holder->parent();
+    }
+    if (holder != nullptr) return Manager(db_, *holder, visibility_).many_to_many(inst, name);
+  }
   std::string choices;
   for (const auto& f : meta_.many_to_many) choices += (choices.empty() ? "" : ", ") + f.name;
   for (const auto& rel : meta_.related_objects) {

@@ -8,6 +8,7 @@
 
 #include "cascade/query/context.h"
 #include "cascade/query/manager.h"
+#include "cascade/db/transaction.h"
 #include "cascade/error.h"
 #include "cascade/model/mapping.h"
 #include "sql/path.h"
@@ -386,9 +387,51 @@ std::int64_t QuerySet::update(
 
 std::int64_t QuerySet::update(const std::vector<std::pair<std::string, Value>>& values) const {
   auto& c = database().connection();
-  auto compiled = sql::compile_update(c, *state_, values);
-  if (compiled.empty) return 0;
-  return c.execute(compiled.sql, compiled.params);
+  // A multi-table child's fields from its parents are in the parents' tables: one UPDATE per
+  // table, each on the rows matched before any is written (Django's related updates).
+  const ModelMeta& m = model();
+  std::vector<std::pair<std::string, Value>> own;
+  std::vector<std::pair<const ModelMeta*, std::vector<std::pair<std::string, Value>>>> parents;
+  for (const auto& [name, value] : values) {
+    const Field* f = m.find_field(name);
+    if (f == nullptr || !f->is_concrete() || m.is_local(*f)) {
+      own.emplace_back(name, value);
+      continue;
+    }
+    auto it = std::find_if(parents.begin(), parents.end(),
+                           [&](const auto& p) { return p.first == f->model; });
+    if (it == parents.end()) it = parents.insert(parents.end(), {f->model, {}});
+    it->second.emplace_back(f->name, value);
+  }
+  if (parents.empty()) {
+    auto compiled = sql::compile_update(c, *state_, values);
+    if (compiled.empty) return 0;
+    return c.execute(compiled.sql, compiled.params);
+  }
+  if (state_->sliced()) throw TypeError("Cannot update a query once a slice has been taken.");
+  return db::atomic(c, db::Atomic::Mode::Immediate, [&] {
+    std::vector<Value> pks;
+    for (const auto& row : values_list({"pk"}, true).rows()) pks.push_back(row[0]);
+    // Django's count: the model's own rows, else those of the first parent table written.
+    std::optional<std::int64_t> count;
+    auto write = [&](const ModelMeta& table, const std::vector<std::pair<std::string, Value>>& v) {
+      constexpr std::size_t kChunk = 500;
+      std::int64_t rows = 0;
+      for (std::size_t i = 0; i < pks.size(); i += kChunk) {
+        std::vector<Value> chunk(
+            pks.begin() + static_cast<std::ptrdiff_t>(i),
+            pks.begin() + static_cast<std::ptrdiff_t>(std::min(pks.size(), i + kChunk)));
+        rows += QuerySet(database(), table, Visibility::All)
+                    .filter(Q("pk__in", Arg(std::move(chunk))))
+                    .update(v);
+      }
+      if (!count) count = rows;
+    };
+    if (!own.empty()) write(m, own);
+    for (const auto& [table, v] : parents) write(*table, v);
+    if (pks.empty() && !own.empty()) sql::compile_update(c, *state_, own);  // checks the names
+    return *count;
+  });
 }
 
 }  // namespace cascade

@@ -565,6 +565,9 @@ display = "{name}"
 ordering = ["name"]
 fields.name = { type = "char", max_length = 10 }
 fields.owner = { type = "foreign_key", to = "Owner", on_delete = "SET_NULL", null = true }
+fields.tags = { type = "many_to_many", to = "Tag" }
+[models.mt.Tag]
+fields.name = { type = "char", max_length = 10 }
 [models.mt.Restaurant]
 bases = ["Place"]
 fields.serves = { type = "boolean", default = false }
@@ -611,6 +614,21 @@ TEST_P(RelationsTest, MultiTableChildrenHaveTheirParentsFields) {
   EXPECT_EQ(values.value_names(),
             (std::vector<std::string>{"id", "name", "owner_id", "place_ptr_id", "serves",
                                       "restaurant_ptr_id", "chef"}));
+  // update(): each table its own statement, on the rows matched before any was written.
+  EXPECT_EQ(bistros.filter({{"name", "b2"}}).update({{"name", "b3"}, {"chef", "cy"}}), 1);
+  EXPECT_EQ(d.objects("mt.Place").get(b.pk()).get("name"), Value("b3"));
+  EXPECT_EQ(bistros.get(b.pk()).get("chef"), Value("cy"));
+  EXPECT_EQ(bistros.all().update({{"serves", true}}), 1);  // a parent's field only
+  EXPECT_EQ(d.objects("mt.Restaurant").get(b.pk()).get("serves"), Value(true));
+  EXPECT_EQ(bistros.filter({{"name", "none"}}).update({{"name", "x"}}), 0);
+  EXPECT_THROW(bistros.all().update({{"nope", 1}}), FieldError);
+  EXPECT_THROW(bistros.all().update({{"name", nullptr}}), IntegrityError);
+  EXPECT_EQ(d.objects("mt.Place").get(b.pk()).get("name"), Value("b3"));  // nothing written
+  // A parent's many-to-many relation is the child's too.
+  Instance tag = d.objects("mt.Tag").create({{"name", "t"}});
+  bistros.many_to_many(b, "tags").add({tag.pk()});
+  EXPECT_EQ(bistros.many_to_many(b, "tags").pks(), std::vector<Value>{tag.pk()});
+  EXPECT_EQ(bistros.filter({{"tags__name", "t"}}).count(), 1);
   // A plain parent row is no child.
   d.objects("mt.Place").create({{"name", "p"}});
   EXPECT_EQ(bistros.count(), 1);

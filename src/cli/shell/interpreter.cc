@@ -814,6 +814,13 @@ class Evaluator {
   ObjPtr field_attr(const ObjPtr& o, const std::string& name) {
     Instance& inst = o->as<InstanceObject>()->instance;
     const ModelMeta& m = inst.meta();
+    // A multi-table child's many-to-many relations from its parents.
+    for (const ModelMeta* p = m.find_field(name) ? nullptr : m.parent(); p != nullptr;
+         p = p->parent()) {
+      for (const auto& f : p->many_to_many) {
+        if (f.name == name) return make_object(RelatedManager{o, &f, false, name});
+      }
+    }
     if (const Field* f = m.find_field(name)) {
       if (f->type == FieldType::ManyToMany) return make_object(RelatedManager{o, f, false, name});
       if (f->is_foreign_key() && name == f->name) {
