@@ -87,9 +87,16 @@ class Builder {
   // (the child inherits those relations).
   void collect_parents(int index) {
     const ModelMeta& model = *plan_.nodes[static_cast<std::size_t>(index)].model;
-    const Field* link = model.parent_link();
+    const Field* link = model.concrete_model().parent_link();
     if (link == nullptr) return;
     const ModelMeta& parent = *link->target;
+    if (parent.delete_policy == DeletePolicy::Never) {
+      // Refused whether or not rows are reached (a conservative check, made when planning).
+      throw NotSupportedError("Cannot delete instances of model '" + model.object_name +
+                              "': its parent model '" + parent.object_name +
+                              "' has delete_policy 'never' (delete with keep_parents to keep "
+                              "the parent rows).");
+    }
     bool is_new = &parent != plan_.root_model && node_of_.count(&parent) == 0;
     int p = node_for(parent, false, plan_.nodes[static_cast<std::size_t>(index)].first_hop, false);
     plan_.nodes[static_cast<std::size_t>(p)].sources.push_back({false, link, index, true});

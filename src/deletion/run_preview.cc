@@ -78,6 +78,9 @@ void Runner::database_effects(Preview& out, const ModelMeta& m, const Fragment& 
   for (const auto& rel : m.related_objects) {
     const Field* fk = rel.field;
     if (fk->type == FieldType::ManyToMany) continue;
+    // A multi-table child's relations from its parents: the parents' rows' effects, counted
+    // for the parents' node (or none, with keep_parents).
+    if (&fk->target->concrete_model() != &m.concrete_model()) continue;
     OnDelete rule = fk->on_delete;
     const char* action = rule == OnDelete::DbCascade      ? "ON DELETE CASCADE"
                          : rule == OnDelete::DbSetNull    ? "ON DELETE SET NULL"

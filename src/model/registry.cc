@@ -284,10 +284,12 @@ void Registry::finalize() {
     if (!e.meta->proxy) resolve_relations(e);
   }
   add_through_models();
+  // Before resolve_many_to_many(), which keeps pointers into the through models' fields: a
+  // child's fields grow here.
+  inherit_parent_fields();
   for (auto& e : models_) {
     if (!e.meta->proxy) resolve_many_to_many(e);
   }
-  inherit_parent_fields();
   resolve_proxies();
   // Two models may not share a label or a table (a through model named like a declared one).
   // The many-to-many field an auto-created through model belongs to: "blog.Post.tags".
@@ -622,6 +624,11 @@ void Registry::inherit_parent_fields() {
                                "' clashes with the field '" + f.name + "' from model '" +
                                parent->label_lower() + "'.");
           }
+          if (own.column == f.column) {  // Django allows it; a row of both tables could not
+            fail(e.source, where(m, own) + ": its column '" + own.column + "' is also the " +
+                               "column of the field '" + f.name + "' of " + parent->label() +
+                               "; a child and its parents need distinct column names.");
+          }
         }
         Field copy = f;
         // The parent's own fields get their back-pointer here (step 3 skips them in the child).
@@ -700,6 +707,10 @@ void Registry::resolve_many_to_many(Entry& e) {
     if (*f.symmetrical) f.related_name = f.name + "_rel_+";
     if (f.through_model.empty()) continue;  // auto-created: add_through_models() set the keys
     const ModelMeta& through = *f.through;
+    if (through.parent() != nullptr) {
+      fail(e.source, where(m, f) + ": the through model " + through.label() +
+                         " is a multi-table inheritance child; that is not supported yet.");
+    }
     std::string w = where(m, f);
     auto keys_to = [&](const ModelMeta& side) {
       std::vector<const Field*> out;
@@ -788,6 +799,12 @@ void Registry::resolve_target_field(const Entry& e, Field& f) const {
   if (to->is_foreign_key()) {
     fail(e.source, where(*e.meta, f) + ": the to_field '" + f.to_field +
                        "' is itself a relation; refer to a plain unique field.");
+  }
+  if (!t.is_local(*to)) {
+    fail(e.source, where(*e.meta, f) + ": the to_field '" + f.to_field + "' is inherited by " +
+                       t.label() + " from " + to->model->label() +
+                       "; a key to a parent's field is not supported: point it at " +
+                       to->model->label() + ".");
   }
   f.target_field = to;
 }

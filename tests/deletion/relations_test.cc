@@ -580,6 +580,8 @@ fields.place = { type = "foreign_key", to = "Place", on_delete = "CASCADE" }
 fields.restaurant = { type = "foreign_key", to = "Restaurant", on_delete = "CASCADE" }
 [models.mt.Permit]
 fields.place = { type = "foreign_key", to = "Place", on_delete = "PROTECT", null = true }
+[models.mt.Photo]
+fields.place = { type = "foreign_key", to = "Place", on_delete = "DO_NOTHING" }
 )";
 
 // The child's table has its own fields and a one-to-one primary key to the parent's; queries,
@@ -692,6 +694,15 @@ TEST_P(RelationsTest, KeepParentsKeepsTheParentRows) {
   Manager bistros = d.objects("mt.Bistro");
   Instance b = bistros.create({{"name", "b1"}});
   d.objects("mt.Inspection").create({{"place", b.pk()}});
+  // A reference the database would refuse at commit, to the parent's row: in the way of a delete
+  // of the child (once), not of one that keeps the parents.
+  d.objects("mt.Photo").create({{"place", b.pk()}});
+  Preview whole = Collector(d).collect({&b}).preview(10);
+  EXPECT_EQ(whole.blocked_by, Refusal::Commit);
+  EXPECT_EQ(whole.database_effects.size(), 1u);
+  Preview keeping = Collector(d).collect({&b}, Collector::Mode::Policy, true).preview(10);
+  EXPECT_FALSE(keeping.blocked()) << keeping.blocked_message;
+  EXPECT_TRUE(keeping.database_effects.empty());
   d.objects("mt.Permit").create({{"place", b.pk()}});  // PROTECT, on the parent: not in the way
   Manager restaurants = d.objects("mt.Restaurant");
   Instance r = restaurants.get(b.pk());
@@ -763,6 +774,36 @@ display = "{nope}"
 )")
                 .find("names 'nope', which is not a field"),
             std::string::npos);
+  EXPECT_NE(config_error(R"(
+[models.mi.Place]
+fields.title = { type = "char", max_length = 10, db_column = "label" }
+[models.mi.Shop]
+bases = ["Place"]
+fields.caption = { type = "char", max_length = 10, db_column = "label" }
+)")
+                .find("a child and its parents need distinct column names"),
+            std::string::npos);
+  EXPECT_NE(config_error(R"(
+[models.mi.Place]
+fields.ref = { type = "integer", unique = true }
+[models.mi.Shop]
+bases = ["Place"]
+[models.mi.Sale]
+fields.shop = { type = "foreign_key", to = "Shop", to_field = "ref", on_delete = "CASCADE" }
+)")
+                .find("the to_field 'ref' is inherited by mi.Shop from mi.Place"),
+            std::string::npos);
+  EXPECT_NE(config_error(place + R"(
+[models.mi.Link]
+fields.place = { type = "foreign_key", to = "Place", on_delete = "CASCADE" }
+fields.other = { type = "foreign_key", to = "Other", on_delete = "CASCADE" }
+[models.mi.Special]
+bases = ["Link"]
+[models.mi.Owner]
+fields.places = { type = "many_to_many", to = "Place", through = "Special" }
+)")
+                .find("is a multi-table inheritance child; that is not supported yet"),
+            std::string::npos);
   EXPECT_EQ(config_error(place + R"(
 [models.mi.Shop]
 bases = ["Place"]
@@ -770,6 +811,24 @@ ordering = ["-name"]
 display = "{name}"
 )"),
             "accepted");
+}
+
+// A parent whose rows are never deleted: its children are deleted only with keep_parents.
+TEST_P(RelationsTest, AParentThatIsNeverDeletedKeepsItsRows) {
+  Database d = open(R"(
+[models.nv.Place]
+delete_policy = "never"
+fields.name = { type = "char", max_length = 10 }
+[models.nv.Shop]
+bases = ["Place"]
+)");
+  Manager shops = d.objects("nv.Shop");
+  Instance s = shops.create({{"name", "s"}});
+  EXPECT_THROW(shops.remove(s), NotSupportedError);
+  EXPECT_THROW(shops.all().remove(), NotSupportedError);
+  EXPECT_EQ(d.objects("nv.Place").count(), 1);
+  EXPECT_EQ(shops.remove(s, true).repr(), "(1, {'nv.Shop': 1})");
+  EXPECT_EQ(d.objects("nv.Place").count(), 1);
 }
 
 }  // namespace
