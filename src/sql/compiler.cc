@@ -461,9 +461,11 @@ Compiled compile_select(const db::Connection& c, const detail::QueryState& q, Se
     for (std::size_t i = 0; i < m.fields.size(); ++i) {
       const Field& f = m.fields[i];
       // A field inherited from a multi-table parent is read through the parent links.
-      std::string alias = i < m.local_count ? b.base_alias()
-                                            : b.walk(query::parent_hops(m, *f.model),
-                                                     query::parent_hops(m, *f.model).size(), -2);
+      std::string alias = b.base_alias();
+      if (i >= m.local_count) {
+        const std::vector<Hop> hops = query::parent_hops(m, *f.model);
+        alias = b.walk(hops, hops.size(), -2);
+      }
       columns += (columns.empty() ? "" : ", ") + b.col(alias, f.column);
     }
   } else {
