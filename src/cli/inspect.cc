@@ -28,6 +28,13 @@ std::string describe_field(const Field& f) {
       parts.push_back(fmt::format("many_to_many <-> {}", f.target->label()));
       parts.push_back(fmt::format("through table \"{}\"", f.through->db_table));
       break;
+    case FieldType::GenericForeignKey:
+      parts.push_back(fmt::format("generic_foreign_key ({}, {})", f.ct_field, f.fk_field));
+      break;
+    case FieldType::GenericRelation:
+      parts.push_back(fmt::format("generic_relation <- {} ({}, {})", f.target->label(),
+                                  f.ct_field, f.fk_field));
+      break;
     default: parts.emplace_back(field_type_name(f.type));
   }
   if (f.primary_key) parts.emplace_back("primary key");
@@ -160,11 +167,15 @@ int inspect_command(db::Connection& c, const Registry& registry,
     std::size_t width = 0;
     for (const auto& f : m->fields) width = std::max(width, f.name.size());
     for (const auto& f : m->many_to_many) width = std::max(width, f.name.size());
+    for (const auto& f : m->private_fields) width = std::max(width, f.name.size());
     for (const auto& f : m->fields) {
       out << fmt::format("  {:<{}}  {}{}\n", f.name, width, describe_field(f),
                          m->is_local(f) ? "" : " (inherited from " + f.model->label() + ")");
     }
     for (const auto& f : m->many_to_many) {
+      out << fmt::format("  {:<{}}  {}\n", f.name, width, describe_field(f));
+    }
+    for (const auto& f : m->private_fields) {
       out << fmt::format("  {:<{}}  {}\n", f.name, width, describe_field(f));
     }
     for (const auto& rel : m->related_objects) {

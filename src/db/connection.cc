@@ -46,8 +46,9 @@ std::string Connection::column_type(const Field& f) const {
     }
     return column_type(key);
   }
-  if (f.type == FieldType::ManyToMany) {
-    throw ProgrammingError("many-to-many field '" + f.name + "' has no column");
+  if (!f.is_concrete()) {
+    throw ProgrammingError(std::string(field_type_name(f.type)) + " field '" + f.name +
+                           "' has no column");
   }
   return value_column_type(f);
 }

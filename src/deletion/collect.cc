@@ -20,7 +20,8 @@ bool skips_collection(OnDelete rule) { return !traits(rule).collected; }
 
 // Django's can_fast_delete for a model reached through the CASCADE relation `from` (null for
 // the root) (rule 48): no per-object delete receivers, every relation pointing at it (or at
-// its parents) is DO_NOTHING or DB_*, and a multi-table child only through its parent link.
+// its parents) is DO_NOTHING or DB_*, a multi-table child only through its parent link, and
+// no GenericRelation.
 bool can_fast_delete(const Context& db, const ModelMeta& model, const Field* from) {
   const Field* link = model.concrete_model().parent_link();
   if (link != nullptr && link != from) return false;
@@ -33,7 +34,7 @@ bool can_fast_delete(const Context& db, const ModelMeta& model, const Field* fro
     if (rel.field->type == FieldType::ManyToMany) continue;  // its through FKs count instead
     if (!skips_collection(rel.field->on_delete)) return false;
   }
-  return true;
+  return model.generic_relations().empty();
 }
 
 class Builder {
@@ -176,6 +177,40 @@ class Builder {
           if (plan_.kind != detail::Kind::SoftCascade) plan_.updates.push_back({fk, index});
           break;
         default: break;
+      }
+    }
+    walk_generic(index);
+  }
+
+  // Django's private fields, after the relations (rule 57): the rows of each GenericRelation
+  // target whose (content type, object id) is one of the node's rows, collected like CASCADE
+  // without an ordering dependency; fast-deleted when nothing else needs them loaded.
+  void walk_generic(int index) {
+    const ModelMeta& model = *plan_.nodes[static_cast<std::size_t>(index)].model;
+    bool soft = plan_.kind != detail::Kind::Hard;
+    for (const Field* gr : model.generic_relations()) {
+      const ModelMeta& related = *gr->target;
+      if (related.delete_policy == DeletePolicy::Never) {
+        throw NotSupportedError("Cannot delete instances of model '" + model.object_name +
+                                "': its generic relation '" + gr->name + "' reaches model '" +
+                                related.object_name + "', whose delete_policy is 'never'.");
+      }
+      bool mark = false;
+      if (soft) {  // as for a CASCADE relation
+        mark = related.soft_deletable();
+        if (!mark && plan_.kind == detail::Kind::SoftCascade) continue;
+      }
+      // From the root: after every relation of the root model (Django walks private fields last).
+      int hop = index == 0 ? static_cast<int>(model.related_objects.size())
+                           : plan_.nodes[static_cast<std::size_t>(index)].first_hop;
+      bool fast = !mark && &related != plan_.root_model && can_fast_delete(db_, related, nullptr);
+      int child = node_for(related, fast, hop, mark);
+      detail::Source source;
+      source.parent = index;
+      source.generic = gr;
+      plan_.nodes[static_cast<std::size_t>(child)].sources.push_back(source);
+      if (!plan_.nodes[static_cast<std::size_t>(child)].fast && walked_.insert(child).second) {
+        walk(child);
       }
     }
   }

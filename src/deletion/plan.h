@@ -23,6 +23,10 @@ struct Source {
   // Multi-table inheritance: `fk` is the parent link of `parent`'s model, and these rows are
   // the parents of its rows (the same keys), collected with them (rule 41).
   bool up = false;
+  // A GenericRelation of `parent`'s model (rule 57): `fk` is null, and these rows are those
+  // whose content type is the parent's (concrete) model's and whose object id is a parent's
+  // key. Django records no ordering dependency for them.
+  const Field* generic = nullptr;
 };
 
 struct Node {

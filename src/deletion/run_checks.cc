@@ -204,7 +204,9 @@ int Runner::first_root_relation(int n, const Value& pk) {
     std::vector<const detail::Source*> up;
     std::vector<std::string> columns;
     for (const auto& s : p_.nodes[static_cast<std::size_t>(node)].sources) {
-      if (s.root) continue;
+      // A generic relation's rows name no relation of the root's (Django's message keys
+      // follow foreign keys only).
+      if (s.root || s.generic) continue;
       up.push_back(&s);
       // A parent row's child has its key (Source::up): the column is the row's own key.
       columns.push_back(s.up ? s_.pk(m) : col(m, s.fk->column));

@@ -1,6 +1,8 @@
 // The SQL for a node's rows, key sets in temporary tables, chunks, and the statement helpers.
 #include "deletion/runner.h"
 
+#include "cascade/query/content_types.h"
+
 namespace cascade::detail {
 
 void Runner::add_fast_entry(int node, int parent, std::int64_t gen) {
@@ -65,6 +67,34 @@ Fragment Runner::referring(const Field& fk, int parent, const Fragment& parent_k
                   s_.select({.columns = s_.as(s_.column(t.db_table, held.column), kKeyColumn),
                              .from = s_.table(t.db_table),
                              .where = keyed_by(t, t.pk().column, parent_keys)}));
+}
+
+void Runner::read_content_types() {
+  for (const auto& node : p_.nodes) {
+    for (const auto& s : node.sources) {
+      if (s.generic == nullptr || content_type_.count(s.parent)) continue;
+      auto id = find_content_type(db_, model(s.parent));
+      content_type_[s.parent] = id ? Value(*id) : Value();
+    }
+  }
+}
+
+Fragment Runner::generic_rows(const detail::Source& s, const Fragment& parent_keys) const {
+  const Field& gr = *s.generic;
+  const ModelMeta& target = *gr.target;
+  auto is_text = [](const Field& f) {
+    return f.type == FieldType::Char || f.type == FieldType::Text;
+  };
+  // A text object id holds the key's text (Django compares with str(pk)).
+  Fragment keys = parent_keys;
+  if (is_text(*gr.generic_id) && !is_text(model(s.parent).pk())) {
+    keys = s_.select({.columns = s_.as(s_.as_text(s_.name(kKeyColumn)), kKeyColumn),
+                      .from = s_.derived(parent_keys, "cascade_generic")});
+  }
+  // No content type row: `= NULL` matches nothing.
+  return Sql::all_of({Sql::compare(col(target, gr.generic_ct->column), Compare::Eq,
+                                   content_type_.at(s.parent)),
+                      keyed_by(target, gr.generic_id->column, keys)});
 }
 
 Fragment Runner::absent_from(const std::string& table, const ModelMeta& m) const {
@@ -248,7 +278,7 @@ void Runner::materialize(int n) {
 void Runner::snapshot_held_values() {
   for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
     for (const auto& s : p_.nodes[n].sources) {
-      if (s.root || s.up || s.fk->target_field->primary_key) continue;
+      if (s.root || s.up || s.generic || s.fk->target_field->primary_key) continue;
       const Field& held = *s.fk->target_field;
       if (held_table_.count({s.parent, &held})) continue;
       const ModelMeta& m = model(s.parent);

@@ -14,7 +14,7 @@ void Runner::order_by_rows() {
   std::map<std::pair<const Field*, int>, int> cascades_to;
   for (std::size_t c = 0; c < p_.nodes.size(); ++c) {
     for (const auto& s : p_.nodes[c].sources) {
-      if (!s.root && !s.up) cascades_to[{s.fk, s.parent}] = static_cast<int>(c);
+      if (!s.root && !s.up && !s.generic) cascades_to[{s.fk, s.parent}] = static_cast<int>(c);
     }
   }
   std::set<std::pair<const Field*, int>> restricts;
@@ -79,6 +79,21 @@ void Runner::order_by_rows() {
     for (int f : level_fast) {
       enter(fast, f);
       if (generations == 0) entries.push_back({f, n, -1});
+    }
+    // Then the node's generic relations (rule 57), with no ordering dependency.
+    for (std::size_t c = 0; c < p_.nodes.size(); ++c) {
+      for (const auto& s : p_.nodes[c].sources) {
+        if (s.generic == nullptr || s.parent != n) continue;
+        int x = static_cast<int>(c);
+        if (p_.nodes[c].fast) {
+          enter(fast, x);
+          entries.push_back({x, n, -1});
+          continue;
+        }
+        if (!any(source_rows(s, keys(n)), model(x))) continue;
+        enter(data, x);
+        if (!visited[c]) visit(x);
+      }
     }
   };
   enter(data, 0);

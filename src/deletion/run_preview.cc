@@ -265,7 +265,7 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
   std::set<const Field*> followed;
   for (const auto& node : p_.nodes) {
     for (const auto& src : node.sources) {
-      if (!src.root && !src.up) followed.insert(src.fk);
+      if (!src.root && !src.up && !src.generic) followed.insert(src.fk);
     }
   }
   std::function<void(const Instance&, std::vector<Preview::Node>&)> visit;
@@ -335,6 +335,21 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
     while (rows->next()) roots.push_back(read(*p_.root_model, *rows));
   }
   for (const auto& r : roots) visit(r, out.tree);
+  // Rows collected through a generic relation are extra roots after them (rule 86), in the
+  // order the relations were collected, each relation's rows by primary key.
+  for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
+    for (const auto& src : p_.nodes[n].sources) {
+      if (src.generic == nullptr) continue;
+      const ModelMeta& m = model(static_cast<int>(n));
+      Fragment where = source_rows(src, keys(src.parent));
+      add_live_filter(where, m);
+      std::vector<Instance> found;
+      auto rows = query(rows_of(m, where));
+      while (rows->next()) found.push_back(read(m, *rows));
+      rows.reset();
+      for (const auto& row : found) visit(row, out.tree);
+    }
+  }
   // Objects beyond the budget are counted from the plan's totals.
   std::int64_t total = out.counts.total;
   if (total > listed) out.omitted = std::max(out.omitted, total - listed);

@@ -61,6 +61,7 @@ class Runner {
         snapshot_(plan.nodes.size()),
         sorted_(plan.sorted),
         fast_(plan.fast_queue) {
+    read_content_types();
     for (int f : fast_) {
       for (const auto& s : plan.nodes[static_cast<std::size_t>(f)].sources) {
         if (!s.root) add_fast_entry(f, s.parent);
@@ -101,10 +102,18 @@ class Runner {
   Fragment referring(const Field& fk, int parent, const Fragment& parent_keys) const;
   // The rows a source gives its node, `parent_keys` being keys of the source's parent node:
   // referring(), or for a parent link followed up (Source::up) the rows with those keys.
+  // For a GenericRelation (Source::generic), the rows of its target with the parent's
+  // content type and one of those keys as object id.
   Fragment source_rows(const detail::Source& s, const Fragment& parent_keys) const {
     if (s.up) return keyed_by(*s.fk->target, s.fk->target->pk().column, parent_keys);
+    if (s.generic != nullptr) return generic_rows(s, parent_keys);
     return referring(*s.fk, s.parent, parent_keys);
   }
+  Fragment generic_rows(const detail::Source& s, const Fragment& parent_keys) const;
+  // The content type id of each node's model that a GenericRelation source refers to (null:
+  // no content type row yet, so no row can refer to it); read when the Runner starts.
+  void read_content_types();
+  std::map<int, Value> content_type_;
   // Before anything is written: for each node whose rows are referred to through a to_field,
   // a temporary table of its rows' primary keys and that field's values.
   void snapshot_held_values();

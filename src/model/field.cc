@@ -15,7 +15,7 @@ struct FieldTypeName {
   FieldType type;
   std::string_view name;
 };
-constexpr std::array<FieldTypeName, 12> kFieldTypeNames{{
+constexpr std::array<FieldTypeName, 14> kFieldTypeNames{{
     {FieldType::Auto, "auto"},
     {FieldType::Char, "char"},
     {FieldType::Text, "text"},
@@ -28,6 +28,8 @@ constexpr std::array<FieldTypeName, 12> kFieldTypeNames{{
     {FieldType::ForeignKey, "foreign_key"},
     {FieldType::OneToOne, "one_to_one"},
     {FieldType::ManyToMany, "many_to_many"},
+    {FieldType::GenericForeignKey, "generic_foreign_key"},
+    {FieldType::GenericRelation, "generic_relation"},
 }};
 
 [[noreturn]] void not_a_number(const Field& f, const Value& v) {
@@ -156,9 +158,12 @@ Value Field::to_python(const Value& v) const {
       throw ValueError("“" + v.to_string() +
                        "” value has an invalid format. It must be in "
                        "YYYY-MM-DD HH:MM[:ss[.uuuuuu]][TZ] format.");
-    case FieldType::ManyToMany: break;
+    case FieldType::ManyToMany:
+    case FieldType::GenericForeignKey:
+    case FieldType::GenericRelation: break;
   }
-  throw TypeError("many-to-many field '" + name + "' has no single value");
+  throw TypeError(std::string(field_type_name(type)) + " field '" + name +
+                  "' has no single value");
 }
 
 std::string Field::related_accessor_name() const {

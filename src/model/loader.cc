@@ -217,7 +217,8 @@ class Loader {
       Field f;
       f.name = name;
       f.type = field_type(v, string(v, what), what);
-      if (f.type == FieldType::Char || f.is_relation() || f.type == FieldType::Auto) {
+      if (f.type == FieldType::Char || f.is_relation() || f.type == FieldType::Auto ||
+          f.type == FieldType::GenericRelation) {
         fail(v, what + ": a " + std::string(field_type_name(f.type)) +
                     " field needs options; write it as a table: { type = \"" +
                     std::string(field_type_name(f.type)) + "\", ... }");
@@ -245,7 +246,11 @@ class Loader {
                 "to_field",
                 "through",
                 "through_fields",
-                "symmetrical"});
+                "symmetrical",
+                "ct_field",
+                "fk_field",
+                "content_type_field",
+                "object_id_field"});
     const auto& t = v.as_table();
     if (t.count("type") == 0) fail(v, what + ": missing key 'type'");
     Field f;
@@ -256,6 +261,12 @@ class Loader {
       return it == t.end() ? nullptr : &it->second;
     };
     auto key_what = [&](const char* key) { return what + ": '" + std::string(key) + "'"; };
+    if (f.is_generic()) return generic_field(std::move(f), v, what);
+    for (const char* key : {"ct_field", "fk_field", "content_type_field", "object_id_field"}) {
+      if (auto* x = opt(key)) {
+        fail(*x, key_what(key) + " is only for generic_foreign_key and generic_relation fields");
+      }
+    }
     if (auto* x = opt("null")) f.null = boolean(*x, key_what("null"));
     if (auto* x = opt("blank")) f.blank = boolean(*x, key_what("blank"));
     if (auto* x = opt("unique")) f.unique = boolean(*x, key_what("unique"));
@@ -372,6 +383,43 @@ class Loader {
     return f;
   }
 
+  // A generic_foreign_key (its two fields: ct_field, fk_field) or a generic_relation (to, and
+  // the target's two fields: content_type_field, object_id_field), as Django's.
+  Field generic_field(Field f, const TomlValue& v, const std::string& what) const {
+    bool gfk = f.type == FieldType::GenericForeignKey;
+    std::vector<std::string> allowed{"type"};
+    if (gfk) {
+      allowed.insert(allowed.end(), {"ct_field", "fk_field"});
+    } else {
+      allowed.insert(allowed.end(), {"to", "content_type_field", "object_id_field"});
+    }
+    for (const auto& [key, value] : v.as_table()) {
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(value, what + ": '" + key + "' does not apply to a " +
+                        std::string(field_type_name(f.type)) + " field (its keys: " + list + ")");
+      }
+    }
+    const auto& t = v.as_table();
+    auto name_of = [&](const char* key, std::string& into) {
+      if (auto it = t.find(key); it != t.end()) {
+        into = string(it->second, what + ": '" + key + "'");
+        if (auto problem = naming::field_name_problem(into)) {
+          fail(it->second, what + ": '" + key + "': " + *problem);
+        }
+      }
+    };
+    name_of(gfk ? "ct_field" : "content_type_field", f.ct_field);
+    name_of(gfk ? "fk_field" : "object_id_field", f.fk_field);
+    if (!gfk) {
+      auto it = t.find("to");
+      if (it == t.end()) fail(v, what + ": missing key 'to' (the model holding the generic key)");
+      f.to = string(it->second, what + ": 'to'");
+    }
+    return f;
+  }
+
   FieldType field_type(const TomlValue& at, const std::string& name,
                        const std::string& what) const {
     if (auto t = parse_field_type(name)) return *t;
@@ -379,7 +427,8 @@ class Loader {
     for (auto t :
          {FieldType::Auto, FieldType::Char, FieldType::Text, FieldType::Integer,
           FieldType::BigInteger, FieldType::Float, FieldType::Boolean, FieldType::Date,
-          FieldType::DateTime, FieldType::ForeignKey, FieldType::OneToOne, FieldType::ManyToMany}) {
+          FieldType::DateTime, FieldType::ForeignKey, FieldType::OneToOne, FieldType::ManyToMany,
+          FieldType::GenericForeignKey, FieldType::GenericRelation}) {
       names.emplace_back(field_type_name(t));
     }
     std::string list;
@@ -464,10 +513,12 @@ class Loader {
       // The Registry's check, here too so that the message carries the line.
       if (auto problem = on_delete_problem(f))
         fail(*fv, what + ", field '" + fname + "': " + *problem);
-      if (f.is_relation()) {
+      if (f.is_relation() || f.type == FieldType::GenericRelation) {
         relations_.push_back({label, app, fname, f.to, &fv->as_table().at("to")});
       }
-      if (f.type == FieldType::ManyToMany) {
+      if (f.is_generic()) {
+        m.private_fields.push_back(std::move(f));
+      } else if (f.type == FieldType::ManyToMany) {
         m.many_to_many.push_back(std::move(f));
       } else {
         m.fields.push_back(std::move(f));
@@ -559,6 +610,7 @@ class Loader {
       } else {
         target = project.registry->find(to);
       }
+      if (target == nullptr && to == kContentTypeLabel) continue;  // built in (finalize adds it)
       if (target == nullptr) {
         // Django's "either not installed, or is abstract" says nothing useful about a file:
         // name what the file declares instead.

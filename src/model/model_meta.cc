@@ -60,6 +60,25 @@ const Field* ModelMeta::find_field(std::string_view name) const noexcept {
   return nullptr;
 }
 
+std::vector<const Field*> ModelMeta::generic_relations() const {
+  std::vector<const Field*> out;
+  for (const ModelMeta* m = &concrete_model(); m != nullptr; m = m->parent()) {
+    for (const auto& f : m->private_fields) {
+      if (f.type == FieldType::GenericRelation) out.push_back(&f);
+    }
+  }
+  return out;
+}
+
+const Field* ModelMeta::find_private(std::string_view name) const noexcept {
+  for (const ModelMeta* m = &concrete_model(); m != nullptr; m = m->parent()) {
+    for (const auto& f : m->private_fields) {
+      if (f.name == name) return &f;
+    }
+  }
+  return nullptr;
+}
+
 std::vector<std::string> ModelMeta::field_names() const {
   std::vector<std::string> names;
   for (const auto& f : fields) {
@@ -67,7 +86,11 @@ std::vector<std::string> ModelMeta::field_names() const {
     if (f.attname() != f.name) names.push_back(f.attname());
   }
   for (const auto& f : many_to_many) names.push_back(f.name);
+  for (const ModelMeta* m = &concrete_model(); m != nullptr; m = m->parent()) {
+    for (const auto& f : m->private_fields) names.push_back(f.name);
+  }
   std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 

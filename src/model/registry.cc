@@ -185,13 +185,15 @@ void Registry::finalize() {
   if (finalized_) return;
   // 0. Abstract bases: their fields and options go to the models that name them, then they go.
   inherit_abstract_bases();
+  add_content_types();
   // 1. Per-model defaults and checks.
   for (auto& e : models_) {
     ModelMeta& m = *e.meta;
     if (m.proxy) {
       if (m.verbose_name.empty()) m.verbose_name = naming::verbose_name(m.object_name);
       if (m.verbose_name_plural.empty()) m.verbose_name_plural = m.verbose_name + "s";
-      if (!m.fields.empty() || !m.many_to_many.empty()) {  // Django's models.E017
+      if (!m.fields.empty() || !m.many_to_many.empty() ||  // Django's models.E017
+          !m.private_fields.empty()) {
         fail(e.source, "Proxy model '" + m.object_name + "' contains model fields.");
       }
       if (m.abstract) fail(e.source, m.label() + ": a model cannot be both abstract and a proxy.");
@@ -268,6 +270,17 @@ void Registry::finalize() {
         fail(e.source, where(m, f) + ": the name is used by another field of the model.");
       }
     }
+    for (const auto& f : m.private_fields) {
+      if (!f.is_generic()) {
+        fail(e.source, where(m, f) + ": only generic fields go in private_fields.");
+      }
+      if (auto problem = naming::field_name_problem(f.name)) {
+        fail(e.source, where(m, f) + ": " + *problem);
+      }
+      if (!names.insert(f.name).second) {
+        fail(e.source, where(m, f) + ": the name is used by another field of the model.");
+      }
+    }
     for (const auto& group : m.unique_together) {
       for (const auto& name : group) {
         if (!m.field_index(name)) {
@@ -340,12 +353,14 @@ void Registry::finalize() {
       if (f.model == nullptr) f.model = e.meta.get();
     }
     for (auto& f : e.meta->many_to_many) f.model = e.meta.get();
+    for (auto& f : e.meta->private_fields) f.model = e.meta.get();
   }
   for (auto& e : models_) {
     for (auto& f : e.meta->fields) {
       if (f.is_foreign_key() && f.model == e.meta.get()) resolve_target_field(e, f);
     }
   }
+  for (auto& e : models_) resolve_generic_fields(e);
   for (auto& e : models_) {  // inherited keys refer to what their ancestor's keys refer to
     ModelMeta& m = *e.meta;
     for (std::size_t i = m.local_count; i < m.fields.size(); ++i) {
@@ -428,6 +443,93 @@ void Registry::finalize() {
   finalized_ = true;
 }
 
+namespace {
+
+// The built-in content types model, as Django's django.contrib.contenttypes declares it.
+ModelMeta content_type_model() {
+  ModelMeta m("contenttypes", "ContentType");
+  m.db_table = "django_content_type";
+  m.display = "{app_label} | {model}";
+  for (const char* name : {"app_label", "model"}) {
+    Field f;
+    f.name = name;
+    f.type = FieldType::Char;
+    f.max_length = 100;
+    m.fields.push_back(std::move(f));
+  }
+  m.unique_together = {{"app_label", "model"}};
+  return m;
+}
+
+}  // namespace
+
+void Registry::add_content_types() {
+  if (find_entry(kContentTypeLabel) != nullptr) return;
+  bool needed = false;
+  for (const auto& e : models_) {
+    const ModelMeta& m = *e.meta;
+    if (!m.private_fields.empty()) needed = true;
+    for (const auto& f : m.fields) {
+      if (f.is_foreign_key() && f.to == kContentTypeLabel) needed = true;
+    }
+  }
+  if (needed) models_.push_back({std::make_unique<ModelMeta>(content_type_model()), "built in"});
+}
+
+// A generic foreign key's two fields, and a generic relation's (on its target, which must
+// declare a generic foreign key over them: Django's contenttypes.E004).
+void Registry::resolve_generic_fields(Entry& e) {
+  ModelMeta& m = *e.meta;
+  const Entry* ct = find_entry(kContentTypeLabel);
+  for (auto& f : m.private_fields) {
+    const ModelMeta& holder = f.type == FieldType::GenericRelation ? *f.target : m;
+    if (f.type == FieldType::GenericRelation) {
+      auto matches = [&](const Field& g) {
+        return g.type == FieldType::GenericForeignKey && g.ct_field == f.ct_field &&
+               g.fk_field == f.fk_field;
+      };
+      const auto& gs = holder.concrete_model().private_fields;
+      if (holder.proxy || std::none_of(gs.begin(), gs.end(), matches)) {
+        fail(e.source, where(m, f) + ": The GenericRelation defines a relation with the model '" +
+                           holder.label() + "', but that model does not have a " +
+                           "GenericForeignKey" +
+                           (holder.proxy ? " (name its concrete model)." : " over '" +
+                                                                                f.ct_field + "' and '" +
+                                                                                f.fk_field + "'."));
+      }
+    }
+    const Field* id = holder.find_field(f.fk_field);
+    if (id == nullptr || !id->is_concrete()) {  // contenttypes.E001
+      fail(e.source, where(holder, f) + ": The GenericForeignKey object ID references the " +
+                         "nonexistent field '" + f.fk_field + "'.");
+    }
+    if (id->is_foreign_key() || id->type == FieldType::Float || id->type == FieldType::Boolean ||
+        id->type == FieldType::Date || id->type == FieldType::DateTime) {
+      fail(e.source, where(holder, f) + ": the object ID field '" + f.fk_field +
+                         "' must be an integer, big_integer, char or text field.");
+    }
+    const Field* type = holder.find_field(f.ct_field);
+    if (type == nullptr || !type->is_concrete()) {  // contenttypes.E002
+      fail(e.source, where(holder, f) + ": The GenericForeignKey content type references the " +
+                         "nonexistent field '" + holder.object_name + "." + f.ct_field + "'.");
+    }
+    if (!type->is_foreign_key()) {  // contenttypes.E003
+      fail(e.source, where(holder, f) + ": '" + holder.object_name + "." + f.ct_field +
+                         "' is not a ForeignKey.");
+    }
+    if (ct == nullptr || type->target != ct->meta.get()) {  // contenttypes.E004
+      fail(e.source, where(holder, f) + ": '" + holder.object_name + "." + f.ct_field +
+                         "' is not a ForeignKey to 'contenttypes.ContentType'.");
+    }
+    if (!holder.concrete_model().is_local(*id) || !holder.concrete_model().is_local(*type)) {
+      fail(e.source, where(holder, f) + ": a generic key's fields inherited from a multi-table "
+                                        "parent are not supported (declare it on the parent).");
+    }
+    f.generic_ct = type;
+    f.generic_id = id;
+  }
+}
+
 void Registry::resolve_relations(Entry& e) {
   ModelMeta& m = *e.meta;
   auto resolve = [&](Field& f) {
@@ -457,6 +559,9 @@ void Registry::resolve_relations(Entry& e) {
   };
   for (auto& f : m.fields) {
     if (f.is_foreign_key()) resolve(f);
+  }
+  for (auto& f : m.private_fields) {
+    if (f.type == FieldType::GenericRelation) resolve(f);
   }
   for (auto& f : m.many_to_many) {
     resolve(f);
@@ -515,6 +620,7 @@ void Registry::inherit_abstract_bases() {
     state[i] = 1;
     std::vector<Field> fields;
     std::vector<Field> many_to_many;
+    std::vector<Field> private_fields;
     auto declared = [](const std::vector<Field>& list, const std::string& name) {
       return std::any_of(list.begin(), list.end(), [&](const Field& f) { return f.name == name; });
     };
@@ -559,7 +665,10 @@ void Registry::inherit_abstract_bases() {
       // that declares a name gives it.
       auto inherit = [&](const std::vector<Field>& from, std::vector<Field>& into) {
         for (const auto& f : from) {
-          if (declared(m.fields, f.name) || declared(m.many_to_many, f.name)) continue;
+          if (declared(m.fields, f.name) || declared(m.many_to_many, f.name) ||
+              declared(m.private_fields, f.name)) {
+            continue;
+          }
           if (declared(into, f.name)) continue;
           Field copy = f;
           // Placeholders are filled in by the concrete model; an abstract one passes them on.
@@ -569,6 +678,7 @@ void Registry::inherit_abstract_bases() {
       };
       inherit(b.fields, fields);
       inherit(b.many_to_many, many_to_many);
+      inherit(b.private_fields, private_fields);
       if (m.display.empty()) m.display = b.display;
       if (m.ordering.empty()) m.ordering = b.ordering;
       if (m.unique_together.empty()) m.unique_together = b.unique_together;
@@ -577,8 +687,10 @@ void Registry::inherit_abstract_bases() {
     // Inherited fields come first, as in Django (they were declared earlier).
     for (auto& f : m.fields) fields.push_back(std::move(f));
     for (auto& f : m.many_to_many) many_to_many.push_back(std::move(f));
+    for (auto& f : m.private_fields) private_fields.push_back(std::move(f));
     m.fields = std::move(fields);
     m.many_to_many = std::move(many_to_many);
+    m.private_fields = std::move(private_fields);
     m.bases.clear();
     state[i] = 2;
   };

@@ -73,6 +73,8 @@ std::string django_field_class(const Field& f) {
     case FieldType::ForeignKey: return "ForeignKey";
     case FieldType::OneToOne: return "OneToOneField";
     case FieldType::ManyToMany: return "ManyToManyField";
+    case FieldType::GenericForeignKey: return "GenericForeignKey";
+    case FieldType::GenericRelation: return "GenericRelation";
   }
   return "Field";
 }

@@ -85,6 +85,10 @@ std::string Statements::as(const std::string& expression, std::string_view alias
   return expression + " AS " + name(alias);
 }
 
+std::string Statements::as_text(const std::string& expression) {
+  return "CAST(" + expression + " AS TEXT)";
+}
+
 std::string Statements::list(const std::vector<std::string>& items) { return joined(items); }
 
 std::string Statements::count_rows() { return "COUNT(*)"; }

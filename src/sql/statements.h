@@ -68,6 +68,7 @@ class Statements {
   // Every concrete field's column, unqualified, in the same order.
   std::vector<std::string> column_names(const ModelMeta& m) const;
   std::string as(const std::string& expression, std::string_view alias) const;
+  static std::string as_text(const std::string& expression);       // CAST(e AS TEXT)
   static std::string list(const std::vector<std::string>& items);  // a, b, c
   static std::string count_rows();                                 // COUNT(*)
   // COUNT(expression): the rows where it is not NULL.

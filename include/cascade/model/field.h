@@ -32,7 +32,14 @@ enum class FieldType {
   ForeignKey,
   OneToOne,
   ManyToMany,
+  // Django's contenttypes fields, without a column of their own (ModelMeta::private_fields):
+  GenericForeignKey,  // a content-type key plus an object-id field, read as one object
+  GenericRelation,    // the reverse of a GenericForeignKey: its rows are deleted with the object
 };
+
+// The built-in model of content types (Django's django.contrib.contenttypes), table
+// django_content_type; added to a registry whose models use generic relations.
+inline constexpr const char* kContentTypeLabel = "contenttypes.ContentType";
 
 // What happens to rows that reference a deleted row (Django's on_delete). The Db* variants are
 // carried out by the database itself (Django 6.1's DB_CASCADE, DB_SET_NULL, DB_SET_DEFAULT).
@@ -102,6 +109,11 @@ struct Field {
   // A one-to-one primary key to the parent of a multi-table inheritance child ("place_ptr"),
   // added by the Registry for a model whose `bases` names a concrete model.
   bool parent_link = false;
+  // A GenericForeignKey: the names of its model's content-type key and object-id field; a
+  // GenericRelation: the names of those fields on the target model (Django's ct_field / fk_field
+  // and content_type_field / object_id_field).
+  std::string ct_field = "content_type";
+  std::string fk_field = "object_id";
 
   // Set by Registry::finalize().
   const ModelMeta* model = nullptr;    // the model this field belongs to
@@ -113,6 +125,10 @@ struct Field {
   // A foreign key or one-to-one: the target's field its column refers to (to_field, or the
   // target's primary key).
   const Field* target_field = nullptr;
+  // A GenericForeignKey or GenericRelation: the content-type key and the object-id field (on
+  // the field's own model, or on the GenericRelation's target).
+  const Field* generic_ct = nullptr;
+  const Field* generic_id = nullptr;
 
   bool is_relation() const noexcept {
     return type == FieldType::ForeignKey || type == FieldType::OneToOne ||
@@ -123,8 +139,12 @@ struct Field {
   bool is_foreign_key() const noexcept {
     return type == FieldType::ForeignKey || type == FieldType::OneToOne;
   }
-  // Has a column in the model's table (everything except ManyToMany).
-  bool is_concrete() const noexcept { return type != FieldType::ManyToMany; }
+  // A GenericForeignKey or GenericRelation (in ModelMeta::private_fields).
+  bool is_generic() const noexcept {
+    return type == FieldType::GenericForeignKey || type == FieldType::GenericRelation;
+  }
+  // Has a column in the model's table (everything except ManyToMany and the generic fields).
+  bool is_concrete() const noexcept { return type != FieldType::ManyToMany && !is_generic(); }
   // Django's attname, the name of the raw value: "author_id" for a relation, else the name,
   // whatever db_column says.
   std::string attname() const { return is_foreign_key() ? name + "_id" : name; }

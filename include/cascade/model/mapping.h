@@ -190,6 +190,10 @@ struct FieldDecl {
 struct ManyToManyDecl {
   Field field;
 };
+// A GenericForeignKey or GenericRelation: no column, so no member (Django's private fields).
+struct GenericDecl {
+  Field field;
+};
 
 namespace detail {
 
@@ -328,7 +332,34 @@ inline ManyToManyDecl many_to_many(std::string name, std::string to, RelationOpt
   return d;
 }
 
+// Django's GenericForeignKey(ct_field, fk_field): the struct maps the two fields themselves
+// (a foreign key to "contenttypes.ContentType" and an integer or text object id).
+inline GenericDecl generic_foreign_key(std::string name, std::string ct_field = "content_type",
+                                       std::string fk_field = "object_id") {
+  GenericDecl d;
+  d.field.name = std::move(name);
+  d.field.type = FieldType::GenericForeignKey;
+  d.field.ct_field = std::move(ct_field);
+  d.field.fk_field = std::move(fk_field);
+  return d;
+}
+// Django's GenericRelation(to, content_type_field, object_id_field): `to` declares a
+// generic_foreign_key over those two fields; its rows are deleted with this model's.
+inline GenericDecl generic_relation(std::string name, std::string to,
+                                    std::string content_type_field = "content_type",
+                                    std::string object_id_field = "object_id") {
+  GenericDecl d = generic_foreign_key(std::move(name), std::move(content_type_field),
+                                      std::move(object_id_field));
+  d.field.type = FieldType::GenericRelation;
+  d.field.to = std::move(to);
+  return d;
+}
+
 namespace detail {
+template <typename T>
+void add_decl(ModelMeta& meta, TypedBinding&, GenericDecl&& d) {
+  meta.private_fields.push_back(std::move(d.field));
+}
 template <typename T>
 void add_decl(ModelMeta& meta, TypedBinding& b, FieldDecl<T>&& d) {
   meta.fields.push_back(std::move(d.field));
@@ -357,7 +388,8 @@ requires(std::derived_from<T, B> &&
 }
 template <typename T, typename D>
 struct IsDeclFor
-    : std::bool_constant<std::same_as<D, FieldDecl<T>> || std::same_as<D, ManyToManyDecl>> {};
+    : std::bool_constant<std::same_as<D, FieldDecl<T>> || std::same_as<D, ManyToManyDecl> ||
+                         std::same_as<D, GenericDecl>> {};
 template <typename T, typename B>
 struct IsDeclFor<T, FieldDecl<B>> : std::bool_constant<std::derived_from<T, B>> {};
 template <typename T, typename D>

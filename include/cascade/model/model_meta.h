@@ -71,6 +71,8 @@ class ModelMeta {
   // the ancestor whose table holds them): the first local_count fields are the table's.
   std::vector<Field> fields;
   std::vector<Field> many_to_many;
+  // GenericForeignKey and GenericRelation fields (Django's private_fields): no column.
+  std::vector<Field> private_fields;
 
   // ---- derived by Registry::finalize() -----------------------------------------------------
   // Reverse relations, in registration order; for a model with proxies, those pointing at any
@@ -103,6 +105,14 @@ class ModelMeta {
     return &f >= fields.data() && &f < fields.data() + local_count;
   }
 
+  // The GenericRelations whose rows a delete of this model's rows removes: those of its
+  // concrete model and of its multi-table ancestors (Django gives a child copies of them, which
+  // match the child's own content type).
+  std::vector<const Field*> generic_relations() const;
+  // A GenericForeignKey or GenericRelation by name (its own or a multi-table ancestor's);
+  // nullptr when there is none.
+  const Field* find_private(std::string_view name) const noexcept;
+
   // The model whose table holds the rows (Django's concrete_model).
   const ModelMeta& concrete_model() const noexcept { return concrete ? *concrete : *this; }
 
@@ -126,7 +136,8 @@ class ModelMeta {
   const Field* find_field(std::string_view name) const noexcept;
   // Like find_field, but throws FieldError naming the model and the choices.
   const Field& get_field(std::string_view name) const;
-  // Every name find_field accepts, for error messages: fields, then many-to-many, sorted.
+  // Every name find_field and find_private accept, for error messages: fields, many-to-many
+  // and generic fields, sorted.
   std::vector<std::string> field_names() const;
 };
 

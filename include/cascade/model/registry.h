@@ -64,6 +64,8 @@ class Registry {
   std::vector<std::string> abstract_labels_;  // removed by finalize(), for messages
 
   void inherit_abstract_bases();
+  void add_content_types();
+  void resolve_generic_fields(Entry& entry);
   void resolve_proxies();
   void inherit_parent_fields();
   void resolve_relations(Entry& entry);

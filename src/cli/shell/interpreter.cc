@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "cascade/db/transaction.h"
+#include "cascade/query/content_types.h"
 #include "cascade/deletion/soft_delete.h"
 #include "cascade/error.h"
 #include "cli/shell/object.h"
@@ -372,6 +373,7 @@ namespace {
 const MemberTable& builtins_table();
 const MemberTable& model_class_table();
 const MemberTable& manager_table();
+const MemberTable& content_type_manager_table();
 const MemberTable& queryset_table();
 const MemberTable& many_to_many_table();
 const MemberTable& instance_table();
@@ -393,7 +395,10 @@ const MemberTable* table_of(const Object& o) {
             return nullptr;
           },
           [](const ModelClass&) -> const MemberTable* { return &model_class_table(); },
-          [](const ManagerObject&) -> const MemberTable* { return &manager_table(); },
+          [](const ManagerObject& m) -> const MemberTable* {
+            return m.model->label() == kContentTypeLabel ? &content_type_manager_table()
+                                                         : &manager_table();
+          },
           [](const QuerySetObject&) -> const MemberTable* { return &queryset_table(); },
           [](const RelatedManager& r) -> const MemberTable* {
             return r.field->type == FieldType::ManyToMany ? &many_to_many_table()
@@ -418,6 +423,7 @@ const ModelMeta* model_of(const Object& o) {
   if (const auto* q = o.as<QuerySetObject>()) return &q->qs.model();
   if (const auto* i = o.as<InstanceObject>()) return &i->instance.meta();
   if (const auto* r = o.as<RelatedManager>()) {
+    if (r->field->type == FieldType::GenericRelation) return r->field->target;
     return r->reverse || r->field->type != FieldType::ManyToMany ? r->field->model
                                                                  : r->field->target;
   }
@@ -769,8 +775,39 @@ class Evaluator {
 
   // ---- attributes ----------------------------------------------------------------------------
 
+  // The content type of an object's model, as Django's get_for_model: created when missing
+  // (a read-only shell only reads it; without a row, nothing refers to the model).
+  Value content_type_of(const ModelMeta& m) {
+    if (read_only) {
+      auto id = find_content_type(db, m);
+      return id ? Value(*id) : Value();
+    }
+    return Value(content_type_for(db, m));
+  }
+
+  // The generic foreign key on a GenericRelation's target that the relation goes through.
+  static const Field& generic_key_of(const Field& gr) {
+    for (const auto& f : gr.target->concrete_model().private_fields) {
+      if (f.type == FieldType::GenericForeignKey && f.ct_field == gr.ct_field &&
+          f.fk_field == gr.fk_field) {
+        return f;
+      }
+    }
+    throw Error("no generic foreign key for " + gr.name);  // the Registry checked there is one
+  }
+
   QuerySet related_queryset(const RelatedManager& r) {
     const Instance& owner = r.owner->as<InstanceObject>()->instance;
+    if (r.field->type == FieldType::GenericRelation) {
+      const Field& gr = *r.field;
+      Value id = owner.pk();
+      if (gr.generic_id->type == FieldType::Char || gr.generic_id->type == FieldType::Text) {
+        id = Value(id.to_string());
+      }
+      return QuerySet(db, *gr.target)
+          .filter(Q(gr.generic_ct->column, Arg(content_type_of(owner.meta()))) &
+                  Q(gr.generic_id->name, Arg(id)));
+    }
     if (r.field->type == FieldType::ManyToMany) {
       const ModelMeta& other = r.reverse ? *r.field->model : *r.field->target;
       auto pks = db.objects(owner.meta()).many_to_many(owner, r.name).pks();
@@ -821,6 +858,27 @@ class Evaluator {
         if (f.name == name) return make_object(RelatedManager{o, &f, false, name});
       }
     }
+    if (const Field* f = m.find_private(name)) {
+      if (f->type == FieldType::GenericRelation) {
+        return make_object(RelatedManager{o, f, false, name});
+      }
+      // A generic foreign key: the object its content type and object id name, or None (also
+      // when that object does not exist, as Django 3.2).
+      const Value& type = inst.get(f->generic_ct->column);
+      const Value& id = inst.get(f->generic_id->name);
+      if (type.is_null() || id.is_null()) return none();
+      const ModelMeta* target = model_for_content_type(db, type);
+      if (target == nullptr) return none();
+      Value key;
+      try {
+        key = target->pk().to_python(id);
+      } catch (const ValueError&) {
+        return none();
+      }
+      auto found = db.all_objects(target->label()).find(key);
+      if (!found) return none();
+      return wrap(std::move(*found));
+    }
     if (const Field* f = m.find_field(name)) {
       if (f->type == FieldType::ManyToMany) return make_object(RelatedManager{o, f, false, name});
       if (f->is_foreign_key() && name == f->name) {
@@ -864,6 +922,25 @@ class Evaluator {
     Instance& inst = target->instance;
     if (name == "pk") {
       inst.set_pk(inst.meta().pk().to_python(to_value(value)));
+      return;
+    }
+    if (const Field* g = inst.meta().find_private(name)) {
+      if (g->type == FieldType::GenericRelation) {
+        raise("TypeError", "Direct assignment to the reverse side of a related set is "
+                           "prohibited. Use " + name + ".set() instead.");
+      }
+      // A generic foreign key: the object's content type (created if missing) and key.
+      if (is_none(*value)) {
+        inst.set(g->generic_ct->column, Value());
+        inst.set(g->generic_id->name, Value());
+        return;
+      }
+      const auto* other = value->as<InstanceObject>();
+      if (other == nullptr) {
+        raise("AttributeError", "'" + type_name(*value) + "' object has no attribute '_meta'");
+      }
+      inst.set(g->generic_ct->column, content_type_of(other->instance.meta()));
+      inst.set(g->generic_id->name, other->instance.pk());
       return;
     }
     const Field* f = inst.meta().find_field(name);
@@ -1038,10 +1115,36 @@ class Evaluator {
   ObjPtr qs_restore(const ObjPtr& self, const Args&, const Kwargs&) {
     return wrap_result(base_queryset(self).restore());
   }
+  // ContentType.objects.get_for_model(model or instance, for_concrete_model=True)
+  ObjPtr get_for_model(const ObjPtr&, const Args& args, const Kwargs& kwargs) {
+    for (const auto& [k, v] : kwargs) {
+      if (k != "for_concrete_model") {
+        raise("TypeError", "get_for_model() got an unexpected keyword argument '" + k + "'");
+      }
+      if (!truthy(*v)) {
+        raise("NotImplementedError",
+              "for_concrete_model=False is not supported: a proxy shares its model's content "
+              "type");
+      }
+    }
+    const ModelMeta* m = nullptr;
+    if (const auto* c = args[0]->as<ModelClass>()) m = c->model;
+    if (const auto* i = args[0]->as<InstanceObject>()) m = &i->instance.meta();
+    if (m == nullptr) {
+      raise("AttributeError", "'" + type_name(*args[0]) + "' object has no attribute '_meta'");
+    }
+    const ModelMeta& ct = db.registry().get(kContentTypeLabel);
+    return wrap(db.objects(ct).get(Value(content_type_for(db, *m))));
+  }
   ObjPtr qs_create(const ObjPtr& self, const Args&, const Kwargs& kwargs) {
     QuerySet qs = base_queryset(self);
     ObjPtr obj = wrap(Instance(qs.model()));
-    if (const auto* r = self->as<RelatedManager>()) setattr(obj, r->field->name, r->owner);
+    if (const auto* r = self->as<RelatedManager>()) {
+      setattr(obj,
+              r->field->type == FieldType::GenericRelation ? generic_key_of(*r->field).name
+                                                           : r->field->name,
+              r->owner);
+    }
     for (const auto& [k, v] : kwargs) setattr(obj, k, v);
     db.objects(qs.model()).save(obj->as<InstanceObject>()->instance);
     return obj;
@@ -2451,9 +2554,14 @@ class Evaluator {
       }
       return;
     }
-    auto dot = s.module.find(".models");
-    std::string app = s.module.substr(0, dot);
-    if (dot == std::string::npos || s.module != app + ".models") {
+    // Django's own content types app: its model is registered under the label "contenttypes".
+    std::string module = s.module == "django.contrib.contenttypes.models" &&
+                                 db.registry().find(kContentTypeLabel) != nullptr
+                             ? std::string("contenttypes.models")
+                             : s.module;
+    auto dot = module.find(".models");
+    std::string app = module.substr(0, dot);
+    if (dot == std::string::npos || module != app + ".models") {
       raise("ModuleNotFoundError", "No module named '" + s.module + "'");
     }
     bool app_known = false;
@@ -2566,6 +2674,16 @@ std::vector<Member> queryset_methods() {
 
 const MemberTable& manager_table() {
   static const MemberTable table{.owner = "QuerySet", .python = true, .members = manager_methods()};
+  return table;
+}
+
+// ContentType.objects: a manager with Django's get_for_model().
+const MemberTable& content_type_manager_table() {
+  static const MemberTable table = [] {
+    MemberTable t{.owner = "ContentTypeManager", .python = true, .members = manager_methods()};
+    t.members.push_back(method("get_for_model", 1, 1, &E::get_for_model, kKeywords | kWrites));
+    return t;
+  }();
   return table;
 }
 

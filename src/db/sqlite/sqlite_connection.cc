@@ -235,7 +235,9 @@ class SqliteConnection final : public Connection {
       case FieldType::DateTime: return "datetime";
       case FieldType::ForeignKey:
       case FieldType::OneToOne:
-      case FieldType::ManyToMany: break;  // Connection::column_type handles relations
+      case FieldType::ManyToMany:
+      case FieldType::GenericForeignKey:
+      case FieldType::GenericRelation: break;  // Connection::column_type handles these
     }
     throw ProgrammingError("no column type for field '" + f.name + "'");
   }
