@@ -59,6 +59,12 @@ std::string field_name(std::string column, bool relation) {
   return out;
 }
 
+bool has_column(db::Connection& c, const std::string& table, const std::string& name) {
+  auto columns = c.columns(table);
+  return std::any_of(columns.begin(), columns.end(),
+                     [&](const auto& col) { return col.name == name; });
+}
+
 // A TOML basic string, escaped by toml11 (control characters included).
 std::string quote(const std::string& s) { return toml::format(toml::value(s)); }
 
@@ -138,6 +144,10 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
       continue;
     }
     pk_of[t] = keys.front();
+    if (t == "django_content_type" && has_column(c, t, "app_label") && has_column(c, t, "model")) {
+      model_of[t] = kContentTypeLabel;  // Django's content types: the built-in model
+      continue;
+    }
     std::string m = model_name(t);
     while (!used.insert(m).second) m += "_";
     model_of[t] = m;
@@ -224,6 +234,11 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
       << "# them to the rules Cascade should carry out (CASCADE, PROTECT, SET_NULL...).\n\n"
       << "[database]\nurl = " << quote(url) << "\n";
   for (const auto& table : tables) {
+    if (auto it = model_of.find(table); it != model_of.end() && it->second == kContentTypeLabel) {
+      out << "\n# Table " << quote(table) << " holds Django's content types: the built-in model "
+          << kContentTypeLabel << ",\n# which generic relations use (no model here).\n";
+      continue;
+    }
     if (auto it = own.find(table); it != own.end()) {
       out << "\n# Table " << quote(table) << " is Cascade's own (" << it->second
           << "): no model.\n";
@@ -302,10 +317,23 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
     }
     out << "\n";
     if (auto note = through_note.find(table); note != through_note.end()) out << note->second;
-    if (table == "django_content_type") {
-      out << "# Django's content types (django.contrib.contenttypes): generic relations are not\n"
-          << "# supported yet, so keys naming a content type and an object id stay plain "
-             "columns.\n";
+    // Django's GenericForeignKey with its default names: a key "content_type" to the content
+    // types and an "object_id" column (a GenericRelation leaves no trace in the database).
+    bool generic_key = false;
+    if (auto ct = fk_of.find("content_type_id");
+        ct != fk_of.end() && model_of[ct->second->target_table] == kContentTypeLabel) {
+      for (const auto& col : columns) {
+        if (col.name != "object_id" || fk_of.count(col.name) || col.primary_key) continue;
+        int length = 0;
+        std::string type = type_for(col.type, &length);
+        generic_key = type == "integer" || type == "big_integer" || type == "char" ||
+                      type == "text";
+      }
+    }
+    if (generic_key) {
+      out << "# Guessed: Django's GenericForeignKey \"content_object\" over content_type and "
+             "object_id.\n# Models whose rows it refers to may declare a generic_relation to "
+             "this model\n# (the database does not say which).\n";
     }
     if (!mti_parent.empty()) {
       out << "# Guessed: Django's multi-table inheritance, a child of " << mti_parent
@@ -393,6 +421,11 @@ std::string inspect_database(db::Connection& c, const std::string& url, const st
       out << "]\n";
     }
     for (const auto& line : guessed_m2m[table]) fields << line << "\n";
+    if (generic_key) {
+      std::string name = "content_object";
+      while (!names.insert(name).second) name += "_field";
+      fields << "fields." << name << " = { type = \"generic_foreign_key\" }  # guessed\n";
+    }
     std::string f = fields.str();
     out << (f.empty() ? "fields = {}\n" : f);
   }

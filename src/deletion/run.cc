@@ -44,6 +44,7 @@ DeleteResult Runner::execute() {
     if (op) op->set_roots(*p_.root_model, cond(0));
     lock_referenced_rows();
     check();
+    create_content_types();
     order_by_rows();
     if (shown_ != nullptr) verify(*shown_);
     // Rows receivers will see are fixed before the first pre_delete.

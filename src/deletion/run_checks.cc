@@ -67,6 +67,16 @@ void Runner::check() {
   for (Kind kind : {Kind::Never, Kind::Protect, Kind::Restrict}) {
     std::vector<Key> keys;
     std::vector<Instance> objects;
+    // PROTECT: each protected row, with the relation that names it and the root hop.
+    struct Protected {
+      Instance obj;
+      const Field* fk;
+      const Field* key_field;
+      int order;
+      int check_order;
+      bool through_keys;  // reached under `order` without a generic relation
+    };
+    std::vector<Protected> protected_rows;
     auto add_key = [&](const Field& fk, const Field& key_field, int order, int check_order) {
       std::string label = relation_label(key_field);
       auto hit =
@@ -99,10 +109,13 @@ void Runner::check() {
         case Kind::Protect:
           // Keyed by the relation of the root model under which Django's walk reached each
           // protected row (rule 27), or by the PROTECT field itself when it protects a root row.
-          for (const auto& obj : found) {
-            auto [key_field, order] = refusal_key(chk, parent_key(*chk.fk, obj.get(chk.fk->name)));
-            add_key(*chk.fk, *key_field, order, chk.order);
+          for (auto& obj : found) {
+            Value parent = parent_key(*chk.fk, obj.get(chk.fk->name));
+            auto [key_field, order] = refusal_key(chk, parent);
+            bool keys = reached_through_keys(chk, parent);
+            protected_rows.push_back({std::move(obj), chk.fk, key_field, order, chk.order, keys});
           }
+          found.clear();
           break;
         case Kind::Restrict: {
           int order = std::numeric_limits<int>::max();
@@ -114,6 +127,36 @@ void Runner::check() {
         }
       }
       for (auto& obj : found) objects.push_back(std::move(obj));
+    }
+    // Django collects a model's GenericRelations only after its relations raised nothing, and
+    // an error from that collection is not re-keyed under a relation of the root: rows
+    // protected through the root's foreign keys are reported alone; without any, those found
+    // through the root's first generic relation that has some, under its target's name.
+    std::string refused = p_.root_model->object_name;
+    const int generic_from = static_cast<int>(p_.root_model->related_objects.size()) + 1;
+    bool through_keys = std::any_of(protected_rows.begin(), protected_rows.end(),
+                                    [&](const Protected& r) { return r.order < generic_from; });
+    int first_generic = std::numeric_limits<int>::max();
+    for (const auto& r : protected_rows) {
+      if (r.order >= generic_from) first_generic = std::min(first_generic, r.order);
+    }
+    if (!through_keys && !protected_rows.empty()) {
+      auto grs = p_.root_model->generic_relations();
+      refused = grs[static_cast<std::size_t>(first_generic - generic_from)]->target->object_name;
+    }
+    // Under one relation of the root, Django's walk meets a model's generic relations after the
+    // foreign keys of that model: rows found only through a generic relation are not reported
+    // when rows protected through keys alone are (an approximation by root relation).
+    std::set<int> keyed_orders;
+    for (const auto& r : protected_rows) {
+      if (r.through_keys) keyed_orders.insert(r.order);
+    }
+    for (auto& r : protected_rows) {
+      bool reported = through_keys ? r.order < generic_from : r.order == first_generic;
+      if (!r.through_keys && keyed_orders.count(r.order)) reported = false;
+      if (!reported) continue;
+      add_key(*r.fk, through_keys ? *r.key_field : *r.fk, r.order, r.check_order);
+      objects.push_back(std::move(r.obj));
     }
     if (keys.empty()) continue;
     if (kind == Kind::Protect) {
@@ -135,8 +178,7 @@ void Runner::check() {
     }
     std::string list;
     for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k.label;
-    std::string model =
-        "Cannot delete some instances of model '" + p_.root_model->object_name + "' because ";
+    std::string model = "Cannot delete some instances of model '" + refused + "' because ";
     switch (kind) {
       case Kind::Never:
         throw ProtectedError(
@@ -153,6 +195,12 @@ void Runner::check() {
             dedupe(std::move(objects)));
     }
   }
+}
+
+int Runner::generic_hop(const Field* gr) const {
+  auto grs = p_.root_model->generic_relations();
+  auto at = std::find(grs.begin(), grs.end(), gr) - grs.begin();
+  return static_cast<int>(p_.root_model->related_objects.size() + 1) + static_cast<int>(at);
 }
 
 int Runner::root_relation_index(const Field* fk) const {
@@ -195,48 +243,83 @@ int Runner::first_root_relation(int n, const Value& pk) {
   auto memo = first_hop_of_.find({n, pk});
   if (memo != first_hop_of_.end()) return memo->second;
   int best = -1;
-  std::set<std::pair<int, Value>> seen{{n, pk}};
-  std::vector<std::pair<int, Value>> pending{{n, pk}};
+  int best_keys_only = -1;
+  // (node, key, whether the way up so far went through a generic relation)
+  std::set<std::tuple<int, Value, bool>> seen{{n, pk, false}};
+  std::vector<std::tuple<int, Value, bool>> pending{{n, pk, false}};
   while (!pending.empty()) {
-    auto [node, key] = pending.back();
+    auto [node, key, via_generic] = pending.back();
     pending.pop_back();
     const ModelMeta& m = model(node);
     std::vector<const detail::Source*> up;
     std::vector<std::string> columns;
+    std::vector<std::string> types;  // generic sources: the content type column, after the rest
     for (const auto& s : p_.nodes[static_cast<std::size_t>(node)].sources) {
-      // A generic relation's rows name no relation of the root's (Django's message keys
-      // follow foreign keys only).
-      if (s.root || s.generic) continue;
+      if (s.root) continue;
       up.push_back(&s);
       // A parent row's child has its key (Source::up): the column is the row's own key.
-      columns.push_back(s.up ? s_.pk(m) : col(m, s.fk->column));
+      columns.push_back(s.up        ? s_.pk(m)
+                        : s.generic ? col(m, s.generic->generic_id->column)
+                                    : col(m, s.fk->column));
+      if (s.generic) types.push_back(col(m, s.generic->generic_ct->column));
     }
     if (up.empty()) continue;
+    columns.insert(columns.end(), types.begin(), types.end());
     Fragment where = Sql::compare(s_.pk(m), Compare::Eq, key);
     add_live_filter(where, m);
     std::vector<Value> parents;
+    std::vector<Value> type_of;
     {
       auto rows = query(
           s_.select({.columns = Sql::list(columns), .from = s_.table(m.db_table), .where = where}));
       if (!rows->next()) continue;
       for (std::size_t i = 0; i < up.size(); ++i) parents.push_back(rows->get(static_cast<int>(i)));
+      for (std::size_t i = up.size(); i < columns.size(); ++i)
+        type_of.push_back(rows->get(static_cast<int>(i)));
     }
+    std::size_t generic_seen = 0;
     for (std::size_t i = 0; i < up.size(); ++i) {
       const detail::Source& s = *up[i];
+      std::size_t type_index = s.generic ? generic_seen++ : 0;
       if (parents[i].is_null()) continue;
-      Value parent = s.up ? parents[i] : parent_key(*s.fk, parents[i]);
+      Value parent;
+      if (s.up) {
+        parent = parents[i];
+      } else if (s.generic) {
+        // The row's generic key names a row of the parent when its content type is the parent's.
+        const Value& type = type_of[type_index];
+        if (type != content_type_.at(s.parent)) continue;
+        try {
+          parent = model(s.parent).pk().to_python(parents[i]);
+        } catch (const ValueError&) {
+          continue;
+        }
+      } else {
+        parent = parent_key(*s.fk, parents[i]);
+      }
       if (parent.is_null()) continue;
       if (s.parent == 0 && is_root_row(parent)) {
-        int r = s.up ? static_cast<int>(p_.root_model->related_objects.size())
-                     : root_relation_index(s.fk);
+        int r = s.up        ? static_cast<int>(p_.root_model->related_objects.size())
+                : s.generic ? generic_hop(s.generic)
+                            : root_relation_index(s.fk);
         if (best < 0 || r < best) best = r;
+        bool keys_only = !via_generic && !s.generic;
+        if (keys_only && (best_keys_only < 0 || r < best_keys_only)) best_keys_only = r;
         continue;
       }
-      if (seen.insert({s.parent, parent}).second) pending.emplace_back(s.parent, parent);
+      bool next = via_generic || s.generic != nullptr;
+      if (seen.insert({s.parent, parent, next}).second) pending.emplace_back(s.parent, parent, next);
     }
   }
   first_hop_of_[{n, pk}] = best;
+  keys_only_hop_[{n, pk}] = best_keys_only;
   return best;
+}
+
+bool Runner::reached_through_keys(const detail::Check& chk, const Value& parent_pk) {
+  if (chk.parent == 0 && is_root_row(parent_pk)) return true;
+  int hop = first_root_relation(chk.parent, parent_pk);
+  return keys_only_hop_[{chk.parent, parent_pk}] == hop;
 }
 
 std::string Runner::relation_label(const Field& fk) {

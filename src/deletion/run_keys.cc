@@ -79,6 +79,26 @@ void Runner::read_content_types() {
   }
 }
 
+void Runner::create_content_types() {
+  for (auto& [n, id] : content_type_) {
+    if (!id.is_null()) continue;
+    const ModelMeta& m = model(n);
+    if (!any(keyed_by(m, m.pk().column, walked_keys(n, keys(n))), m)) continue;
+    id = Value(content_type_for(db_, m));
+  }
+}
+
+Fragment Runner::walked_keys(int n, const Fragment& node_keys) const {
+  std::vector<Fragment> excluded;
+  for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
+    if (s.up) excluded.push_back(Sql::in(s_.name(kKeyColumn), keys(s.parent)));
+  }
+  if (excluded.empty()) return node_keys;
+  return s_.select({.columns = s_.name(kKeyColumn),
+                    .from = s_.derived(node_keys, "cascade_walked"),
+                    .where = Sql::and_not(Sql::every_row(), Sql::any_of(excluded))});
+}
+
 Fragment Runner::generic_rows(const detail::Source& s, const Fragment& parent_keys) const {
   const Field& gr = *s.generic;
   const ModelMeta& target = *gr.target;
@@ -86,7 +106,7 @@ Fragment Runner::generic_rows(const detail::Source& s, const Fragment& parent_ke
     return f.type == FieldType::Char || f.type == FieldType::Text;
   };
   // A text object id holds the key's text (Django compares with str(pk)).
-  Fragment keys = parent_keys;
+  Fragment keys = walked_keys(s.parent, parent_keys);
   if (is_text(*gr.generic_id) && !is_text(model(s.parent).pk())) {
     keys = s_.select({.columns = s_.as(s_.as_text(s_.name(kKeyColumn)), kKeyColumn),
                       .from = s_.derived(parent_keys, "cascade_generic")});
@@ -351,6 +371,7 @@ void Runner::materialize_cycle_group(const std::vector<int>& group) {
         new_temp([&](const std::string& t) { return s_.create_key_table(t, model(n)); });
     c_.execute(s_.create_index(name + "_gen", name, kGenColumn));
     cycle_table_[n] = name;
+    cycle_group_[n] = group.front();
   }
   auto in_group = [&](int n) { return std::find(group.begin(), group.end(), n) != group.end(); };
   for (std::int64_t gen = 0;; ++gen) {

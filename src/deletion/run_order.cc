@@ -3,6 +3,23 @@
 
 namespace cascade::detail {
 
+bool Runner::reaches_rows(const FastEntry& e, int x, int m, std::int64_t g) {
+  if (e.parent != x) return false;
+  const ModelMeta& xm = model(x);
+  std::vector<Fragment> from_m;
+  for (const auto& s : p_.nodes[static_cast<std::size_t>(x)].sources) {
+    if (s.generic != nullptr && s.parent == m) from_m.push_back(source_rows(s, generation_keys(m, g)));
+  }
+  if (from_m.empty()) return false;
+  Fragment x_rows = s_.select({.columns = s_.as(s_.pk(xm), kKeyColumn),
+                               .from = s_.table(xm.db_table),
+                               .where = Sql::any_of(from_m)});
+  for (const auto& s : p_.nodes[static_cast<std::size_t>(e.node)].sources) {
+    if (!s.root && s.parent == x && any(source_rows(s, x_rows), model(e.node))) return true;
+  }
+  return false;
+}
+
 void Runner::order_by_rows() {
   if (p_.collected.size() <= 1 && p_.fast_queue.size() <= 1) return;
   std::map<std::pair<const Field*, int>, bool> rows;
@@ -40,8 +57,20 @@ void Runner::order_by_rows() {
       }
     }
   };
+  // A cycle's models, as the walk leaves them: the fast deletes of their levels, and the fast
+  // deletes queued under the rows of their generic relations.
+  struct CycleLevel {
+    int node;
+    std::vector<int> fast;
+    std::vector<std::pair<int, std::vector<FastEntry>>> captured;
+  };
+  std::map<int, std::vector<CycleLevel>> group_levels;
+  std::map<int, int> group_entry;  // cycle -> the node through which the walk entered it
   std::function<void(int)> visit = [&](int n) {
     visited[static_cast<std::size_t>(n)] = true;
+    if (auto g = cycle_group_.find(n); g != cycle_group_.end()) {
+      group_entry.try_emplace(g->second, n);
+    }
     enter_parents(n);
     std::vector<int> level_fast;
     for (const auto& rel : model(n).related_objects) {
@@ -65,35 +94,91 @@ void Runner::order_by_rows() {
         }
       }
     }
-    // On a CASCADE cycle Django's walk recurses once per generation and queues a level's
-    // fast deletes when the level ends: the deepest generation's first.
-    std::int64_t generations = 0;
-    if (!level_fast.empty() && cycle_table_.count(n)) {
-      auto rows = query(
-          s_.select({.columns = s_.max(s_.name(kGenColumn)), .from = s_.table(cycle_table_[n])}));
-      if (rows->next() && !rows->get(0).is_null()) generations = rows->get(0).as_integer() + 1;
-    }
-    for (std::int64_t g = generations - 1; g >= 0; --g) {
-      for (int f : level_fast) entries.push_back({f, n, g});
-    }
-    for (int f : level_fast) {
-      enter(fast, f);
-      if (generations == 0) entries.push_back({f, n, -1});
-    }
-    // Then the node's generic relations (rule 57), with no ordering dependency.
+    // Then the node's generic relations (rule 57), with no ordering dependency: a fast one is
+    // queued right after the level's other fast deletes.
+    std::vector<int> generic_fast, generic_collected;
     for (std::size_t c = 0; c < p_.nodes.size(); ++c) {
       for (const auto& s : p_.nodes[c].sources) {
         if (s.generic == nullptr || s.parent != n) continue;
         int x = static_cast<int>(c);
         if (p_.nodes[c].fast) {
-          enter(fast, x);
-          entries.push_back({x, n, -1});
-          continue;
+          enter(generic_fast, x);
+        } else if (any(source_rows(s, keys(n)), model(x))) {
+          enter(generic_collected, x);
         }
-        if (!any(source_rows(s, keys(n)), model(x))) continue;
-        enter(data, x);
-        if (!visited[c]) visit(x);
       }
+    }
+    for (const std::vector<int>* list : {&level_fast, &generic_fast}) {
+      for (int f : *list) enter(fast, f);
+    }
+    auto group = cycle_group_.find(n);
+    if (group == cycle_group_.end()) {
+      for (const std::vector<int>* list : {&level_fast, &generic_fast}) {
+        for (int f : *list) entries.push_back({f, n, -1});
+      }
+    } else {
+      // On a CASCADE cycle Django's walk recurses once per generation and queues a level's
+      // fast deletes when the level ends: the deepest generation's first, the models of a
+      // cycle of several interleaved generation by generation. They are queued when the walk
+      // leaves the first model of the cycle it entered.
+      auto& levels = group_levels[group->second];
+      bool entered_here = group_entry[group->second] == n;
+      CycleLevel level{n, level_fast, {}};
+      level.fast.insert(level.fast.end(), generic_fast.begin(), generic_fast.end());
+      // Rows collected through a generic relation of a cyclic model: Django collects them once
+      // per generation, so their own fast deletes go with the generation that reaches them.
+      for (int x : generic_collected) {
+        enter(data, x);
+        if (visited[static_cast<std::size_t>(x)]) continue;
+        std::size_t mark = entries.size();
+        visit(x);
+        level.captured.emplace_back(x, std::vector<FastEntry>(entries.begin() + static_cast<long>(mark),
+                                                              entries.end()));
+        entries.resize(mark);
+      }
+      generic_collected.clear();
+      levels.push_back(std::move(level));
+      if (entered_here) {
+        // (generation, place in the walk, node)
+        std::vector<std::tuple<std::int64_t, std::size_t, int>> order;
+        for (std::size_t at = 0; at < levels.size(); ++at) {
+          if (levels[at].fast.empty() && levels[at].captured.empty()) continue;
+          int m = levels[at].node;
+          auto gens = query(s_.select({.columns = "DISTINCT " + s_.name(kGenColumn),
+                                       .from = s_.table(cycle_table_[m])}));
+          while (gens->next()) order.emplace_back(gens->get(0).as_integer(), at, m);
+        }
+        std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+          return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) > std::get<0>(b)
+                                                  : std::get<1>(a) < std::get<1>(b);
+        });
+        std::set<std::pair<std::size_t, std::size_t>> placed;  // (level, captured entry)
+        for (const auto& [g, at, m] : order) {
+          for (int f : levels[at].fast) entries.push_back({f, m, g});
+          std::size_t i = 0;
+          for (const auto& [x, list] : levels[at].captured) {
+            for (const auto& e : list) {
+              if (!placed.count({at, i}) && reaches_rows(e, x, m, g)) {
+                entries.push_back(e);
+                placed.insert({at, i});
+              }
+              ++i;
+            }
+          }
+        }
+        for (std::size_t at = 0; at < levels.size(); ++at) {
+          std::size_t i = 0;
+          for (const auto& [x, list] : levels[at].captured) {
+            for (const auto& e : list) {
+              if (!placed.count({at, i++})) entries.push_back(e);
+            }
+          }
+        }
+      }
+    }
+    for (int x : generic_collected) {
+      enter(data, x);
+      if (!visited[static_cast<std::size_t>(x)]) visit(x);
     }
   };
   enter(data, 0);

@@ -113,6 +113,14 @@ class Runner {
   // The content type id of each node's model that a GenericRelation source refers to (null:
   // no content type row yet, so no row can refer to it); read when the Runner starts.
   void read_content_types();
+  // Django's collection asks for the content type of each model with a GenericRelation whose
+  // rows it collects, creating the row when missing: so does a delete (not a preview). A new
+  // content type has no rows referring to it, so the delete itself is unchanged.
+  void create_content_types();
+  // Of `node_keys` (keys of node n), those whose relations Django walks: not the rows collected
+  // only as the multi-table parents of a child's rows (Source::up), whose generic relations
+  // Django does not follow (the child's copies match the child's content type instead).
+  Fragment walked_keys(int n, const Fragment& node_keys) const;
   std::map<int, Value> content_type_;
   // Before anything is written: for each node whose rows are referred to through a to_field,
   // a temporary table of its rows' primary keys and that field's values.
@@ -229,6 +237,9 @@ class Runner {
   // order assumes every relation has rows; this one follows the same walk over the relations
   // that do, so the result's labels and the signals come in Django's order.
   void order_by_rows();
+  // Whether fast entry `e` (of rows referencing node x's) deletes rows under the rows of x that
+  // generation g of cyclic node m reaches through a generic relation.
+  bool reaches_rows(const FastEntry& e, int x, int m, std::int64_t g);
 
   // ---- which relation a refusal names (rule 27) ------------------------------------------------
   //
@@ -250,6 +261,12 @@ class Runner {
 
   // The smallest root relation index through which the row `pk` of node n is reached; -1 if none.
   int first_root_relation(int n, const Value& pk);
+  // The hop number of a root row's GenericRelation: after every relation of the root model
+  // and its parent link (Django walks private fields last).
+  int generic_hop(const Field* gr) const;
+  // Whether the row a PROTECT check found is reached under its first root relation through
+  // foreign keys only (no generic relation on the way).
+  bool reached_through_keys(const detail::Check& chk, const Value& parent_pk);
 
   // How Django's refusals name a relation: 'Model.field'.
   static std::string relation_label(const Field& fk);
@@ -422,6 +439,7 @@ class Runner {
   std::map<std::pair<int, const Field*>, std::string> held_table_;
   std::vector<std::string> snapshot_;
   std::map<int, std::string> cycle_table_;
+  std::map<int, int> cycle_group_;  // cyclic node -> its cycle (the cycle's first node)
   std::vector<std::string> temps_;
   int temp_counter_ = 0;
   // Statements that wrote so far: a cached chunk probe is valid while this is unchanged.
@@ -443,6 +461,7 @@ class Runner {
   std::map<std::string, std::pair<std::int64_t, std::int64_t>>
       table_rows_;  // rows, at last ANALYZE
   std::map<std::pair<int, Value>, int> first_hop_of_;
+  std::map<std::pair<int, Value>, int> keys_only_hop_;  // the same through foreign keys only
 };
 
 }  // namespace cascade::detail

@@ -34,6 +34,8 @@ class Model:
         self.through_of = None      # an explicit through model: the many-to-many Rel it serves
         self.bases = []             # abstract bases (Abstract) it inherits from
         self.parent = None          # multi-table inheritance: the concrete model it extends
+        self.gr = None              # a GenericRelation `tags` to this model (the generic model T)
+        self.generic = None         # T itself: "int" or "char", the kind of its object id
 
     def var(self, i):               # variable and `name` value of row i (1-based)
         return "%s%d" % (self.lower, i)
@@ -49,7 +51,11 @@ class Model:
 
     def columns(self):
         return ["id", "name"] + (["code"] if self.has_code() else []) + [
-            r.name for r in self.all_fks()]
+            r.name for r in self.all_fks()] + (
+            ["content_type", "object_id"] if self.generic else [])
+
+    def generic_target(self):       # T, when this model or an ancestor has a GenericRelation
+        return next((m.gr for m in self.chain() if m.gr is not None), None)
 
 
 class Abstract:
@@ -200,16 +206,48 @@ def generate(seed):
             if len(same) > 1 and not getattr(r, "inherited", False) and not is_symmetrical(r):
                 r.related_name = "%s_%s_set" % (m.lower, r.name)
 
+    # Generic relations draw from a fifth stream: seeds without them keep everything they had.
+    extra4 = random.Random(seed * 1000003 + 53)
+    generic = add_generic(models, extra4)
+
     case = Case()
     case.seed = seed
     case.models = models
     case.throughs = throughs
     case.abstract = abstract
     case.proxy = proxy
-    case.toml = render_toml(models, throughs, abstract, proxy)
-    case.django_models = render_django(models, throughs, abstract, proxy)
-    case.script = render_script(rng, models, throughs, proxy, extra2, extra3)
+    case.generic = generic
+    case.toml = render_toml(models, throughs + generic, abstract, proxy)
+    case.django_models = render_django(models, throughs + generic, abstract, proxy)
+    case.script = render_script(rng, models, throughs, proxy, extra2, extra3, generic, extra4)
     return case
+
+
+def add_generic(models, rng):
+    """Generic relations (rule 57-58), in some seeds: a model `T` with a GenericForeignKey
+    (content_type, object_id: an integer, or text), a GenericRelation `tags` to it on some of
+    the models (inherited by their multi-table children), and sometimes a model `N` with a key
+    to T. Returns [T] or [T, N], or [] (rows of T point at any model, with a GenericRelation
+    or without)."""
+    if rng.random() >= 0.3:
+        return []
+    base = [m for m in models if m.parent is None]
+    t = Model(100, "T")
+    t.generic = "char" if rng.random() < 0.3 else "int"
+    t.rows = rng.randint(2, 12)
+    for m in rng.sample(base, rng.randint(1, min(3, len(base)))):
+        m.gr = t
+    out = [t]
+    if rng.random() < 0.5:
+        n = Model(101, "N")
+        n.rows = rng.randint(1, 5)
+        null = rng.random() < 0.4
+        rule = pick_rule(rng, null)
+        value = rng.randint(1, t.rows) if rule in ("SET_DEFAULT", "SET", "DB_SET_DEFAULT") else None
+        n.fks.append(Rel(kind="foreign_key", name="fk_t", target=t, rule=rule, null=null,
+                         value=value, related_name=None, constraint=True, to_field=False))
+        out.append(n)
+    return out
 
 
 def add_children(models, rng):
@@ -308,6 +346,14 @@ def render_toml(models, throughs=(), abstract=None, proxy=None):
         if m.code:
             out.append('fields.code = { type = "integer", unique = true }')
         out += [toml_fk(r) for r in m.fks if not getattr(r, "inherited", False)]
+        if m.generic:
+            out.append('fields.content_type = { type = "foreign_key", '
+                       'to = "contenttypes.ContentType", on_delete = "CASCADE" }')
+            out.append('fields.object_id = { type = "char", max_length = 40 }'
+                       if m.generic == "char" else 'fields.object_id = { type = "integer" }')
+            out.append('fields.content_object = "generic_foreign_key"')
+        if m.gr is not None:
+            out.append('fields.tags = { type = "generic_relation", to = "%s" }' % m.gr.name)
         for r in m.m2ms:
             to = "self" if is_symmetrical(r) else r.target.name
             parts = ['type = "many_to_many"', 'to = "%s"' % to]
@@ -342,7 +388,11 @@ def django_fk(r):
 
 
 def render_django(models, throughs=(), abstract=None, proxy=None):
-    out = ["from django.db import models", "", ""]
+    out = ["from django.db import models"]
+    if any(m.generic for m in throughs):
+        out += ["from django.contrib.contenttypes.fields import GenericForeignKey, "
+                "GenericRelation", "from django.contrib.contenttypes.models import ContentType"]
+    out += ["", ""]
     if abstract is not None:
         out.append("class %s(models.Model):" % abstract.name)
         out += [django_fk(r) for r in abstract.fks]
@@ -359,6 +409,13 @@ def render_django(models, throughs=(), abstract=None, proxy=None):
         if m.code:
             out.append("    code = models.IntegerField(unique=True)")
         out += [django_fk(r) for r in m.fks if not getattr(r, "inherited", False)]
+        if m.generic:
+            out.append("    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)")
+            out.append("    object_id = models.CharField(max_length=40)" if m.generic == "char"
+                       else "    object_id = models.IntegerField()")
+            out.append("    content_object = GenericForeignKey('content_type', 'object_id')")
+        if m.gr is not None:
+            out.append("    tags = GenericRelation('%s')" % m.gr.name)
         for r in m.m2ms:
             if is_symmetrical(r):
                 args = ["'self'"]           # symmetrical, Django's default for 'self'
@@ -399,6 +456,12 @@ def dump_lines(models):
             continue
         out.append("print(%r, list(%s.objects.order_by('id').values_list(%s)))" % (
             m.name, m.name, ", ".join(repr(c) for c in m.columns())))
+        if m.generic:
+            # What each generic key refers to now: None once that row is gone (rule 58).
+            out.append("for o in %s.objects.order_by('id'): print(%r, o.id, o.content_object)" % (
+                m.name, m.name + ".content_object"))
+            out.append("print('ContentType', list(ContentType.objects.order_by('id')"
+                       ".values_list('id', 'app_label', 'model')))")
         # One line per row: ordering by, or listing, a many-to-many column in values_list()
         # next to a filter on it is a join-reuse case Cascade's QuerySets get wrong (duplicates;
         # see README.md), which is not what this test is about.
@@ -416,6 +479,11 @@ def closure_risk(models, root):
     pending = [(root, False)]
     while pending:
         x, by_db = pending.pop()
+        # A GenericRelation's rows go with the rows they refer to (not with a DB_* delete).
+        t = x.generic_target()
+        if t is not None and not by_db and t.name not in seen:
+            seen.add(t.name)
+            pending.append((t, False))
         # Multi-table inheritance: a child's parent rows go with it, a parent's child rows too.
         for y in models:
             if (y is x.parent or y.parent is x) and y.name not in seen:
@@ -442,14 +510,17 @@ def closure_risk(models, root):
     return False
 
 
-def render_script(rng, models, throughs=(), proxy=None, extra=None, extra3=None):
-    every = list(models) + list(throughs)
+def render_script(rng, models, throughs=(), proxy=None, extra=None, extra3=None, generic=(),
+                  extra4=None):
+    every = list(models) + list(throughs) + list(generic)
     base = [m for m in models if m.parent is None]
     children = [m for m in models if m.parent is not None]
     # What concerns the multi-table models draws from their own stream.
     own = lambda m, r=None: extra3 if (m.parent is not None or getattr(r, "late", False)) else rng
     names = ", ".join(m.name for m in every + ([proxy] if proxy is not None else []))
     lines = ["from t.models import " + names, "from django.db.models import Q"]
+    if generic:
+        lines.append("from django.contrib.contenttypes.models import ContentType")
 
     # --- data, created in model order
     later = []
@@ -485,6 +556,21 @@ def render_script(rng, models, throughs=(), proxy=None, extra=None, extra3=None)
                     picks = sorted(rng.sample(range(1, r.target.rows + 1), k))
                     lines.append("%s.%s.add(%s)" % (m.var(i), r.name,
                                                    ", ".join(r.target.var(j) for j in picks)))
+    if generic:
+        # Rows of T refer to rows of any model (through a GenericRelation or not), then N's.
+        holders = [m for m in models if m.generic_target() is not None]
+        for j in range(1, generic[0].rows + 1):
+            pool = holders if holders and extra4.random() < 0.7 else models
+            m = extra4.choice(pool)
+            lines.append("%s = T.objects.create(name=%r, content_object=%s)" % (
+                generic[0].var(j), generic[0].var(j), m.var(extra4.randint(1, m.rows))))
+        for n in generic[1:]:
+            for i in range(1, n.rows + 1):
+                r = n.fks[0]
+                v = "None" if r.null and extra4.random() < 0.3 else \
+                    r.target.var(extra4.randint(1, r.target.rows))
+                lines.append("%s = %s.objects.create(name=%r, %s=%s)" % (
+                    n.var(i), n.name, n.var(i), r.name, v))
     dump = dump_lines(every)
     lines += dump
 
@@ -511,6 +597,30 @@ def render_script(rng, models, throughs=(), proxy=None, extra=None, extra3=None)
         m = rng.choice(base)
         (risky if closure_risk(every, m) else safe).append(
             "print(%s.objects.all().delete())" % m.name)
+    if generic:
+        t = generic[0]
+        holders = [m for m in models if m.generic_target() is not None]
+        for _ in range(extra4.randint(1, 4)):
+            kind = extra4.choice(["var", "qs", "t", "tags", "tags"])
+            m = extra4.choice(holders)
+            if kind == "var":
+                v = m.var(extra4.randint(1, m.rows))
+                again = v in deleted_vars
+                deleted_vars.add(v)
+                op, can_raise = "print(%s.delete())" % v, again
+            elif kind == "qs":
+                op, can_raise = "print(%s.objects.filter(name__in=%r).delete())" % (
+                    m.name, [m.var(i) for i in some_names(extra4, m)]), False
+            elif kind == "t":
+                m = t
+                op, can_raise = "print(T.objects.filter(name__in=%r).delete())" % (
+                    [t.var(i) for i in some_names(extra4, t)]), False
+            else:
+                # The GenericRelation's manager (a deleted variable's pk is None: an error).
+                v = m.var(extra4.randint(1, m.rows))
+                op, can_raise = ("print(list(%s.tags.order_by('id').values_list('name', "
+                                 "flat=True)))" % v), True
+            (risky if can_raise or closure_risk(every, m) else safe).append(op)
     if proxy is not None:
         # Deletes through the proxy: counted and refused under its name.
         x = proxy.of

@@ -37,7 +37,7 @@ TIMEOUT = 120
 SETTINGS = """\
 import os
 SECRET_KEY = 'oracle'
-INSTALLED_APPS = ['t']
+INSTALLED_APPS = ['django.contrib.contenttypes', 't']
 USE_TZ = False
 DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'
 if os.environ['ORACLE_ENGINE'] == 'postgres':
