@@ -9,6 +9,8 @@
 // copy before the run, untimed); S6t: a soft_cascade tree on the S2 data (Author soft_cascade,
 // Post and Comment soft: every author, post and comment is marked; tag links are kept); A1: the
 // admin's confirmation page for deleting every author of the S2 data, its first byte timed.
+// D<d> / R<d>: every row of Level1 deleted through a chain of d models (R<d>: one Guard row
+// protects a row of level d, and the delete is refused; "rows" is then -1).
 
 #include <chrono>
 #include <map>
@@ -66,6 +68,30 @@ fields.quantity = { type = "integer", default = 1 }
 // The high-water mark of this process image's resident memory (VmHWM). Not getrusage's
 // ru_maxrss: on Linux it carries the parent's high-water mark across fork and exec, so that
 // the Python orchestrator's ~20 MB hid any growth below that.
+// The chain models (bench/harness/blog/models.py): Level1 <- Level2 <- ... <- Level10, and Guard.
+std::string chain_models() {
+  std::string out = "[models.blog.Level1]\nfields.name = { type = \"char\", max_length = 20 }\n";
+  for (int k = 2; k <= 10; ++k) {
+    out += "[models.blog.Level" + std::to_string(k) +
+           "]\nfields.name = { type = \"char\", max_length = 20 }\n"
+           "fields.parent = { type = \"foreign_key\", to = \"Level" +
+           std::to_string(k - 1) +
+           "\", on_delete = \"CASCADE\", related_name = \"children\" }\n";
+  }
+  out += "[models.blog.Guard]\n";
+  for (int k = 1; k <= 10; ++k) {
+    out += "fields.l" + std::to_string(k) + " = { type = \"foreign_key\", to = \"Level" +
+           std::to_string(k) +
+           "\", on_delete = \"PROTECT\", null = true, related_name = \"guards\" }\n";
+  }
+  return out;
+}
+
+bool chain_scenario(const std::string& s) {
+  return s.size() > 1 && (s[0] == 'D' || s[0] == 'R') &&
+         s.find_first_not_of("0123456789", 1) == std::string::npos;
+}
+
 long peak_rss_kb() {
   std::ifstream status("/proc/self/status");
   std::string line;
@@ -186,14 +212,14 @@ int admin_first_byte(const cascade::Registry& registry, const std::string& url,
 
 int main(int argc, char** argv) {
   if (argc < 5 || std::string(argv[1]) != "run") {
-    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1> <size> <dbfile>\n";
+    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1|D<d>|R<d>> <size> <dbfile>\n";
     return 2;
   }
   std::string scenario = argv[2];
   std::string size = argv[3];
   std::string file = argv[4];
   try {
-    std::string models = kModels;
+    std::string models = std::string(kModels) + chain_models();
     auto policy = [&](const std::string& model, const std::string& value) {
       std::string header = "[models.blog." + model + "]\n";
       models.insert(models.find(header) + header.size(), "delete_policy = \"" + value + "\"\n");
@@ -242,6 +268,12 @@ int main(int argc, char** argv) {
     } else if (scenario == "S6s") {
       result = db.objects("blog.Post").filter({{"status", "spam"}}).remove();
       updated = result.total;
+    } else if (chain_scenario(scenario)) {
+      try {
+        result = db.objects("blog.Level1").all().remove();
+      } catch (const cascade::ProtectedError&) {
+        result.total = -1;
+      }
     } else {
       std::cerr << "unknown scenario " << scenario << "\n";
       return 2;

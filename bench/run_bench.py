@@ -38,6 +38,12 @@ PRESETS = {
     "quick": {s: [2_000] for s in ["S1a", "S1b", "S2", "S3", "S4", "S5", "S6a", "S6s", "S6t", "A1"]},
     "large": {"S1b": [1_000_000], "S2": [1_000_000], "S4": [1_000_000], "S5": [1_000_000]},
 }
+# Chains of depth 4 to 10 (D<d>: the delete; R<d>: the same refused by one PROTECT row at the
+# bottom), at 100k and 1M rows: in the default preset, and alone in "chains".
+CHAINS = ["D4", "D6", "D8", "D10", "R4", "R6", "R8", "R10"]
+PRESETS["default"].update({s: [100_000, 1_000_000] for s in CHAINS})
+PRESETS["chains"] = {s: [100_000, 1_000_000] for s in CHAINS}
+PRESETS["quick"].update({s: [2_000] for s in CHAINS})
 DESCR = {
     "S1a": "fast bulk delete, nothing references the model",
     "S1b": "bulk delete, PROTECT FK with no referencing rows",
@@ -50,6 +56,9 @@ DESCR = {
     "S6t": "Cascade soft_cascade tree: mark S2's authors, posts, comments",
     "A1": "admin confirmation page for deleting all of S2's authors: first byte",
 }
+for _s in CHAINS:
+    DESCR[_s] = ("cascade through a chain of %s models" if _s[0] == "D" else
+                 "refusal: one PROTECT row at the bottom of a chain of %s models") % _s[1:]
 # Scenarios only Cascade can run (Django and raw SQLite have no soft delete with restore).
 CASCADE_ONLY = {"S6t", "A1"}
 # A1's goal: the confirmation page of a cascade of about a million rows starts within a second.
@@ -58,8 +67,13 @@ FIRST_BYTE_LIMIT_S = 1.0
 TARGETS = {"S1a": (1.1, None, None), "S6a": (1.1, None, None), "S6s": (1.1, None, None),
            "S1b": (1.3, None, None), "S2": (None, 1.2, 2.5), "S5": (None, 1.2, 6.0),
            "S3": (None, None, 5.0), "S4": (1.3, None, None)}
+TARGETS.update({s: (None, 1.3, None) for s in CHAINS if s[0] == "D"})
+TARGETS.update({s: (None, None, None) for s in CHAINS if s[0] == "R"})
+# A refusal by a few blocking rows, at any depth and size, in under 50 ms (nothing written).
+MAX_SECONDS = {s: 0.05 for s in CHAINS if s[0] == "R"}
 RSS_LIMIT_MB = 16.0
 RAW_APP_MODES = {"S6a": ["manual999"], "S6s": ["manual999"]}
+RAW_APP_MODES.update({s: ["manual999", "join"] for s in CHAINS if s[0] == "R"})
 
 
 def data_scen(s):
@@ -82,6 +96,9 @@ def fix_size(s, n):
         return max(1000, n // 1000 * 1000)
     if d == "S1b":
         return max(10, n // 10 * 10)
+    if d in CHAINS:
+        depth = int(d[1:])
+        return max(depth, n // depth * depth)
     return max(1, n)
 
 
@@ -101,6 +118,8 @@ def fingerprint(db):
               "blog_product", "blog_plainproduct", "blog_order", "blog_orderitem"]:
         fp[t] = q("SELECT count(*) FROM %s" % t)
     fp["post_editor_null"] = q("SELECT count(*) FROM blog_post WHERE editor_id IS NULL")
+    for t in ["blog_level%d" % k for k in range(1, 11)] + ["blog_guard"]:
+        fp[t] = q("SELECT count(*) FROM %s" % t)
     cols = [r[1] for r in con.execute("PRAGMA table_info(blog_post)")]
     # Cascade's soft delete marks deleted_at; the others set is_deleted: the same rows.
     if "deleted_at" in cols:
@@ -301,6 +320,10 @@ def main():
             misses.append("> %.1fx best raw" % max_best)
         if min_speedup and row["django_s"] / row["cascade_s"] < min_speedup:
             misses.append("< %.1fx faster than Django" % min_speedup)
+        if scen in MAX_SECONDS and row["cascade_s"] >= MAX_SECONDS[scen]:
+            misses.append(">= %.0f ms" % (MAX_SECONDS[scen] * 1000))
+        if scen in MAX_SECONDS and cas[0]["rows"] != -1:
+            misses.append("not refused")
         if row["cascade_rss_growth_mb"] >= RSS_LIMIT_MB:
             misses.append("memory >= %d MB" % RSS_LIMIT_MB)
         if not same:

@@ -90,13 +90,13 @@ void Runner::check() {
     for (const auto& chk : p_.checks) {
       Kind of = chk.never ? Kind::Never : chk.protect ? Kind::Protect : Kind::Restrict;
       if (of != kind) continue;
-      Fragment where = referencing(*chk.fk, chk.parent);
+      Fragment where = referencing_rows(*chk.fk, chk.parent);
       std::optional<int> own;
       if (kind == Kind::Restrict) {
         int node = node_of(*chk.fk->model);
         if (node >= 0) {
           own = node;
-          where = excluding(std::move(where), node);
+          where = excluding_rows(std::move(where), node);
         }
       }
       if (!any_referencing(*chk.fk, chk.parent, own)) continue;
@@ -341,6 +341,24 @@ Value Runner::parent_key(const Field& fk, const Value& held) {
                        .from = s_.table(t.db_table),
                        .where = Sql::compare(col(t, fk.target_field->column), Compare::Eq, held)}));
   return rows->next() ? t.pk().to_python(rows->get(0)) : Value();
+}
+
+Fragment Runner::referencing_rows(const Field& fk, int parent) const {
+  const ModelMeta& m = *fk.model;
+  const ModelMeta& pm = model(parent);
+  if (!fk.target_field->primary_key || m.db_table == pm.db_table ||
+      &fk.target->concrete_model() != &pm.concrete_model()) {
+    return referencing(fk, parent);
+  }
+  Fragment f = Sql::all_of(
+      {Sql::is_not_null(col(m, fk.column)),
+       Sql::exists(s_.select(
+           {.columns = Sql::constant_one(),
+            .from = s_.table(pm.db_table),
+            .where = Sql::all_of(
+                {Sql::equal_columns(s_.pk(pm), col(m, fk.column)), member_cond(parent)})}))});
+  add_live_filter(f, m);
+  return f;
 }
 
 Fragment Runner::referencing(const Field& fk, int parent) const {

@@ -25,6 +25,32 @@ Fragment Runner::cond(int n) const {
   return out;
 }
 
+Fragment Runner::member_cond(int n) const {
+  const ModelMeta& m = model(n);
+  if (!keys_table_[static_cast<std::size_t>(n)].empty()) return cond(n);
+  std::vector<Fragment> terms;
+  for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
+    if (s.root) {
+      terms.push_back(root_cond());
+      continue;
+    }
+    const ModelMeta& pm = model(s.parent);
+    if (s.up || s.generic != nullptr || !s.fk->target_field->primary_key ||
+        pm.db_table == m.db_table || &s.fk->target->concrete_model() != &pm.concrete_model()) {
+      terms.push_back(source_rows(s, keys(s.parent)));
+      continue;
+    }
+    terms.push_back(Sql::exists(s_.select(
+        {.columns = Sql::constant_one(),
+         .from = s_.table(pm.db_table),
+         .where = Sql::all_of({Sql::equal_columns(s_.pk(pm), col(m, s.fk->column)),
+                               member_cond(s.parent)})})));
+  }
+  Fragment out = Sql::any_of(terms);
+  add_live_filter(out, m);
+  return out;
+}
+
 bool Runner::live_only(const ModelMeta& m) const {
   return p_.kind != detail::Kind::Hard && m.soft_deletable();
 }
@@ -122,6 +148,12 @@ Fragment Runner::absent_from(const std::string& table, const ModelMeta& m) const
       s_.select({.columns = Sql::constant_one(),
                  .from = s_.table(table),
                  .where = Sql::equal_columns(s_.column(table, kKeyColumn), s_.pk(m))}));
+}
+
+Fragment Runner::excluding_rows(Fragment where, int n) const {
+  const std::string& table = keys_table_[static_cast<std::size_t>(n)];
+  if (table.empty()) return Sql::and_not(std::move(where), member_cond(n));
+  return Sql::all_of({std::move(where), absent_from(table, model(n))});
 }
 
 Fragment Runner::excluding(Fragment where, int n) const {
@@ -227,13 +259,13 @@ bool Runner::any_referencing(const Field& fk, int parent, const std::optional<in
   const ModelMeta& pm = model(parent);
   auto exclude = [&](Fragment& where) {
     add_live_filter(where, m);
-    if (exclude_own) where = excluding(std::move(where), *exclude_own);
+    if (exclude_own) where = excluding_rows(std::move(where), *exclude_own);
   };
   // A relation a multi-table child has from a parent holds the parent's key, which is the
   // child's own; one to a parent's other unique field is matched by referring() below.
   bool inherited = &fk.target->concrete_model() != &pm.concrete_model();
   if (m.db_table != pm.db_table && (!inherited || fk.target_field->primary_key)) {
-    Fragment where = cond(parent);
+    Fragment where = member_cond(parent);
     exclude(where);
     const std::string& held = inherited ? pm.pk().column : fk.target_field->column;
     return query(s_.select({.columns = Sql::constant_one(),

@@ -82,6 +82,13 @@ class Runner {
 
   // The condition, on the node's table, selecting the node's rows.
   Fragment cond(int n) const;
+  // The same rows as a condition a database answers row by row: each source's parent is
+  // looked up by its primary key (a correlated EXISTS up to the root) instead of computing the
+  // parent's whole key set. For the checks, which ask about a few referencing rows: their cost
+  // then follows those rows, not the size of the cascade (a PROTECT row under a million-row
+  // tree). Sources it cannot follow that way (to_field keys, parent links, generic relations,
+  // a parent in the same table) keep the set form.
+  Fragment member_cond(int n) const;
 
   // A soft delete sees live rows only: rows already soft-deleted keep their own marks.
   bool live_only(const ModelMeta& m) const;
@@ -141,6 +148,8 @@ class Runner {
   // `where`, on node n's table, without node n's rows: with n's keys in a table, an anti-join;
   // else and_not().
   Fragment excluding(Fragment where, int n) const;
+  // The same with node n's rows tested row by row (member_cond), for the checks.
+  Fragment excluding_rows(Fragment where, int n) const;
 
   // Keys per chunk of a set-based step (Database::set_delete_chunk_size).
   std::int64_t chunk() const { return db_.delete_chunk_size(); }
@@ -275,6 +284,8 @@ class Runner {
 
   // Rows of the relation's model that reference the rows of its parent node.
   Fragment referencing(const Field& fk, int parent) const;
+  // The same rows found row by row (member_cond): for the checks, which expect few.
+  Fragment referencing_rows(const Field& fk, int parent) const;
 
   // The instance columns of the rows of `m` that `where` selects, in primary key order.
   Fragment rows_of(const ModelMeta& m, const Fragment& where,

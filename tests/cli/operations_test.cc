@@ -548,6 +548,9 @@ class Inspectdb : public cascade::testing::BackendTest {
     c->execute("CREATE TABLE django_content_type (id " + serial +
                ", app_label varchar(100) NOT NULL, model varchar(100) NOT NULL, UNIQUE "
                "(app_label, model))");
+    c->execute("CREATE TABLE tagged (id " + serial +
+               ", label text NOT NULL, content_type_id integer NOT NULL REFERENCES "
+               "django_content_type (id), object_id integer NOT NULL)");
     db::migrate(*c, web::session_registry());  // as `cascade runserver` leaves it
     c->execute("INSERT INTO member (name) VALUES ('Ann')");
     c->execute(
@@ -636,7 +639,18 @@ TEST_P(Inspectdb, ToFieldThroughTablesInheritanceAndContentTypesAreRecognised) {
       << text;
   EXPECT_TRUE(contains(text, "fields.copy_ptr_id = { type = \"integer\", primary_key = true }"))
       << text;
-  EXPECT_TRUE(contains(text, "# Django's content types (django.contrib.contenttypes)")) << text;
+  EXPECT_TRUE(contains(text,
+                       "# Table \"django_content_type\" holds Django's content types: the built-in "
+                       "model contenttypes.ContentType,"))
+      << text;
+  EXPECT_FALSE(contains(text, "[models.lib.DjangoContentType]")) << text;
+  EXPECT_TRUE(contains(text,
+                       "fields.content_type = { type = \"foreign_key\", to = "
+                       "\"contenttypes.ContentType\", on_delete = \"DO_NOTHING\" }"))
+      << text;
+  EXPECT_TRUE(contains(text, "# Guessed: Django's GenericForeignKey \"content_object\"")) << text;
+  EXPECT_TRUE(contains(text, "fields.content_object = { type = \"generic_foreign_key\" }  # guessed"))
+      << text;
   auto r = tool({"shell", "-c",
                  "m = Member.objects.create(name='Bo', email='bo@x')\n"
                  "Review.objects.create(member_email=m, stars=5)\n"
@@ -647,12 +661,16 @@ TEST_P(Inspectdb, ToFieldThroughTablesInheritanceAndContentTypesAreRecognised) {
                  "print(Review.objects.count(), Wishlist.objects.count())\n"
                  "e = Ebook.objects.create(book_isbn_id='222', url='u')\n"
                  "print(Copy.objects.count(), list(Ebook.objects.values_list('url', flat=True)))\n"
-                 "print(e.delete())"});
+                 "print(e.delete())\n"
+                 "c = Member.objects.create(name='Cy', email='cy@x')\n"
+                 "t = Tagged.objects.create(label='t', content_object=c)\n"
+                 "print(t.content_type.model, t.content_object.name)\n"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // The review and the wishlist row go by the database's ON DELETE CASCADE (not counted); the
   // e-book is a copy too.
   EXPECT_EQ(r.out,
-            "1\n1 1\n(1, {'lib.Member': 1})\n0 0\n3 ['u']\n(2, {'lib.Ebook': 1, 'lib.Copy': 1})\n")
+            "1\n1 1\n(1, {'lib.Member': 1})\n0 0\n3 ['u']\n(2, {'lib.Ebook': 1, 'lib.Copy': 1})\n"
+            "member Cy\n")
       << r.err;
 }
 
