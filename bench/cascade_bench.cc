@@ -10,7 +10,8 @@
 // Post and Comment soft: every author, post and comment is marked; tag links are kept); A1: the
 // admin's confirmation page for deleting every author of the S2 data, its first byte timed.
 // D<d> / R<d>: every row of Level1 deleted through a chain of d models (R<d>: one Guard row
-// protects a row of level d, and the delete is refused; "rows" is then -1).
+// protects a row of level d, and the delete is refused; "rows" is then -1). V<d>: the preview of
+// D<d>'s delete (counts and the first 100 objects), which writes nothing.
 
 #include <chrono>
 #include <map>
@@ -212,7 +213,7 @@ int admin_first_byte(const cascade::Registry& registry, const std::string& url,
 
 int main(int argc, char** argv) {
   if (argc < 5 || std::string(argv[1]) != "run") {
-    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1|D<d>|R<d>> <size> <dbfile>\n";
+    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1|D<d>|R<d>|V<d>> <size> <dbfile>\n";
     return 2;
   }
   std::string scenario = argv[2];
@@ -268,6 +269,11 @@ int main(int argc, char** argv) {
     } else if (scenario == "S6s") {
       result = db.objects("blog.Post").filter({{"status", "spam"}}).remove();
       updated = result.total;
+    } else if (scenario[0] == 'V' && chain_scenario("D" + scenario.substr(1))) {
+      // V<d>: the preview of D<d>'s delete (exact counts and the first 100 objects), as the
+      // confirmation page shows it; nothing is written.
+      cascade::Preview preview = db.objects("blog.Level1").all().preview_remove(100);
+      result = preview.counts;
     } else if (chain_scenario(scenario)) {
       try {
         result = db.objects("blog.Level1").all().remove();

@@ -45,6 +45,7 @@ DeleteResult Runner::execute() {
     lock_referenced_rows();
     check();
     create_content_types();
+    materialize_levels();
     order_by_rows();
     if (shown_ != nullptr) verify(*shown_);
     // Rows receivers will see are fixed before the first pre_delete.

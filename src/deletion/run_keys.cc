@@ -327,6 +327,46 @@ void Runner::materialize(int n) {
   keys_table_[static_cast<std::size_t>(n)] = name;
 }
 
+void Runner::materialize_levels() {
+  std::size_t count = p_.nodes.size();
+  std::vector<bool> parent(count, false);
+  for (const auto& node : p_.nodes) {
+    for (const auto& s : node.sources) {
+      if (!s.root) parent[static_cast<std::size_t>(s.parent)] = true;
+    }
+  }
+  // How many subqueries deep a node's condition reads (0: a key table or the root's condition),
+  // parents first; a parent two deep gets a key table, so no condition nests more than twice.
+  std::vector<int> depth(count, -1);
+  depth[0] = 0;
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (std::size_t n = 1; n < count; ++n) {
+      if (depth[n] >= 0) continue;
+      if (!keys_table_[n].empty()) {
+        depth[n] = 0;
+        progress = true;
+        continue;
+      }
+      int deepest = 0;
+      bool ready = true;
+      for (const auto& s : p_.nodes[n].sources) {
+        if (s.root || static_cast<std::size_t>(s.parent) == n) continue;
+        int d = depth[static_cast<std::size_t>(s.parent)];
+        if (d < 0) ready = false;
+        deepest = std::max(deepest, d + 1);
+      }
+      if (!ready) continue;
+      depth[n] = deepest;
+      if (parent[n] && deepest >= 2 && !p_.nodes[n].fast) {
+        materialize(static_cast<int>(n));
+        depth[n] = 0;
+      }
+      progress = true;
+    }
+  }
+}
+
 void Runner::snapshot_held_values() {
   for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
     for (const auto& s : p_.nodes[n].sources) {

@@ -24,6 +24,7 @@ Preview Runner::preview(std::int64_t max_items) {
     } catch (const RestrictedError& e) {
       block(out, Refusal::Restricted, e.what(), e.restricted_objects());
     }
+    materialize_levels();
     order_by_rows();
     count_all(out, true);
   }
@@ -50,6 +51,7 @@ DeletionPlan::ObjectsPage Runner::objects(const std::string& label, std::int64_t
     terms.push_back(root_cond());
   } else {
     prepare();
+    materialize_levels();
     order_by_rows();
     for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
       const ModelMeta& node_model = model(static_cast<int>(n));

@@ -211,6 +211,11 @@ class Runner {
 
   // Stores the node's keys in a temporary table; its condition then reads only that table.
   void materialize(int n);
+  // Before the writes (after the checks, which must not pay for it): key tables for the nodes
+  // whose condition nests two subqueries or more and that other nodes read, so that a cascade
+  // through many models reads each level a bounded number of times instead of re-evaluating
+  // every level above it in each statement (a chain of d models cost O(d) per row).
+  void materialize_levels();
 
   // Nodes on CASCADE cycles: their keys, computed generation by generation until no new row
   // appears (each generation reads only the rows the previous one found).
