@@ -345,18 +345,11 @@ Value Runner::parent_key(const Field& fk, const Value& held) {
 
 Fragment Runner::referencing_rows(const Field& fk, int parent) const {
   const ModelMeta& m = *fk.model;
-  const ModelMeta& pm = model(parent);
-  if (!fk.target_field->primary_key || m.db_table == pm.db_table ||
-      &fk.target->concrete_model() != &pm.concrete_model()) {
-    return referencing(fk, parent);
-  }
-  Fragment f = Sql::all_of(
-      {Sql::is_not_null(col(m, fk.column)),
-       Sql::exists(s_.select(
-           {.columns = Sql::constant_one(),
-            .from = s_.table(pm.db_table),
-            .where = Sql::all_of(
-                {Sql::equal_columns(s_.pk(pm), col(m, fk.column)), member_cond(parent)})}))});
+  detail::Source s;
+  s.fk = &fk;
+  s.parent = parent;
+  if (!plain_key_source(s, m)) return referencing(fk, parent);
+  Fragment f = Sql::all_of({Sql::is_not_null(col(m, fk.column)), member_path(s, m)});
   add_live_filter(f, m);
   return f;
 }

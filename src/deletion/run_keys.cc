@@ -25,6 +25,12 @@ Fragment Runner::cond(int n) const {
   return out;
 }
 
+bool Runner::plain_key_source(const detail::Source& s, const ModelMeta& m) const {
+  if (s.root || s.up || s.generic != nullptr || !s.fk->target_field->primary_key) return false;
+  const ModelMeta& pm = model(s.parent);
+  return pm.db_table != m.db_table && &s.fk->target->concrete_model() == &pm.concrete_model();
+}
+
 Fragment Runner::member_cond(int n) const {
   const ModelMeta& m = model(n);
   if (!keys_table_[static_cast<std::size_t>(n)].empty()) return cond(n);
@@ -32,23 +38,52 @@ Fragment Runner::member_cond(int n) const {
   for (const auto& s : p_.nodes[static_cast<std::size_t>(n)].sources) {
     if (s.root) {
       terms.push_back(root_cond());
-      continue;
-    }
-    const ModelMeta& pm = model(s.parent);
-    if (s.up || s.generic != nullptr || !s.fk->target_field->primary_key ||
-        pm.db_table == m.db_table || &s.fk->target->concrete_model() != &pm.concrete_model()) {
+    } else if (plain_key_source(s, m)) {
+      terms.push_back(member_path(s, m));
+    } else {
       terms.push_back(source_rows(s, keys(s.parent)));
-      continue;
     }
-    terms.push_back(Sql::exists(s_.select(
-        {.columns = Sql::constant_one(),
-         .from = s_.table(pm.db_table),
-         .where = Sql::all_of({Sql::equal_columns(s_.pk(pm), col(m, s.fk->column)),
-                               member_cond(s.parent)})})));
   }
   Fragment out = Sql::any_of(terms);
   add_live_filter(out, m);
   return out;
+}
+
+// The parents up a chain of models that each have one source, joined flat in one EXISTS (a
+// nested EXISTS per level would overflow the SQL parser's stack on long chains): the
+// intermediate tables under aliases, the topmost under its own name, on which its own
+// condition (member_cond) is written.
+Fragment Runner::member_path(const detail::Source& s, const ModelMeta& m) const {
+  std::vector<const detail::Source*> hops{&s};
+  std::set<std::string> tables{m.db_table, model(s.parent).db_table};
+  for (int top = s.parent; keys_table_[static_cast<std::size_t>(top)].empty();) {
+    const auto& sources = p_.nodes[static_cast<std::size_t>(top)].sources;
+    if (sources.size() != 1 || !plain_key_source(sources[0], model(top))) break;
+    if (!tables.insert(model(sources[0].parent).db_table).second) break;
+    hops.push_back(&sources[0]);
+    top = sources[0].parent;
+  }
+  std::vector<std::string> from;
+  std::vector<Fragment> where;
+  // The column holding hop i's key, on the row below it: m's for the first hop.
+  std::string below = col(m, s.fk->column);
+  for (std::size_t i = 0; i < hops.size(); ++i) {
+    const ModelMeta& pm = model(hops[i]->parent);
+    bool top = i + 1 == hops.size();
+    std::string alias = top ? pm.db_table : "cascade_up" + std::to_string(i);
+    from.push_back(s_.table(pm.db_table, top ? std::string_view() : alias).sql);
+    where.push_back(Sql::equal_columns(s_.column(alias, pm.pk().column), below));
+    if (top) {
+      where.push_back(member_cond(hops[i]->parent));
+    } else {
+      if (live_only(pm)) where.push_back(Sql::is_null(s_.column(alias, kDeletedAtField)));
+      below = s_.column(alias, hops[i + 1]->fk->column);
+    }
+  }
+  Fragment join;
+  join.sql = Sql::list(from);
+  return Sql::exists(s_.select(
+      {.columns = Sql::constant_one(), .from = join, .where = Sql::all_of(std::move(where))}));
 }
 
 bool Runner::live_only(const ModelMeta& m) const {

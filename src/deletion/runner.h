@@ -89,6 +89,10 @@ class Runner {
   // tree). Sources it cannot follow that way (to_field keys, parent links, generic relations,
   // a parent in the same table) keep the set form.
   Fragment member_cond(int n) const;
+  Fragment member_path(const detail::Source& s, const ModelMeta& m) const;
+  // A source member_cond follows by key: a foreign key to the parent's primary key, in
+  // another table.
+  bool plain_key_source(const detail::Source& s, const ModelMeta& m) const;
 
   // A soft delete sees live rows only: rows already soft-deleted keep their own marks.
   bool live_only(const ModelMeta& m) const;

@@ -327,3 +327,69 @@ TEST(RulesCallables, SetCallableRunsOnlyWhenRowsAreAffected) {
 
 }  // namespace
 }  // namespace cascade
+
+namespace cascade {
+namespace {
+
+// A chain of 12 models (each with a CASCADE key to the previous one) with guards at the bottom:
+// the checks follow the referencing rows up the chain (one flat join, however long the chain),
+// and the delete reads each level a bounded number of times (key tables for deep levels).
+// Rules 24 (PROTECT), 28-29 (RESTRICT, forgiven when the restricting row is deleted too).
+class DeepChainTest : public cascade::testing::BackendTest {
+ protected:
+  static std::string models() {
+    std::string out = "[models.ch.L1]\nfields.name = { type = \"char\", max_length = 10 }\n";
+    for (int k = 2; k <= 12; ++k) {
+      out += "[models.ch.L" + std::to_string(k) + "]\nfields.up = { type = \"foreign_key\", to = \"L" +
+             std::to_string(k - 1) + "\", on_delete = \"CASCADE\" }\n";
+    }
+    out += "[models.ch.Guard]\n"
+           "fields.l12 = { type = \"foreign_key\", to = \"L12\", on_delete = \"PROTECT\", null = true }\n"
+           "[models.ch.Hold]\n"
+           "fields.l12 = { type = \"foreign_key\", to = \"L12\", on_delete = \"RESTRICT\" }\n"
+           "fields.l11 = { type = \"foreign_key\", to = \"L11\", on_delete = \"CASCADE\", null = true }\n";
+    return out;
+  }
+};
+CASCADE_ON_EVERY_BACKEND(DeepChainTest);
+
+TEST_P(DeepChainTest, RefusalsAndDeletesThroughTwelveLevels) {
+  Project project = parse_project(models(), "chain.toml");
+  Database d = Database::open(*project.registry, scratch.url());
+  d.migrate();
+  // Two roots, each with a chain of 11 rows below it.
+  for (int root = 1; root <= 2; ++root) {
+    Value up = d.objects("ch.L1").create({{"name", Value("r" + std::to_string(root))}}).pk();
+    for (int k = 2; k <= 12; ++k) {
+      up = d.objects("ch.L" + std::to_string(k)).create({{"up", up}}).pk();
+    }
+  }
+  // Row 1 of L12 is under root 1, row 2 under root 2.
+  Instance guard = d.objects("ch.Guard").create({{"l12", Value(2)}});
+  auto total = [&] {
+    std::int64_t n = 0;
+    for (int k = 1; k <= 12; ++k) n += d.objects("ch.L" + std::to_string(k)).count();
+    return n;
+  };
+  // Root 1 is not protected; root 2 is, from twelve levels down.
+  EXPECT_THROW(d.objects("ch.L1").filter({{"name", "r2"}}).remove(), ProtectedError);
+  EXPECT_THROW(d.objects("ch.L1").all().remove(), ProtectedError);
+  EXPECT_EQ(total(), 24);
+  // RESTRICT from a row that the same delete cascades to (through L11) is forgiven; one that
+  // it does not reach refuses.
+  d.objects("ch.Hold").create({{"l12", Value(1)}, {"l11", Value(1)}});
+  EXPECT_EQ(d.objects("ch.L1").filter({{"name", "r1"}}).preview_remove(0).counts.total, 13);
+  Instance other = d.objects("ch.Hold").create({{"l12", Value(1)}});
+  EXPECT_THROW(d.objects("ch.L1").filter({{"name", "r1"}}).remove(), RestrictedError);
+  EXPECT_EQ(total(), 24);
+  d.objects("ch.Hold").remove(other);
+  DeleteResult r = d.objects("ch.L1").filter({{"name", "r1"}}).remove();
+  EXPECT_EQ(r.total, 13);  // 12 levels and the forgiven hold
+  EXPECT_EQ(total(), 12);
+  d.objects("ch.Guard").remove(guard);
+  EXPECT_EQ(d.objects("ch.L1").all().remove().total, 12);
+  EXPECT_EQ(total(), 0);
+}
+
+}  // namespace
+}  // namespace cascade
