@@ -30,8 +30,9 @@ demo: build
 	@scripts/demo $(RELEASE_DIR) $(DEMO_DB) $(DEMO_SIZE)
 
 bench: build
-	@scripts/install-deps --bench
-	@python3 bench/run_bench.py $(RELEASE_DIR) $(BENCH)
+	@if [ "$(BACKEND)" = postgres ]; then scripts/install-deps --bench-postgres; \
+	  else scripts/install-deps --bench; fi
+	@/usr/bin/python3 bench/run_bench.py $(RELEASE_DIR) $(BENCH) --backend $(or $(BACKEND),sqlite) $(if $(EXPLAIN),--explain)
 
 # Django as the oracle (tests/oracle/README.md): SEEDS random scripts run side by side in
 # Django 3.2's shell and in `cascade shell`; DB=postgres runs them on a throw-away server.

@@ -1,7 +1,7 @@
 // Cascade's side of the deletion benchmark: the same scenarios, on the same data (a copy of the
 // template database the Django harness builds), timing only the operation.
 //
-//   cascade_bench run <scenario> <size> <dbfile>
+//   cascade_bench run <scenario> <size> <dbfile or postgresql:// URL>
 //
 // prints one JSON line: seconds, statements, rows, per-model counts, receivers called, peak RSS.
 // Scenarios (see bench/README.md): S1a S1b S2 S3 S4 S5 S6a, and S6s: Cascade's own soft delete of
@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -213,7 +214,7 @@ int admin_first_byte(const cascade::Registry& registry, const std::string& url,
 
 int main(int argc, char** argv) {
   if (argc < 5 || std::string(argv[1]) != "run") {
-    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1|D<d>|R<d>|V<d>> <size> <dbfile>\n";
+    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1|D<d>|R<d>|V<d>> <size> <dbfile|postgresql://...>\n";
     return 2;
   }
   std::string scenario = argv[2];
@@ -232,17 +233,25 @@ int main(int argc, char** argv) {
       policy("Comment", "soft");
     }
     cascade::Project project = cascade::parse_project(models, "bench models");
-    if (scenario == "A1") {
-      return admin_first_byte(*project.registry, "sqlite:///" + file + "?journal_mode=keep", size);
-    }
-    // The harness's SQLite defaults: the file's own journal mode, no WAL switch.
-    auto db =
-        cascade::Database::open(*project.registry, "sqlite:///" + file + "?journal_mode=keep");
+    // A database URL (postgresql://...) as it is; a file: the harness's SQLite defaults, the
+    // file's own journal mode, no WAL switch.
+    std::string url = file.find("://") != std::string::npos
+                          ? file
+                          : "sqlite:///" + file + "?journal_mode=keep";
+    if (scenario == "A1") return admin_first_byte(*project.registry, url, size);
+    auto db = cascade::Database::open(*project.registry, url);
     std::int64_t received = 0;
     if (scenario == "S3") {
       db.signals().connect(
           cascade::Signal::PreDelete, [&](const cascade::SignalEvent&) { ++received; },
           &db.registry().get("blog.Comment"));
+    }
+    // CASCADE_BENCH_SQL=1: every statement on standard error, for profiles (not in timed runs).
+    if (const char* trace = std::getenv("CASCADE_BENCH_SQL"); trace != nullptr && *trace == '1') {
+      db.connection().observe_statements(
+          [](std::string_view sql, std::span<const cascade::Value>) {
+            std::cerr << sql << ";\n";
+          });
     }
     std::optional<cascade::Instance> target;
     if (scenario == "S5") target = db.objects("blog.Author").get(cascade::Q("name", "victim"));

@@ -3,7 +3,15 @@
 on the deletion workloads of bench/harness (the team's baseline harness), in one run.
 
 usage: bench/run_bench.py BUILD_DIR [preset|SIZE] [--reps N] [--only S2,S3,...]
-  preset: default (the 100k sizes, and 1M for the cheap set-based ones), quick, large (10x)
+                          [--backend sqlite|postgres] [--explain]
+  preset: default (the 100k sizes, and 1M for the cheap set-based ones), quick, large (10x),
+          chains
+  --backend postgres: the same scenarios on a throw-away PostgreSQL 15 server (started in
+          $BENCH_TMP/pg and kept for the next run): Cascade, Django with psycopg2, and raw SQL
+          through libpq (bench/harness/raw_bench_pg.c).
+  --explain (PostgreSQL): one more, untimed Cascade run per shape with auto_explain, which logs
+          the plan of every statement Cascade sends (EXPLAIN ANALYZE); the plans go to
+          bench/results/explain-postgres/<scenario>-<size>.txt.
 
 Every measurement runs in a fresh process on a fresh copy of a template database (data
 creation is never timed); each is repeated --reps times (default 3), in rounds that run every
@@ -30,6 +38,7 @@ WORK = os.environ.get("BENCH_TMP", "/tmp/cascade-bench")
 RESULTS = os.path.join(HERE, "results")
 DJ = os.path.join(HARNESS, "django_bench.py")
 RAW_SRC = os.path.join(HARNESS, "raw_bench.c")
+RAW_PG_SRC = os.path.join(HARNESS, "raw_bench_pg.c")
 
 PRESETS = {
     "default": {"S1a": [100_000, 1_000_000], "S1b": [100_000], "S2": [100_000], "S3": [100_000],
@@ -67,7 +76,7 @@ CASCADE_ONLY = {"S6t", "A1"} | {s for s in CHAINS if s[0] == "V"}
 # A1's goal: the confirmation page of a cascade of about a million rows starts within a second.
 FIRST_BYTE_LIMIT_S = 1.0
 # Targets of the benchmark issue: (max Cascade/raw-set, max Cascade/best-raw, min Django/Cascade)
-TARGETS = {"S1a": (1.1, None, None), "S6a": (1.1, None, None), "S6s": (1.1, None, None),
+TARGETS = {"S1a": (1.1, None, None), "S6a": (1.1, None, None), "S6s": (1.5, None, None),
            "S1b": (1.3, None, None), "S2": (None, 1.2, 2.5), "S5": (None, 1.2, 6.0),
            "S3": (None, None, 5.0), "S4": (1.3, None, None)}
 TARGETS.update({s: (None, 1.3, None) for s in CHAINS if s[0] == "D"})
@@ -75,7 +84,8 @@ TARGETS.update({s: (None, None, None) for s in CHAINS if s[0] == "R"})
 # A refusal by a few blocking rows, at any depth and size, in under 50 ms (nothing written).
 MAX_SECONDS = {s: 0.05 for s in CHAINS if s[0] == "R"}
 RSS_LIMIT_MB = 16.0
-RAW_APP_MODES = {"S6a": ["manual999"], "S6s": ["manual999"]}
+# S6s also against "marks": raw SQL writing the very columns Cascade's soft delete writes.
+RAW_APP_MODES = {"S6a": ["manual999"], "S6s": ["manual999", "marks"]}
 RAW_APP_MODES.update({s: ["manual999", "join"] for s in CHAINS if s[0] == "R"})
 
 
@@ -115,47 +125,238 @@ def sh(cmd, **kw):
     return r.stdout
 
 
-def fingerprint(db):
-    con = sqlite3.connect(db)
-    q = lambda sql: con.execute(sql).fetchone()[0]
-    fp = {}
-    for t in ["blog_author", "blog_post", "blog_comment", "blog_post_tags", "blog_tag",
-              "blog_product", "blog_plainproduct", "blog_order", "blog_orderitem"]:
-        fp[t] = q("SELECT count(*) FROM %s" % t)
+FINGERPRINT_TABLES = ["blog_author", "blog_post", "blog_comment", "blog_post_tags", "blog_tag",
+                      "blog_product", "blog_plainproduct", "blog_order", "blog_orderitem"] + \
+    ["blog_level%d" % k for k in range(1, 11)] + ["blog_guard"]
+
+
+def fingerprint_with(q, columns):
+    """The state every implementation must leave: row counts per table, NULL editors,
+    soft-deleted posts. `q` runs a query that returns one value; `columns` lists a table's."""
+    fp = {t: q("SELECT count(*) FROM %s" % t) for t in FINGERPRINT_TABLES}
     fp["post_editor_null"] = q("SELECT count(*) FROM blog_post WHERE editor_id IS NULL")
-    for t in ["blog_level%d" % k for k in range(1, 11)] + ["blog_guard"]:
-        fp[t] = q("SELECT count(*) FROM %s" % t)
-    cols = [r[1] for r in con.execute("PRAGMA table_info(blog_post)")]
     # Cascade's soft delete marks deleted_at; the others set is_deleted: the same rows.
-    if "deleted_at" in cols:
+    if "deleted_at" in columns("blog_post"):
         fp["post_is_deleted"] = q("SELECT count(*) FROM blog_post WHERE deleted_at IS NOT NULL")
     else:
         fp["post_is_deleted"] = q("SELECT count(*) FROM blog_post WHERE is_deleted")
-    con.close()
     return fp
 
 
-def fresh_copy(src, dst):
-    for suf in ("", "-journal", "-wal", "-shm"):
-        if os.path.exists(dst + suf):
-            os.remove(dst + suf)
-    shutil.copyfile(src, dst)
+class Sqlite:
+    """Templates are files; each run gets a fresh copy of one."""
+    name = "sqlite"
+
+    def __init__(self):
+        self.run_db = os.path.join(WORK, "run.sqlite3")
+        self.raw_bin = os.path.join(WORK, "raw_bench")
+        sh(["gcc", "-O2", "-Wall", "-o", self.raw_bin, RAW_SRC, "-lsqlite3"])
+
+    def template(self, kind, scen, size):
+        path = os.path.join(WORK, "tpl", "%s_%s_%d.sqlite3" % (kind, scen, size))
+        if not os.path.exists(path):
+            tmp = path + ".tmp"
+            if kind == "dj":
+                sh([PY, DJ, "build", scen, str(size), tmp])
+            else:
+                sh([self.raw_bin, "build", scen, str(size), tmp])
+            os.replace(tmp, path)
+        return path
+
+    def fresh(self, tpl):
+        for suf in ("", "-journal", "-wal", "-shm"):
+            if os.path.exists(self.run_db + suf):
+                os.remove(self.run_db + suf)
+        shutil.copyfile(tpl, self.run_db)
+        return self.run_db
+
+    def execute(self, db, statements):
+        con = sqlite3.connect(db)
+        for sql in statements:
+            con.execute(sql)
+        con.commit()
+        con.close()
+
+    def fingerprint(self, db):
+        con = sqlite3.connect(db)
+        fp = fingerprint_with(lambda sql: con.execute(sql).fetchone()[0],
+                              lambda t: [r[1] for r in con.execute("PRAGMA table_info(%s)" % t)])
+        con.close()
+        return fp
+
+    def value(self, db, sql):
+        con = sqlite3.connect(db)
+        v = con.execute(sql).fetchone()[0]
+        con.close()
+        return v
+
+    def raw_command(self, scen, size, mode, db):
+        return [self.raw_bin, "run", scen, str(size), mode, db]
+
+    soft_column_types = ("datetime", "varchar(36)")
 
 
-def add_soft_columns(db, tables=("blog_post",)):
-    con = sqlite3.connect(db)
-    for t in tables:
-        con.execute("ALTER TABLE %s ADD COLUMN deleted_at datetime NULL" % t)
-        con.execute("ALTER TABLE %s ADD COLUMN deletion_id varchar(36) NULL" % t)
-    con.commit()
-    con.close()
+class Postgres:
+    """A throw-away PostgreSQL 15 server (scripts/pg-test-server) in $BENCH_TMP/pg, kept between
+    runs with its templates: databases tpl_<kind>_<scenario>_<size>, each run on a fresh
+    CREATE DATABASE ... TEMPLATE copy. The raw `set` template is Django's with ON DELETE actions
+    on its keys (django_bench.py pg-actions)."""
+    name = "postgres"
+    soft_column_types = ("timestamp with time zone", "varchar(36)")
+
+    def __init__(self):
+        import psycopg2
+        self.psycopg2 = psycopg2
+        self.dir = os.path.join(WORK, "pg")
+        url_file = os.path.join(self.dir, "url")
+        self.server = None
+        if os.path.exists(url_file):
+            self.server = open(url_file).read().strip()
+            self.base = self.server.rsplit("/", 1)[0]
+            try:
+                self.connect("postgres").close()
+            except psycopg2.OperationalError:
+                sh([os.path.join(HERE, "..", "scripts", "pg-test-server"), "stop", self.dir])
+                self.server = None
+        if self.server is None:
+            self.server = sh([os.path.join(HERE, "..", "scripts", "pg-test-server"), "start",
+                              self.dir]).strip()
+        self.base = self.server.rsplit("/", 1)[0]
+        self.raw_bin = os.path.join(WORK, "raw_bench_pg")
+        sh(["gcc", "-O2", "-Wall", "-I/usr/include/postgresql", "-o", self.raw_bin, RAW_PG_SRC,
+            "-lpq"])
+
+    def url(self, name):
+        return "%s/%s" % (self.base, name)
+
+    def connect(self, name):
+        con = self.psycopg2.connect(self.url(name))
+        con.autocommit = True
+        return con
+
+    def admin(self, *statements):
+        con = self.connect("postgres")
+        for sql in statements:
+            con.cursor().execute(sql)
+        con.close()
+
+    def exists(self, name):
+        con = self.connect("postgres")
+        cur = con.cursor()
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        found = cur.fetchone() is not None
+        con.close()
+        return found
+
+    def template(self, kind, scen, size):
+        name = ("tpl_%s_%s_%d" % (kind, scen, size)).lower()  # unquoted names fold to lower case
+        if not self.exists(name):
+            tmp = name + "_tmp"
+            if kind == "dj":
+                self.admin("DROP DATABASE IF EXISTS %s" % tmp, "CREATE DATABASE %s" % tmp)
+                sh([PY, DJ, "build", scen, str(size), self.url(tmp)])
+            else:  # the raw `set` schema: Django's template, its keys given their actions
+                self.admin("DROP DATABASE IF EXISTS %s" % tmp, "CREATE DATABASE %s TEMPLATE %s" % (
+                    tmp, self.template("dj", scen, size)))
+                sh([PY, DJ, "pg-actions", self.url(tmp)])
+            self.admin("ALTER DATABASE %s RENAME TO %s" % (tmp, name))
+        return name
+
+    def fresh(self, tpl):
+        self.admin("DROP DATABASE IF EXISTS bench_run", "CREATE DATABASE bench_run TEMPLATE %s" % tpl)
+        return self.url("bench_run")
+
+    def execute(self, db, statements):
+        con = self.psycopg2.connect(db if "://" in db else self.url(db))
+        con.autocommit = True
+        for sql in statements:
+            con.cursor().execute(sql)
+        con.close()
+
+    def value(self, db, sql):
+        con = self.psycopg2.connect(db if "://" in db else self.url(db))
+        cur = con.cursor()
+        cur.execute(sql)
+        v = cur.fetchone()[0]
+        con.close()
+        return v
+
+    def fingerprint(self, db):
+        con = self.psycopg2.connect(db if "://" in db else self.url(db))
+        cur = con.cursor()
+
+        def q(sql):
+            cur.execute(sql)
+            return cur.fetchone()[0]
+
+        def columns(t):
+            cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+                        [t])
+            return [r[0] for r in cur.fetchall()]
+        fp = fingerprint_with(q, columns)
+        con.close()
+        return fp
+
+    def raw_command(self, scen, size, mode, db):
+        return [self.raw_bin, "run", scen, str(size), mode, db]
+
+    def explain_log(self):
+        return os.path.join(self.dir, "server.log")
 
 
-def marked(db, table):
-    con = sqlite3.connect(db)
-    n = con.execute("SELECT count(*) FROM %s WHERE deleted_at IS NOT NULL" % table).fetchone()[0]
-    con.close()
-    return n
+def explain_plans(backend, run_cascade, scen, size):
+    """One more Cascade run, untimed, with auto_explain logging the plan of every statement
+    with its actual rows and times. bench/results/explain-postgres/<scenario>-<size>.txt keeps
+    each statement Cascade sent with its plan, and sums up the statements PostgreSQL's own
+    foreign key triggers ran (one per row and constraint: not Cascade's)."""
+    log = backend.explain_log()
+    start = os.path.getsize(log)
+    run_cascade({"PGOPTIONS": "-c session_preload_libraries=auto_explain "
+                              "-c auto_explain.log_min_duration=0 -c auto_explain.log_analyze=on "
+                              "-c auto_explain.log_nested_statements=on"})
+    with open(log, errors="replace") as f:
+        f.seek(start)
+        text = f.read()
+    import re
+    entries = re.split(r"\n(?=\S+ \S+ UTC \[\d+\] )", text)
+    plans, triggers = [], {}
+    for e in entries:
+        m = re.search(r"LOG:  duration: ([\d.]+) ms  plan:\n\s*Query Text: (.*)", e)
+        if not m:
+            continue
+        body = "\n".join(line.strip("\t") for line in e.split("\n")[1:])
+        if m.group(2).startswith("SELECT 1 FROM ONLY"):  # a foreign key trigger's check
+            t = triggers.setdefault(m.group(2), [0, 0.0])
+            t[0] += 1
+            t[1] += float(m.group(1))
+        else:
+            plans.append("-- %s ms\n%s" % (m.group(1), body))
+    out = os.path.join(RESULTS, "explain-postgres")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "%s-%d.txt" % (scen, size))
+    with open(path, "w") as f:
+        f.write("# %s at %d rows: the %d statements Cascade sent, in order, with their plans "
+                "(EXPLAIN ANALYZE by auto_explain; times include its overhead)\n\n" % (
+                    scen, size, len(plans)))
+        f.write("\n\n".join(plans))
+        f.write("\n\n# PostgreSQL's foreign key triggers (per row; Django's keys are DEFERRABLE "
+                "INITIALLY DEFERRED, checked at commit): count, total ms, query\n")
+        for q, (n, ms) in sorted(triggers.items(), key=lambda x: -x[1][1]):
+            f.write("%8d %10.1f  %s\n" % (n, ms, q))
+    print("%-4s %8d  explain: %d statements, %d trigger checks -> %s" % (
+        scen, size, len(plans), sum(n for n, _ in triggers.values()), os.path.relpath(path)),
+        flush=True)
+
+
+def add_soft_columns(backend, db, tables=("blog_post",)):
+    when, ident = backend.soft_column_types
+    backend.execute(db, [stmt for t in tables for stmt in (
+        "ALTER TABLE %s ADD COLUMN deleted_at %s NULL" % (t, when),
+        "ALTER TABLE %s ADD COLUMN deletion_id %s NULL" % (t, ident))])
+
+
+def marked(backend, db, table):
+    return backend.value(db, "SELECT count(*) FROM %s WHERE deleted_at IS NOT NULL" % table)
 
 
 def main():
@@ -164,12 +365,16 @@ def main():
         raise SystemExit(__doc__)
     build = os.path.abspath(args[0])
     cascade_bin = os.path.join(build, "bench", "cascade_bench")
-    reps, only, preset = 3, None, "default"
+    reps, only, preset, backend_name, explain = 3, None, "default", "sqlite", False
     i = 1
     while i < len(args):
         a = args[i]
         if a == "--reps":
             reps = int(args[i + 1]); i += 1
+        elif a == "--backend" and i + 1 < len(args) and args[i + 1] in ("sqlite", "postgres"):
+            backend_name = args[i + 1]; i += 1
+        elif a == "--explain":
+            explain = True
         elif a == "--only":
             only = set(args[i + 1].split(",")); i += 1
         elif a.isdigit():
@@ -184,22 +389,13 @@ def main():
             if only is None or s in only]
     have_django = subprocess.run([PY, "-c", "import django"], capture_output=True).returncode == 0
 
+    if explain and backend_name != "postgres":
+        raise SystemExit("--explain needs --backend postgres (auto_explain is PostgreSQL's)")
     os.makedirs(os.path.join(WORK, "tpl"), exist_ok=True)
     os.makedirs(RESULTS, exist_ok=True)
-    raw_bin = os.path.join(WORK, "raw_bench")
-    sh(["gcc", "-O2", "-Wall", "-o", raw_bin, RAW_SRC, "-lsqlite3"])
-    run_db = os.path.join(WORK, "run.sqlite3")
-
-    def template(kind, scen, size):
-        path = os.path.join(WORK, "tpl", "%s_%s_%d.sqlite3" % (kind, scen, size))
-        if not os.path.exists(path):
-            tmp = path + ".tmp"
-            if kind == "dj":
-                sh([PY, DJ, "build", scen, str(size), tmp])
-            else:
-                sh([raw_bin, "build", scen, str(size), tmp])
-            os.replace(tmp, path)
-        return path
+    backend = Postgres() if backend_name == "postgres" else Sqlite()
+    template = backend.template
+    fingerprint = backend.fingerprint
 
     env = {
         "machine": platform.machine(), "kernel": platform.release(),
@@ -207,6 +403,7 @@ def main():
         "cores": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "date": time.strftime("%Y-%m-%d %H:%M"), "reps": reps, "django": None,
+        "backend": backend.name,
     }
     rows, runs = [], []
     t0 = time.time()
@@ -215,22 +412,28 @@ def main():
         if not have_django:
             raise SystemExit("python3-django is not installed: run scripts/install-deps --bench")
         dj_tpl = template("dj", data_scen(scen), size)
-        raw_tpl = template("raw", raw_scen(data_scen(scen)), size)
+        # SQLite's raw template is built by raw_bench.c on its own DDL; PostgreSQL's is Django's
+        # with ON DELETE actions (the same data scenario).
+        raw_tpl = template("raw", raw_scen(data_scen(scen)) if backend.name == "sqlite"
+                           else data_scen(scen), size)
 
-        def run_cascade():
-            fresh_copy(dj_tpl, run_db)
+        def run_cascade(env_extra=None):
+            run_db = backend.fresh(dj_tpl)
             if scen == "S6s":
-                add_soft_columns(run_db)
+                add_soft_columns(backend, run_db)
             if scen == "S6t":
-                add_soft_columns(run_db, ("blog_author", "blog_post", "blog_comment"))
-            r = json.loads(sh([cascade_bin, "run", scen, str(size), run_db]).strip().splitlines()[-1])
+                add_soft_columns(backend, run_db, ("blog_author", "blog_post", "blog_comment"))
+            r = json.loads(sh([cascade_bin, "run", scen, str(size), run_db],
+                              env=dict(os.environ, **(env_extra or {}))).strip().splitlines()[-1])
             r["fingerprint"] = fingerprint(run_db)
             r["kind"] = "cascade"
-            runs.append(r)
+            r["db"] = run_db
+            if env_extra is None:
+                runs.append(r)
             return r
 
         def run_django():
-            fresh_copy(dj_tpl, run_db)
+            run_db = backend.fresh(dj_tpl)
             r = json.loads(sh([PY, DJ, "run", django_scen(scen), str(size), run_db]).strip().splitlines()[-1])
             r["fingerprint"] = fingerprint(run_db)
             r["kind"] = "django"
@@ -239,14 +442,18 @@ def main():
             return r
 
         def run_raw(mode):
-            fresh_copy(raw_tpl if mode == "set" else dj_tpl, run_db)
-            r = json.loads(sh([raw_bin, "run", raw_scen(scen), str(size), mode, run_db]).strip())
+            run_db = backend.fresh(raw_tpl if mode == "set" else dj_tpl)
+            if mode == "marks":
+                add_soft_columns(backend, run_db)
+            r = json.loads(sh(backend.raw_command(raw_scen(scen), size, mode, run_db)).strip())
             r["fingerprint"] = fingerprint(run_db)
             r["kind"] = "raw-" + mode
             r["scenario"] = scen
             runs.append(r)
             return r
 
+        if explain:
+            explain_plans(backend, run_cascade, scen, size)
         modes = ["set"] + RAW_APP_MODES.get(scen, ["manual999", "manual32766"])
         if scen == "A1":
             cas = [run_cascade() for _ in range(reps)]
@@ -301,7 +508,7 @@ def main():
             tables = [t for t in fp0 if t.startswith("blog_")]
             ok = all(r["fingerprint"][t] == fp0[t] for r in cas for t in tables) and \
                 cas[0]["rows"] == fp0["blog_author"] + fp0["blog_post"] + fp0["blog_comment"] and \
-                marked(run_db, "blog_comment") == fp0["blog_comment"]
+                marked(backend, cas[-1]["db"], "blog_comment") == fp0["blog_comment"]
             row = {"scenario": scen, "size": size, "description": DESCR[scen],
                    "cascade_s": med([r["seconds"] for r in cas]), "cascade_statements": cas[0]["queries"],
                    "cascade_rss_growth_mb": max(r["peak_rss_kb"] - r["rss_before_kb"] for r in cas) / 1024,
@@ -358,6 +565,10 @@ def main():
         if not same:
             misses.append("STATE MISMATCH")
         row["target"] = "met" if not misses else "MISSED: " + "; ".join(misses)
+        if "marks" in raw_times:
+            row["raw_marks_s"] = raw_times["marks"]
+            row["target"] += " (raw SQL writing the same two columns: %.4f s, Cascade/that %.2f)" % (
+                raw_times["marks"], row["cascade_s"] / raw_times["marks"])
         rows.append(row)
         print("%-4s %8d  cascade %8.4fs  django %8.4fs  raw %8.4fs  %s [%.0fs]" % (
             scen, size, row["cascade_s"], row["django_s"], row["raw_best_s"], row["target"],
@@ -368,19 +579,22 @@ def main():
     print(table)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     doc = {"env": env, "summary": rows, "runs": runs}
-    label = "latest-%s" % preset
-    for name in ("bench-%s" % stamp, "latest", label):
+    label = "latest-%s" % preset if backend.name == "sqlite" else "latest-%s-%s" % (backend.name, preset)
+    latest = "latest" if backend.name == "sqlite" else "latest-" + backend.name
+    for name in ("bench-%s" % stamp, latest, label):
         with open(os.path.join(RESULTS, name + ".json"), "w") as f:
             json.dump(doc, f, indent=1)
-    for name in ("latest", label):
+    for name in (latest, label):
         with open(os.path.join(RESULTS, name + ".txt"), "w") as f:
             f.write(table + "\n")
-    print("\nwrote %s/latest.{json,txt} and %s.{json,txt}" % (RESULTS, label))
+    print("\nwrote %s/%s.{json,txt} and %s.{json,txt}" % (RESULTS, latest, label))
 
 
 def render(rows, env):
-    out = ["%s; %s cores, %s GB; Django %s; %d reps, median; %s" % (
-               env["cpu"], env["cores"], env["memory_gb"], env["django"], env["reps"], env["date"]),
+    out = ["%s; %s cores, %s GB; %s; Django %s; %d reps, median; %s" % (
+               env["cpu"], env["cores"], env["memory_gb"],
+               {"sqlite": "SQLite", "postgres": "PostgreSQL"}[env.get("backend", "sqlite")],
+               env["django"], env["reps"], env["date"]),
            "",
            "| scenario | size | rows | Cascade s | Django s | raw set s | best raw s | Cascade/Django | "
            "Cascade/raw set | Cascade/best raw | Cascade stmts | RSS growth MB (Cascade / Django) | target |",

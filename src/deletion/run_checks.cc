@@ -12,9 +12,17 @@ bool Runner::root_condition_may_change() const {
   for (const auto& u : p_.updates) {
     if (u.fk->model == p_.root_model) return true;
   }
+  return root_reads_other_tables();
+}
+
+bool Runner::root_reads_other_tables() const {
+  if (!p_.root_qs) return true;
   Fragment w = sql::where_fragment(c_, p_.root_qs->state());
   for (const ModelMeta* m : db_.registry().models()) {
-    if (m != p_.root_model && w.sql.find(s_.name(m->db_table)) != std::string::npos) return true;
+    if (m->db_table != p_.root_model->db_table &&
+        w.sql.find(s_.name(m->db_table)) != std::string::npos) {
+      return true;
+    }
   }
   return false;
 }
@@ -46,7 +54,7 @@ void Runner::lock_referenced_rows() {
     const ModelMeta& m = model(static_cast<int>(n));
     scalar(s_.count(s_.select({.columns = Sql::constant_one(),
                                .from = s_.table(m.db_table),
-                               .where = keyed_by(m, m.pk().column, keys(static_cast<int>(n))),
+                               .where = cond(static_cast<int>(n)),
                                .order_by = s_.pk(m),
                                .for_update = true})));
   }

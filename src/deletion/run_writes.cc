@@ -215,6 +215,14 @@ std::int64_t Runner::delete_node(int n, const detail::Source* only) {
         });
     return total;
   }
+  const auto& own = p_.nodes[static_cast<std::size_t>(n)].sources;
+  if (keys_table_[static_cast<std::size_t>(n)].empty() && own.size() == 1 && own[0].root &&
+      !root_reads_other_tables()) {
+    // The root QuerySet's rows, by a condition on its own table alone: one plain statement,
+    // however many rows (the database reads the table once and keeps no key set; key ranges
+    // would read the condition again per chunk and look each key up).
+    return exec(statement(cond(n)));
+  }
   for_each_chunk(n, [&](const std::optional<Value>& lo, const Value& hi, bool final_chunk) {
     // Everything in one chunk: the plain statement.
     total += exec(

@@ -233,6 +233,8 @@ class Runner {
   // True when the root QuerySet's condition could change before the root's own delete: it
   // reads another table (a join or a subquery), or an update writes the root's table.
   bool root_condition_may_change() const;
+  // True unless the root is a QuerySet whose condition reads only the root's own table.
+  bool root_reads_other_tables() const;
 
   void prepare();
 

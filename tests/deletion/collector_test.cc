@@ -250,6 +250,32 @@ TEST_P(DeletionTest, ChunkBoundariesChangeNeitherTheResultNorTheStatementsOfOneC
   EXPECT_GT(statements_for(4, 3), small);  // twelve posts: the authors split in parts
 }
 
+TEST_P(DeletionTest, TheRootsOwnConditionDeletesInOneStatementHoweverManyRows) {
+  // A root QuerySet whose condition reads only its own table is deleted by one statement,
+  // whatever the chunk size; a condition that reads another table goes by key ranges. Both
+  // delete the same rows.
+  db.set_delete_chunk_size(2);
+  std::vector<std::string> writes;
+  db.connection().observe_statements([&](std::string_view sql, std::span<const Value>) {
+    if (sql.starts_with("DELETE") || sql.starts_with("UPDATE")) writes.emplace_back(sql);
+  });
+  auto products = db.objects("shop.Product");
+  for (int i = 0; i < 7; ++i) products.create({{"name", "p"}, {"discontinued", i != 0}});
+  EXPECT_EQ(products.filter({{"discontinued", true}}).remove().total, 6);  // a PROTECT relation
+  EXPECT_EQ(writes.size(), 1u);
+  EXPECT_EQ(products.count(), 1);
+
+  Instance ann = author("Ann");
+  Instance bob = author("Bob");
+  for (int i = 0; i < 5; ++i) post(i % 2 == 0 ? ann : bob, "p");
+  writes.clear();
+  EXPECT_EQ(posts.filter({{"author__name", "Ann"}}).remove().total, 3);
+  EXPECT_GT(writes.size(), 1u);  // ranges of two keys
+  EXPECT_EQ(posts.count(), 2);
+  EXPECT_EQ(posts.filter({{"author__name", "Bob"}}).count(), 2);
+  db.connection().observe_statements(nullptr);
+}
+
 TEST_P(DeletionTest, ProtectRefusesWithDjangosMessageAndChangesNothing) {
   // Rules 11, 24, 26, 79, 80.
   auto products = db.objects("shop.Product");

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <deque>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -126,17 +127,96 @@ Value decode(const PGresult* res, int row, int col) {
   }
 }
 
-class PgRows final : public Rows {
+// A query's rows, read one at a time in libpq's single-row mode: memory stays bounded however
+// many rows the query returns, as with SQLite's cursors. While a stream is open the connection
+// is busy; a statement run meanwhile first reads the rest of the stream into memory (the Rows
+// stays valid), so that statements may interleave with an open cursor as they can on SQLite.
+class PgStream final : public Rows {
  public:
-  explicit PgRows(Result res) : res_(std::move(res)), count_(PQntuples(res_.get())) {}
-  bool next() override { return ++row_ < count_; }
-  int column_count() const override { return PQnfields(res_.get()); }
-  Value get(int column) const override { return decode(res_.get(), row_, column); }
+  // Takes over a query just sent with single-row mode on; `slot` is the connection's pointer to
+  // its open stream. Reads the first result, so that an error in the query throws here, as a
+  // whole-result read would.
+  PgStream(PGconn* conn, PgStream** slot, std::string where)
+      : conn_(conn), slot_(slot), where_(std::move(where)) {
+    *slot_ = this;
+    Result first = read();
+    if (!first) return;  // ended, or failed: throws below
+    columns_ = PQnfields(first.get());
+    if (PQresultStatus(first.get()) == PGRES_SINGLE_TUPLE) ahead_.push_back(std::move(first));
+  }
+  PgStream(const PgStream&) = delete;
+  PgStream& operator=(const PgStream&) = delete;
+  ~PgStream() override {
+    // The rest must be read before the connection can run anything else; a cancel would abort
+    // the surrounding transaction.
+    if (*slot_ == this) {
+      while (!ended_) (void)read_nothrow();
+      *slot_ = nullptr;
+    }
+  }
+
+  bool next() override {
+    if (!ahead_.empty()) {
+      current_ = std::move(ahead_.front());
+      ahead_.pop_front();
+      return true;
+    }
+    current_.reset();
+    if (error_) rethrow();
+    if (ended_) return false;
+    current_ = read();
+    return current_ != nullptr;
+  }
+  int column_count() const override { return columns_; }
+  Value get(int column) const override { return decode(current_.get(), 0, column); }
+
+  // Reads every remaining row into memory and frees the connection.
+  void buffer_rest() {
+    while (!ended_) {
+      Result r = read_nothrow();
+      if (r) ahead_.push_back(std::move(r));
+    }
+  }
 
  private:
-  Result res_;
-  int count_;
-  int row_ = -1;
+  PGconn* conn_;
+  PgStream** slot_;
+  std::string where_;
+  int columns_ = 0;
+  bool ended_ = false;
+  Result error_;            // a failure met while buffering, thrown when the reader reaches it
+  Result current_;          // the row get() reads
+  std::deque<Result> ahead_;  // rows read but not yet reached
+
+  // The next row, or null at the end; throws the query's error.
+  Result read() {
+    Result r = read_nothrow();
+    if (error_) rethrow();
+    return r;
+  }
+  // The next row, or null at the end or on an error (kept in error_).
+  Result read_nothrow() {
+    while (true) {
+      Result r(PQgetResult(conn_));
+      if (!r) {
+        ended_ = true;
+        *slot_ = nullptr;
+        return nullptr;
+      }
+      ExecStatusType status = PQresultStatus(r.get());
+      if (status == PGRES_SINGLE_TUPLE) return r;
+      if (status == PGRES_TUPLES_OK) {
+        if (columns_ == 0) columns_ = PQnfields(r.get());
+        continue;  // the end marker; PQgetResult returns null next
+      }
+      if (!error_) error_ = std::move(r);
+    }
+  }
+  [[noreturn]] void rethrow() {
+    while (!ended_) (void)read_nothrow();
+    Result e = std::move(error_);
+    throw_result(conn_, e.get(), where_);
+  }
 };
 
 class PostgresConnection final : public Connection {
@@ -336,8 +416,15 @@ class PostgresConnection final : public Connection {
   }
 
   std::unique_ptr<Rows> do_query(std::string_view sql, std::span<const Value> params) override {
-    // libpq reads the whole result; the query layer keeps results bounded by batching.
-    return std::make_unique<PgRows>(run(sql, params));
+    send(sql, params);
+    if (PQsetSingleRowMode(conn_) != 1) {
+      // Only possible right after a failed send; read and report what the server said.
+      Result res(PQgetResult(conn_));
+      while (Result more{PQgetResult(conn_)}) {
+      }
+      throw_result(conn_, res.get(), where());
+    }
+    return std::make_unique<PgStream>(conn_, &stream_, where());
   }
 
  private:
@@ -346,6 +433,7 @@ class PostgresConnection final : public Connection {
   PostgresUrl url_;
   Features features_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  PgStream* stream_ = nullptr;  // the query whose rows are being read, if any
   int next_statement_ = 0;
 
   std::string where() const { return url_.where(); }
@@ -355,6 +443,31 @@ class PostgresConnection final : public Connection {
   }
 
   Result run(std::string_view sql, std::span<const Value> params) {
+    send(sql, params);
+    // Every result is read; the first failure wins over results before it (a COMMIT may report
+    // its success and then the deferred constraint that fails it), as PQexec reports them.
+    Result res;
+    while (Result next{PQgetResult(conn_)}) {
+      bool kept_failure = res && PQresultStatus(res.get()) != PGRES_COMMAND_OK &&
+                          PQresultStatus(res.get()) != PGRES_TUPLES_OK;
+      if (!kept_failure) res = std::move(next);
+    }
+    ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      throw_result(conn_, res.get(), where());
+    }
+    return res;
+  }
+
+  // Reads the rest of an open stream into memory, so that the connection can run a statement.
+  void settle() {
+    if (stream_ != nullptr) stream_->buffer_rest();
+  }
+
+  // Prepares `sql` once per connection and sends it with its parameters; the caller reads the
+  // results.
+  void send(std::string_view sql, std::span<const Value> params) {
+    settle();
     if (params.size() > static_cast<std::size_t>(features_.max_query_params)) {
       throw OperationalError("too many SQL variables (" + std::to_string(params.size()) +
                              "; PostgreSQL allows " + std::to_string(features_.max_query_params) +
@@ -399,13 +512,10 @@ class PostgresConnection final : public Connection {
       if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) throw_result(conn_, prep.get(), where());
       it = prepared_.emplace(key, name).first;
     }
-    Result res(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
-                              values.data(), lengths.data(), formats.data(), 0));
-    ExecStatusType status = PQresultStatus(res.get());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      throw_result(conn_, res.get(), where());
+    if (PQsendQueryPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
+                            values.data(), lengths.data(), formats.data(), 0) != 1) {
+      throw_result(conn_, nullptr, where());
     }
-    return res;
   }
 
   void deallocate_all() {
