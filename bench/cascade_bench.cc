@@ -248,8 +248,15 @@ int main(int argc, char** argv) {
     }
     // CASCADE_BENCH_SQL=1: every statement on standard error, for profiles (not in timed runs).
     if (const char* trace = std::getenv("CASCADE_BENCH_SQL"); trace != nullptr && *trace == '1') {
+      // Each line: the milliseconds since the previous statement began (that statement's time,
+      // with whatever the engine did after it), then the statement.
       db.connection().observe_statements(
-          [](std::string_view sql, std::span<const cascade::Value>) {
+          [last = std::chrono::steady_clock::now()](std::string_view sql,
+                                                    std::span<const cascade::Value>) mutable {
+            auto now = std::chrono::steady_clock::now();
+            std::fprintf(stderr, "%9.3f  ",
+                         std::chrono::duration<double, std::milli>(now - last).count());
+            last = now;
             std::cerr << sql << ";\n";
           });
     }

@@ -354,11 +354,14 @@ void Runner::materialize(int n) {
   if (!keys_table_[static_cast<std::size_t>(n)].empty()) return;
   const ModelMeta& m = model(n);
   std::string name = new_temp([&](const std::string& t) { return s_.create_key_table(t, m); });
-  exec(s_.insert_select(name, key_table_columns(),
-                        s_.select({.columns = Sql::list({s_.pk(m), Sql::integer(0)}),
-                                   .from = s_.table(m.db_table),
-                                   .where = cond(n)})));
-  refresh_statistics(name);
+  // An empty table has no keys: its condition, which may read the levels above, is not run.
+  if (!table_empty(m)) {
+    exec(s_.insert_select(name, key_table_columns(),
+                          s_.select({.columns = Sql::list({s_.pk(m), Sql::integer(0)}),
+                                     .from = s_.table(m.db_table),
+                                     .where = cond(n)})));
+    refresh_statistics(name);
+  }
   keys_table_[static_cast<std::size_t>(n)] = name;
 }
 

@@ -320,15 +320,20 @@ void Runner::build_tree(Preview& out, std::int64_t max_items) {
   if (p_.root_qs) {
     QuerySet ordered = p_.root_qs->order_by(
         p_.root_model->ordering.empty() ? std::vector<std::string>{"pk"} : p_.root_model->ordering);
-    auto cursor = ordered.cursor();
-    std::set<Value> root_keys;  // a QuerySet across a multi-valued join repeats rows
-    while (auto inst = cursor.next()) {
-      if (!root_keys.insert(inst->pk()).second) continue;
-      if (static_cast<std::int64_t>(roots.size()) >= max_items) {
-        ++out.omitted;
-        continue;
+    // Only the rows listed are read (the rest are counted from the totals below). A QuerySet
+    // across a multi-valued join repeats rows: the limit grows until it holds max_items
+    // distinct ones, or the rows end.
+    for (std::int64_t limit = max_items + 1;; limit *= 4) {
+      roots.clear();
+      std::set<Value> root_keys;
+      std::int64_t read = 0;
+      auto cursor = ordered.slice(0, limit).cursor();
+      while (auto inst = cursor.next()) {
+        ++read;
+        if (!root_keys.insert(inst->pk()).second) continue;
+        if (static_cast<std::int64_t>(roots.size()) < max_items) roots.push_back(std::move(*inst));
       }
-      roots.push_back(std::move(*inst));
+      if (read < limit || static_cast<std::int64_t>(roots.size()) >= max_items) break;
     }
   } else {
     Fragment where = root_cond();

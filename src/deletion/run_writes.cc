@@ -274,7 +274,13 @@ Fragment Runner::fast_entry_cond(const FastEntry& e) const {
   return out;
 }
 
-std::int64_t Runner::count_node(int n) { return scalar(s_.count(model(n).db_table, cond(n))); }
+std::int64_t Runner::count_node(int n) {
+  // A key table holds exactly the node's rows, read from its table in this transaction before
+  // anything was written: counting it reads no row of the model.
+  const std::string& table = keys_table_[static_cast<std::size_t>(n)];
+  if (!table.empty()) return scalar(s_.count(table, Sql::every_row()));
+  return scalar(s_.count(model(n).db_table, cond(n)));
+}
 
 Fragment Runner::nth_key(const Fragment& keys, std::int64_t offset) const {
   const std::string key = s_.name(kKeyColumn);

@@ -642,6 +642,17 @@ TEST_P(DeletionTest, PreviewListsEachRootOnceAcrossMultiValuedJoins) {
   ASSERT_EQ(preview.tree.size(), 1u);
   EXPECT_EQ(preview.counts.total, 4);
   EXPECT_EQ(preview.omitted, 3);  // the three comments, beyond the budget of one
+  // Only the rows listed are read, with a limit that grows past the repeats: the first three
+  // rows of the join are one editor, the budget of two needs the next.
+  Instance e1 = author("E1");
+  Instance e2 = author("E2");
+  for (const Instance* e : {&e1, &e1, &e1, &e2, &e2, &e2}) post(ann, "edited", e->pk());
+  Preview two = authors.filter({{"edited_posts__title", "edited"}}).preview_remove(2);
+  ASSERT_EQ(two.tree.size(), 2u);
+  EXPECT_EQ(two.tree[0].pk, e1.pk());
+  EXPECT_EQ(two.tree[1].pk, e2.pk());
+  EXPECT_EQ(two.counts.total, 2);
+  EXPECT_EQ(two.omitted, 0);
 }
 
 TEST_P(DeletionTest, PreviewReportsProtectedObjects) {
