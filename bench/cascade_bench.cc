@@ -11,7 +11,9 @@
 // admin's confirmation page for deleting every author of the S2 data, its first byte timed.
 // D<d> / R<d>: every row of Level1 deleted through a chain of d models (R<d>: one Guard row
 // protects a row of level d, and the delete is refused; "rows" is then -1). V<d>: the preview of
-// D<d>'s delete (counts and the first 100 objects), which writes nothing.
+// D<d>'s delete (counts and the first 100 objects), which writes nothing. T: every root of a
+// tree 100 levels deep (Node, a CASCADE key to itself) deleted with everything under it; VT:
+// its preview.
 
 #include <chrono>
 #include <map>
@@ -80,6 +82,9 @@ std::string chain_models() {
            std::to_string(k - 1) +
            "\", on_delete = \"CASCADE\", related_name = \"children\" }\n";
   }
+  out += "[models.blog.Node]\nfields.name = { type = \"char\", max_length = 20 }\n"
+         "fields.parent = { type = \"foreign_key\", to = \"Node\", on_delete = \"CASCADE\", "
+         "null = true, related_name = \"children\" }\n";
   out += "[models.blog.Guard]\n";
   for (int k = 1; k <= 10; ++k) {
     out += "fields.l" + std::to_string(k) + " = { type = \"foreign_key\", to = \"Level" +
@@ -214,7 +219,7 @@ int admin_first_byte(const cascade::Registry& registry, const std::string& url,
 
 int main(int argc, char** argv) {
   if (argc < 5 || std::string(argv[1]) != "run") {
-    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1|D<d>|R<d>|V<d>> <size> <dbfile|postgresql://...>\n";
+    std::cerr << "usage: cascade_bench run <S1a|S1b|S2|S3|S4|S5|S6a|S6s|S6t|A1|D<d>|R<d>|V<d>|T|VT> <size> <dbfile|postgresql://...>\n";
     return 2;
   }
   std::string scenario = argv[2];
@@ -285,6 +290,10 @@ int main(int argc, char** argv) {
     } else if (scenario == "S6s") {
       result = db.objects("blog.Post").filter({{"status", "spam"}}).remove();
       updated = result.total;
+    } else if (scenario == "T") {
+      result = db.objects("blog.Node").filter({{"parent__isnull", true}}).remove();
+    } else if (scenario == "VT") {
+      result = db.objects("blog.Node").filter({{"parent__isnull", true}}).preview_remove(100).counts;
     } else if (scenario[0] == 'V' && chain_scenario("D" + scenario.substr(1))) {
       // V<d>: the preview of D<d>'s delete (exact counts and the first 100 objects), as the
       // confirmation page shows it; nothing is written.

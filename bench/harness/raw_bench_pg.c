@@ -195,6 +195,32 @@ static long chain_op(int depth, const char *mode, size_t B) {
     return ch;
 }
 
+/* Deletes every root of the tree and everything under it; the rows deleted (the roots only
+ * for `set`: PostgreSQL does not count the cascade's). */
+static long tree_op(const char *mode, size_t B) {
+    if (!strcmp(mode, "set")) return exec_sql("DELETE FROM blog_node WHERE parent_id IS NULL", 0);
+    if (strncmp(mode, "manual", 6)) return -2;
+    size_t cap = 16, levels = 0;
+    ivec *ids = calloc(cap, sizeof *ids);
+    select_ids("SELECT id FROM blog_node WHERE parent_id IS NULL", &ids[levels++]);
+    while (ids[levels - 1].n) {
+        if (levels == cap) {
+            ids = realloc(ids, 2 * cap * sizeof *ids);
+            memset(ids + cap, 0, cap * sizeof *ids);
+            cap *= 2;
+        }
+        run_in("SELECT id FROM blog_node WHERE parent_id IN (", ")", &ids[levels - 1], B, &ids[levels], -1, NULL);
+        levels++;
+    }
+    long ch = 0;
+    for (size_t k = levels; k-- > 0;) {
+        ch += run_in("DELETE FROM blog_node WHERE id IN (", ")", &ids[k], B, NULL, -1, NULL);
+        free(ids[k].v);
+    }
+    free(ids);
+    return ch;
+}
+
 static long touched = 0;
 
 /* children-first app-side delete of a set of author ids (S2/S3/S5) */
@@ -281,6 +307,9 @@ static long op(const char *scen, const char *mode) {
                           "deletion_id = '00000000-0000-4000-8000-000000000000' "
                           "WHERE status = 'spam' AND deleted_at IS NULL", 0);
         } else goto badmode;
+    } else if (!strcmp(scen, "T")) {
+        ch = tree_op(mode, B);
+        if (ch == -2) goto badmode;
     } else if (chain_depth(scen)) {
         ch = chain_op(chain_depth(scen), mode, B);
         if (ch == -2 || (!strcmp(mode, "join") && scen[0] != 'R')) goto badmode;
