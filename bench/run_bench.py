@@ -318,30 +318,22 @@ class Postgres:
 
 def explain_plans(backend, run_cascade, scen, size):
     """One more Cascade run, untimed, with auto_explain logging the plan of every statement
-    with its actual rows and times. bench/results/explain-postgres/<scenario>-<size>.txt keeps
-    each statement Cascade sent with its plan, and sums up the statements PostgreSQL's own
-    foreign key triggers ran (one per row and constraint: not Cascade's)."""
+    Cascade sends, with its actual rows and times: bench/results/explain-postgres/<scenario>-
+    <size>.txt. (Not the queries PostgreSQL's own foreign key triggers run, one per row and
+    constraint: at a million rows they would fill gigabytes of log.)"""
     log = backend.explain_log()
     start = os.path.getsize(log)
     run_cascade({"PGOPTIONS": "-c session_preload_libraries=auto_explain "
-                              "-c auto_explain.log_min_duration=0 -c auto_explain.log_analyze=on "
-                              "-c auto_explain.log_nested_statements=on"})
+                              "-c auto_explain.log_min_duration=0 -c auto_explain.log_analyze=on"})
     with open(log, errors="replace") as f:
         f.seek(start)
         text = f.read()
     import re
-    entries = re.split(r"\n(?=\S+ \S+ UTC \[\d+\] )", text)
-    plans, triggers = [], {}
-    for e in entries:
-        m = re.search(r"LOG:  duration: ([\d.]+) ms  plan:\n\s*Query Text: (.*)", e)
-        if not m:
-            continue
-        body = "\n".join(line.strip("\t") for line in e.split("\n")[1:])
-        if m.group(2).startswith("SELECT 1 FROM ONLY"):  # a foreign key trigger's check
-            t = triggers.setdefault(m.group(2), [0, 0.0])
-            t[0] += 1
-            t[1] += float(m.group(1))
-        else:
+    plans = []
+    for e in re.split(r"\n(?=\S+ \S+ UTC \[\d+\] )", text):
+        m = re.search(r"LOG:  duration: ([\d.]+) ms  plan:\n", e)
+        if m:
+            body = "\n".join(line.strip("\t") for line in e.split("\n")[1:])
             plans.append("-- %s ms\n%s" % (m.group(1), body))
     out = os.path.join(RESULTS, "explain-postgres")
     os.makedirs(out, exist_ok=True)
@@ -350,14 +342,9 @@ def explain_plans(backend, run_cascade, scen, size):
         f.write("# %s at %d rows: the %d statements Cascade sent, in order, with their plans "
                 "(EXPLAIN ANALYZE by auto_explain; times include its overhead)\n\n" % (
                     scen, size, len(plans)))
-        f.write("\n\n".join(plans))
-        f.write("\n\n# PostgreSQL's foreign key triggers (per row; Django's keys are DEFERRABLE "
-                "INITIALLY DEFERRED, checked at commit): count, total ms, query\n")
-        for q, (n, ms) in sorted(triggers.items(), key=lambda x: -x[1][1]):
-            f.write("%8d %10.1f  %s\n" % (n, ms, q))
-    print("%-4s %8d  explain: %d statements, %d trigger checks -> %s" % (
-        scen, size, len(plans), sum(n for n, _ in triggers.values()), os.path.relpath(path)),
-        flush=True)
+        f.write("\n\n".join(plans) + "\n")
+    print("%-4s %8d  explain: %d statements -> %s" % (scen, size, len(plans),
+                                                      os.path.relpath(path)), flush=True)
 
 
 def add_soft_columns(backend, db, tables=("blog_post",)):
