@@ -11,7 +11,7 @@ usage: bench/run_bench.py BUILD_DIR [preset|SIZE] [--reps N] [--only S2,S3,...]
           through libpq (bench/harness/raw_bench_pg.c).
   --explain (PostgreSQL): one more, untimed Cascade run per shape with auto_explain, which logs
           the plan of every statement Cascade sends (EXPLAIN ANALYZE); the plans go to
-          bench/results/explain-postgres/<scenario>-<size>.txt.
+          bench/results/explain-postgres/<scenario>-<size>.txt. With --reps 0, only that.
 
 Every measurement runs in a fresh process on a fresh copy of a template database (data
 creation is never timed); each is repeated --reps times (default 3), in rounds that run every
@@ -453,6 +453,8 @@ def main():
 
         if explain:
             explain_plans(backend, run_cascade, scen, size)
+            if reps == 0:  # the plans only
+                continue
         modes = ["set"] + RAW_APP_MODES.get(scen, ["manual999", "manual32766"])
         if scen == "A1":
             cas = [run_cascade() for _ in range(reps)]
@@ -574,6 +576,8 @@ def main():
             scen, size, row["cascade_s"], row["django_s"], row["raw_best_s"], row["target"],
             time.time() - t0), flush=True)
     env["wall_s"] = round(time.time() - t0, 1)
+    if not rows:
+        return
     table = render(rows, env)
     print()
     print(table)

@@ -239,11 +239,12 @@ class Runner {
   void prepare();
 
   // Where rows can be locked (PostgreSQL), the rows other rows reference are locked, parents
-  // before children, before the children and the PROTECT/RESTRICT rows are read: an insert of a
-  // child under a locked row waits for this transaction and then fails on its foreign key,
-  // rather than committing a child this delete has already passed over (which would make the
-  // delete fail at commit). SQLite has one writer at a time: the delete's transaction begins
-  // IMMEDIATE and nothing can change under it.
+  // before children, before the children are read and before the checks run again (a first,
+  // unlocked pass refuses early without locking the cascade): an insert of a child under a
+  // locked row waits for this transaction and then fails on its foreign key, rather than
+  // committing a child this delete has already passed over (which would make the delete fail
+  // at commit). SQLite has one writer at a time: the delete's transaction begins IMMEDIATE and
+  // nothing can change under it.
   void lock_referenced_rows();
 
   // PROTECT then RESTRICT (rules 24-31); throws with nothing written.

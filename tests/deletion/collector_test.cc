@@ -303,6 +303,49 @@ TEST_P(DeletionTest, ProtectRefusesWithDjangosMessageAndChangesNothing) {
   EXPECT_EQ(products.remove(pr).repr(), "(1, {'shop.Product': 1})");
 }
 
+TEST_P(DeletionTest, ARefusalLocksNoRowAndADeleteLocksBeforeItsSecondCheck) {
+  // The checks run before any lock, so a refusal costs what the blocking rows cost; where rows
+  // can be locked (PostgreSQL), a delete that passes locks them and checks again.
+  auto products = db.objects("shop.Product");
+  Instance pr = products.create({{"name", "p"}});
+  products.create({{"name", "free"}});
+  Instance order = db.objects("shop.Order").create({{"number", "1"}, {"placed", "2024-01-01"}});
+  db.objects("shop.OrderItem").create({{"order", order.pk()}, {"product", pr.pk()}});
+  std::vector<std::string> seen;
+  db.connection().observe_statements(
+      [&](std::string_view sql, std::span<const Value>) { seen.emplace_back(sql); });
+  auto locks = [&] {
+    return std::count_if(seen.begin(), seen.end(), [](const std::string& sql) {
+      return sql.find("FOR UPDATE") != std::string::npos;
+    });
+  };
+  // Statements that read the PROTECT relation's table, before and after the first lock.
+  auto checks_around_lock = [&] {
+    auto lock = std::find_if(seen.begin(), seen.end(), [](const std::string& sql) {
+      return sql.find("FOR UPDATE") != std::string::npos;
+    });
+    auto reads = [](auto from, auto to) {
+      return std::count_if(from, to, [](const std::string& sql) {
+        return sql.find("shop_orderitem") != std::string::npos;
+      });
+    };
+    return std::make_pair(reads(seen.begin(), lock), reads(lock, seen.end()));
+  };
+  EXPECT_THROW(products.all().remove(), ProtectedError);
+  EXPECT_EQ(locks(), 0);
+  seen.clear();
+  EXPECT_EQ(products.filter({{"name", "free"}}).remove().total, 1);
+  if (db.connection().features().supports_select_for_update) {
+    EXPECT_EQ(locks(), 1);
+    auto [before, after] = checks_around_lock();
+    EXPECT_GE(before, 1);
+    EXPECT_GE(after, 1);
+  } else {
+    EXPECT_EQ(locks(), 0);
+  }
+  db.connection().observe_statements(nullptr);
+}
+
 TEST_P(DeletionTest, ProtectRefusesEvenWhenTheProtectingRowWouldGoToo) {
   // Rule 25, and rule 11: a refused delete inside the caller's transaction leaves it usable.
   auto products = db.objects("shop.Product");
