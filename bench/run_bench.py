@@ -316,35 +316,65 @@ class Postgres:
         return os.path.join(self.dir, "server.log")
 
 
+def summarize_explain(lines):
+    """From auto_explain's log lines: each statement Cascade sent with its plan, in order, and
+    the queries PostgreSQL's foreign key triggers ran (one per row and constraint, "SELECT 1
+    FROM ONLY ..."), counted and timed by query instead of listed."""
+    import re
+    head = re.compile(r"^\S+ \S+ UTC \[\d+\] ")
+    plans, triggers, entry = [], {}, []
+
+    def flush():
+        if not entry:
+            return
+        m = re.search(r"LOG:  duration: ([\d.]+) ms  plan:", entry[0])
+        if m and len(entry) > 1:
+            query = entry[1].strip().removeprefix("Query Text: ")
+            if query.startswith("SELECT 1 FROM ONLY"):
+                t = triggers.setdefault(query, [0, 0.0])
+                t[0] += 1
+                t[1] += float(m.group(1))
+            else:
+                plans.append("-- %s ms\n%s" % (m.group(1), "\n".join(l.strip("\t\n") for l in entry[1:])))
+        entry.clear()
+    for line in lines:
+        if head.match(line):
+            flush()
+        entry.append(line.rstrip("\n"))
+    flush()
+    return plans, triggers
+
+
+def write_explain(path, scen, size, plans, triggers):
+    with open(path, "w") as f:
+        f.write("# %s at %d rows: the %d statements Cascade sent, in order, with their plans "
+                "(EXPLAIN ANALYZE by auto_explain; times include its overhead)\n\n" % (
+                    scen, size, len(plans)))
+        f.write("\n\n".join(plans) + "\n")
+        f.write("\n# The queries of PostgreSQL's foreign key triggers (Django's keys are DEFERRABLE "
+                "INITIALLY DEFERRED: checked at commit, one per deleted row and constraint): "
+                "count, total ms, query\n")
+        for q, (n, ms) in sorted(triggers.items(), key=lambda x: -x[1][1]):
+            f.write("%9d %10.1f  %s\n" % (n, ms, q))
+
+
 def explain_plans(backend, run_cascade, scen, size):
     """One more Cascade run, untimed, with auto_explain logging the plan of every statement
-    Cascade sends, with its actual rows and times: bench/results/explain-postgres/<scenario>-
-    <size>.txt. (Not the queries PostgreSQL's own foreign key triggers run, one per row and
-    constraint: at a million rows they would fill gigabytes of log.)"""
+    with its actual rows and times: bench/results/explain-postgres/<scenario>-<size>.txt."""
     log = backend.explain_log()
     start = os.path.getsize(log)
     run_cascade({"PGOPTIONS": "-c session_preload_libraries=auto_explain "
                               "-c auto_explain.log_min_duration=0 -c auto_explain.log_analyze=on"})
     with open(log, errors="replace") as f:
         f.seek(start)
-        text = f.read()
-    import re
-    plans = []
-    for e in re.split(r"\n(?=\S+ \S+ UTC \[\d+\] )", text):
-        m = re.search(r"LOG:  duration: ([\d.]+) ms  plan:\n", e)
-        if m:
-            body = "\n".join(line.strip("\t") for line in e.split("\n")[1:])
-            plans.append("-- %s ms\n%s" % (m.group(1), body))
+        plans, triggers = summarize_explain(f)
     out = os.path.join(RESULTS, "explain-postgres")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "%s-%d.txt" % (scen, size))
-    with open(path, "w") as f:
-        f.write("# %s at %d rows: the %d statements Cascade sent, in order, with their plans "
-                "(EXPLAIN ANALYZE by auto_explain; times include its overhead)\n\n" % (
-                    scen, size, len(plans)))
-        f.write("\n\n".join(plans) + "\n")
-    print("%-4s %8d  explain: %d statements -> %s" % (scen, size, len(plans),
-                                                      os.path.relpath(path)), flush=True)
+    write_explain(path, scen, size, plans, triggers)
+    print("%-4s %8d  explain: %d statements, %d trigger queries -> %s" % (
+        scen, size, len(plans), sum(n for n, _ in triggers.values()), os.path.relpath(path)),
+        flush=True)
 
 
 def add_soft_columns(backend, db, tables=("blog_post",)):

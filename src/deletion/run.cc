@@ -43,16 +43,13 @@ DeleteResult Runner::execute() {
     prepare();
     if (op) op->set_roots(*p_.root_model, cond(0));
     // The checks run before any lock: a refusal costs what the blocking rows cost, not a lock on
-    // every row of the cascade. Where rows can be locked, they are locked next and the checks
-    // run again (they follow the blocking rows, so that is cheap): a referencing row inserted
-    // in between is seen, and none can come in after.
+    // every row of the cascade. Where rows can be locked, they are locked next (with the key
+    // tables of deep levels made as it goes) and the checks run again: they follow the blocking
+    // rows, so that is cheap, and a referencing row inserted in between is seen.
     check();
-    if (c_.features().supports_select_for_update) {
-      lock_referenced_rows();
-      check();
-    }
     create_content_types();
-    materialize_levels();
+    lock_referenced_rows();
+    if (c_.features().supports_select_for_update) check();
     order_by_rows();
     if (shown_ != nullptr) verify(*shown_);
     // Rows receivers will see are fixed before the first pre_delete.

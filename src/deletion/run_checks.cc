@@ -40,7 +40,10 @@ void Runner::prepare() {
 }
 
 void Runner::lock_referenced_rows() {
-  if (!c_.features().supports_select_for_update) return;
+  if (!c_.features().supports_select_for_update) {
+    materialize_levels();
+    return;
+  }
   std::vector<bool> referenced(p_.nodes.size(), false);
   for (const auto& node : p_.nodes) {
     for (const auto& s : node.sources) {
@@ -49,15 +52,18 @@ void Runner::lock_referenced_rows() {
   }
   for (const auto& ch : p_.checks) referenced[static_cast<std::size_t>(ch.parent)] = true;
   for (const auto& u : p_.updates) referenced[static_cast<std::size_t>(u.parent)] = true;
-  for (std::size_t n = 0; n < p_.nodes.size(); ++n) {
-    if (!referenced[n]) continue;
-    const ModelMeta& m = model(static_cast<int>(n));
+  // Parents before children, each level's key table made right after its lock (the rows under
+  // locked parents cannot change), so that no lock reads a condition nested over every level
+  // above it.
+  materialize_levels([&](int n) {
+    if (!referenced[static_cast<std::size_t>(n)]) return;
+    const ModelMeta& m = model(n);
     scalar(s_.count(s_.select({.columns = Sql::constant_one(),
                                .from = s_.table(m.db_table),
-                               .where = cond(static_cast<int>(n)),
+                               .where = cond(n),
                                .order_by = s_.pk(m),
                                .for_update = true})));
-  }
+  });
 }
 
 // One pass per kind of refusal, in Django's order: rows whose delete_policy is never, then

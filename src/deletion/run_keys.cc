@@ -374,7 +374,7 @@ void Runner::materialize(int n) {
   keys_table_[static_cast<std::size_t>(n)] = name;
 }
 
-void Runner::materialize_levels() {
+void Runner::materialize_levels(const std::function<void(int)>& before) {
   std::size_t count = p_.nodes.size();
   std::vector<bool> parent(count, false);
   for (const auto& node : p_.nodes) {
@@ -386,11 +386,13 @@ void Runner::materialize_levels() {
   // parents first; a parent two deep gets a key table, so no condition nests more than twice.
   std::vector<int> depth(count, -1);
   depth[0] = 0;
+  if (before) before(0);
   for (bool progress = true; progress;) {
     progress = false;
     for (std::size_t n = 1; n < count; ++n) {
       if (depth[n] >= 0) continue;
       if (!keys_table_[n].empty()) {
+        if (before) before(static_cast<int>(n));
         depth[n] = 0;
         progress = true;
         continue;
@@ -404,12 +406,19 @@ void Runner::materialize_levels() {
         deepest = std::max(deepest, d + 1);
       }
       if (!ready) continue;
+      if (before) before(static_cast<int>(n));
       depth[n] = deepest;
       if (parent[n] && deepest >= 2 && !p_.nodes[n].fast) {
         materialize(static_cast<int>(n));
         depth[n] = 0;
       }
       progress = true;
+    }
+  }
+  // A node never reached above (its parents wait on each other) still gets its call.
+  if (before) {
+    for (std::size_t n = 1; n < count; ++n) {
+      if (depth[n] < 0) before(static_cast<int>(n));
     }
   }
 }

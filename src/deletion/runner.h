@@ -219,7 +219,9 @@ class Runner {
   // whose condition nests two subqueries or more and that other nodes read, so that a cascade
   // through many models reads each level a bounded number of times instead of re-evaluating
   // every level above it in each statement (a chain of d models cost O(d) per row).
-  void materialize_levels();
+  // `before(n)`, when given, is called for every node, parents before children, just before
+  // its key table (if it gets one) is made: the row locks go there.
+  void materialize_levels(const std::function<void(int)>& before = {});
 
   // Nodes on CASCADE cycles: their keys, computed generation by generation until no new row
   // appears (each generation reads only the rows the previous one found).
@@ -244,7 +246,8 @@ class Runner {
   // locked row waits for this transaction and then fails on its foreign key, rather than
   // committing a child this delete has already passed over (which would make the delete fail
   // at commit). SQLite has one writer at a time: the delete's transaction begins IMMEDIATE and
-  // nothing can change under it.
+  // nothing can change under it. Either way the deep levels get their key tables here
+  // (materialize_levels), on PostgreSQL each right after its rows are locked.
   void lock_referenced_rows();
 
   // PROTECT then RESTRICT (rules 24-31); throws with nothing written.
