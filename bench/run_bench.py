@@ -180,6 +180,7 @@ class Sqlite:
             if os.path.exists(self.run_db + suf):
                 os.remove(self.run_db + suf)
         shutil.copyfile(tpl, self.run_db)
+        self.last_run = self.run_db
         return self.run_db
 
     def execute(self, db, statements):
@@ -276,7 +277,8 @@ class Postgres:
 
     def fresh(self, tpl):
         self.admin("DROP DATABASE IF EXISTS bench_run", "CREATE DATABASE bench_run TEMPLATE %s" % tpl)
-        return self.url("bench_run")
+        self.last_run = self.url("bench_run")
+        return self.last_run
 
     def execute(self, db, statements):
         con = self.psycopg2.connect(db if "://" in db else self.url(db))
@@ -459,7 +461,6 @@ def main():
                               env=dict(os.environ, **(env_extra or {}))).strip().splitlines()[-1])
             r["fingerprint"] = fingerprint(run_db)
             r["kind"] = "cascade"
-            r["db"] = run_db
             if env_extra is None:
                 runs.append(r)
             return r
@@ -543,7 +544,7 @@ def main():
             tables = [t for t in fp0 if t.startswith("blog_")]
             ok = all(r["fingerprint"][t] == fp0[t] for r in cas for t in tables) and \
                 cas[0]["rows"] == fp0["blog_author"] + fp0["blog_post"] + fp0["blog_comment"] and \
-                marked(backend, cas[-1]["db"], "blog_comment") == fp0["blog_comment"]
+                marked(backend, backend.last_run, "blog_comment") == fp0["blog_comment"]
             row = {"scenario": scen, "size": size, "description": DESCR[scen],
                    "cascade_s": med([r["seconds"] for r in cas]), "cascade_statements": cas[0]["queries"],
                    "cascade_rss_growth_mb": max(r["peak_rss_kb"] - r["rss_before_kb"] for r in cas) / 1024,
