@@ -43,13 +43,18 @@ DeleteResult Runner::execute() {
     prepare();
     if (op) op->set_roots(*p_.root_model, cond(0));
     // The checks run before any lock: a refusal costs what the blocking rows cost, not a lock on
-    // every row of the cascade. Where rows can be locked, they are locked next (with the key
-    // tables of deep levels made as it goes) and the checks run again: they follow the blocking
+    // every row of the cascade. Then the deep levels get their key tables; where rows can be
+    // locked, each level is locked just before (parents first, so that no lock reads a condition
+    // nested over every level above it), and the checks run again: they follow the blocking
     // rows, so that is cheap, and a referencing row inserted in between is seen.
     check();
     create_content_types();
-    lock_referenced_rows();
-    if (c_.features().supports_select_for_update) check();
+    if (auto lock = row_locks()) {
+      materialize_levels(lock);
+      check();
+    } else {
+      materialize_levels();
+    }
     order_by_rows();
     if (shown_ != nullptr) verify(*shown_);
     // Rows receivers will see are fixed before the first pre_delete.

@@ -39,11 +39,8 @@ void Runner::prepare() {
   snapshot_held_values();
 }
 
-void Runner::lock_referenced_rows() {
-  if (!c_.features().supports_select_for_update) {
-    materialize_levels();
-    return;
-  }
+std::function<void(int)> Runner::row_locks() {
+  if (!c_.features().supports_select_for_update) return {};
   std::vector<bool> referenced(p_.nodes.size(), false);
   for (const auto& node : p_.nodes) {
     for (const auto& s : node.sources) {
@@ -52,10 +49,7 @@ void Runner::lock_referenced_rows() {
   }
   for (const auto& ch : p_.checks) referenced[static_cast<std::size_t>(ch.parent)] = true;
   for (const auto& u : p_.updates) referenced[static_cast<std::size_t>(u.parent)] = true;
-  // Parents before children, each level's key table made right after its lock (the rows under
-  // locked parents cannot change), so that no lock reads a condition nested over every level
-  // above it.
-  materialize_levels([&](int n) {
+  return [this, referenced = std::move(referenced)](int n) {
     if (!referenced[static_cast<std::size_t>(n)]) return;
     const ModelMeta& m = model(n);
     scalar(s_.count(s_.select({.columns = Sql::constant_one(),
@@ -63,7 +57,7 @@ void Runner::lock_referenced_rows() {
                                .where = cond(n),
                                .order_by = s_.pk(m),
                                .for_update = true})));
-  });
+  };
 }
 
 // One pass per kind of refusal, in Django's order: rows whose delete_policy is never, then

@@ -355,20 +355,20 @@ void Runner::materialize(int n) {
   const ModelMeta& m = model(n);
   std::string name = new_temp([&](const std::string& t) { return s_.create_key_table(t, m); });
   const std::string& rows = snapshot_[static_cast<std::size_t>(n)];
+  std::optional<Fragment> source;
   if (!rows.empty() && n != 0) {
     // The rows the receivers will see were just copied: their keys, without reading the
     // condition again. (The root's copy holds the caller's instances instead.)
-    exec(s_.insert_select(
-        name, key_table_columns(),
-        s_.select({.columns = Sql::list({s_.name(m.pk().column), Sql::integer(0)}),
-                   .from = s_.table(rows)})));
-    refresh_statistics(name);
+    source = s_.select({.columns = Sql::list({s_.name(m.pk().column), Sql::integer(0)}),
+                        .from = s_.table(rows)});
   } else if (!table_empty(m)) {
     // (An empty table has no keys: its condition, which may read the levels above, is not run.)
-    exec(s_.insert_select(name, key_table_columns(),
-                          s_.select({.columns = Sql::list({s_.pk(m), Sql::integer(0)}),
-                                     .from = s_.table(m.db_table),
-                                     .where = cond(n)})));
+    source = s_.select({.columns = Sql::list({s_.pk(m), Sql::integer(0)}),
+                        .from = s_.table(m.db_table),
+                        .where = cond(n)});
+  }
+  if (source) {
+    exec(s_.insert_select(name, key_table_columns(), *source));
     refresh_statistics(name);
   }
   keys_table_[static_cast<std::size_t>(n)] = name;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <tuple>
 #include <set>
 #include <sstream>
@@ -240,15 +241,15 @@ class Runner {
 
   void prepare();
 
-  // Where rows can be locked (PostgreSQL), the rows other rows reference are locked, parents
-  // before children, before the children are read and before the checks run again (a first,
-  // unlocked pass refuses early without locking the cascade): an insert of a child under a
-  // locked row waits for this transaction and then fails on its foreign key, rather than
-  // committing a child this delete has already passed over (which would make the delete fail
-  // at commit). SQLite has one writer at a time: the delete's transaction begins IMMEDIATE and
-  // nothing can change under it. Either way the deep levels get their key tables here
-  // (materialize_levels), on PostgreSQL each right after its rows are locked.
-  void lock_referenced_rows();
+  // Where rows can be locked (PostgreSQL), a function that locks node n's rows if other rows
+  // reference them (FOR UPDATE, in key order); materialize_levels calls it parents first, before
+  // the children are read and before the checks run again (a first, unlocked pass refuses early
+  // without locking the cascade). An insert of a child under a locked row waits for this
+  // transaction and then fails on its foreign key, rather than committing a child this delete
+  // has already passed over (which would make the delete fail at commit). Empty where rows
+  // cannot be locked: SQLite has one writer at a time, the delete's transaction begins
+  // IMMEDIATE and nothing can change under it.
+  std::function<void(int)> row_locks();
 
   // PROTECT then RESTRICT (rules 24-31); throws with nothing written.
   void check();

@@ -139,10 +139,10 @@ class PgStream final : public Rows {
   PgStream(PGconn* conn, PgStream** slot, std::string where)
       : conn_(conn), slot_(slot), where_(std::move(where)) {
     *slot_ = this;
-    Result first = read();
-    if (!first) return;  // ended, or failed: throws below
+    Result first = read();  // a row, or null at the end (the end marker gave the columns)
+    if (!first) return;
     columns_ = PQnfields(first.get());
-    if (PQresultStatus(first.get()) == PGRES_SINGLE_TUPLE) ahead_.push_back(std::move(first));
+    ahead_.push_back(std::move(first));
   }
   PgStream(const PgStream&) = delete;
   PgStream& operator=(const PgStream&) = delete;
